@@ -1,0 +1,178 @@
+"""Every error and warning quantdb_lab raises, in one tree.
+
+::
+
+    QuantdbError
+    ├── InvalidRequestError (also ValueError)
+    │   ├── InvalidSymbolError
+    │   └── InvalidDateRangeError
+    ├── ProviderError
+    │   ├── ProviderUnavailableError      .retryable, .retry_at
+    │   ├── ProviderSchemaError
+    │   └── EmptyResultError
+    ├── StoreError
+    ├── LookAheadError
+    └── QualityGateError
+
+    QuantdbWarning (UserWarning)
+    ├── StaleDataWarning
+    ├── SchemaDriftWarning
+    ├── SyntheticDataWarning
+    └── CalendarBoundsWarning
+
+Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
+from them, so a notebook user sees what was asked and a program can react to the fields.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+__all__ = [
+    "QuantdbError",
+    "InvalidRequestError",
+    "InvalidSymbolError",
+    "InvalidDateRangeError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "ProviderSchemaError",
+    "EmptyResultError",
+    "StoreError",
+    "LookAheadError",
+    "QualityGateError",
+    "QuantdbWarning",
+    "StaleDataWarning",
+    "SchemaDriftWarning",
+    "SyntheticDataWarning",
+    "CalendarBoundsWarning",
+]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+class QuantdbError(Exception):
+    """Base of every quantdb_lab error."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        symbol: str | None = None,
+        dataset: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        mode: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.symbol = symbol
+        self.dataset = dataset
+        self.start = start
+        self.end = end
+        self.mode = mode
+        super().__init__(self._message())
+
+    def _context(self) -> dict[str, Any]:
+        return {
+            "symbol": self.symbol,
+            "dataset": self.dataset,
+            "start": self.start,
+            "end": self.end,
+            "mode": self.mode,
+        }
+
+    def _message(self) -> str:
+        parts = [f"{k}={_fmt(v)}" for k, v in self._context().items() if v is not None]
+        return f"{self.reason} ({', '.join(parts)})" if parts else self.reason
+
+
+class InvalidRequestError(QuantdbError, ValueError):
+    """The caller asked for something that cannot be served as asked."""
+
+
+class InvalidSymbolError(InvalidRequestError):
+    """A symbol that is malformed or names no known security."""
+
+
+class InvalidDateRangeError(InvalidRequestError):
+    """A start after the end, an unparseable date, a range wholly in the future."""
+
+
+class ProviderError(QuantdbError):
+    """The upstream data source failed."""
+
+
+class ProviderUnavailableError(ProviderError):
+    """The upstream could not be reached or refused; ``retryable`` says whether trying again may help."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool = True,
+        retry_at: datetime | None = None,
+        **context: Any,
+    ) -> None:
+        self.retryable = retryable
+        self.retry_at = retry_at
+        super().__init__(reason, **context)
+
+    def _message(self) -> str:
+        message = super()._message()
+        if self.retry_at is not None:
+            message += f"; next attempt allowed at {self.retry_at.isoformat(timespec='seconds')}"
+        return message
+
+
+class ProviderSchemaError(ProviderError):
+    """The upstream answered with columns we do not recognise (akshare or the site changed)."""
+
+    def __init__(self, reason: str, *, columns: list[str] | None = None, **context: Any) -> None:
+        self.columns = columns or []
+        super().__init__(reason, **context)
+
+    def _message(self) -> str:
+        message = super()._message()
+        if self.columns:
+            message += f"; columns received: {self.columns}"
+        return message
+
+
+class EmptyResultError(ProviderError):
+    """No rows exist for what was asked (unknown symbol, before listing, a suspension covering the range)."""
+
+
+class StoreError(QuantdbError):
+    """The local or shared store could not be read or written."""
+
+
+class LookAheadError(QuantdbError):
+    """A read reached past the point-in-time cutoff ``as_of`` of the active mode."""
+
+
+class QualityGateError(QuantdbError):
+    """Data scored below the active mode's quality threshold where the caller asked to enforce it."""
+
+
+class QuantdbWarning(UserWarning):
+    """Base of every quantdb_lab warning."""
+
+
+class StaleDataWarning(QuantdbWarning):
+    """Cached data was served because the upstream failed and the mode allows stale data."""
+
+
+class SchemaDriftWarning(QuantdbWarning):
+    """The upstream added columns we do not know; they were dropped."""
+
+
+class SyntheticDataWarning(QuantdbWarning):
+    """Data came from a simulated or synthesised source, not from the market."""
+
+
+class CalendarBoundsWarning(QuantdbWarning):
+    """A date lies past the bundled exchange calendar; the provider's trade dates were used instead."""

@@ -1,0 +1,83 @@
+"""Coverage: which trading sessions of a series have been fetched and are final, as sorted day intervals.
+
+Intervals hold day numbers (days since 1970-01-01), both ends inclusive, each end a session that was fetched.
+Ranges that came back empty (suspensions, days before listing) are covered too, so they are never asked for
+again. Only sessions matter: the weekend between two intervals is not a gap, which is why ``missing_runs``
+groups the uncovered *sessions* rather than calendar days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    starts: np.ndarray  # int64, ascending, non-overlapping after normalise()
+    ends: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Coverage:
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64))
+
+    @classmethod
+    def from_pairs(cls, pairs: list[list[int]] | list[tuple[int, int]]) -> Coverage:
+        if not pairs:
+            return cls.empty()
+        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        return cls(arr[:, 0].copy(), arr[:, 1].copy()).normalise()
+
+    def to_pairs(self) -> list[list[int]]:
+        return [[int(a), int(b)] for a, b in zip(self.starts, self.ends)]
+
+    def normalise(self) -> Coverage:
+        """Sort and merge intervals that overlap or touch (``b + 1 >= c``)."""
+        if len(self.starts) <= 1:
+            return self
+        order = np.argsort(self.starts, kind="stable")
+        starts, ends = self.starts[order], self.ends[order]
+        out_s, out_e = [int(starts[0])], [int(ends[0])]
+        for s, e in zip(starts[1:], ends[1:]):
+            if s <= out_e[-1] + 1:
+                out_e[-1] = max(out_e[-1], int(e))
+            else:
+                out_s.append(int(s))
+                out_e.append(int(e))
+        return Coverage(np.array(out_s, np.int64), np.array(out_e, np.int64))
+
+    def add(self, start: int, end: int) -> Coverage:
+        if end < start:
+            return self
+        return Coverage(np.append(self.starts, start), np.append(self.ends, end)).normalise()
+
+    def covered(self, days: np.ndarray) -> np.ndarray:
+        """Boolean mask: is each day inside some interval."""
+        if not len(self.starts) or not len(days):
+            return np.zeros(len(days), dtype=bool)
+        i = np.searchsorted(self.starts, days, side="right") - 1
+        inside = i >= 0
+        idx = np.clip(i, 0, None)
+        return inside & (days <= self.ends[idx])
+
+    def __bool__(self) -> bool:
+        return bool(len(self.starts))
+
+
+def missing_runs(sessions: np.ndarray, coverage: Coverage) -> list[tuple[int, int]]:
+    """Runs of consecutive uncovered sessions, as (first, last) day numbers.
+
+    ``sessions`` must be consecutive sessions of the calendar (a slice), so neighbours in the array are
+    neighbouring sessions: a holiday inside a run never splits it.
+    """
+    if not len(sessions):
+        return []
+    missing = ~coverage.covered(sessions)
+    if not missing.any():
+        return []
+    padded = np.concatenate(([False], missing, [False])).astype(np.int8)
+    edges = np.diff(padded)
+    firsts = np.flatnonzero(edges == 1)
+    lasts = np.flatnonzero(edges == -1) - 1
+    return [(int(sessions[a]), int(sessions[b])) for a, b in zip(firsts, lasts)]
