@@ -1,0 +1,97 @@
+"""SimulatedProvider: the Provider protocol served from a SimulatedMarket, with latency, call counts and
+fault injection. Its data is synthetic (``synthetic = True``); see ``market.py`` for what it models."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import FIRST_SESSION
+from quantdb_lab.domain.clock import Clock, to_exchange_time
+from quantdb_lab.domain.schema import SECURITIES, conform
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
+from quantdb_lab.providers.base import ADJUSTMENTS
+from quantdb_lab.providers.simulated.faults import Faults
+from quantdb_lab.providers.simulated.market import SimulatedMarket
+
+_METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities")
+
+
+class SimulatedProvider:
+    """A deterministic synthetic upstream. ``clock`` decides what is visible and absorbs ``latency`` sleeps
+    (a FixedClock advances instead of sleeping); without one, the market's clock is used and time.sleep."""
+
+    name = "simulated"
+    synthetic = True
+
+    def __init__(
+        self,
+        market: SimulatedMarket | None = None,
+        *,
+        seed: int = 7,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.market = market if market is not None else SimulatedMarket(seed=seed, clock=clock)
+        self.latency = latency
+        self.faults = faults if faults is not None else Faults(seed=seed)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+        self.reset_counts()
+
+    def __repr__(self) -> str:
+        return f"SimulatedProvider({self.market!r}, latency={self.latency})"
+
+    # -- bookkeeping --------------------------------------------------------------------------------
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.calls = {method: 0 for method in _METHODS} | {"total": 0}
+
+    def _enter(self, method: str, *, dataset: str, symbol: str | None = None) -> None:
+        with self._lock:
+            self.calls[method] += 1
+            self.calls["total"] += 1
+        if self.latency > 0:
+            (self.clock.sleep if self.clock is not None else time.sleep)(self.latency)
+        self.faults.check(method, dataset=dataset, symbol=symbol)
+
+    def _now(self):  # noqa: ANN202
+        return to_exchange_time((self.clock or self.market.clock).now())
+
+    # -- the Provider protocol ----------------------------------------------------------------------
+    def fetch_daily_bars(self, symbol: Symbol, start: date, end: date, *, adjust: str = "") -> pl.DataFrame:
+        """Bars of ``symbol`` in ``[start, end]`` visible at the clock's now, ``BARS`` schema, sorted.
+
+        "" raw, "hfq" back-adjusted, "qfq" forward-adjusted to the latest visible bar (multiplicative);
+        adjusted prices are rounded to the tick, like Eastmoney's. Empty frame when there are no bars.
+        """
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        if adjust not in ADJUSTMENTS:
+            raise InvalidRequestError(f"adjust must be one of {ADJUSTMENTS}, not {adjust!r}", symbol=str(sym))
+        if start is not None and end is not None and start > end:
+            raise InvalidDateRangeError("end is before start", symbol=str(sym), start=start, end=end)
+        self._enter("fetch_daily_bars", dataset="daily_bars", symbol=sym.canonical)
+        return self.market.bars(sym, start, end, adjust=adjust, now=self._now())
+
+    def fetch_trade_dates(self) -> list[date]:
+        """Sessions from 1990-12-19 to the end of the clock's current year (as upstream lists do)."""
+        self._enter("fetch_trade_dates", dataset="trade_dates")
+        year_end = date(self._now().year, 12, 31)
+        return self.market.calendar.sessions(FIRST_SESSION, min(year_end, self.market.calendar.bound))
+
+    def fetch_securities(self) -> pl.DataFrame:
+        """Security master of instruments listed by now, exactly the ``SECURITIES`` schema (ST names carry an
+        "ST " prefix; ``SimulatedMarket.securities`` also has an ``is_st`` column)."""
+        self._enter("fetch_securities", dataset="securities")
+        return conform(self.market.securities(now=self._now()), SECURITIES, source=self.name)
+
+    def host_family(self, symbol: Symbol) -> str:
+        # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
+        # limits for it; fault injection, not rate limits, is how tests make this upstream misbehave.
+        return "local"
