@@ -1,0 +1,147 @@
+"""Where family states live: in memory (threads of one process) or in SQLite (every process sharing a directory).
+
+Both store each family's state as a JSON string, so the in-memory backend exercises the same serialisation,
+and a shared cache directory never holds anything executable (no pickles).
+
+SQLite rather than a lock file plus JSON: ``BEGIN IMMEDIATE`` takes the write lock before reading, so a
+read-modify-write of one family is atomic across processes without a second locking scheme, and WAL mode
+keeps readers (``status``) from blocking writers. A transaction is well under a millisecond, against permits
+that are hundreds of milliseconds apart. (WAL needs a local filesystem, not NFS.)
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final, Protocol, TypeVar
+
+from quantdb_lab.errors import StoreError
+from quantdb_lab.throttle.state import FamilyState
+
+R = TypeVar("R")
+
+#: Bump when the table layout changes: an old database is then emptied, never misread. Throttle state is
+#: ephemeral (a bucket refills in seconds), so starting afresh loses nothing that matters.
+SCHEMA_VERSION: Final = 1
+DB_NAME: Final = "throttle.sqlite3"
+
+
+class StateBackend(Protocol):
+    def transact(self, family: str, update: Callable[[FamilyState], R]) -> R:
+        """Run ``update`` on ``family``'s state (a fresh one if none) atomically and store the result."""
+        ...
+
+    def snapshot(self) -> dict[str, FamilyState]: ...
+
+    def delete(self, family: str | None) -> None:
+        """Forget one family's state, or every family's with ``None``."""
+        ...
+
+
+class MemoryBackend:
+    """Shared by the threads of one process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, str] = {}
+
+    def transact(self, family: str, update: Callable[[FamilyState], R]) -> R:
+        with self._lock:
+            state = FamilyState.from_json(self._rows.get(family))
+            result = update(state)
+            self._rows[family] = state.to_json()
+            return result
+
+    def snapshot(self) -> dict[str, FamilyState]:
+        with self._lock:
+            rows = dict(self._rows)
+        return {family: FamilyState.from_json(text) for family, text in rows.items()}
+
+    def delete(self, family: str | None) -> None:
+        with self._lock:
+            if family is None:
+                self._rows.clear()
+            else:
+                self._rows.pop(family, None)
+
+
+class SqliteBackend:
+    """Shared by every thread and process that opens the same ``state_dir``."""
+
+    def __init__(self, state_dir: Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(state_dir) / DB_NAME
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()  # sqlite3 connections belong to one thread
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open throttle state at {self.path}: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # losing the last permits in a power cut is harmless
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _migrate(self) -> None:
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA_VERSION:
+                conn.execute("DROP TABLE IF EXISTS family_state")
+                conn.execute("CREATE TABLE family_state (family TEXT PRIMARY KEY, state TEXT NOT NULL)")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def transact(self, family: str, update: Callable[[FamilyState], R]) -> R:
+        try:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock before reading: no lost updates
+            try:
+                row = conn.execute("SELECT state FROM family_state WHERE family = ?", (family,)).fetchone()
+                state = FamilyState.from_json(row[0] if row else None)
+                result = update(state)
+                conn.execute(
+                    "INSERT INTO family_state (family, state) VALUES (?, ?) "
+                    "ON CONFLICT(family) DO UPDATE SET state = excluded.state",
+                    (family, state.to_json()),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"throttle state at {self.path} failed: {exc}") from exc
+        return result
+
+    def snapshot(self) -> dict[str, FamilyState]:
+        try:
+            rows = self._connect().execute("SELECT family, state FROM family_state").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read throttle state at {self.path}: {exc}") from exc
+        return {family: FamilyState.from_json(text) for family, text in rows}
+
+    def delete(self, family: str | None) -> None:
+        try:
+            conn = self._connect()
+            if family is None:
+                conn.execute("DELETE FROM family_state")
+            else:
+                conn.execute("DELETE FROM family_state WHERE family = ?", (family,))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot reset throttle state at {self.path}: {exc}") from exc
