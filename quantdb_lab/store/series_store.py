@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import diskcache
 import filelock
+import numpy as np
 import polars as pl
 
 from quantdb_lab.errors import StoreError
@@ -38,6 +39,20 @@ from quantdb_lab.store.coverage import Coverage
 
 SCHEMA_VERSION = 1
 _NAMESPACE = f"v{SCHEMA_VERSION}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFrame:
+    """A stored frame with its dates as day numbers, so range slicing is a numpy binary search."""
+
+    frame: pl.DataFrame
+    days: np.ndarray  # int64 days since 1970-01-01, ascending
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame) -> StoredFrame:
+        if "date" not in frame.columns or frame.is_empty():
+            return cls(frame, np.empty(0, np.int64))
+        return cls(frame, frame.get_column("date").to_numpy().astype("datetime64[D]").astype(np.int64))
 
 
 class SeriesKey(NamedTuple):
@@ -102,7 +117,7 @@ class SeriesStore:
             )
         except (OSError, diskcache.Timeout) as exc:
             raise StoreError(f"cannot open the cache directory {self.root}: {exc}") from exc
-        self._memory: dict[SeriesKey, tuple[int, pl.DataFrame]] = {}
+        self._memory: dict[SeriesKey, tuple[int, StoredFrame]] = {}
         self._memory_lock = threading.Lock()
 
     # -- paths -------------------------------------------------------------------------------------------
@@ -128,6 +143,10 @@ class SeriesStore:
 
     def read_frame(self, key: SeriesKey, meta: SeriesMeta) -> pl.DataFrame:
         """The stored frame for ``meta``'s generation; raises StoreError when the file is missing or corrupt."""
+        return self.read_stored(key, meta).frame
+
+    def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
+        """Like ``read_frame``, with the day-number index used for slicing."""
         with self._memory_lock:
             cached = self._memory.get(key)
         if cached is not None and cached[0] == meta.generation:
@@ -143,9 +162,10 @@ class SeriesStore:
                 dataset=key.dataset,
                 symbol=key.symbol,
             )
+        stored = StoredFrame.of(frame)
         with self._memory_lock:
-            self._memory[key] = (meta.generation, frame)
-        return frame
+            self._memory[key] = (meta.generation, stored)
+        return stored
 
     # -- writing -----------------------------------------------------------------------------------------
     def write(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta) -> SeriesMeta:
@@ -169,7 +189,7 @@ class SeriesStore:
         )
         self._index.set(self._index_key(key), stored.to_json())
         with self._memory_lock:
-            self._memory[key] = (stored.generation, frame)
+            self._memory[key] = (stored.generation, StoredFrame.of(frame))
         return stored
 
     def drop(self, key: SeriesKey) -> None:
