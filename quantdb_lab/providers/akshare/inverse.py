@@ -8,8 +8,6 @@ rounded to whole lots, so a source volume that is not a multiple of the lot size
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -17,8 +15,6 @@ import polars as pl
 from quantdb_lab.domain.schema import PRICE_COLUMNS
 from quantdb_lab.providers.akshare.columns import AMPLITUDE_COLUMN, CODE_COLUMN, BarEndpoint
 
-Period = Literal["daily", "weekly", "monthly"]
-_TRUNCATE = {"weekly": "1w", "monthly": "1mo"}
 
 
 def _float(frame: pl.DataFrame, column: str) -> np.ndarray:
@@ -59,39 +55,6 @@ def to_akshare_bars(frame: pl.DataFrame, endpoint: BarEndpoint, *, code: str | N
         else:  # pragma: no cover - a column in ``order`` that nobody knows how to fill
             raise KeyError(raw)
     return pd.DataFrame(data, columns=list(endpoint.order))
-
-
-def resample(frame: pl.DataFrame, period: Period) -> pl.DataFrame:
-    """Daily bars -> weekly or monthly bars (dated by the period's last session, as Eastmoney does).
-
-    ``change`` and ``pct_change`` are measured from the reference close before the period's first session;
-    turnover, volume and amount are summed. Partial periods at the edges of the range stay partial.
-    """
-    if period == "daily":
-        return frame
-    if period not in _TRUNCATE:
-        raise KeyError(period)  # akshare: a lookup dict
-    reference = pl.col("close") - pl.col("change")
-    return (
-        frame.sort("date")
-        .with_columns(pl.col("date").dt.truncate(_TRUNCATE[period]).alias("_period"), reference.alias("_ref"))
-        .group_by("_period", maintain_order=True)
-        .agg(
-            pl.col("symbol").first(),
-            pl.col("date").last(),
-            pl.col("open").first(),
-            pl.col("high").max(),
-            pl.col("low").min(),
-            pl.col("close").last(),
-            pl.col("volume").sum(),
-            pl.col("amount").sum(),
-            pl.col("turnover").sum(),
-            pl.col("_ref").first(),
-        )
-        .with_columns((pl.col("close") - pl.col("_ref")).alias("change"))
-        .with_columns((pl.col("change") / pl.col("_ref")).alias("pct_change"))
-        .select(frame.columns)
-    )
 
 
 def forward_adjust(raw: pl.DataFrame, hfq: pl.DataFrame) -> pl.DataFrame:

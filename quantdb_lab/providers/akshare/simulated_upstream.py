@@ -51,7 +51,8 @@ from quantdb_lab.providers.akshare.columns import (
     STOCK_ZH_INDEX_DAILY_EM,
     BarEndpoint,
 )
-from quantdb_lab.providers.akshare.inverse import forward_adjust, resample, to_akshare_bars
+from quantdb_lab.domain.resample import resample
+from quantdb_lab.providers.akshare.inverse import forward_adjust, to_akshare_bars
 from quantdb_lab.providers.base import Provider
 
 FUNCTIONS = (
