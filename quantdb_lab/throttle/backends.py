@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
@@ -87,7 +88,7 @@ class SqliteBackend:
             return conn
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")  # losing the last permits in a power cut is harmless
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -145,3 +146,18 @@ class SqliteBackend:
                 conn.execute("DELETE FROM family_state WHERE family = ?", (family,))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot reset throttle state at {self.path}: {exc}") from exc
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, retrying briefly: while another process makes the same switch on a new database, SQLite
+    answers "database is locked" at once instead of calling the busy handler. A real sleep, not the injected
+    clock's: this waits for another process's file lock, which a simulated clock cannot release.
+    """
+    for attempt in range(100):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.01 + 0.01 * (attempt % 5))

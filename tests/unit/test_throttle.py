@@ -511,9 +511,10 @@ def test_eight_threads_sharing_one_throttle_never_exceed_the_rate(make):
     assert len(stamps) == 128
     assert 128 <= burst + rate * (end - start) + 1e-3
     assert end - start >= (128 - burst) / rate - 0.01
-    # Sliding windows, with slack for a thread descheduled between its permit and its timestamp.
+    # Sliding windows, with slack for a thread descheduled between its permit and its timestamp (a loaded CI
+    # machine can stall a thread for tens of milliseconds); the bound above is the exact one.
     stamps.sort()
-    slack = 0.02
+    slack = 0.05
     for i in range(len(stamps)):
         for j in range(i + 1, len(stamps)):
             assert j - i + 1 <= burst + rate * (stamps[j] - stamps[i] + slack) + 1
