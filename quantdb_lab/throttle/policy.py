@@ -105,7 +105,8 @@ class BreakerPolicy:
     ``max_cooldown``.
     """
 
-    failure_threshold: int = 3
+    # More than RetryPolicy.max_attempts: one request exhausting its retries must not open the breaker alone.
+    failure_threshold: int = 5
     cooldown: float = 60.0
     cooldown_factor: float = 2.0
     # Bans last hours (>20 h reported); a probe every 4 h at worst costs one request and notices the lift.

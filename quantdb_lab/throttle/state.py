@@ -43,6 +43,10 @@ def classify(exc: BaseException | None, policy: BreakerPolicy) -> Outcome:
         return Outcome.SUCCESS
     if policy.is_ban is not None and policy.is_ban(exc):
         return Outcome.BAN
+    # A permanent refusal of one request (retryable=False, e.g. a delisted code) says nothing about the host:
+    # counting it would let a few bad symbols in a portfolio open the breaker for everyone.
+    if isinstance(exc, ProviderUnavailableError) and not exc.retryable:
+        return Outcome.NEUTRAL
     # OSError covers raw transport errors (requests' exceptions derive from it) when acquire() wraps them.
     if isinstance(exc, (ProviderUnavailableError, OSError)):
         return Outcome.FAILURE

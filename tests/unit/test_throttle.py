@@ -309,6 +309,22 @@ def test_backoff_is_jittered_not_fixed():
 
 
 # -- circuit breaker ------------------------------------------------------------------------------------
+def test_permanent_refusals_of_single_requests_never_open_the_breaker(make, clock):
+    """A delisted or refused code (retryable=False) is the upstream answering, not the upstream failing."""
+    throttle = make(
+        limits={FAM: RateLimit(per_second=100.0, burst=10)},
+        breaker=BreakerPolicy(failure_threshold=2, cooldown=60.0),
+    )
+    for _ in range(6):
+        with pytest.raises(ProviderUnavailableError):
+            throttle.call(FAM, fail(ProviderUnavailableError("refused", retryable=False)))
+    assert row(throttle)["breaker"] == "closed" and row(throttle)["failures"] == 0
+
+
+def test_one_request_exhausting_its_retries_does_not_open_the_default_breaker():
+    assert BreakerPolicy().failure_threshold > RetryPolicy().max_attempts
+
+
 def test_breaker_opens_fails_fast_with_retry_at_then_probes_and_closes(make, clock):
     throttle = make(
         limits={FAM: RateLimit(per_second=100.0, burst=10)},
