@@ -1,0 +1,70 @@
+"""The shape of an issue row, severities and the helper every check uses to emit rows.
+
+An issue is one finding about one row (or one missing session) of one security::
+
+    symbol  date  check  severity  detail  status
+
+``status`` is ``open`` when found, ``corrected`` when ``.corrected`` repaired it, and after feedback
+``false_positive`` or ``confirmed``. Severities carry the weights of the score (see ``quality.score``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+ERROR: Final = "error"  # the row is wrong: prices or identity cannot be trusted
+WARNING: Final = "warning"  # a field or the series' completeness is wrong, prices likely fine
+INFO: Final = "info"  # notable but not a defect (suspension, corporate action, statistical outlier)
+
+ISSUES: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "date": pl.Date(),
+    "check": pl.String(),
+    "severity": pl.String(),
+    "detail": pl.String(),
+    "status": pl.String(),
+}
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUES)
+
+
+def emit(rows: pl.DataFrame, check: str, severity: str, detail: pl.Expr, *, status: str = "open") -> pl.DataFrame:
+    """Issue rows for each row of ``rows`` (which has ``symbol`` and ``date``); ``detail`` is evaluated on it."""
+    if rows.is_empty():
+        return empty_issues()
+    return rows.select(
+        pl.col("symbol"),
+        pl.col("date"),
+        pl.lit(check, pl.String).alias("check"),
+        pl.lit(severity, pl.String).alias("severity"),
+        detail.cast(pl.String).alias("detail"),
+        pl.lit(status, pl.String).alias("status"),
+    )
+
+
+def fmt(expr: pl.Expr, digits: int = 4) -> pl.Expr:
+    """A float as short text for details (rounded, nulls shown as 'null')."""
+    return expr.round(digits).cast(pl.String).fill_null("null")
+
+
+def text(template: str, *values: str | pl.Expr) -> pl.Expr:
+    """``template`` with each ``{}`` replaced by a value (a column name or an expression), as one string.
+
+    Built with ``concat_str`` rather than ``pl.format``, which panics on some filtered frames in polars 2.1.
+    """
+    pieces = template.split("{}")
+    if len(pieces) != len(values) + 1:
+        raise ValueError(f"template needs {len(pieces) - 1} values, got {len(values)}")
+    parts: list[pl.Expr] = []
+    for piece, value in zip(pieces, [*values, None], strict=True):
+        if piece:
+            parts.append(pl.lit(piece, pl.String))
+        if value is not None:
+            expr = pl.col(value) if isinstance(value, str) else value
+            parts.append(expr.cast(pl.String).fill_null("null"))
+    return pl.concat_str(parts)
+
