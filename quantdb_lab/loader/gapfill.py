@@ -1,0 +1,194 @@
+"""Gap synthesis through the cache: load context and a reference series, fill with ``quantdb_lab.synthesis``.
+
+This is the I/O half of gap synthesis (the Lab's ``synthesize`` and the ``gap_policy`` of ``bars``); the
+statistics are in the pure ``synthesis`` package. Nothing here writes: synthetic rows exist only in the frames
+returned, never in the store.
+
+Reference series, when the caller gives none: the security's index through the cache (ChiNext stocks:
+399006.SZ, every other A-share: the CSI 300 000300.SH), else the equal-weight of up to ``SECTOR_MEMBERS``
+stocks of its industry (needs the provider's security master), else the series alone. Known suspensions come
+from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated market's
+``suspensions``); otherwise every missing session counts as a gap.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import TradingCalendar
+from quantdb_lab.domain.modes import ContextMode
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.errors import InvalidRequestError, QuantdbError, SyntheticDataWarning
+from quantdb_lab.providers.base import Provider
+from quantdb_lab.synthesis import Synthesis, SynthesisConfig, fill_gaps, find_gaps, refusal_error
+
+#: ``load(symbol, start, end, adjust)``: one series through the cache, without any gap policy.
+LoadFn = Callable[[Symbol, date | None, date | None, str | None], pl.DataFrame]
+SECTOR_MEMBERS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class GapFiller:
+    load: LoadFn
+    calendar: TradingCalendar
+    provider: Provider
+    mode: ContextMode
+
+    # -- inputs ------------------------------------------------------------------------------------------
+    def suspensions(self, symbol: str) -> list[tuple[date, date]]:
+        finder = getattr(self.provider, "fetch_suspensions", None)
+        if finder is None:  # the simulated provider knows its market's suspension schedule
+            finder = getattr(getattr(self.provider, "market", None), "suspensions", None)
+        if finder is None:
+            return []
+        try:
+            return [(first, last) for first, last in finder(symbol)]
+        except QuantdbError:
+            return []
+
+    def reference(
+        self, symbol: Symbol, reference: pl.DataFrame | str | None, start: date | None, end: date | None, adjust: str | None
+    ) -> tuple[pl.DataFrame | None, str]:
+        """The reference frame and a label saying what it is."""
+        if isinstance(reference, pl.DataFrame):
+            return reference, "given frame"
+        if reference == "none":
+            return None, "none"
+        if reference == "sector":
+            return self._sector(symbol, start, end, adjust)
+        if isinstance(reference, str):
+            return self.load(parse_symbol(reference), start, end, ""), reference
+        if reference is not None:
+            raise InvalidRequestError("reference must be a frame, a symbol, 'sector', 'none' or None")
+        if symbol.kind != "stock":
+            return None, "none (not a stock)"
+        index = "399006.SZ" if symbol.board == "chinext" else "000300.SH"
+        try:
+            return self.load(parse_symbol(index), start, end, ""), index
+        except QuantdbError:
+            frame, label = self._sector(symbol, start, end, adjust)
+            return frame, label
+
+    def _sector(self, symbol: Symbol, start: date | None, end: date | None, adjust: str | None) -> tuple[pl.DataFrame | None, str]:
+        try:
+            master = self.provider.fetch_securities()
+            industry = master.filter(pl.col("symbol") == symbol.canonical)["industry"]
+            if industry.is_empty() or industry[0] is None:
+                return None, "none (industry unknown)"
+            members = sorted(s for s in master.filter(pl.col("industry") == industry[0])["symbol"].to_list()
+                             if s != symbol.canonical and not s.endswith(".HK"))[:SECTOR_MEMBERS]  # fmt: skip
+            frames = [self.load(parse_symbol(m), start, end, adjust).select("date", "close") for m in members]
+        except QuantdbError:
+            return None, "none (no index or sector available)"
+        if len(frames) < 3:
+            return None, "none (too few sector members)"
+        return equal_weight(frames), f"sector {industry[0]} ({len(frames)} members, equal weight)"
+
+    # -- synthesis ---------------------------------------------------------------------------------------
+    def fill(
+        self,
+        frame: pl.DataFrame,
+        *,
+        reference: pl.DataFrame | str | None,
+        config: SynthesisConfig,
+        adjust: str | None,
+        keep: tuple[date | None, date | None] = (None, None),
+    ) -> tuple[pl.DataFrame, list[Synthesis]]:
+        """Fill every symbol of ``frame`` (all or nothing: a refused gap raises QualityGateError), then keep
+        rows in ``keep`` (inclusive)."""
+        parts = frame.partition_by("symbol", maintain_order=True) if "symbol" in frame.columns else [frame]
+        out, results = [], []
+        for part in parts:
+            if part.is_empty():
+                continue
+            symbol = parse_symbol(part["symbol"][0]) if "symbol" in part.columns else None
+            first, last = part["date"].min(), part["date"].max()
+            if symbol is not None:
+                ref, label = self.reference(symbol, reference, first, last, adjust)
+            elif isinstance(reference, pl.DataFrame):
+                ref, label = reference, "given frame"
+            elif isinstance(reference, str) and reference not in ("none", "sector"):
+                ref, label = self.load(parse_symbol(reference), first, last, ""), reference
+            else:
+                ref, label = None, "none (no symbol to find an index or sector for)"
+            result = fill_gaps(
+                part, self.calendar.sessions(first, last), reference=ref, config=config,
+                suspensions=self.suspensions(symbol.canonical) if symbol else (),
+            )  # fmt: skip
+            if result.refused:
+                raise refusal_error(result, symbol=symbol.canonical if symbol else None, mode=self.mode.name)
+            notes = (f"reference: {label}",)
+            reports = tuple(replace(r, notes=(*r.notes, *notes)) for r in result.reports)
+            result = Synthesis(result.frame, reports, result.gaps)
+            out.append(_between(result.frame, *keep))
+            results.append(result)
+        filled = pl.concat(out, how="vertical") if out else frame
+        synthetic = int(filled["is_synthetic"].sum()) if "is_synthetic" in filled.columns else 0
+        if synthetic:
+            warnings.warn(f"{synthetic} synthetic row(s) (is_synthetic=True) fill missing sessions; they are "
+                          "estimates, not market data", SyntheticDataWarning, stacklevel=4)  # fmt: skip
+        return filled, results
+
+    def padded(self, symbol: Symbol, start: date | None, end: date | None, adjust: str | None, context: int) -> pl.DataFrame:
+        """The series with ``context`` sessions of margin on each side (clipped at as_of), through the cache."""
+        pad = timedelta(days=math.ceil(context * 7 / 5) + 15)  # sessions to calendar days, holidays included
+        lo = None if start is None else start - pad
+        hi = None if end is None else end + pad
+        if hi is not None and self.mode.as_of is not None:
+            hi = min(hi, self.mode.as_of)  # never read past the point-in-time cutoff to fill a gap
+        return self.load(symbol, lo, hi, adjust)
+
+    def apply_policy(self, frame: pl.DataFrame, *, start: date | None, end: date | None, adjust: str | None) -> pl.DataFrame:
+        """``bars`` under the mode's ``gap_policy`` ("flag" or "synthesize"); real rows are left as they are."""
+        if frame.is_empty() or self.mode.gap_policy == "keep":
+            return frame
+        if self.mode.gap_policy == "flag":
+            return pl.concat([self._flag(part) for part in frame.partition_by("symbol", maintain_order=True)])
+        config = SynthesisConfig(min_score=self.mode.synthesis_threshold, max_gap=self.mode.max_gap_sessions)
+        parts = []
+        for part in frame.partition_by("symbol", maintain_order=True):
+            symbol = parse_symbol(part["symbol"][0])
+            context = self.padded(symbol, start, end, adjust, config.context)
+            lo, hi = part["date"].min(), part["date"].max()
+            # Real rows are exactly those bars() returned; the padded load only adds context around them.
+            parts.append(pl.concat([context.filter(~pl.col("date").is_between(lo, hi)), part]).sort("date"))
+        filled, _ = self.fill(pl.concat(parts), reference=None, config=config, adjust=adjust,
+                              keep=(frame["date"].min(), frame["date"].max()))  # fmt: skip
+        return filled
+
+    def _flag(self, part: pl.DataFrame) -> pl.DataFrame:
+        symbol = part["symbol"][0]
+        first, last = part["date"].min(), part["date"].max()
+        gaps = find_gaps(part["date"], self.calendar.sessions(first, last), suspensions=self.suspensions(symbol))
+        days = [d for gap in gaps for d in gap.sessions]
+        real = part.with_columns(pl.lit(False).alias("is_gap"))
+        if not days:
+            return real
+        empty = pl.DataFrame({"symbol": [symbol] * len(days), "date": days}, schema={"symbol": pl.String, "date": pl.Date})
+        holes = empty.join(real.clear(), on=["symbol", "date"], how="left").with_columns(pl.lit(True).alias("is_gap"))
+        return pl.concat([real, holes.select(real.columns)]).sort("date")
+
+
+def equal_weight(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """An equal-weight index (base 1.0) from member closes: mean daily log return of the members that traded."""
+    returns = [f.sort("date").select("date", pl.col("close").log().diff().alias(f"r{i}")) for i, f in enumerate(frames)]
+    joined = returns[0]
+    for other in returns[1:]:
+        joined = joined.join(other, on="date", how="full", coalesce=True)
+    mean = joined.sort("date").select("date", pl.mean_horizontal(pl.exclude("date")).fill_null(0.0).alias("r"))
+    return mean.select("date", pl.col("r").cum_sum().exp().alias("close"))
+
+
+def _between(frame: pl.DataFrame, lo: date | None, hi: date | None) -> pl.DataFrame:
+    if lo is not None:
+        frame = frame.filter(pl.col("date") >= lo)
+    if hi is not None:
+        frame = frame.filter(pl.col("date") <= hi)
+    return frame
+

@@ -1,0 +1,196 @@
+"""``GapSynthesisWidget``: pick a symbol and range, see its gaps, the fill with its band, sampled paths, scores.
+
+A thin view over ``lab.synthesize`` (and ``bars`` under the "flag" gap policy to show the gaps). State lives in
+validated traits; ``find_gaps()``, ``fill()`` and ``sample_paths()`` are what the buttons do, so tests drive
+the widget without a browser. A frame can be given instead of a symbol (e.g. a real series read from CSV).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from typing import Any
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import polars as pl
+import traitlets
+
+from quantdb_lab import Lab
+from quantdb_lab.errors import QualityGateError, QuantdbError
+
+CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
+METHODS = ("statespace", "bridge")
+
+
+class GapSynthesisWidget(widgets.VBox):
+    """``GapSynthesisWidget(lab, symbol="600519", start=..., end=...)`` or ``GapSynthesisWidget(lab, frame=...)``."""
+
+    symbol = traitlets.Unicode("")
+    method = traitlets.Unicode("statespace")
+    level = traitlets.Float(0.9)
+    n_paths = traitlets.Int(5)
+    message = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        lab: Lab,
+        symbol: str = "",
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        frame: pl.DataFrame | None = None,
+        reference: pl.DataFrame | str | None = None,
+        fill_suspensions: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.lab = lab
+        self.frame = frame
+        self.reference = reference
+        self.gaps: list[date] = []
+        self.filled: pl.DataFrame | None = None
+        self.reports: tuple = ()
+        self.symbol_box = widgets.Text(value=symbol, description="Symbol", layout=widgets.Layout(width="220px"))
+        self.start_box = widgets.DatePicker(value=start, description="From")
+        self.end_box = widgets.DatePicker(value=end, description="To")
+        self.method_box = widgets.Dropdown(options=METHODS, value="statespace", description="Method")
+        self.suspensions_box = widgets.Checkbox(value=fill_suspensions, description="fill suspensions")
+        self.paths_box = widgets.BoundedIntText(value=5, min=1, max=50, description="Paths")
+        self.gaps_button = widgets.Button(description="Find gaps", icon="search")
+        self.fill_button = widgets.Button(description="Fill", button_style="primary", icon="magic")
+        self.paths_button = widgets.Button(description="Sample paths", icon="random")
+        self.status = widgets.HTML("")
+        self.scores = widgets.HTML("")
+        self.figure = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 420, "hovermode": "x unified",
+                                                  "title": "Close, with synthetic fills and their band"})  # fmt: skip
+        controls = widgets.HBox([self.symbol_box, self.start_box, self.end_box])
+        actions = widgets.HBox([self.method_box, self.suspensions_box, self.paths_box, self.gaps_button,
+                                self.fill_button, self.paths_button])  # fmt: skip
+        super().__init__(children=[controls, actions, self.status, self.figure, self.scores], **kwargs)
+        self.symbol = symbol
+        widgets.link((self.symbol_box, "value"), (self, "symbol"))
+        widgets.link((self.method_box, "value"), (self, "method"))
+        widgets.link((self.paths_box, "value"), (self, "n_paths"))
+        self.gaps_button.on_click(lambda _b: self.find_gaps())
+        self.fill_button.on_click(lambda _b: self.fill())
+        self.paths_button.on_click(lambda _b: self.sample_paths())
+        self.observe(lambda change: setattr(self.status, "value", html.escape(change["new"])), names="message")
+
+    # -- validation ----------------------------------------------------------------------------------
+    @traitlets.validate("method")
+    def _valid_method(self, proposal: Any) -> str:
+        if proposal["value"] not in METHODS:
+            raise traitlets.TraitError(f"method must be one of {METHODS}")
+        return proposal["value"]
+
+    @traitlets.validate("level")
+    def _valid_level(self, proposal: Any) -> float:
+        if not 0.0 < proposal["value"] < 1.0:
+            raise traitlets.TraitError("level must lie strictly between 0 and 1")
+        return proposal["value"]
+
+    @traitlets.validate("n_paths")
+    def _valid_paths(self, proposal: Any) -> int:
+        if not 1 <= proposal["value"] <= 50:
+            raise traitlets.TraitError("n_paths must lie in 1..50")
+        return proposal["value"]
+
+    # -- actions -------------------------------------------------------------------------------------
+    def _synthesize(self, **options: Any) -> pl.DataFrame:
+        target = self.frame if self.frame is not None else self.symbol
+        return self.lab.synthesize(target, start=self.start_box.value, end=self.end_box.value,
+                                   reference=self.reference, method=self.method, level=self.level,
+                                   fill_suspensions=self.suspensions_box.value, **options)  # fmt: skip
+
+    def find_gaps(self) -> list[date]:
+        """The missing sessions (under the "flag" policy for a symbol; the fill's rows for a given frame)."""
+        try:
+            if self.frame is None:
+                flagged = self.lab.using(self.lab.mode.with_(gap_policy="flag")).bars(
+                    self.symbol, start=self.start_box.value, end=self.end_box.value
+                )
+                self.gaps = flagged.filter(pl.col("is_gap"))["date"].to_list()
+                self._draw(flagged.filter(~pl.col("is_gap")))
+            else:
+                self.fill()
+                return self.gaps
+        except QuantdbError as exc:
+            self.message = f"error: {exc}"
+            return []
+        self.message = f"{len(self.gaps)} missing session(s)" + (f": {_days(self.gaps)}" if self.gaps else "")
+        return self.gaps
+
+    def fill(self) -> pl.DataFrame | None:
+        """Fill with draw="mean"; a refusal shows its reason and the scores instead of a chart."""
+        try:
+            self.filled = self._synthesize(draw="mean")
+            self.reports = self.lab.last_synthesis
+        except QualityGateError as exc:
+            self.filled, self.reports = None, getattr(exc, "reports", ())
+            self.message = f"refused: {exc.reason}"
+            self.scores.value = score_table(self.reports)
+            return None
+        except QuantdbError as exc:
+            self.message = f"error: {exc}"
+            return None
+        self.gaps = self.filled.filter(pl.col("is_synthetic"))["date"].to_list()
+        self._draw(self.filled)
+        self.scores.value = score_table(self.reports)
+        self.message = f"filled {len(self.gaps)} session(s) in {len(self.reports)} gap(s)"
+        return self.filled
+
+    def sample_paths(self, n: int | None = None) -> list[pl.DataFrame]:
+        """``n`` (default ``n_paths``) fills with draw="sample", seeds 0..n-1, added to the chart."""
+        if self.filled is None and self.fill() is None:
+            return []
+        paths = []
+        for seed in range(n or self.n_paths):
+            try:
+                path = self._synthesize(draw="sample", seed=seed)
+            except QuantdbError as exc:
+                self.message = f"path {seed} refused: {exc}"
+                continue
+            paths.append(path)
+            synthetic = path.filter(pl.col("is_synthetic"))
+            self.figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers+lines",
+                                    name=f"sample {seed}", opacity=0.5, line={"width": 1})  # fmt: skip
+        self.message = f"{len(paths)} sampled path(s) drawn"
+        return paths
+
+    def _draw(self, frame: pl.DataFrame) -> None:
+        with self.figure.batch_update():
+            self.figure.data = []
+            real = frame.filter(~pl.col("is_synthetic")) if "is_synthetic" in frame.columns else frame
+            self.figure.add_scatter(x=real["date"].to_list(), y=real["close"].to_list(), mode="lines", name="real close")
+            if "is_synthetic" not in frame.columns:
+                for day in self.gaps:
+                    self.figure.add_vline(x=day, line={"color": "orange", "dash": "dot", "width": 1})
+                return
+            synthetic = frame.filter(pl.col("is_synthetic"))
+            if synthetic.is_empty():
+                return
+            band_x = synthetic["date"].to_list() + synthetic["date"].to_list()[::-1]
+            band_y = synthetic["close_hi"].to_list() + synthetic["close_lo"].to_list()[::-1]
+            self.figure.add_scatter(x=band_x, y=band_y, fill="toself", mode="lines", line={"width": 0},
+                                    fillcolor="rgba(255,140,0,0.25)", name=f"{self.level:.0%} band")  # fmt: skip
+            self.figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers",
+                                    marker={"color": "darkorange", "symbol": "diamond"}, name="synthetic close")  # fmt: skip
+
+
+def score_table(reports: tuple) -> str:
+    """The validation of each gap as an HTML table."""
+    if not reports:
+        return ""
+    rows = "".join(
+        f"<tr><td>{r.start}..{r.end}</td><td>{r.sessions}</td><td>{r.score:.3f}</td>"
+        f"<td>{'accepted' if r.accepted else 'refused'}</td><td>{r.vol_ratio:.2f}</td><td>{r.band_width:.1%}</td>"
+        f"<td>{html.escape(r.reason or '; '.join(r.notes))}</td></tr>"
+        for r in reports
+    )
+    head = "<tr><th>gap</th><th>sessions</th><th>score</th><th></th><th>vol ratio</th><th>band</th><th>notes</th></tr>"
+    return f"<table>{head}{rows}</table>"
+
+
+def _days(days: list[date]) -> str:
+    shown = ", ".join(d.isoformat() for d in days[:8])
+    return shown + (f" and {len(days) - 8} more" if len(days) > 8 else "")

@@ -1,0 +1,74 @@
+"""GapSynthesisWidget without a browser: gaps found, fill drawn with its band, sampled paths, scores, refusals."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import traitlets
+
+from quantdb_lab.ui.widgets.gaps import GapSynthesisWidget
+from tests.support.sim import d, make_lab
+
+DROPPED = [d("2024-03-05"), d("2024-03-06")]
+
+
+@pytest.fixture
+def held(tmp_path):
+    lab, _provider, _clock = make_lab(tmp_path)
+    frame = lab.bars("600519", start="2023-10-09", end="2024-06-28", adjust="")
+    return lab, frame.filter(~pl.col("date").is_in(DROPPED))
+
+
+def test_fill_draws_real_close_band_and_synthetic_points(held):
+    lab, frame = held
+    widget = GapSynthesisWidget(lab, frame=frame)
+    filled = widget.fill()
+    assert filled is not None and widget.gaps == DROPPED
+    names = [trace.name for trace in widget.figure.data]
+    assert names == ["real close", "90% band", "synthetic close"]
+    band = widget.figure.data[1]
+    assert band.fill == "toself" and len(band.x) == 4
+    assert list(widget.figure.data[2].x) == DROPPED
+    assert "accepted" in widget.scores.value and "1.000" in widget.scores.value
+    assert "filled 2 session(s)" in widget.status.value
+
+
+def test_sampled_paths_are_added_and_deterministic(held):
+    lab, frame = held
+    widget = GapSynthesisWidget(lab, frame=frame)
+    first = widget.sample_paths(3)
+    assert len(first) == 3
+    assert [t.name for t in widget.figure.data][-3:] == ["sample 0", "sample 1", "sample 2"]
+    again = GapSynthesisWidget(lab, frame=frame).sample_paths(1)
+    assert again[0].equals(first[0])
+
+
+def test_find_gaps_for_a_symbol_marks_suspended_sessions_only_on_request(tmp_path):
+    lab, _provider, _clock = make_lab(tmp_path)
+    widget = GapSynthesisWidget(lab, "000187.SZ", start=d("2024-09-02"), end=d("2024-12-31"))
+    assert widget.find_gaps() == []  # the simulated suspension 2024-11-22..29 is not a gap
+    widget.suspensions_box.value = True
+    filled = widget.fill()
+    assert filled is not None and widget.gaps[0] == d("2024-11-22") and len(widget.gaps) == 6
+
+
+def test_refusal_shows_the_reason_and_scores(held):
+    lab, frame = held
+    longer = frame.filter(~pl.col("date").is_between(d("2024-04-01"), d("2024-04-30")))
+    widget = GapSynthesisWidget(lab, frame=longer)
+    assert widget.fill() is None
+    assert "refused" in widget.status.value and "max_gap" in widget.status.value
+    assert "refused" in widget.scores.value
+
+
+def test_traits_are_validated(held):
+    lab, frame = held
+    widget = GapSynthesisWidget(lab, frame=frame)
+    with pytest.raises(traitlets.TraitError):
+        widget.method = "linear"
+    with pytest.raises(traitlets.TraitError):
+        widget.level = 1.5
+    with pytest.raises(traitlets.TraitError):
+        widget.n_paths = 0
+    widget.method_box.value = "bridge"
+    assert widget.method == "bridge"
