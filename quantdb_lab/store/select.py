@@ -1,0 +1,29 @@
+"""Which backend a Lab uses: the local directory (default) or ``s3://bucket/prefix`` behind a local layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quantdb_lab.errors import StoreError
+from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.series_store import SeriesStore
+
+LOCAL_NAMES = ("", "local")
+
+
+def open_store(store: str | SeriesBackend | None, cache_dir: Path) -> SeriesBackend:
+    """``None``/``"local"``: the cache directory alone. ``"s3://bucket/prefix"``: the shared store, with the
+    cache directory as its read-through layer. A ready backend object is used as it is."""
+    if store is not None and not isinstance(store, str):
+        return store
+    name = (store or "").strip()
+    if name.lower() in LOCAL_NAMES:
+        return SeriesStore(cache_dir)
+    if name.startswith("s3://"):
+        try:
+            from quantdb_lab.store.layered import LayeredStore
+            from quantdb_lab.store.shared import SharedStore
+        except ImportError as exc:  # optional dependencies fail on first use, with the fix in the message
+            raise StoreError(f"a shared store needs the team extra: pip install 'quantdb_lab[team]' ({exc})") from exc
+        return LayeredStore(SeriesStore(cache_dir), SharedStore.from_url(name))
+    raise StoreError(f"unknown store {store!r}: use 'local' or 's3://bucket/prefix'")

@@ -1,0 +1,274 @@
+"""The team store against a real S3 API: moto's server (a child process on 127.0.0.1) and a fault proxy.
+
+Covers issue 11's "done when": many processes filling overlapping portfolios (each series fetched upstream
+once, no row lost or duplicated), a crash mid-write, throttling, timeouts, dropped connections and a store
+that goes down. Expected rows come from the simulated market directly, never from the store under test.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+pytest.importorskip("deltalake")
+pytest.importorskip("moto")
+
+from quantdb_lab.domain.calendar import day_number  # noqa: E402
+from quantdb_lab.domain.clock import FixedClock  # noqa: E402
+from quantdb_lab.errors import StoreUnavailableWarning  # noqa: E402
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
+from quantdb_lab.lab import Lab  # noqa: E402
+from quantdb_lab.store.layered import LayeredStore  # noqa: E402
+from quantdb_lab.store.series_store import SeriesKey, SeriesStore  # noqa: E402
+from quantdb_lab.store.shared import SharedConfig, SharedStore  # noqa: E402
+from quantdb_lab.store.shared.retry import RetryPolicy  # noqa: E402
+from tests.support.s3 import CREDENTIALS, FaultProxyProcess, MotoServer  # noqa: E402
+from tests.support.sim import MARKET, at, calls, d  # noqa: E402
+
+BUCKET = "team"
+NOW = "2025-06-06 16:00"
+START, END = "2023-01-01", "2024-12-31"
+FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05, cooldown=5.0)
+
+
+@pytest.fixture(scope="module")
+def moto():
+    with MotoServer() as server:
+        server.create_bucket(BUCKET)
+        yield server
+
+
+@pytest.fixture
+def url(moto, monkeypatch):
+    """A fresh prefix in the team bucket, reachable through the usual AWS environment variables."""
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
+    return f"s3://{BUCKET}/{uuid.uuid4().hex}"
+
+
+def shared(endpoint: str, url: str, **kwargs) -> SharedStore:
+    bucket, prefix = url[len("s3://") :].split("/", 1)
+    config = SharedConfig(
+        bucket=bucket, prefix=prefix, endpoint=endpoint, region="us-east-1", access_key="testing",
+        secret_key="testing", session_token=None, virtual_hosted=False, connect_timeout=1.0, read_timeout=1.0,
+    )  # fmt: skip
+    return SharedStore(config, retry=kwargs.pop("retry", FAST), **kwargs)
+
+
+def team_lab(tmp_path: Path, name: str, store):
+    """A researcher: own cache directory, own simulated upstream, the shared store behind (a URL or a store)."""
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    backend = store if isinstance(store, str) else LayeredStore(SeriesStore(tmp_path / name), store)
+    return Lab(tmp_path / name, provider=provider, clock=clock, store=backend), provider
+
+
+def expected(symbol: str) -> pl.DataFrame:
+    """The market's own bars for the range, straight from a fresh simulated provider."""
+    from quantdb_lab.domain.symbols import parse_symbols
+
+    provider = SimulatedProvider(MARKET, faults=Faults())
+    (parsed,) = parse_symbols(symbol)
+    return provider.fetch_daily_bars(parsed, d(START), d(END), adjust="")
+
+
+# -- one researcher after another ---------------------------------------------------------------------------
+def test_a_second_researcher_reads_the_first_ones_fetch_without_the_upstream(tmp_path, url):
+    first, _ = team_lab(tmp_path, "a", url)
+    frame = first.bars("600519", start=START, end=END, adjust="qfq")
+    lab, provider = team_lab(tmp_path, "b", SharedStore.from_url(url))
+    again = lab.bars("600519", start=START, end=END, adjust="qfq")
+    assert calls(provider) == 0 and again.equals(frame)
+    assert lab.stats()["store"] == url
+
+
+def test_a_warm_read_makes_no_request_to_the_object_store(tmp_path, moto, url):
+    store = shared(moto.endpoint, url)
+    lab, _ = team_lab(tmp_path, "a", store)
+    lab.bars("000001.SZ", start=START, end=END)
+    before = store.objects.requests
+    for _ in range(5):
+        lab.bars("000001.SZ", start="2024-03-01", end="2024-06-30")
+    assert store.objects.requests == before
+
+
+def test_the_store_is_chosen_by_the_environment_and_the_cli(tmp_path, url, monkeypatch, capsys):
+    from quantdb_lab.cli import main
+
+    assert main(["--cache-dir", str(tmp_path / "c"), "--provider", "simulated", "--store", url, "stats"]) == 0
+    assert json.loads(capsys.readouterr().out)["store"] == url
+    monkeypatch.setenv("QUANTDB_LAB_STORE", url)
+    assert Lab(tmp_path / "d", provider="simulated").stats()["store"] == url
+
+
+# -- many processes -------------------------------------------------------------------------------------------
+def _researcher(cache_dir: str, url: str, symbols: list[str], out: str, go) -> None:
+    warnings.simplefilter("ignore")
+    from quantdb_lab.domain.clock import FixedClock
+    from quantdb_lab.lab import Lab
+    from quantdb_lab.providers.simulated import Faults, SimulatedProvider
+    from tests.support.sim import MARKET, at
+
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, latency=0.1, faults=Faults(), clock=clock)
+    lab = Lab(cache_dir, provider=provider, clock=clock, store=url)
+    go.wait(60)
+    result = lab.portfolio(symbols, start=START, end=END, adjust="", progress=False)
+    report = {
+        "fetched": {s: p.upstream_calls for s, p in result.provenance.items()},
+        "rows": {s: f.height for s, f in result.frames.items()},
+        "errors": {s: repr(e) for s, e in result.errors.items()},
+    }
+    Path(out).write_text(json.dumps(report))
+
+
+@pytest.mark.slow
+def test_four_processes_fill_overlapping_portfolios_each_series_fetched_once(tmp_path, url):
+    universe = [s for s in MARKET.symbols("stock") if s.endswith((".SH", ".SZ"))][:7]
+    portfolios = [universe[i : i + 4] for i in (0, 1, 2, 3)]  # every symbol wanted by 1 to 4 processes
+    ctx = mp.get_context("spawn")
+    go = ctx.Event()
+    outs = [tmp_path / f"out{i}.json" for i in range(len(portfolios))]
+    procs = [
+        ctx.Process(target=_researcher, args=(str(tmp_path / f"r{i}"), url, symbols, str(out), go))
+        for i, (symbols, out) in enumerate(zip(portfolios, outs))
+    ]
+    for p in procs:
+        p.start()
+    time.sleep(1.5)  # let every child import and open its store before the race starts
+    go.set()
+    for p in procs:
+        p.join(timeout=90)
+    assert all(p.exitcode == 0 for p in procs)
+    reports = [json.loads(out.read_text()) for out in outs]
+    assert all(not r["errors"] for r in reports), [r["errors"] for r in reports]
+    fetched: dict[str, int] = {}
+    for report in reports:
+        for symbol, n in report["fetched"].items():
+            fetched[symbol] = fetched.get(symbol, 0) + n
+    wanted = sorted({s for p in portfolios for s in p})
+    assert fetched == {s: 1 for s in wanted}  # each series came from upstream exactly once
+    store = SharedStore.from_url(url)
+    for symbol in wanted:
+        meta = store.read_meta(SeriesKey("bars", symbol))
+        stored = store.read_frame(SeriesKey("bars", symbol), meta)
+        truth = expected(symbol)
+        assert stored["date"].n_unique() == stored.height  # nothing duplicated
+        assert stored.select(truth.columns).equals(truth.sort("date"))  # nothing lost
+        assert all(r["rows"].get(symbol, truth.height) == truth.height for r in reports)
+
+
+# -- crashes ------------------------------------------------------------------------------------------------
+def _crash_holding_the_lease(endpoint: str, url: str) -> None:
+    store = shared(endpoint, url, lease_ttl=1.5)
+    store.lock(SeriesKey("bars", "600000.SH")).__enter__()
+    os._exit(1)  # dies mid-fill: no release, no commit
+
+
+def test_a_crashed_writer_leaves_the_store_readable_and_its_lease_lapses(tmp_path, moto, url):
+    store = shared(moto.endpoint, url, lease_ttl=1.5)
+    lab, provider = team_lab(tmp_path, "a", store)
+    before = lab.bars("600000.SH", start="2024-01-01", end="2024-06-30", adjust="")
+    key = SeriesKey("bars", "600000.SH")
+    committed = shared(moto.endpoint, url).read_frame(key, shared(moto.endpoint, url).read_meta(key))
+    # A writer that crashes between its Delta commit and its head update: the commit is the truth.
+    original = store._publish_head
+
+    def crash_after_commit(key, head):
+        if head["version"] > 0:  # the new commit is in the Delta log; the process dies before the head moves
+            raise RuntimeError("crash after commit")
+        original(key, head)
+
+    store._publish_head = crash_after_commit
+    with pytest.raises(RuntimeError):
+        lab.bars("600000.SH", start="2023-01-01", end="2024-06-30", adjust="")
+    store._publish_head = original
+    reader = shared(moto.endpoint, url)
+    stale_head = reader.read_meta(key)  # the head still names the version before the crash: consistent
+    assert reader.read_frame(key, stale_head).equals(committed)
+    # A writer that dies holding the lease: the next one waits out the ttl, then takes over.
+    child = mp.get_context("spawn").Process(target=_crash_holding_the_lease, args=(moto.endpoint, url))
+    child.start()
+    child.join(30)
+    other, other_provider = team_lab(tmp_path, "b", shared(moto.endpoint, url, lease_ttl=1.5))
+    started = time.monotonic()
+    frame = other.bars("600000.SH", start="2023-01-01", end="2024-06-30", adjust="")
+    assert time.monotonic() - started < 20
+    assert calls(other_provider) == 0  # the crashed commit was found under the lease: nothing refetched
+    assert frame.height > before.height and frame["date"].n_unique() == frame.height
+    assert reader.read_meta(key).generation > stale_head.generation  # the head was repaired
+
+
+def test_an_orphan_data_file_from_a_crashed_upload_is_ignored(tmp_path, moto, url):
+    store = shared(moto.endpoint, url)
+    lab, _ = team_lab(tmp_path, "a", store)
+    first = lab.bars("600519.SH", start="2024-01-01", end="2024-03-31")
+    table = store.config.key("v1", "tables", "bars", "600519.SH")
+    store.objects.put_bytes(f"{table}/part-00000-orphan.snappy.parquet", b"half a parquet file")
+    again, provider = team_lab(tmp_path, "b", shared(moto.endpoint, url))
+    assert again.bars("600519.SH", start="2024-01-01", end="2024-03-31").equals(first) and calls(provider) == 0
+
+
+# -- faults -------------------------------------------------------------------------------------------------
+@pytest.fixture
+def proxy(moto):
+    server = FaultProxyProcess(moto.port).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("fault", ["slowdown", "drop", "stall"])
+def test_throttling_timeouts_and_dropped_connections_are_retried(tmp_path, proxy, url, fault):
+    store = shared(proxy.endpoint, url)
+    lab, _ = team_lab(tmp_path, "a", store)
+    getattr(proxy, fault)(*((2, 1.5) if fault == "stall" else (3,)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreUnavailableWarning)
+        frame = lab.bars("601318.SH", start="2024-01-01", end="2024-06-30")
+    assert frame.height > 100 and store.retrier.retries >= (2 if fault == "stall" else 3)
+    reader, provider = team_lab(tmp_path, "b", shared(proxy.endpoint, url))
+    proxy.slowdown(2)
+    assert reader.bars("601318.SH", start="2024-01-01", end="2024-06-30").equals(frame) and calls(provider) == 0
+
+
+def test_a_store_that_stays_down_falls_back_to_the_local_cache(tmp_path, proxy, url):
+    store = shared(proxy.endpoint, url)
+    lab, provider = team_lab(tmp_path, "a", store)
+    cached = lab.bars("600519", start="2024-01-01", end="2024-06-30", adjust="")
+    proxy.down()
+    assert lab.bars("600519", start="2024-02-01", end="2024-05-31", adjust="").height > 50  # warm: the store is not asked
+    with pytest.warns(StoreUnavailableWarning):
+        wider = lab.bars("600519", start="2023-07-01", end="2024-06-30", adjust="")  # a gap: the store is asked, and is down
+    assert wider.height > cached.height and calls(provider) == 2
+    started = time.monotonic()
+    with pytest.warns(StoreUnavailableWarning):
+        lab.bars("000001.SZ", start="2024-01-01", end="2024-03-31", adjust="")
+    assert time.monotonic() - started < 2.0  # the breaker is open: no more waiting on retries
+    proxy.up()
+    store.retrier.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoreUnavailableWarning)
+        lab.bars("600519", start="2023-01-01", end="2024-06-30", adjust="")  # back up: the offline fetch is published too
+    meta = SharedStore.from_url(url).read_meta(SeriesKey("bars", "600519.SH"))
+    assert meta.coverage.covered(np.array([day_number(d("2023-07-03"))])).all()  # fetched while it was down
+
+
+def test_a_server_stopped_mid_test_is_survived(tmp_path):
+    with MotoServer() as server:
+        server.create_bucket(BUCKET)
+        store = shared(server.endpoint, f"s3://{BUCKET}/stopped")
+        lab, provider = team_lab(tmp_path, "a", store)
+        frame = lab.bars("600000.SH", start="2024-01-01", end="2024-03-31")
+    with pytest.warns(StoreUnavailableWarning):
+        again = lab.bars("600000.SH", start="2023-10-01", end="2024-03-31")
+    assert again.height > frame.height and again.tail(frame.height).equals(frame)
