@@ -1,0 +1,130 @@
+"""What a Lab records about its own use, for the predictive warmer (``quantdb_lab.prefetch``):
+
+* ``Activity``: how many foreground loads are in flight and when the last one ended, so a warmer yields to a
+  researcher at once (checked between warm calls);
+* the usage log (``store.usage_log``): one line per distinct request per day;
+* the warm ledger (``store.warm_ledger``): spans fetched ahead of time, and foreground reads they served.
+
+The Lab calls ``foreground`` and ``served`` around each load; both stay in the microseconds on a warm read.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.modes import ContextMode
+from quantdb_lab.domain.symbols import parse_symbol
+from quantdb_lab.loader.bar_loader import series_keys
+from quantdb_lab.loader.plan import BarRequest
+from quantdb_lab.loader.stats import Provenance
+from quantdb_lab.store.usage_log import UsageLog
+from quantdb_lab.store.warm_ledger import WarmLedger
+
+USAGE_SCHEMA = {
+    "ts": pl.String(), "symbol": pl.String(), "adjust": pl.String(), "start": pl.String(), "end": pl.String(),
+    "first": pl.String(), "last": pl.String(), "mode": pl.String(), "related": pl.Boolean(),
+    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(),
+}  # fmt: skip
+
+
+class Activity:
+    """Foreground loads in flight, shared by the Labs of one engine and read by warmer threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._last_end = float("-inf")
+        self.requested = threading.Event()  # set by every new usage record: wakes a background warmer
+
+    def __enter__(self) -> Activity:
+        with self._lock:
+            self._active += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._active -= 1
+            self._last_end = time.monotonic()
+
+    def busy(self, quiet: float = 0.0) -> bool:
+        """True while a foreground load runs or ended less than ``quiet`` seconds ago (a notebook cell's next
+        read usually follows within milliseconds: a warmer should not slip into that gap)."""
+        with self._lock:
+            return self._active > 0 or time.monotonic() - self._last_end < quiet
+
+
+@lru_cache(maxsize=8)
+def _datasets_of(adjust: str) -> tuple[str, ...]:
+    return tuple(key.dataset for key in series_keys(BarRequest(parse_symbol("600519"), None, None, adjust)))
+
+
+def _datasets(request: BarRequest) -> tuple[str, ...]:
+    """The stored datasets a request reads (cached per adjustment: this runs on every warm read)."""
+    return _datasets_of(request.adjust)
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class Tracker:
+    def __init__(self, base: Path, clock: Clock, *, usage_log: bool) -> None:
+        self.clock = clock
+        self.activity = Activity()
+        self.usage = UsageLog(base, enabled=usage_log)
+        self.ledger = WarmLedger(base / "prefetch")
+        self._pid = os.getpid()
+
+    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode) -> None:
+        """After a foreground load: log the request (first time today) and credit warmed spans it used."""
+        now = self.clock.now()
+        key = (request, mode.name)
+        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now)):
+            self.activity.requested.set()
+        self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, now.isoformat(timespec="seconds"))
+
+    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime) -> dict[str, Any]:
+        return {
+            "ts": now.isoformat(timespec="seconds"),
+            "symbol": origin.symbol,
+            "adjust": request.adjust,
+            "start": _iso(request.start),
+            "end": _iso(request.end),
+            "first": _iso(origin.start),
+            "last": _iso(origin.end),
+            "mode": mode.name,
+            "related": mode.prefetch_related,
+            "cached": origin.from_cache,
+            "calls": origin.upstream_calls,
+            "pid": self._pid,
+        }
+
+    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str) -> None:
+        """After a background load that called the upstream: remember what it fetched."""
+        if not origin.upstream_calls:
+            return
+        self.ledger.add(
+            {
+                "symbol": origin.symbol,
+                "adjust": request.adjust,
+                "spans": [[dataset, start.isoformat(), end.isoformat()] for dataset, start, end in origin.fetched],
+                "calls": origin.upstream_calls,
+                "confidence": confidence,
+                "reason": reason,
+                "warmed_at": self.clock.now().isoformat(timespec="seconds"),
+            }
+        )
+
+    def usage_frame(self) -> pl.DataFrame:
+        rows = self.usage.read()
+        columns = {name: [row.get(name) for row in rows] for name in USAGE_SCHEMA}
+        return pl.DataFrame(columns, schema=USAGE_SCHEMA)

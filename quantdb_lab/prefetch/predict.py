@@ -1,0 +1,304 @@
+"""The predictor: which requests a researcher is likely to make next, scored and explained.
+
+A pure function of the usage log, the calendar, the time and (optionally) groups of peers from the security
+master: the same inputs give the same predictions, so the rules are tested as tables (tests/unit/test_predictor.py).
+A confidence reads as "the probability that this request comes before the next close". Every prediction ends at
+the latest closed session: after the close the warmer fetches that session for what will be asked next.
+
+1. Tracking (recency x frequency). A series (symbol, adjust) last asked "up to now" (end open, or at the
+   latest session) is extended. Confidence is a recency-weighted share of the user's active days since the
+   series was first asked, with a Laplace prior: ``(sum w*x + 1) / (sum w + 2)``, weights halving every
+   ``HALF_LIFE`` active days; today counts for a series asked today, never against one not asked yet. Asked
+   once: 0.67 (below the default 0.7: one-off looks are not warmed); two days running: 0.74; daily for a week:
+   0.82. A request with a fixed past end reads final data and is never extended.
+2. Co-requests. Series asked in one burst (same kernel, gaps under ``BURST_GAP``) on ``CO_MIN_DAYS`` days or more:
+   B scores ``P(B|A) * p(A)``, ``P(B|A) = (days together + 1) / (days of A + 2)``, with ``p(A) = 1`` once A was
+   asked today and B not yet (B is then minutes away).
+3. Peers, for requests made in a mode with ``prefetch_related``: every member of a group (sector, index) of
+   which the user studied at least ``PEER_MIN_SHARE`` (and two members) over the last ``PEER_DAYS`` active days
+   scores ``0.5 + 0.5 * share``. One stock of a 30-stock sector warms nothing; a sector study warms the rest.
+4. Market hours (trading mode's use). Series asked while the market was open on recent days are needed at the
+   next open: 0.75 after one day, 0.9 after more; ready by the open, so only the live bar is fetched then.
+5. Time of day. Each prediction carries ``ready_by``: the user's usual time of first request (median over
+   active days) at its next occurrence, the next open for rule 4, now for rule 2's same-day case. The warmer
+   works in ``ready_by`` order, then by confidence.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import SESSION_OPEN, TradingCalendar
+from quantdb_lab.domain.clock import to_exchange_time
+
+LOOKBACK_DAYS: Final = 10  # active days of the log considered
+HALF_LIFE: Final = 3.0  # active days for a day's weight to halve
+BURST_GAP: Final = timedelta(minutes=10)
+CO_MIN_DAYS: Final = 2
+PEER_DAYS: Final = 2
+PEER_MIN_SHARE: Final = 0.2
+OPEN_RECENT_DAYS: Final = 5
+MIN_CONFIDENCE: Final = 0.3  # lower scores are dropped (kept above zero to show near misses in the panel)
+
+PREDICTION_SCHEMA = {
+    "symbol": pl.String(), "adjust": pl.String(), "start": pl.Date(), "end": pl.Date(),
+    "confidence": pl.Float64(), "reason": pl.String(), "ready_by": pl.Datetime("us", "Asia/Shanghai"),
+    "dataset": pl.String(),
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    symbol: str
+    adjust: str
+    start: date | None
+    end: date
+    confidence: float
+    reason: str
+    ready_by: datetime | None = None
+    dataset: str = "daily_bars"
+
+
+@dataclass(frozen=True, slots=True)
+class Peers:
+    """Named groups of symbols, e.g. ``{"sector:Financials": (...), "index:000300.SH": (...)}``."""
+
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    ts: datetime
+    day: date
+    symbol: str
+    adjust: str
+    start: date | None
+    tracks: bool  # asked up to the latest session at the time
+    market_open: bool
+    related: bool
+    pid: int
+
+    @property
+    def series(self) -> tuple[str, str]:
+        return (self.symbol, self.adjust)
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _parse(rows: Iterable[Mapping[str, Any]], calendar: TradingCalendar, now: datetime) -> list[_Use]:
+    uses = []
+    for row in rows:
+        ts = row["ts"]
+        ts = to_exchange_time(ts if isinstance(ts, datetime) else datetime.fromisoformat(ts))
+        if ts > now:
+            continue  # pure in ``now``: the future of the log is invisible
+        state = calendar.state(ts)
+        end = _date(row.get("end"))
+        uses.append(
+            _Use(
+                ts=ts,
+                day=ts.date(),
+                symbol=row["symbol"],
+                adjust=row.get("adjust") or "",
+                start=_date(row.get("start")),
+                tracks=end is None or (state.latest is not None and end >= state.latest),
+                market_open=state.open_now,
+                related=bool(row.get("related", False)),
+                pid=int(row.get("pid") or 0),
+            )
+        )
+    return sorted(uses, key=lambda u: (u.ts, u.symbol, u.adjust))
+
+
+def latest_closed(calendar: TradingCalendar, now: datetime) -> date | None:
+    """The latest session whose bar is final at ``now``."""
+    state = calendar.state(now)
+    if state.latest is None or state.latest_final:
+        return state.latest
+    return calendar.previous_session(state.latest)
+
+
+def _usual_time(uses: list[_Use]) -> time | None:
+    firsts: dict[date, datetime] = {}
+    for use in uses:
+        firsts.setdefault(use.day, use.ts)
+    if len(firsts) < 2:
+        return None
+    minute = int(statistics.median(ts.hour * 60 + ts.minute for ts in firsts.values()))
+    return time(minute // 60, minute % 60)
+
+
+def _next_at(habit: time | None, now: datetime, weekdays_only: bool) -> datetime | None:
+    if habit is None:
+        return None
+    candidate = now.replace(hour=habit.hour, minute=habit.minute, second=0, microsecond=0)
+    while candidate <= now or (weekdays_only and candidate.weekday() >= 5):
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def _next_open(calendar: TradingCalendar, now: datetime) -> datetime:
+    today = now.date()
+    day = today if calendar.is_session(today) and now.time() < SESSION_OPEN else calendar.next_session(today)
+    return now.replace(year=day.year, month=day.month, day=day.day, hour=SESSION_OPEN.hour,
+                       minute=SESSION_OPEN.minute, second=0, microsecond=0)  # fmt: skip
+
+
+class _Scores:
+    """Contributions per series; the best one decides start and confidence, every reason is kept."""
+
+    def __init__(self) -> None:
+        self._by: dict[tuple[str, str], list[tuple[float, date | None, str, datetime | None]]] = defaultdict(list)
+
+    def add(self, series: tuple[str, str], confidence: float, start: date | None, reason: str, ready_by) -> None:
+        if confidence >= MIN_CONFIDENCE:
+            self._by[series].append((confidence, start, reason, ready_by))
+
+    def predictions(self, end: date) -> list[Prediction]:
+        out = []
+        for (symbol, adjust), parts in self._by.items():
+            parts.sort(key=lambda p: -p[0])
+            best = parts[0]
+            start = best[1] if best[1] is None or best[1] <= end else None
+            readies = [p[3] for p in parts if p[3] is not None]
+            out.append(
+                Prediction(
+                    symbol=symbol,
+                    adjust=adjust,
+                    start=start,
+                    end=end,
+                    confidence=round(best[0], 3),
+                    reason="; ".join(dict.fromkeys(p[2] for p in parts)),
+                    ready_by=min(readies) if readies else None,
+                )
+            )
+        return sorted(
+            out, key=lambda p: (p.ready_by.timestamp() if p.ready_by else math.inf, -p.confidence, p.symbol, p.adjust)
+        )
+
+
+def predict(
+    log: pl.DataFrame | Iterable[Mapping[str, Any]],
+    calendar: TradingCalendar,
+    now: datetime,
+    *,
+    peers: Peers | None = None,
+) -> list[Prediction]:
+    """Scored predictions of the next requests, in the order a warmer should load them."""
+    now = to_exchange_time(now)
+    rows = log.to_dicts() if isinstance(log, pl.DataFrame) else log
+    target = latest_closed(calendar, now)
+    uses = _parse(rows, calendar, now)
+    if target is None or not uses:
+        return []
+    days = sorted({u.day for u in uses}, reverse=True)[:LOOKBACK_DAYS]  # most recent first
+    index = {day: i for i, day in enumerate(days)}
+    uses = [u for u in uses if u.day in index]
+    today = now.date()
+    weekdays_only = all(day.weekday() < 5 for day in days)
+    habit_at = _next_at(_usual_time(uses), now, weekdays_only)
+    scores = _Scores()
+
+    by_series: dict[tuple[str, str], list[_Use]] = defaultdict(list)
+    for use in uses:
+        by_series[use.series].append(use)
+    asked_on = {series: {u.day for u in group} for series, group in by_series.items()}
+    latest_use = {series: group[-1] for series, group in by_series.items()}
+    tracked = {series for series, use in latest_use.items() if use.tracks}
+
+    # 1. tracking
+    own: dict[tuple[str, str], float] = {}
+    for series in tracked:
+        first = index[min(asked_on[series])]
+        num = den = 0.0
+        for day in days[: first + 1]:
+            hit = day in asked_on[series]
+            if day == today and not hit:
+                continue  # the day is not over: no evidence against
+            weight = 0.5 ** (index[day] / HALF_LIFE)
+            num += weight * hit
+            den += weight
+        own[series] = (num + 1.0) / (den + 2.0)
+        n = len(asked_on[series])
+        scores.add(series, own[series], latest_use[series].start,
+                   f"tracked: asked on {n} of the last {first + 1} active day(s)", habit_at)  # fmt: skip
+
+    # 2. co-requests
+    bursts: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
+    burst_day: dict[tuple[int, int], date] = {}
+    counter, previous = 0, None
+    for use in sorted(uses, key=lambda u: (u.pid, u.ts)):
+        if previous is None or use.pid != previous.pid or use.ts - previous.ts > BURST_GAP:
+            counter += 1
+        bursts[(use.pid, counter)].add(use.series)
+        burst_day[(use.pid, counter)] = use.day
+        previous = use
+    together: dict[tuple[tuple[str, str], tuple[str, str]], set[date]] = defaultdict(set)
+    for key, members in bursts.items():
+        for a in members:
+            for b in members:
+                if a != b:
+                    together[(a, b)].add(burst_day[key])
+    for (a, b), co_days in together.items():
+        if len(co_days) < CO_MIN_DAYS or b not in tracked:
+            continue
+        if today in asked_on[a] and today not in asked_on[b]:  # A was just asked: B is likely minutes away
+            past = len(asked_on[a] - {today})
+            confidence, ready = (len(co_days - {today}) + 1) / (past + 2), now
+        else:
+            confidence, ready = own.get(a, 0.0) * (len(co_days) + 1) / (len(asked_on[a]) + 2), habit_at
+        scores.add(b, confidence, latest_use[b].start,
+                   f"asked with {a[0]} on {len(co_days)} of its {len(asked_on[a])} days", ready)  # fmt: skip
+
+    # 3. peers of what is being studied
+    if peers is not None:
+        recent = set(days[:PEER_DAYS])
+        studied = [u for u in uses if u.related and u.day in recent]
+        for group, members in sorted(peers.groups.items()):
+            if not members:
+                continue
+            seen = [u for u in studied if u.symbol in members]
+            share = len({u.symbol for u in seen}) / len(members)
+            if len({u.symbol for u in seen}) < 2 or share < PEER_MIN_SHARE:
+                continue
+            seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
+            confidence = 0.5 + 0.5 * share
+            reason = f"peer in {group}: {len({u.symbol for u in seen})} of {len(members)} studied recently"
+            for member in members:
+                scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at)
+
+    # 4. needed while the market is open
+    recent_open = set(days[:OPEN_RECENT_DAYS])
+    open_days: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for use in uses:
+        if use.market_open and use.day in recent_open:
+            open_days[use.series].add(use.day)
+    if open_days:
+        ready_open = _next_open(calendar, now)
+        for series, on in open_days.items():
+            if series in tracked:
+                scores.add(series, 0.9 if len(on) >= 2 else 0.75, latest_use[series].start,
+                           f"used while the market was open on {len(on)} day(s)", ready_open)  # fmt: skip
+
+    return scores.predictions(target)
+
+
+def predictions_frame(predictions: Iterable[Prediction]) -> pl.DataFrame:
+    rows = [
+        {"symbol": p.symbol, "adjust": p.adjust, "start": p.start, "end": p.end, "confidence": p.confidence,
+         "reason": p.reason, "ready_by": p.ready_by, "dataset": p.dataset}
+        for p in predictions
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=PREDICTION_SCHEMA)

@@ -1,0 +1,321 @@
+"""The cache warmer: loads the predicted next requests ahead of time, politely.
+
+* Priority order: the predictor's (``ready_by``, then confidence); only predictions at or above ``threshold``.
+* Same limits as the foreground: every call goes through the Lab's throttle (rate limit, breaker, retries).
+  On top, it asks at low priority: it calls only when the family's bucket keeps a token for a foreground
+  request and a concurrency slot is free, and it never probes a breaker that is not closed.
+* Yields at once: before each call it waits until no foreground load of this kernel has run for ``quiet``
+  seconds. A foreground request that arrives mid-call waits for that one call at most.
+* One warmer per cache directory (a file lock held for the warmer's life; a second one raises
+  ``WarmerBusyError``), whether in this kernel, another one, or cron.
+* Stops cleanly: ``stop()`` (and an atexit hook) lets the call in flight finish, then releases the lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import tempfile
+import threading
+import time
+import warnings
+import weakref
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+import filelock
+
+from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
+from quantdb_lab.lab import Lab
+from quantdb_lab.prefetch.peers import peers_from_provider
+from quantdb_lab.prefetch.predict import Peers, Prediction, predict
+
+THRESHOLD: Final = 0.7
+LOCK_NAME: Final = "warmer.lock"
+STATE_NAME: Final = "warmer.json"
+POLL: Final = 0.02  # seconds between checks while yielding: a foreground burst is met within this
+
+_running: weakref.WeakSet = weakref.WeakSet()
+
+
+@dataclass
+class WarmReport:
+    predictions: int = 0  # at or above the threshold
+    warmed: int = 0  # loads that fetched something
+    already_warm: int = 0
+    calls: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    yielded: int = 0  # predictions that waited for the foreground or the rate limit first
+    stopped: bool = False  # ended early: stop(), the call budget or a wait that ran out
+    seconds: float = 0.0
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".warmer.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, default=str)
+    os.replace(tmp, path)
+
+
+class Warmer:
+    def __init__(
+        self,
+        lab: Lab,
+        *,
+        threshold: float = THRESHOLD,
+        peers: Peers | None | str = "auto",
+        max_calls: int | None = None,
+        reserve: float = 1.0,
+        quiet: float = 0.25,
+        max_wait: float = 60.0,
+    ) -> None:
+        self.lab = lab
+        self.threshold = threshold
+        self.max_calls = max_calls
+        self.reserve = reserve  # tokens left in the bucket for foreground requests
+        self.quiet = quiet
+        self.max_wait = max_wait  # per prediction, waiting for the foreground or the limiter
+        self._peers = peers
+        directory = lab.tracking.ledger.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self._state_path = directory / STATE_NAME
+        self._lock = filelock.FileLock(str(directory / LOCK_NAME), timeout=0, thread_local=False)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._state: dict[str, Any] = {"phase": "idle", "current": None, "done": 0, "total": 0, "calls": 0}
+        self.last_report: WarmReport | None = None
+
+    # -- public ------------------------------------------------------------------------------------------
+    def predictions(self) -> list[Prediction]:
+        """Every prediction for now, above and below the threshold."""
+        now = self.lab.clock.now()
+        peers = peers_from_provider(self.lab.provider, now) if self._peers == "auto" else self._peers
+        return predict(self.lab.usage(), self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
+
+    def run_once(self, *, progress: bool = False) -> WarmReport:
+        """One pass in the calling thread (``lab.warm()``, ``quantdb-lab warm``)."""
+        self._acquire()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntheticDataWarning)  # once per pass is enough: said by bars()
+                return self._pass(progress=progress)
+        finally:
+            self._release()
+
+    def start(self, *, interval: float = 60.0) -> Warmer:
+        """Warm in a daemon thread: a pass now, then after each new request or every ``interval`` seconds."""
+        if self._thread is not None and self._thread.is_alive():
+            return self
+        self._acquire()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, args=(interval,), name="quantdb-lab-warmer", daemon=True)
+        _running.add(self)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the call in flight (if any) and release the cache directory."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+        _running.discard(self)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def state(self) -> dict[str, Any]:
+        report = asdict(self.last_report) if self.last_report else None
+        return {**self._state, "running": self.running, "threshold": self.threshold, "last_report": report}
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _acquire(self) -> None:
+        if self.running:  # the lock is re-entrant for its holder: refuse a second pass of this warmer here
+            raise WarmerBusyError("this warmer is already running in the background")
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            holder = read_state(self.lab).get("pid")
+            raise WarmerBusyError(
+                f"another warmer (pid {holder}) is running on this cache directory; stop it first or let it finish"
+            ) from None
+        self._set(phase="starting", pid=os.getpid(), started_at=self.lab.clock.now().isoformat(timespec="seconds"))
+
+    def _release(self) -> None:
+        self._set(phase="stopped", current=None)
+        self._lock.release(force=True)
+
+    def _set(self, **changes: Any) -> None:
+        self._state.update(changes, updated_at=self.lab.clock.now().isoformat(timespec="seconds"))
+        try:
+            _write_json(self._state_path, {**self._state, "pid": os.getpid()})
+        except OSError:
+            pass  # the state file is for dashboards only; warming goes on without it
+
+    def _loop(self, interval: float) -> None:
+        requested = self.lab.tracking.activity.requested
+        try:
+            while not self._stop.is_set():
+                requested.clear()
+                if not self._wait_quiet():
+                    break
+                try:
+                    self._pass()
+                except QuantdbError as exc:  # e.g. the usage log unreadable: try again next round
+                    self._set(phase="error", error=str(exc))
+                self._set(phase="idle", current=None)
+                deadline = time.monotonic() + interval
+                while not self._stop.is_set() and not requested.is_set() and time.monotonic() < deadline:
+                    self._stop.wait(0.1)
+        finally:
+            self._release()
+
+    def _pass(self, *, progress: bool = False) -> WarmReport:
+        started = time.monotonic()
+        report = WarmReport()
+        self._set(phase="predicting")
+        chosen = [p for p in self.predictions() if p.confidence >= self.threshold]
+        report.predictions = len(chosen)
+        self._set(phase="warming", done=0, total=len(chosen), calls=0)
+        broken: set[str] = set()  # families whose breaker is not closed: no background probes
+        bar = _progress(len(chosen)) if progress else None
+        try:
+            for done, prediction in enumerate(chosen):
+                if report.stopped or self._stop.is_set() or (self.max_calls is not None and report.calls >= self.max_calls):
+                    report.stopped = True
+                    break
+                self._set(current=prediction.symbol, done=done, calls=report.calls)
+                self._warm_one(prediction, report, broken)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        try:
+            self.lab.tracking.ledger.flush()  # let other kernels and dashboards see what was warmed
+        except QuantdbError:
+            pass  # kept in memory and retried by the background flush
+        report.seconds = time.monotonic() - started
+        self.last_report = report
+        self._set(done=report.predictions if not report.stopped else self._state["done"], calls=report.calls)
+        return report
+
+    def _warm_one(self, prediction: Prediction, report: WarmReport, broken: set[str]) -> None:
+        lab = self.lab
+        try:
+            request = lab.request(prediction.symbol, start=prediction.start, end=prediction.end, adjust=prediction.adjust)
+        except QuantdbError as exc:
+            report.failed.append((prediction.symbol, str(exc)))
+            return
+        family = lab.provider.host_family(request.symbol)
+        if family in broken:
+            return
+        # qfq is derived from two stored series: warm them one at a time, so that a foreground request arriving
+        # meanwhile waits behind one upstream call at most, never behind the pair.
+        parts = (replace(request, adjust="hfq"), replace(request, adjust="")) if request.adjust == "qfq" else (request,)
+        calls = 0
+        try:
+            if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:
+                report.already_warm += 1
+                return
+            for part in parts:
+                if lab.plan(part.symbol, start=part.start, end=part.end, adjust=part.adjust).is_warm:
+                    continue
+                waited = self._wait_turn(family)
+                if waited is None:
+                    report.stopped = True
+                    break
+                report.yielded += int(waited)
+                self._set(phase="warming")
+                _, origin = lab.load_in_background(part, confidence=prediction.confidence, reason=prediction.reason)
+                calls += origin.upstream_calls
+        except ProviderUnavailableError as exc:
+            broken.add(family)
+            report.failed.append((prediction.symbol, str(exc)))
+        except QuantdbError as exc:
+            report.failed.append((prediction.symbol, str(exc)))
+        report.calls += calls
+        report.warmed += int(calls > 0)
+
+    def _wait_quiet(self) -> bool:
+        """Before predicting (CPU work that competes with the kernel), wait for a pause in foreground reads."""
+        activity = self.lab.tracking.activity
+        while activity.busy(self.quiet):
+            if self._state.get("phase") != "yielding to a foreground request":
+                self._set(phase="yielding to a foreground request")
+            if self._stop.wait(POLL):
+                return False
+        return True
+
+    def _wait_turn(self, family: str) -> bool | None:
+        """Wait until no foreground load ran for ``quiet`` s and the limiter has a token to spare.
+
+        True if it had to wait, False if not, None if stopped or ``max_wait`` ran out. Raises
+        ProviderUnavailableError if the family's breaker is not closed.
+        """
+        activity = self.lab.tracking.activity
+        deadline = time.monotonic() + self.max_wait
+        waited = False
+        while True:
+            if self._stop.is_set() or time.monotonic() > deadline:
+                return None
+            if activity.busy(self.quiet):
+                self._set(phase="yielding to a foreground request")
+            elif not self._spare(family):
+                self._set(phase="waiting for the rate limit")
+            else:
+                return waited
+            waited = True
+            self._stop.wait(POLL)
+
+    def _spare(self, family: str) -> bool:
+        throttle = self.lab.throttle
+        limit = throttle.limit_for(family)
+        row = next((r for r in throttle.status() if r["host_family"] == family), None)
+        if row is None:
+            return True
+        if row["breaker"] != "closed":
+            raise ProviderUnavailableError(f"breaker of {family!r} is {row['breaker']}: warming leaves probes to you")
+        if limit.max_concurrency is not None and row["in_flight"] >= limit.max_concurrency:
+            return False
+        return row["tokens"] >= min(1.0 + self.reserve, float(limit.burst))
+
+
+def _progress(total: int):
+    from tqdm.auto import tqdm  # deferred: a notebook bar pulls in ipywidgets
+
+    return tqdm(total=total, desc="warming the cache", unit="series")
+
+
+def read_state(lab: Lab) -> dict[str, Any]:
+    """The last state a warmer on this cache directory wrote (any process), with ``alive`` checked by pid."""
+    path = lab.tracking.ledger.directory / STATE_NAME
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"phase": "never run", "alive": False}
+    pid = state.get("pid")
+    alive = False
+    if isinstance(pid, int) and state.get("phase") != "stopped":
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except OSError:
+            alive = False
+    return {**state, "alive": alive}
+
+
+def warm(lab: Lab, *, threshold: float = THRESHOLD, progress: bool = True, max_calls: int | None = None) -> WarmReport:
+    """Warm once, in the foreground, with a progress bar; raises ``WarmerBusyError`` if a warmer runs."""
+    return Warmer(lab, threshold=threshold, max_calls=max_calls).run_once(progress=progress)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for warmer in list(_running):
+        warmer.stop(timeout=2.0)

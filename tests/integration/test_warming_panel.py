@@ -1,0 +1,45 @@
+"""WarmingPanel without a browser: its buttons' methods and the HTML they produce."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+import traitlets
+
+from quantdb_lab.ui.widgets.warming import WarmingPanel, prediction_rows, state_html, value_rows
+from tests.support.sim import MARKET, make_lab
+
+WATCH = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s).year < 2020][:3]
+
+
+def test_panel_shows_predictions_state_and_value(tmp_path):
+    lab, _, clock = make_lab(tmp_path, now="2025-06-09 16:00")
+    for _ in range(2):
+        lab.bars(WATCH, start="2025-01-01")
+        clock.advance(24 * 3600)
+    panel = WarmingPanel(lab)
+    assert [p["symbol"] for p in panel.predictions][:3] and "no predictions" not in panel.table_view.value
+    assert "not running" in panel.state_view.value
+    panel.warm_now()
+    assert panel.message.startswith("warmed 3 series with 6 calls")
+    assert panel.summary["warmed_entries"] == 6 and "6 (100%)" in panel.value_view.value  # none used yet
+    clock.advance(4 * 3600)
+    lab.bars(WATCH, start="2025-01-01")
+    panel.refresh()
+    assert panel.summary["warm_hit_rate"] == 1.0 and "0 (0%)" in panel.value_view.value
+    panel.toggle()
+    assert panel.warmer.running and panel.toggle_button.description == "Stop background"
+    panel.toggle()
+    assert not panel.warmer.running
+    with pytest.raises(traitlets.TraitError):
+        panel.threshold = 1.5
+
+
+def test_pure_renderers():
+    rows = prediction_rows([{"symbol": "A", "adjust": "", "end": "2025-06-11", "confidence": 0.65, "reason": "r",
+                             "ready_by": None}], 0.7)  # fmt: skip
+    assert rows[0]["warm?"] == "no" and rows[0]["adjust"] == "raw"
+    assert value_rows({"warmed_entries": 4, "warmed_used": 3, "warm_hit_rate": 0.75})[2]["value"] == "75%"
+    assert "running" in state_html({"running": True, "phase": "warming", "done": 1, "total": 4, "current": "A"})
