@@ -1,0 +1,129 @@
+"""Reference data through the cache: the security master, index constituents, commodity main contracts, and
+the multi-modal sources (company news, macro series).
+
+What questions (``quantdb_lab.query``) need beside bars. Each dataset is fetched whole (the upstreams serve
+them whole), stored by ``ReferenceStore`` and served from disk until a new session's bar has become final
+after it was fetched: lists and constituents change at most daily, a futures series gains one bar a day.
+Upstream calls go through the Lab's throttle and counters, so ``lab.stats()`` sees them.
+
+Freshness per dataset: lists, constituents, commodity bars and macro series (figures are released at most
+once a day) follow the session rule above; news is fresh for ``NEWS_MAX_AGE`` and accumulates: the upstream
+serves only the latest articles, so each refresh is merged into what is stored (deduplicated by url).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import TradingCalendar, final_after
+from quantdb_lab.domain.clock import Clock, to_exchange_time
+from quantdb_lab.domain.sources import macro_series
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.providers.base import Provider
+from quantdb_lab.store.reference_store import ReferenceStore
+
+Call = Callable[..., Any]
+NEWS_MAX_AGE = timedelta(minutes=30)
+
+
+def last_final_moment(calendar: TradingCalendar, now: datetime) -> datetime | None:
+    """The latest moment at or before ``now`` when a session's bar became final (None before any)."""
+    state = calendar.state(now)
+    if state.latest is None:
+        return None
+    session = state.latest if state.latest_final else calendar.previous_session(state.latest)
+    return final_after(session) if session is not None else None
+
+
+class ReferenceData:
+    """Cached reference datasets of one provider in one cache directory."""
+
+    def __init__(self, root: Path, provider: Provider, *, calendar: TradingCalendar, clock: Clock, stats: Stats,
+                 call: Call) -> None:  # fmt: skip
+        self.provider = provider
+        self.store = ReferenceStore(root, provider.name)
+        self.calendar = calendar
+        self.clock = clock
+        self.stats = stats
+        self._call = call  # the throttle's call(host_family, fn, *args)
+
+    def securities(self) -> pl.DataFrame:
+        """``SECURITIES`` columns (symbol, name, industry, board, list_date) of everything the provider lists."""
+        return self._load("securities", "fetch_securities", lambda: self.provider.fetch_securities())
+
+    def index_members(self, index: str | Symbol) -> list[str]:
+        """Canonical symbols of the index's constituents (raises InvalidRequestError if the provider has none)."""
+        symbol = index if isinstance(index, Symbol) else parse_symbol(index)
+        fetch = self._optional("fetch_index_members")
+        frame = self._load(f"index_members_{symbol.canonical}", "fetch_index_members",
+                           lambda: pl.DataFrame({"symbol": fetch(symbol)}, schema={"symbol": pl.String}))  # fmt: skip
+        return frame["symbol"].to_list()
+
+    def commodity_daily(self, code: str, *, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Main-contract daily bars of ``code`` (``SC0``: INE crude oil) in ``[start, end]``, COMMODITY_BARS."""
+        fetch = self._optional("fetch_commodity_daily")
+        frame = self._load(f"commodity_{code.upper()}", "fetch_commodity_daily", lambda: fetch(code.upper()))
+        if start is not None:
+            frame = frame.filter(pl.col("date") >= start)
+        if end is not None:
+            frame = frame.filter(pl.col("date") <= end)
+        return frame
+
+    def news(self, symbol: str | Symbol) -> pl.DataFrame:
+        """Articles about ``symbol`` (``domain.sources.NEWS``), all ever fetched, sorted by publication time."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        fetch = self._optional("fetch_news")
+        name = f"news_{sym.canonical}"
+
+        def merged() -> pl.DataFrame:
+            fresh, stored = fetch(sym), self.store.read(name)
+            frame = fresh if stored is None else pl.concat([stored.frame, fresh], how="vertical")
+            return frame.unique("url", keep="last", maintain_order=True).sort("published_at")
+
+        return self._load(name, "fetch_news", merged, max_age=NEWS_MAX_AGE)
+
+    def macro(self, name: str) -> pl.DataFrame:
+        """A macro series (``domain.sources.MACRO``: period, release_date, value), sorted by release date."""
+        key = macro_series(name).name
+        fetch = self._optional("fetch_macro")
+        return self._load(f"macro_{key}", "fetch_macro", lambda: fetch(key))
+
+    # -- machinery ---------------------------------------------------------------------------------------
+    def _optional(self, method: str) -> Call:
+        fetch = getattr(self.provider, method, None)
+        if fetch is None:
+            raise InvalidRequestError(f"provider {self.provider.name!r} does not serve {method[6:]}",
+                                      dataset=method[6:])  # fmt: skip
+        return fetch
+
+    def _family(self, function: str) -> str:
+        named = getattr(self.provider, "reference_host_family", None)
+        if named is not None:
+            return named(function)
+        return self.provider.host_family(parse_symbol("000300.SH"))  # one-host providers: same family for all
+
+    def _load(self, name: str, function: str, fetch: Callable[[], pl.DataFrame], *,
+              max_age: timedelta | None = None) -> pl.DataFrame:  # fmt: skip
+        now = to_exchange_time(self.clock.now())
+        entry = self.store.read(name)
+        if max_age is not None:  # fresh for a fixed time
+            fresh = entry is not None and now - to_exchange_time(entry.fetched_at) < max_age
+        else:  # fresh until a session's bar becomes final after the fetch
+            boundary = last_final_moment(self.calendar, now)
+            fresh = entry is not None and (boundary is None or to_exchange_time(entry.fetched_at) >= boundary)
+        if not fresh:
+            frame = self._call(self._family(function), fetch)
+            self.stats.count_call(function)
+            entry = self.store.write(name, frame, now)
+        assert entry is not None
+        today = now.date()
+        self.stats.record(Provenance(symbol=name, adjust="", start=today, end=today, rows=entry.frame.height,
+                                     from_cache=fresh, upstream_calls=0 if fresh else 1, fetched=()))  # fmt: skip
+        return entry.frame

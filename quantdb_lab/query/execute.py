@@ -1,0 +1,172 @@
+"""Run a validated plan through the Lab: bars from (and into) the cache, measures, the answer's table.
+
+One function per intent returns an ``Outcome``: the table shown to the user (``data``), the series a chart
+needs (``series``) and the facts the insights are written from (``facts``). Bars of many symbols go through
+``lab.portfolio`` (concurrent on a cold cache, with progress; failures reported, not raised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError
+from quantdb_lab.query import metrics
+from quantdb_lab.query.plan import QueryPlan
+from quantdb_lab.query.seasons import DESCRIPTION, earnings_seasons
+from quantdb_lab.query.universe import Resolver
+from quantdb_lab.query.vocabulary import vocabulary
+
+BASELINE_SESSIONS = {"volume": metrics.VOLUME_BASELINE, "price": metrics.PRICE_BASELINE}
+
+
+@dataclass
+class Outcome:
+    data: pl.DataFrame
+    series: pl.DataFrame | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Executor:
+    def __init__(self, lab, resolver: Resolver, *, progress: Any = False) -> None:
+        self.lab = lab
+        self.resolver = resolver
+        self.progress = progress
+
+    def run(self, plan: QueryPlan) -> Outcome:
+        return getattr(self, f"_{plan.intent}")(plan)
+
+    # -- loading -----------------------------------------------------------------------------------------
+    def bars(self, symbols: list[str], start: date, end: date, adjust: str) -> tuple[pl.DataFrame, list[str]]:
+        if not symbols:
+            raise InvalidRequestError("no securities to load")
+        result = self.lab.portfolio(symbols, start=start, end=end, adjust=adjust, progress=self.progress)
+        failed = [s for s in result.failed if s in symbols]
+        frame = result.frame
+        if frame.is_empty():
+            raise EmptyResultError("no bars for any of the securities in the period", start=start, end=end)
+        return frame, failed
+
+    def _named(self, frame: pl.DataFrame) -> pl.DataFrame:
+        names = [self.resolver.name_of(s) for s in frame["symbol"].to_list()]
+        return frame.with_columns(pl.Series("name", names, dtype=pl.String))
+
+    def _failed_note(self, failed: list[str]) -> list[str]:
+        if not failed:
+            return []
+        shown = ", ".join(failed[:8]) + (" ..." if len(failed) > 8 else "")
+        return [f"{len(failed)} securities had no bars or failed to load and were left out: {shown}"]
+
+    # -- intents -----------------------------------------------------------------------------------------
+    def _rank(self, plan: QueryPlan) -> Outcome:
+        universe = self.resolver.universe(plan)
+        frame, failed = self.bars(universe.symbols, plan.first, plan.last, plan.adjust)
+        table = metrics.period_metric(frame, plan.metric)
+        top = self._named(metrics.ranked(table, descending=plan.order == "desc", n=plan.n or 10))
+        usable = table.filter(pl.col("value").is_not_null() & pl.col("value").is_not_nan())
+        facts = {"universe": universe.label, "members": len(universe.symbols), "ranked": usable.height,
+                 "median": usable["value"].median() if usable.height else None,
+                 "rising": int((usable["return"] > 0).sum()) if usable.height else 0}  # fmt: skip
+        data = top.select("rank", "symbol", "name", "value", "return", "bars", "first_date", "last_date")
+        return Outcome(data, series=None, facts=facts, notes=universe.notes + self._failed_note(failed))
+
+    def _compare(self, plan: QueryPlan) -> Outcome:
+        symbols = list(plan.symbols)
+        frame, failed = self.bars(symbols, plan.first, plan.last, plan.adjust)
+        notes = self._failed_note(failed)
+        if plan.window == "earnings_seasons":
+            seasons = earnings_seasons(plan.first, plan.last)
+            if not seasons:
+                raise InvalidRequestError(f"no earnings season between {plan.start} and {plan.end} ({DESCRIPTION})")
+            parts = [metrics.window_metric(frame, plan.metric, [(s.start, s.end)]).with_columns(
+                pl.lit(s.label).alias("window")) for s in seasons]  # fmt: skip
+            spans = [(s.start, s.end) for s in seasons]
+            parts.append(metrics.window_metric(frame, plan.metric, spans).with_columns(pl.lit("all seasons").alias("window")))
+            table = pl.concat([p for p in parts if p.height])
+            notes.append(f"earnings seasons are the {DESCRIPTION}; each company's own report dates are not used")
+        else:
+            table = metrics.window_metric(frame, plan.metric, [(plan.first, plan.last)]).with_columns(
+                pl.lit(plan.period or "period").alias("window"))  # fmt: skip
+        position = {symbol: i for i, symbol in enumerate(symbols)}  # rows in the order the question named them
+        windows = {w: i for i, w in enumerate(table["window"].unique(maintain_order=True).to_list())}
+        table = table.sort(pl.col("window").replace_strict(windows),
+                           pl.col("symbol").replace_strict(position, default=len(symbols)))
+        table = self._named(table).select("window", "symbol", "name", "value", "return", "bars", "first_date",
+                                          "last_date")  # fmt: skip
+        series = frame.sort("symbol", "date").with_columns(
+            (pl.col("close") / pl.col("close").first().over("symbol")).alias("normalised")
+        ).select("symbol", "date", "close", "normalised")
+        return Outcome(table, series=series, facts={"order": symbols}, notes=notes)
+
+    def _spikes(self, plan: QueryPlan) -> Outcome:
+        universe = self.resolver.universe(plan)
+        baseline = BASELINE_SESSIONS[plan.metric]
+        # twice the baseline in sessions: a stock suspended for a while still has its prior bars to compare with
+        earlier = self.lab.calendar.sessions(plan.first - timedelta(days=5 * baseline), plan.first)
+        lead = earlier[-2 * baseline - 1] if len(earlier) > 2 * baseline else plan.first - timedelta(days=4 * baseline)
+        frame, failed = self.bars(universe.symbols, lead, plan.last, plan.adjust)
+        find = metrics.volume_spikes if plan.metric == "volume" else metrics.price_moves
+        found = find(frame, start=plan.first, end=plan.last, threshold=plan.threshold or 3.0)
+        if plan.n:
+            found = found.head(plan.n)
+        data = self._named(found)
+        columns = ["symbol", "name", "date", *[c for c in data.columns if c not in ("symbol", "name", "date")]]
+        facts = {"universe": universe.label, "members": len(universe.symbols),
+                 "days": frame.filter(pl.col("date").is_between(plan.first, plan.last))["date"].n_unique()}  # fmt: skip
+        return Outcome(data.select(columns), series=None, facts=facts, notes=universe.notes + self._failed_note(failed))
+
+    def _correlation(self, plan: QueryPlan) -> Outcome:
+        notes: list[str] = []
+        if plan.commodity:
+            left_frame = self.lab.reference.commodity_daily(plan.commodity, start=plan.first, end=plan.last)
+            left_label = vocabulary().commodities.get(plan.commodity, {}).get("name", plan.commodity)
+        else:
+            left_frame, _ = self.bars([plan.index], plan.first, plan.last, "")
+            left_label = f"{self.resolver.name_of(plan.index)} ({plan.index})"
+        if left_frame.is_empty():
+            raise EmptyResultError(f"no data for {plan.commodity or plan.index}", start=plan.first, end=plan.last)
+        left = metrics.daily_returns(left_frame, "left")
+        if plan.sector:
+            universe = self.resolver.universe(QueryPlan(**{**plan.to_dict(), "symbols": (), "universe": "sector",
+                                                           "intent": "rank", "n": 1}))  # fmt: skip
+            frame, failed = self.bars(universe.symbols, plan.first, plan.last, plan.adjust)
+            right = metrics.equal_weight_returns(frame, "right")
+            right_label = f"{universe.label}, {len(universe.symbols)} stocks equal-weighted"
+            notes += universe.notes + self._failed_note(failed)
+        else:
+            (symbol,) = plan.symbols
+            frame, _ = self.bars([symbol], plan.first, plan.last, plan.adjust)
+            right = metrics.daily_returns(frame, "right")
+            right_label = f"{self.resolver.name_of(symbol)} ({symbol})"
+        joined, corr, beta = metrics.correlation(left, right, "left", "right")
+        if corr is None:
+            raise EmptyResultError("fewer than 20 common trading days: not enough for a correlation",
+                                   start=plan.first, end=plan.last)  # fmt: skip
+        data = joined.select("date", pl.col("left").alias("left_return"), pl.col("right").alias("right_return"),
+                             "rolling_corr")  # fmt: skip
+        facts = {"left": left_label, "right": right_label, "corr": corr, "beta": beta, "days": joined.height,
+                 "left_total": float((1 + joined["left"]).product() - 1),
+                 "right_total": float((1 + joined["right"]).product() - 1)}  # fmt: skip
+        return Outcome(data, series=joined, facts=facts, notes=notes)
+
+    def _show(self, plan: QueryPlan) -> Outcome:
+        parts, notes = [], []
+        if plan.symbols:
+            frame, failed = self.bars(list(plan.symbols), plan.first, plan.last, plan.adjust)
+            parts.append(frame.select("symbol", "date", "open", "high", "low", "close", "volume", "turnover"))
+            notes += self._failed_note(failed)
+        if plan.commodity:
+            bars = self.lab.reference.commodity_daily(plan.commodity, start=plan.first, end=plan.last)
+            if bars.is_empty():
+                raise EmptyResultError(f"no data for {plan.commodity}", start=plan.first, end=plan.last)
+            parts.append(bars.select("symbol", "date", "open", "high", "low", "close", "volume",
+                                     pl.lit(None, pl.Float64).alias("turnover")))  # fmt: skip
+        frame = pl.concat(parts).sort("symbol", "date")
+        frame = frame.with_columns((pl.col("close") / pl.col("close").first().over("symbol")).alias("normalised"))
+        summary = self._named(metrics.period_metric(frame, "volatility"))
+        facts = {"summary": summary, "order": [*plan.symbols, *([plan.commodity] if plan.commodity else [])]}
+        return Outcome(frame, series=frame, facts=facts, notes=notes)

@@ -1,0 +1,113 @@
+"""An optional LLM planner over any OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+Configured by ``LLMSettings`` or the environment (``QUANTDB_LAB_LLM_URL``, ``QUANTDB_LAB_LLM_MODEL``,
+``QUANTDB_LAB_LLM_KEY``). The model gets the question, today's date, the plan's JSON schema and the allowed
+sector and commodity keys, and must answer with one JSON object. Its answer is data: parsed with ``json``,
+validated by ``plan_from_dict`` like any plan, never executed. Any failure raises, and ``ask`` falls back to
+the rule-based parser. Standard library only (urllib), so no new dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from quantdb_lab.errors import InvalidRequestError, ProviderUnavailableError
+from quantdb_lab.query.plan import PLAN_SCHEMA, QueryPlan, plan_from_dict
+from quantdb_lab.query.vocabulary import vocabulary
+
+URL_ENV, MODEL_ENV, KEY_ENV = "QUANTDB_LAB_LLM_URL", "QUANTDB_LAB_LLM_MODEL", "QUANTDB_LAB_LLM_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class LLMSettings:
+    url: str  # the server's base URL, e.g. http://127.0.0.1:8000 (``/v1/chat/completions`` is appended)
+    model: str
+    key: str | None = None
+    timeout: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> LLMSettings | None:
+        url, model = os.environ.get(URL_ENV), os.environ.get(MODEL_ENV)
+        if not url or not model:
+            return None
+        return cls(url=url, model=model, key=os.environ.get(KEY_ENV) or None)
+
+    @property
+    def endpoint(self) -> str:
+        base = self.url.rstrip("/")
+        if base.endswith("/chat/completions"):
+            return base
+        return base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+
+
+def instructions(today: date) -> str:
+    vocab = vocabulary()
+    return (
+        "You turn questions about Chinese A-share market data into a JSON query plan. Answer with exactly one "
+        "JSON object that validates against this JSON schema, and nothing else:\n"
+        f"{json.dumps(PLAN_SCHEMA)}\n"
+        f"Today is {today.isoformat()}; dates are inclusive ISO dates, never after today. "
+        f"sector must be one of {sorted(vocab.sectors)}; commodity one of {sorted(vocab.commodities)} "
+        "(SC0 = INE crude oil). Symbols are canonical: 600519.SH, 000858.SZ, 000300.SH (CSI 300). "
+        "rank needs universe and n; spikes need universe, metric volume or price and threshold (default 3); "
+        "compare needs two symbols or more; correlation needs one commodity or index and one sector or symbol."
+    )
+
+
+class LLMPlanner:
+    """``LLMPlanner(settings).plan(question, today=...)`` -> a validated ``QueryPlan`` (or raises)."""
+
+    name = "llm"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+
+    def request_body(self, question: str, today: date) -> dict[str, Any]:
+        return {
+            "model": self.settings.model,
+            "temperature": 0,
+            "response_format": {"type": "json_object"},
+            "messages": [{"role": "system", "content": instructions(today)}, {"role": "user", "content": question}],
+        }
+
+    def plan(self, question: str, *, today: date) -> QueryPlan:
+        body = json.dumps(self.request_body(question, today)).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.settings.key:
+            headers["Authorization"] = f"Bearer {self.settings.key}"
+        request = urllib.request.Request(self.settings.endpoint, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
+                payload = json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise ProviderUnavailableError(f"the LLM planner did not answer usably: {exc}", retryable=False,
+                                           dataset="llm_plan") from exc  # fmt: skip
+        return parse_reply(payload, today=today)
+
+
+def parse_reply(payload: Any, *, today: date) -> QueryPlan:
+    """The plan in a chat-completions reply, validated; raises InvalidRequestError otherwise."""
+    try:
+        content = payload["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise InvalidRequestError("the LLM reply has no message content") from None
+    text = content.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidRequestError("the LLM reply is not JSON") from None
+    plan = plan_from_dict(data)
+    vocab = vocabulary()
+    if plan.sector is not None and plan.sector not in vocab.sectors:
+        raise InvalidRequestError(f"the LLM named an unknown sector {plan.sector!r}")
+    if plan.commodity is not None and plan.commodity not in vocab.commodities:
+        raise InvalidRequestError(f"the LLM named an unknown commodity {plan.commodity!r}")
+    if plan.last > today:
+        raise InvalidRequestError(f"the LLM's plan ends in the future ({plan.end})")
+    return plan

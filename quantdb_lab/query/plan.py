@@ -1,0 +1,198 @@
+"""``QueryPlan``: what a question asks for, as validated, serialisable data (never code).
+
+Both planners (the rule-based parser and the optional LLM) produce one; ``plan_from_dict`` validates anything
+that claims to be one against ``PLAN_SCHEMA`` (the JSON schema handed to the LLM) plus the rules a schema
+cannot say (a comparison needs two securities, dates in order). Sector words are stored as vocabulary keys
+(``"technology"``), not provider board names, so a plan means the same on every provider; the executor maps
+them onto the provider's industries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from typing import Any, Final
+
+from quantdb_lab.errors import InvalidRequestError
+
+INTENTS: Final = ("rank", "compare", "spikes", "correlation", "show")
+METRICS: Final = ("return", "volatility", "volume", "turnover", "price")
+UNIVERSES: Final = ("market", "sector", "index", "symbols")
+WINDOWS: Final = ("period", "earnings_seasons")
+ORDERS: Final = ("desc", "asc")
+ADJUSTS: Final = ("", "qfq", "hfq")
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_SYMBOL = r"^(\d{6}\.(SH|SZ|BJ)|\d{5}\.HK)$"
+
+PLAN_SCHEMA: Final[dict[str, Any]] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "QueryPlan",
+    "description": "What a market-data question asks for. Dates are ISO, inclusive; symbols canonical (600519.SH).",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["intent", "start", "end"],
+    "properties": {
+        "intent": {"enum": list(INTENTS), "description": "rank: top/bottom N of a universe; compare: securities "
+                   "side by side; spikes: unusual volume or price moves; correlation: two series' daily returns; "
+                   "show: plot securities or a commodity"},
+        "symbols": {"type": "array", "items": {"type": "string", "pattern": _SYMBOL}, "uniqueItems": True},
+        "universe": {"enum": [*UNIVERSES, None], "description": "rank and spikes: which stocks are ranked"},
+        "sector": {"type": ["string", "null"], "description": "a sector key: technology, energy, banks, ..."},
+        "index": {"type": ["string", "null"], "pattern": _SYMBOL},
+        "commodity": {"type": ["string", "null"], "pattern": r"^[A-Z]{1,3}0$",
+                      "description": "a futures main contract, SC0 = INE crude oil"},
+        "metric": {"enum": list(METRICS)},
+        "order": {"enum": list(ORDERS)},
+        "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 500},
+        "start": {"type": "string", "pattern": _DATE},
+        "end": {"type": "string", "pattern": _DATE},
+        "period": {"type": ["string", "null"], "description": "the period as the question named it"},
+        "window": {"enum": list(WINDOWS), "description": "earnings_seasons: only A-share disclosure windows"},
+        "threshold": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "adjust": {"enum": list(ADJUSTS)},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryPlan:
+    """One question's plan. ``start``/``end`` inclusive ISO dates; see ``PLAN_SCHEMA`` for each field."""
+
+    intent: str
+    start: str
+    end: str
+    symbols: tuple[str, ...] = ()
+    universe: str | None = None
+    sector: str | None = None
+    index: str | None = None
+    commodity: str | None = None
+    metric: str = "return"
+    order: str = "desc"
+    n: int | None = None
+    period: str | None = None
+    window: str = "period"
+    threshold: float | None = None
+    adjust: str = "qfq"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["symbols"] = list(self.symbols)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryPlan:
+        return plan_from_dict(data)
+
+    @property
+    def first(self) -> date:
+        return date.fromisoformat(self.start)
+
+    @property
+    def last(self) -> date:
+        return date.fromisoformat(self.end)
+
+    def describe(self) -> str:
+        """One line a person can check: what will be computed, over what, when."""
+        where = {"sector": f"the {self.sector} sector", "index": f"index {self.index} members",
+                 "market": "all listed A-shares", "symbols": ", ".join(self.symbols)}.get(self.universe or "", "")  # fmt: skip
+        when = f"{self.start} to {self.end}" + (f" ({self.period})" if self.period else "")
+        if self.intent == "rank":
+            side = "top" if self.order == "desc" else "bottom"
+            return f"{side} {self.n} of {where} by {self.metric}, {when}"
+        if self.intent == "compare":
+            seasons = " during earnings seasons" if self.window == "earnings_seasons" else ""
+            return f"compare {self.metric} of {', '.join(self.symbols)}{seasons}, {when}"
+        if self.intent == "spikes":
+            return f"unusual {self.metric} moves in {where} (threshold {self.threshold}), {when}"
+        if self.intent == "correlation":
+            left = self.commodity or self.index
+            right = f"the {self.sector} sector" if self.sector else ", ".join(self.symbols)
+            return f"correlation of daily returns of {left} and {right}, {when}"
+        shown = ", ".join([*self.symbols, *([self.commodity] if self.commodity else [])])
+        return f"show {self.metric} of {shown}, {when}"
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidRequestError(f"invalid query plan: {message}")
+
+
+def _check_schema(data: dict[str, Any]) -> None:
+    """The subset of JSON schema ``PLAN_SCHEMA`` uses: types, enums, patterns, bounds, no extra keys."""
+    props = PLAN_SCHEMA["properties"]
+    _check(isinstance(data, dict), "a plan is a JSON object")
+    extra = sorted(set(data) - set(props))
+    _check(not extra, f"unknown fields {extra}")
+    for name in PLAN_SCHEMA["required"]:
+        _check(data.get(name) is not None, f"{name} is required")
+    for name, value in data.items():
+        spec = props[name]
+        if "enum" in spec:
+            _check(value in spec["enum"], f"{name} must be one of {spec['enum']}, not {value!r}")
+            continue
+        kinds = spec.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if value is None:
+            _check("null" in kinds, f"{name} must not be null")
+            continue
+        if "array" in kinds:
+            _check(isinstance(value, list) and all(isinstance(v, str) for v in value), f"{name} must be a list of strings")
+            _check(len(set(value)) == len(value), f"{name} has repeats")
+            pattern = spec["items"]["pattern"]
+            bad = [v for v in value if not re.match(pattern, v)]
+            _check(not bad, f"{name} has malformed entries {bad}")
+            continue
+        if "integer" in kinds:
+            _check(isinstance(value, int) and not isinstance(value, bool), f"{name} must be an integer")
+        elif "number" in kinds:
+            _check(isinstance(value, (int, float)) and not isinstance(value, bool), f"{name} must be a number")
+        else:
+            _check(isinstance(value, str), f"{name} must be a string")
+        if "pattern" in spec:
+            _check(re.match(spec["pattern"], value) is not None, f"{name} {value!r} is malformed")
+        if "minimum" in spec:
+            _check(spec["minimum"] <= value <= spec["maximum"], f"{name} out of range")
+        if "exclusiveMinimum" in spec:
+            _check(value > spec["exclusiveMinimum"], f"{name} must be positive")
+
+
+def plan_from_dict(data: dict[str, Any]) -> QueryPlan:
+    """A validated plan from JSON-like data; raises ``InvalidRequestError`` saying what is wrong."""
+    _check_schema(data)
+    known = {f.name for f in fields(QueryPlan)}
+    values = {k: v for k, v in data.items() if k in known}
+    values["symbols"] = tuple(values.get("symbols") or ())
+    if values.get("threshold") is not None:
+        values["threshold"] = float(values["threshold"])
+    plan = QueryPlan(**values)
+    try:
+        first, last = plan.first, plan.last
+    except ValueError as exc:
+        raise InvalidRequestError(f"invalid query plan: {exc}") from None
+    _check(first <= last, f"start {plan.start} is after end {plan.end}")
+    _check_intent(plan)
+    return plan
+
+
+def _check_intent(plan: QueryPlan) -> None:
+    if plan.intent in ("rank", "spikes"):
+        _check(plan.universe is not None, f"{plan.intent} needs a universe")
+        _check(plan.universe != "sector" or bool(plan.sector), "universe 'sector' needs a sector")
+        _check(plan.universe != "index" or bool(plan.index), "universe 'index' needs an index")
+        _check(plan.universe != "symbols" or len(plan.symbols) >= 2, "universe 'symbols' needs two symbols or more")
+    if plan.intent == "rank":
+        _check(plan.n is not None, "rank needs n")
+        _check(plan.metric != "price", "rank by return, volatility, volume or turnover")
+    if plan.intent == "spikes":
+        _check(plan.metric in ("volume", "price"), "spikes are in volume or price")
+        _check(plan.threshold is not None, "spikes need a threshold")
+    if plan.intent == "compare":
+        _check(len(plan.symbols) >= 2, "compare needs two securities or more")
+    if plan.intent == "correlation":
+        left = [x for x in (plan.commodity, plan.index) if x]
+        right = (1 if plan.sector else 0) + len(plan.symbols)
+        _check(len(left) == 1 and right == 1, "correlation needs one commodity or index and one sector or security")
+    if plan.intent == "show":
+        _check(bool(plan.symbols) or bool(plan.commodity), "show needs a security or a commodity")
+    _check(plan.window == "period" or plan.intent == "compare", "earnings seasons apply to comparisons")

@@ -1,0 +1,131 @@
+"""``AskWidget``: type a question (or pick an example), see the plan, the insights, the table and the chart.
+
+A thin view over ``lab.ask``: state lives in validated traits (``question``, ``state``, ``answer``) and
+``submit()`` is what the Ask button and Enter do, so tests drive it without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+import traitlets
+
+from quantdb_lab import Lab
+from quantdb_lab.errors import QuantdbError
+from quantdb_lab.query import Answer
+from quantdb_lab.query.vocabulary import vocabulary
+
+STATES = ("idle", "working", "answered", "declined", "error")
+CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
+TABLE_ROWS = 20
+
+
+def examples() -> list[str]:
+    data = vocabulary().data["examples"]
+    return [*data["en"], *data["zh"]]
+
+
+class AskWidget(widgets.VBox):
+    """``AskWidget(lab)``; with no Lab, one is made from the environment on the first question."""
+
+    question = traitlets.Unicode("")
+    state = traitlets.Unicode("idle")
+    message = traitlets.Unicode("")
+    answer = traitlets.Instance(Answer, allow_none=True)
+
+    def __init__(self, lab: Lab | None = None, *, question: str = "", **kwargs: Any) -> None:
+        self.lab = lab
+        self.text_box = widgets.Text(value=question, placeholder="Ask about the market, e.g. " + examples()[0],
+                                     layout=widgets.Layout(width="640px"))  # fmt: skip
+        self.example_box = widgets.Dropdown(options=[("Examples...", ""), *[(e, e) for e in examples()]], value="",
+                                            layout=widgets.Layout(width="640px"))  # fmt: skip
+        self.ask_button = widgets.Button(description="Ask", button_style="primary", icon="search")
+        self.plan_view = widgets.HTML("")
+        self.insights_view = widgets.HTML("")
+        self.table_view = widgets.HTML("")
+        self.metrics_view = widgets.HTML("")
+        self.chart = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 420})
+        super().__init__(children=[widgets.HBox([self.text_box, self.ask_button]), self.example_box, self.plan_view,
+                                   self.insights_view, self.chart, self.table_view, self.metrics_view], **kwargs)  # fmt: skip
+        self.ask_button.on_click(lambda _button: self.submit())
+        self.text_box.continuous_update = False
+        self.text_box.observe(self._on_enter, names="value")  # Enter commits the text (continuous_update off)
+        self.example_box.observe(self._on_example, names="value")
+
+    @traitlets.validate("state")
+    def _valid_state(self, proposal: Any) -> str:
+        if proposal["value"] not in STATES:
+            raise traitlets.TraitError(f"state must be one of {STATES}, not {proposal['value']!r}")
+        return proposal["value"]
+
+    @traitlets.validate("question")
+    def _valid_question(self, proposal: Any) -> str:
+        value = proposal["value"].strip()
+        if len(value) > 500:
+            raise traitlets.TraitError("a question has at most 500 characters")
+        return value
+
+    def _on_enter(self, change: Any) -> None:
+        if change["new"].strip() and change["new"].strip() != self.question:
+            self.submit()
+
+    def _on_example(self, change: Any) -> None:
+        if change["new"]:
+            self.text_box.value = change["new"]  # submits through _on_enter
+
+    def submit(self, question: str | None = None) -> Answer | None:
+        """Ask the text box's question (or ``question``); returns the Answer, or None on an error."""
+        text = question if question is not None else self.text_box.value
+        try:
+            self.question = text
+        except traitlets.TraitError as exc:
+            return self._fail(str(exc))
+        if not self.question:
+            return self._fail("type a question or pick an example")
+        if self.state == "working":
+            return None
+        self.state, self.message = "working", ""
+        self.ask_button.disabled = True
+        try:
+            if self.lab is None:
+                self.lab = Lab()
+            answer = self.lab.ask(self.question)
+        except QuantdbError as exc:
+            return self._fail(str(exc))
+        finally:
+            self.ask_button.disabled = False
+        self.answer = answer
+        self.state = "answered" if answer.ok else "declined"
+        return answer
+
+    def _fail(self, message: str) -> None:
+        self.message, self.state = message, "error"
+        self.plan_view.value = f"<span style='color:#b00'>{html.escape(message)}</span>"
+
+    @traitlets.observe("answer")
+    def _render(self, change: Any) -> None:
+        answer: Answer | None = change["new"]
+        if answer is None:
+            return
+        e = html.escape
+        if answer.plan is not None:
+            self.plan_view.value = f"<b>Plan</b> ({e(answer.planner)}): {e(answer.plan.describe())}"
+        else:
+            self.plan_view.value = "<b>Not answered:</b> " + e("; ".join(answer.problems))
+        lines = answer.insights + [f"Assumed: {a}" for a in answer.assumptions] + [f"Note: {n}" for n in answer.notes]
+        lines += [f"Try: {s}" for s in answer.suggestions]
+        self.insights_view.value = "<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>"
+        self.table_view.value = answer.data.head(TABLE_ROWS)._repr_html_() if answer.data.height else ""
+        rate = "n/a" if answer.cache_hit_rate is None else f"{answer.cache_hit_rate:.0%}"
+        self.metrics_view.value = (f"<span style='color:#666'>{answer.execution_time * 1000:.0f} ms, cache hit rate "
+                                   f"{rate}, {answer.upstream_calls} upstream calls</span>")  # fmt: skip
+        with self.chart.batch_update():
+            self.chart.data = ()
+            if answer.figure is not None:
+                for trace in answer.figure.data:
+                    self.chart.add_trace(trace)
+                self.chart.layout = answer.figure.layout
+                self.chart.layout.width = CHART_WIDTH
