@@ -1,0 +1,134 @@
+"""Voila serving the dashboards on 127.0.0.1: the command line, a free port, and a start/stop by process id.
+
+Voila runs in its own process group (so a terminal's Ctrl-C reaches only us, and we stop it in order), with
+sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
+``JUPYTER_PATH`` from the package's ``jupyter_data`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Self
+
+from quantdb_lab.config import CACHE_DIR_ENV, PROVIDER_ENV
+
+HOST = "127.0.0.1"
+TEMPLATE = "quantdb"
+JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the process that started us dies, however it dies."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def free_port(host: str = HOST) -> int:
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def voila_command(directory: Path, port: int, *, theme: str = "light") -> list[str]:
+    """Voila in tree mode over ``directory``: ``/`` lists the notebooks, ``/voila/render/<file>`` renders one."""
+    return [
+        sys.executable, "-m", "voila", str(directory),
+        "--no-browser", f"--Voila.ip={HOST}", f"--port={port}", "--Voila.port_retries=0",
+        "--strip_sources=True", f"--template={TEMPLATE}", f"--theme={theme}",
+    ]  # fmt: skip
+
+
+def voila_env(base: Mapping[str, str], *, provider: str | None = None, cache_dir: str | None = None) -> dict[str, str]:
+    """The server's (and so its kernels') environment: our template on ``JUPYTER_PATH``, provider and cache."""
+    env = dict(base)
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(JUPYTER_DATA), env.get("JUPYTER_PATH", "")) if p)
+    if provider:
+        env[PROVIDER_ENV] = provider
+    if cache_dir:
+        env[CACHE_DIR_ENV] = str(cache_dir)
+    return env
+
+
+class VoilaServer:
+    """``with VoilaServer(directory) as server: server.url("cache_monitor.ipynb")``."""
+
+    def __init__(self, directory: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
+                 log: Path | None = None) -> None:  # fmt: skip
+        self.directory = Path(directory)
+        self.port = port or free_port()
+        self.env = dict(env) if env is not None else voila_env(os.environ)
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def url(self, notebook: str | None = None) -> str:
+        return self.base_url if notebook is None else f"{self.base_url}voila/render/{notebook}"
+
+    def start(self, timeout: float = 30.0) -> Self:
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            voila_command(self.directory, self.port), env=self.env, cwd=self.directory,
+            stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - prctl only
+        )  # fmt: skip
+        self._output = output
+        self._wait_listening(timeout)
+        return self
+
+    def _wait_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"voila exited with code {self.process.returncode} before listening")
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"voila did not listen on {HOST}:{self.port} within {timeout:.0f} s")
+
+    def wait(self) -> int:
+        return self.process.wait()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM to the server's process group (it shuts its kernels down), SIGKILL after ``grace`` seconds."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            except ProcessLookupError:
+                pass
+        try:  # kernels left behind in the group
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self._output is not subprocess.DEVNULL:
+            self._output.close()
+
+    def __enter__(self) -> Self:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

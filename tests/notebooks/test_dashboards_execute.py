@@ -1,0 +1,82 @@
+"""The dashboard registry against notebooks/, and the cache monitor and landing page executed headless.
+
+Every other dashboard's notebook is executed by its own test (tests/notebooks/test_<name>_notebook.py); here
+each present one is only checked for the shape every dashboard shares.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from quantdb_lab.ui.dashboards import DASHBOARDS, INDEX, get, notebooks_dir, present
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_notebooks_are_found_beside_the_package_in_a_checkout():
+    assert notebooks_dir() == NOTEBOOKS
+
+
+def test_every_notebook_in_the_folder_is_a_registered_dashboard_or_the_index():
+    registered = {d.notebook for d in DASHBOARDS} | {INDEX}
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if p.name not in registered) == []
+    assert {d.name for d in present()} >= {"cache_monitor"}
+    assert get("cache-monitor").notebook == "cache_monitor.ipynb" and get("gap_synthesis").name == "gaps"
+    with pytest.raises(KeyError, match="choose one of"):
+        get("nope")
+
+
+@pytest.mark.parametrize("notebook", [INDEX, *(d.notebook for d in present())])
+def test_committed_without_outputs(notebook):
+    nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code), f"{notebook} has outputs"
+
+
+@pytest.mark.parametrize("dashboard", present(), ids=lambda d: d.name)
+def test_dashboard_parameters_are_in_the_first_cell(dashboard):
+    nb = nbformat.read(dashboard.path(NOTEBOOKS), as_version=4)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert "parameters" in first.metadata.get("tags", []) and "PROVIDER" in first.source
+
+
+def _execute(notebook: str, cache: Path, monkeypatch) -> nbformat.NotebookNode:
+    monkeypatch.setenv("QUANTDB_LAB_CACHE_DIR", str(cache))
+    monkeypatch.delenv("QUANTDB_LAB_PROVIDER", raising=False)  # the dashboard default: simulated
+    nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=True,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # fmt: skip
+    return nb
+
+
+def _outputs(nb):
+    return [output for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def test_cache_monitor_executes_on_the_simulated_market_and_shows_the_cache(tmp_path, monkeypatch):
+    from quantdb_lab.lab import Lab
+
+    lab = Lab(tmp_path, provider="simulated")
+    lab.bars(["600519", "000001.SZ"], start="2024-01-02", end="2024-02-29")  # another process's fetch
+    nb = _execute("cache_monitor.ipynb", tmp_path, monkeypatch)
+    outputs = _outputs(nb)
+    assert [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"] == []
+    assert any(WIDGET_VIEW in o.get("data", {}) for o in outputs)
+    state = json.dumps(nb.metadata["widgets"])
+    assert "series cached:</b> <span>4</span>" in state
+    assert "provider:</b> <span>simulated</span>" in state and "mode:</b> <span>research</span>" in state
+    assert "FigureWidget" in state or "plotly" in state.lower()
+
+
+def test_index_lists_the_dashboards_present(monkeypatch, tmp_path):
+    nb = _execute(INDEX, tmp_path, monkeypatch)
+    html = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(nb))
+    for dashboard in present():
+        assert f'href="{dashboard.notebook}"' in html and dashboard.title in html
+    assert "ask.ipynb" in html or not (NOTEBOOKS / "ask.ipynb").exists()
