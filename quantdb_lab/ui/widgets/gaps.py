@@ -18,6 +18,7 @@ import traitlets
 
 from quantdb_lab import Lab
 from quantdb_lab.errors import QualityGateError, QuantdbError
+from quantdb_lab.ui.widgets.figure_view import show_figure
 
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 METHODS = ("statespace", "bridge")
@@ -61,8 +62,7 @@ class GapSynthesisWidget(widgets.VBox):
         self.paths_button = widgets.Button(description="Sample paths", icon="random")
         self.status = widgets.HTML("")
         self.scores = widgets.HTML("")
-        self.figure = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 420, "hovermode": "x unified",
-                                                  "title": "Close, with synthetic fills and their band"})  # fmt: skip
+        self.figure = go.FigureWidget(_chart())  # redrawn through show_figure, never add_trace (figure_view)
         controls = widgets.HBox([self.symbol_box, self.start_box, self.end_box])
         actions = widgets.HBox([self.method_box, self.suspensions_box, self.paths_box, self.gaps_button,
                                 self.fill_button, self.paths_button])  # fmt: skip
@@ -144,6 +144,7 @@ class GapSynthesisWidget(widgets.VBox):
         if self.filled is None and self.fill() is None:
             return []
         paths = []
+        figure = go.Figure(self.figure)  # what is shown, plus the paths
         for seed in range(n or self.n_paths):
             try:
                 path = self._synthesize(draw="sample", seed=seed)
@@ -152,29 +153,39 @@ class GapSynthesisWidget(widgets.VBox):
                 continue
             paths.append(path)
             synthetic = path.filter(pl.col("is_synthetic"))
-            self.figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers+lines",
-                                    name=f"sample {seed}", opacity=0.5, line={"width": 1})  # fmt: skip
+            figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers+lines",
+                               name=f"sample {seed}", opacity=0.5, line={"width": 1})  # fmt: skip
+        self.figure = show_figure(self, self.figure, figure)
         self.message = f"{len(paths)} sampled path(s) drawn"
         return paths
 
     def _draw(self, frame: pl.DataFrame) -> None:
-        with self.figure.batch_update():
-            self.figure.data = []
-            real = frame.filter(~pl.col("is_synthetic")) if "is_synthetic" in frame.columns else frame
-            self.figure.add_scatter(x=real["date"].to_list(), y=real["close"].to_list(), mode="lines", name="real close")
-            if "is_synthetic" not in frame.columns:
-                for day in self.gaps:
-                    self.figure.add_vline(x=day, line={"color": "orange", "dash": "dot", "width": 1})
-                return
-            synthetic = frame.filter(pl.col("is_synthetic"))
-            if synthetic.is_empty():
-                return
-            band_x = synthetic["date"].to_list() + synthetic["date"].to_list()[::-1]
-            band_y = synthetic["close_hi"].to_list() + synthetic["close_lo"].to_list()[::-1]
-            self.figure.add_scatter(x=band_x, y=band_y, fill="toself", mode="lines", line={"width": 0},
-                                    fillcolor="rgba(255,140,0,0.25)", name=f"{self.level:.0%} band")  # fmt: skip
-            self.figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers",
-                                    marker={"color": "darkorange", "symbol": "diamond"}, name="synthetic close")  # fmt: skip
+        self.figure = show_figure(self, self.figure, self._chart_of(frame))
+
+    def _chart_of(self, frame: pl.DataFrame) -> go.Figure:
+        figure = _chart()
+        real = frame.filter(~pl.col("is_synthetic")) if "is_synthetic" in frame.columns else frame
+        figure.add_scatter(x=real["date"].to_list(), y=real["close"].to_list(), mode="lines", name="real close")
+        if "is_synthetic" not in frame.columns:
+            for day in self.gaps:
+                figure.add_vline(x=day, line={"color": "orange", "dash": "dot", "width": 1})
+            return figure
+        synthetic = frame.filter(pl.col("is_synthetic"))
+        if synthetic.is_empty():
+            return figure
+        band_x = synthetic["date"].to_list() + synthetic["date"].to_list()[::-1]
+        band_y = synthetic["close_hi"].to_list() + synthetic["close_lo"].to_list()[::-1]
+        figure.add_scatter(x=band_x, y=band_y, fill="toself", mode="lines", line={"width": 0},
+                           fillcolor="rgba(255,140,0,0.25)", name=f"{self.level:.0%} band")  # fmt: skip
+        figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers",
+                           marker={"color": "darkorange", "symbol": "diamond"}, name="synthetic close")  # fmt: skip
+        return figure
+
+
+def _chart() -> go.Figure:
+    """The chart's frame, no trace yet."""
+    return go.Figure(layout={"width": CHART_WIDTH, "height": 420, "hovermode": "x unified",
+                             "title": "Close, with synthetic fills and their band"})  # fmt: skip
 
 
 def score_table(reports: tuple) -> str:
