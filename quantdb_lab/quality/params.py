@@ -30,7 +30,8 @@ class QualityParams:
     float_tol: float = 0.12  # |log(volume / turnover) vs its rolling median| marking another security
     return_z: float = 7.0  # robust z of a one-day spike (that reverts) in log returns
     volume_z: float = 5.0  # robust z of log volume (both ways) against the security's own year
-    spike_ratio: float = 12.0  # volume / median of the previous 20 sessions
+    spike_ratio: float = 10.0  # volume / its local level (centred 41-session median of log volume)
+    spike_z: float = 5.0  # ... and robust sigmas (local MAD of log-volume residuals) above that level
     stale_run: int = 1  # identical bars in a row beyond the first that count as stale
     unit_band: tuple[float, float] = (0.003, 0.03)  # (amount/volume)/close vs its rolling median: x100 switch
     foreign: str = "drop"  # "drop" rows of another security from ``.corrected`` or only "flag" them

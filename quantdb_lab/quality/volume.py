@@ -16,9 +16,12 @@ import math
 import polars as pl
 
 from quantdb_lab.quality.issues import INFO, WARNING, emit, fmt, text
+from quantdb_lab.quality.outliers import mad_normaliser
 from quantdb_lab.quality.params import QualityParams
 
 _TRADED = (pl.col("volume") > 0) & pl.col("volume").is_not_null()
+_LOCAL = 41  # sessions in the local volume baseline (as outliers.check_volume_outliers)
+_RESUME_DAYS = 14  # calendar days between bars beyond the longest exchange holiday (Spring Festival ~11)
 
 
 def unit_factor(ctx: pl.DataFrame, params: QualityParams) -> pl.Series:
@@ -75,13 +78,36 @@ def check_turnover(ctx: pl.DataFrame, params: QualityParams) -> pl.DataFrame:
 
 
 def check_volume_spike(ctx: pl.DataFrame, params: QualityParams) -> pl.DataFrame:
-    """Volume at least ``spike_ratio`` times the median of the previous 20 traded sessions (info)."""
-    traded = pl.when(_TRADED).then(pl.col("volume"))
-    base = traded.shift(1).rolling_median(20, min_samples=10).over("symbol")
-    rows = ctx.with_columns(base.alias("_vbase")).filter(
-        _TRADED & (pl.col("volume") >= params.spike_ratio * params.scale("volume_spike") * pl.col("_vbase"))
+    """A day far above its local volume level (info), not explained by a listing day or a resumption.
+
+    Baseline: the centred rolling median of log volume over ``_LOCAL`` traded sessions (as ``volume_outlier``),
+    so a busy stretch before the day does not hide a spike and a lasting change of level is not one. A spike
+    is at least ``spike_ratio`` times that level *and* ``spike_z`` robust sigmas above it, the sigma being the
+    local MAD of the residuals (``statsmodels``' definition): a volume that swings widely every day needs a
+    bigger jump. The first bar of a listing in the frame and the first bar after a row without trades or after
+    more than ``_RESUME_DAYS`` calendar days (a suspension ends) are not judged: volume there is high by nature.
+    """
+    logv = pl.when(_TRADED).then(pl.col("volume").log())
+    local = pl.col("_lv").rolling_median(_LOCAL, center=True, min_samples=_LOCAL // 2).over("symbol")
+    resid = pl.col("_lv") - pl.col("_vloc")
+    spread = resid.abs().rolling_median(_LOCAL, center=True, min_samples=_LOCAL // 2).over("symbol") / mad_normaliser()
+    listed_here = pl.col("_list_date").is_null() | (pl.col("_list_date") >= pl.col("date").first().over("symbol"))
+    gap = (pl.col("date") - pl.col("date").shift(1).over("symbol")).dt.total_days()
+    resumed = (~_TRADED).shift(1).over("symbol").fill_null(False) | (gap > _RESUME_DAYS).fill_null(False)
+    listing = (pl.col("_i") == 0) & listed_here
+    marked = ctx.with_columns(logv.alias("_lv")).with_columns(local.alias("_vloc")).with_columns(
+        resid.alias("_vres"), spread.alias("_vsd")
     )
-    detail = text("volume {}x the median of the previous 20 sessions", fmt(pl.col("volume") / pl.col("_vbase"), 1))
+    scale = params.scale("volume_spike")
+    z = pl.when(pl.col("_vsd") > 0).then(pl.col("_vres") / pl.col("_vsd")).otherwise(float("inf"))
+    spike = (
+        _TRADED & ~listing & ~resumed
+        & (pl.col("_vres") >= (params.spike_ratio * scale).log())
+        & (z >= params.spike_z * scale)
+    )  # fmt: skip
+    rows = marked.with_columns(z.alias("_vz")).filter(spike.fill_null(False))
+    detail = text("volume {}x its local median ({} robust sigmas above it)", fmt(pl.col("_vres").exp(), 1),
+                  fmt(pl.col("_vz"), 1))  # fmt: skip
     return emit(rows, "volume_spike", INFO, detail)
 
 

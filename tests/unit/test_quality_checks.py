@@ -325,3 +325,53 @@ def test_stale_run_counts_repeats_per_symbol():
     day = frame["date"]
     assert found(stale, "stale_bar") == [day[6], day[7]]
     assert found(stale, "stale_bar", params=QualityParams(stale_run=2)) == [day[7]]
+
+
+# --- volume spikes against the local level (issue 4 follow-up) -------------------------------------------------
+
+
+def with_volumes(frame: pl.DataFrame, volumes: list[float]) -> pl.DataFrame:
+    return frame.with_columns(pl.Series("volume", volumes)).with_columns(
+        (pl.col("volume") * pl.col("close")).alias("amount"), (pl.col("volume") / FLOAT).alias("turnover")
+    )
+
+
+def test_volume_spike_after_a_busy_stretch():
+    # 60 calm days at ~1e6 shares, a busy stretch of 15 days at 4e6 (rows 60..74), then calm again. Row 80 is
+    # 25 x 1e6: only ~6x the busy stretch's median, so the previous-20-session baseline once missed it; its
+    # local (centred 41-session) level is the calm 1e6, 25 x above it.
+    n = 120
+    volumes = [1e6 * (1 + 0.1 * (i % 5)) * (4.0 if 60 <= i < 75 else 1.0) for i in range(n)]
+    volumes[80] = 25e6
+    frame = with_volumes(bars(wave(n)), volumes)
+    assert found(frame, "volume_spike") == [frame["date"][80]]
+
+
+def test_a_lasting_rise_in_volume_is_not_a_spike():
+    # volume steps from 1e5 to 4e6 (40x) on row 40 and stays there: a new level, not a one-day spike
+    # (the previous-20-session baseline flagged the first days of the new level)
+    n = 100
+    volumes = [(1e5 if i < 40 else 4e6) * (1 + 0.1 * (i % 5)) for i in range(n)]
+    assert found(with_volumes(bars(wave(n)), volumes), "volume_spike") == []
+
+
+def test_no_volume_spike_on_resumption_or_listing_or_in_a_wild_series():
+    n = 80
+    calm = [1e6 * (1 + 0.1 * (i % 5)) for i in range(n)]
+    resumed = calm.copy()
+    resumed[30], resumed[31] = 0.0, 30e6  # a suspension row, then the resumption day trades 30x
+    frame = with_volumes(bars(wave(n)), resumed)
+    assert found(frame, "volume_spike") == []
+    later = with_volumes(bars(wave(n)), calm[:30] + [30e6] + calm[31:])  # the same day with no suspension before
+    assert found(later, "volume_spike") == [later["date"][30]]
+    listing = calm.copy()
+    listing[0] = 40e6  # listing day
+    listed = pl.DataFrame({"symbol": ["600000.SH"], "list_date": [date(2024, 3, 4)], "is_st": [False]})
+    assert found(with_volumes(bars(wave(n)), listing), "volume_spike", securities=listed) == []
+    # log volume with a robust sigma of ~1 (seeded, clipped at +-1.8 so no other day is 10x): 12x the level is
+    # ~2.5 sigmas, not the 5 a spike needs; with a 2-sigma bar the same day is one
+    wild = list(1e6 * np.exp(np.clip(np.random.default_rng(3).normal(0.0, 1.0, n), -1.8, 1.8)))
+    wild[40] = 12e6
+    frame = with_volumes(bars(wave(n)), wild)
+    assert found(frame, "volume_spike") == []
+    assert found(frame, "volume_spike", params=QualityParams(spike_z=2.0)) == [frame["date"][40]]

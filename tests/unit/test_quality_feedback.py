@@ -64,7 +64,7 @@ def test_thresholds_widen_where_feedback_shows_a_check_too_tight():
     assert adapt_thresholds(decisions_frame(one)) == {}  # one decision is not a pattern
     two = one + [{"symbol": "600000.SH", "check": "volume_spike", "date": days[50], "verdict": "false_positive"}]
     assert adapt_thresholds(decisions_frame(two)) == {("600000.SH", "volume_spike"): 1.5}
-    report = check_quality(frame, decisions=two)  # threshold 12 x 1.5 = 18 > 15: none is a spike any more
+    report = check_quality(frame, decisions=two)  # threshold 10 x 1.5 = 15 > ~14.5 (15x over a level ~1.06x the base): none is a spike any more
     assert report.issues.filter(pl.col("check") == "volume_spike").height == 0
     other = frame.with_columns(pl.lit("600004.SH").alias("symbol"))  # another security keeps the default
     both = check_quality(pl.concat([frame, other]), decisions=two)
