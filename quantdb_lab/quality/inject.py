@@ -3,7 +3,9 @@
 ``inject_faults(frame, ...)`` returns the damaged frame and the truth: one row per damaged (symbol, date)
 with the fault ``kind``, the check that must find it (``expect``; null on the row after a fault, which only
 may show consequences) and the checks allowed to fire (``allowed``: the row after a wrong close reports a
-change that no longer matches, for instance). Faults imitate
+change that no longer matches, for instance). Every fault sits on consecutive market sessions (the union of
+the frame's dates) with bars on the sessions either side, so a lost-sessions fault drops a run of consecutive
+sessions and no fault touches a gap the series already has. Faults imitate
 what real akshare data gets wrong (``../shared/data/README.md``); positions are spaced so faults never touch.
 """
 
@@ -63,6 +65,8 @@ def inject_faults(
     years = np.array([d.year for d in dates])
     year_id = sym_id.astype(np.int64) * 10_000 + years  # the check judges returns per (symbol, year)
     sigma = _robust_sigma(cols, year_id)
+    # the market's sessions: the union of every series' dates (a lost-sessions fault is judged against it)
+    session_no = base.select(pl.col("date").rank("dense")).to_series().to_numpy().astype(np.int64)
 
     def pick(run: int, ok=None) -> int | None:
         for _ in range(2000):  # rare eligible rows (calm return spikes) need many draws
@@ -87,7 +91,9 @@ def inject_faults(
         for _ in range(per_kind):
             run = int(rng.integers(1, 4)) if kind in ("missing_session", "volume_unit") else 1
             run = int(rng.integers(1, 13)) if kind == "foreign_row" else run
-            i = pick(run, _eligible(kind, cols, symbols, sigma, year_id, original))
+            ok = _eligible(kind, cols, symbols, sigma, year_id, original)
+            ok = _between_sessions(ok, session_no, run)
+            i = pick(run, ok)
             if i is None:
                 continue
             rows = range(i, i + run)
@@ -208,6 +214,15 @@ def _eligible(kind: str, cols, symbols, sigma, year_id, original):
                         and year_id[i] == year_id[i + 1])
         return True
     return ok
+
+
+def _between_sessions(ok, session_no: np.ndarray, run: int):
+    """Also require rows ``i - 1 .. i + run`` to be consecutive market sessions, so a fault touches no gap the
+    series already has (a suspension): lost rows are then one gap of ``run`` sessions, and a damaged bar on a
+    suspension's edge cannot change how the suspension reads."""
+    def lost_ok(i: int) -> bool:
+        return bool(session_no[i + run] - session_no[i - 1] == run + 1) and ok(i)
+    return lost_ok
 
 
 def _donor(base: pl.DataFrame, symbols, dates, i: int, run: int, rng) -> dict[str, np.ndarray] | None:
