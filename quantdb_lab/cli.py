@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from quantdb_lab.errors import QuantdbError
 
@@ -13,12 +14,14 @@ from quantdb_lab.errors import QuantdbError
 def _lab(args: argparse.Namespace):
     from quantdb_lab.lab import Lab
 
-    return Lab(args.cache_dir, provider=args.provider, mode=args.mode)
+    return Lab(args.cache_dir, provider=args.provider, mode=args.mode, store=getattr(args, "store", None))
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     import polars as pl
 
+    if args.portfolio:
+        return _cmd_fetch_portfolio(args)
     lab = _lab(args)
     symbols = list(args.symbols)
     if not symbols:
@@ -33,6 +36,40 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         frame.write_parquet(args.output) if args.output.endswith(".parquet") else frame.write_csv(args.output)
         print(f"wrote {frame.height} rows to {args.output}")
     return 0
+
+
+def _cmd_fetch_portfolio(args: argparse.Namespace) -> int:
+    """``fetch --portfolio FILE``: concurrent, with a progress bar (stderr, after 1 s) and the status table.
+
+    Exit status 0 when every symbol arrived, 1 when some failed (listed), 130 when interrupted (what arrived
+    is still written and cached).
+    """
+    import polars as pl
+
+    from quantdb_lab.portfolio import FAILED, parse_portfolio_text
+
+    if args.symbols:
+        raise SystemExit("fetch: give SYMBOLS or --portfolio FILE, not both")
+    try:
+        text = Path(args.portfolio).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"fetch: cannot read the portfolio file: {exc}") from None
+    spec = parse_portfolio_text(text)
+    result = _lab(args).portfolio(
+        list(spec.symbols), weights=spec.weights, start=args.start, end=args.end, adjust=args.adjust,
+        concurrency=args.concurrency, progress=True, on_interrupt="return",
+    )  # fmt: skip
+    print(result.summary())
+    print(result.status)
+    failed = result.status.filter(pl.col("status") == FAILED)
+    if failed.height:
+        with pl.Config(tbl_rows=-1, fmt_str_lengths=200):
+            print(failed.select("symbol", "error"))
+    if args.output:
+        frame = result.frame
+        frame.write_parquet(args.output) if args.output.endswith(".parquet") else frame.write_csv(args.output)
+        print(f"wrote {frame.height} rows to {args.output}")
+    return 130 if result.interrupted else (1 if failed.height else 0)
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
@@ -53,10 +90,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from quantdb_lab.ui.dashboard_command import run_dashboard
+
+    return run_dashboard(args.name, provider=args.provider, cache_dir=args.cache_dir, port=args.port)
+
+
+def _cmd_warm(args: argparse.Namespace) -> int:
+    from quantdb_lab.errors import WarmerBusyError
+    from quantdb_lab.prefetch import Warmer
+
+    warmer = Warmer(_lab(args), threshold=args.threshold, max_calls=args.max_calls)
+    try:
+        report = warmer.run_once(progress=not args.quiet)
+    except WarmerBusyError as exc:  # cron overlapping a running warmer: not a failure worth a mail
+        print(f"quantdb-lab warm: {exc}", file=sys.stderr)
+        return 0
+    print(json.dumps({**report.__dict__, "failed": [list(f) for f in report.failed]}, default=str))
+    return 1 if report.failed and not report.warmed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quantdb-lab", description="A Polars cache in front of akshare.")
     parser.add_argument("--cache-dir", default=None, help="cache directory (default: $QUANTDB_LAB_CACHE_DIR or the user cache dir)")
     parser.add_argument("--provider", default=None, help="akshare (default), simulated, or replay:<directory>")
+    parser.add_argument("--store", default=None, help="local (default, or $QUANTDB_LAB_STORE) or s3://bucket/prefix: a team store with the cache dir in front")
     parser.add_argument("--mode", default="research", help="research, trading or backtesting")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -66,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--end", default=None)
     fetch.add_argument("--adjust", default=None, choices=["", "qfq", "hfq"])
     fetch.add_argument("--output", "-o", default=None, help="write the frame to .parquet or .csv")
+    fetch.add_argument("--portfolio", default=None, metavar="FILE",
+                       help="a portfolio file: one symbol per line, optional weight; fetched concurrently")
+    fetch.add_argument("--concurrency", type=int, default=None, help="with --portfolio: threads per host family")
     fetch.set_defaults(run=_cmd_fetch)
 
     stats = sub.add_parser("stats", help="cache statistics as JSON")
@@ -76,9 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     clear.add_argument("--dataset", default=None, choices=["bars", "hfq"])
     clear.set_defaults(run=_cmd_clear)
 
+    warm = sub.add_parser("warm", help="load the predicted next requests now (for cron, after the close)")
+    warm.add_argument("--threshold", type=float, default=0.7, help="minimum confidence of a prediction to load")
+    warm.add_argument("--max-calls", type=int, default=None, help="upstream call budget for this run")
+    warm.add_argument("--quiet", action="store_true", help="no progress bar")
+    warm.set_defaults(run=_cmd_warm)
+
     demo = sub.add_parser("demo", help="the offline demo on the simulated market")
     demo.add_argument("--latency", type=float, default=0.05, help="simulated seconds per upstream call")
     demo.set_defaults(run=_cmd_demo)
+
+    dashboard = sub.add_parser("dashboard", help="serve the dashboards with Voila on 127.0.0.1 (Ctrl-C stops)")
+    dashboard.add_argument("name", nargs="?", default=None, help="open this one (e.g. cache_monitor); default the landing page")
+    dashboard.add_argument("--port", type=int, default=None, help="default: a free port")
+    dashboard.set_defaults(run=_cmd_dashboard)
     return parser
 
 

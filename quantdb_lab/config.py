@@ -7,6 +7,7 @@ from pathlib import Path
 
 CACHE_DIR_ENV = "QUANTDB_LAB_CACHE_DIR"
 PROVIDER_ENV = "QUANTDB_LAB_PROVIDER"
+STORE_ENV = "QUANTDB_LAB_STORE"
 
 
 def default_cache_dir() -> Path:
@@ -22,3 +23,16 @@ def default_cache_dir() -> Path:
 def default_provider_name() -> str:
     """``$QUANTDB_LAB_PROVIDER`` (``akshare``, ``simulated`` or ``replay:<directory>``), else ``akshare``."""
     return os.environ.get(PROVIDER_ENV, "akshare")
+
+
+USAGE_LOG_ENV = "QUANTDB_LAB_USAGE_LOG"
+
+
+def usage_log_enabled() -> bool:
+    """``$QUANTDB_LAB_USAGE_LOG`` set to ``0``, ``false``, ``no`` or ``off`` turns the usage log off (default on)."""
+    return os.environ.get(USAGE_LOG_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def default_store() -> str | None:
+    """``$QUANTDB_LAB_STORE`` (``local`` or ``s3://bucket/prefix``), else None: the local cache directory alone."""
+    return os.environ.get(STORE_ENV) or None

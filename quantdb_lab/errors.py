@@ -11,14 +11,21 @@
     │   ├── ProviderSchemaError
     │   └── EmptyResultError
     ├── StoreError
+    │   └── StoreUnavailableError        the shared object store failed after retries (.retryable)
     ├── LookAheadError
+    ├── WarmerBusyError                 another cache warmer holds this cache directory
     └── QualityGateError
+
+    KeyboardInterrupt
+    └── PortfolioInterrupted             .result (what was fetched before the interrupt)
 
     QuantdbWarning (UserWarning)
     ├── StaleDataWarning
+    │   └── StoreUnavailableWarning      the shared store is down: the local cache was served or kept
     ├── SchemaDriftWarning
     ├── SyntheticDataWarning
-    └── CalendarBoundsWarning
+    ├── CalendarBoundsWarning
+    └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
 from them, so a notebook user sees what was asked and a program can react to the fields.
@@ -39,13 +46,18 @@ __all__ = [
     "ProviderSchemaError",
     "EmptyResultError",
     "StoreError",
+    "StoreUnavailableError",
     "LookAheadError",
     "QualityGateError",
+    "WarmerBusyError",
+    "PortfolioInterrupted",
     "QuantdbWarning",
     "StaleDataWarning",
+    "StoreUnavailableWarning",
     "SchemaDriftWarning",
     "SyntheticDataWarning",
     "CalendarBoundsWarning",
+    "QualityWarning",
 ]
 
 
@@ -150,12 +162,54 @@ class StoreError(QuantdbError):
     """The local or shared store could not be read or written."""
 
 
+class StoreUnavailableError(StoreError):
+    """The shared object store kept failing (throttling, timeouts, dropped connections) after the retries.
+
+    ``retryable`` is True for faults that may pass (a 503 SlowDown, a timeout), False for refusals (bad
+    credentials, a missing bucket, a store without conditional writes).
+    """
+
+    def __init__(self, reason: str, *, retryable: bool = True, **context: Any) -> None:
+        self.retryable = retryable
+        super().__init__(reason, **context)
+
+
 class LookAheadError(QuantdbError):
     """A read reached past the point-in-time cutoff ``as_of`` of the active mode."""
 
 
+class WarmerBusyError(QuantdbError):
+    """Another cache warmer (this kernel's, another kernel's or cron's) runs on this cache directory; one at a
+    time keeps warming within one share of the upstream's rate limit."""
+
+
 class QualityGateError(QuantdbError):
-    """Data scored below the active mode's quality threshold where the caller asked to enforce it."""
+    """Data scored below the active mode's quality threshold where the mode enforces it; ``report`` has why."""
+
+    def __init__(self, reason: str, *, report: Any = None, score: float | None = None,
+                 threshold: float | None = None, **context: Any) -> None:  # fmt: skip
+        self.report = report
+        self.score = score
+        self.threshold = threshold
+        super().__init__(reason, **context)
+
+    def _message(self) -> str:
+        message = super()._message()
+        if self.score is not None and self.threshold is not None:
+            message += f"; quality score {self.score:.5f} < threshold {self.threshold}"
+        return message
+
+
+class PortfolioInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or a kernel interrupt) during ``lab.portfolio``: ``.result`` holds everything fetched so far.
+
+    A KeyboardInterrupt, not a QuantdbError, so ``except Exception`` never swallows an interrupt; in a notebook
+    the partial result is ``sys.last_value.result`` after the cell stops.
+    """
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        super().__init__(f"interrupted: {result!r}; the partial result is this exception's .result")
 
 
 class QuantdbWarning(UserWarning):
@@ -164,6 +218,11 @@ class QuantdbWarning(UserWarning):
 
 class StaleDataWarning(QuantdbWarning):
     """Cached data was served because the upstream failed and the mode allows stale data."""
+
+
+class StoreUnavailableWarning(StaleDataWarning):
+    """The shared (team) store could not be reached: the local cache was served, or a fetch was kept only
+    locally; what the team's store holds beyond it was not seen. A StaleDataWarning, so filters on it apply."""
 
 
 class SchemaDriftWarning(QuantdbWarning):
@@ -176,3 +235,12 @@ class SyntheticDataWarning(QuantdbWarning):
 
 class CalendarBoundsWarning(QuantdbWarning):
     """A date lies past the bundled exchange calendar; the provider's trade dates were used instead."""
+
+
+class QualityWarning(QuantdbWarning):
+    """Data scored below the active mode's quality threshold where the mode only warns; ``report`` has why."""
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+

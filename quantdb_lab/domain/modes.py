@@ -13,6 +13,9 @@ from quantdb_lab.errors import InvalidRequestError
 
 Adjust = Literal["", "qfq", "hfq"]
 OnProviderError = Literal["raise", "serve_stale"]
+GapPolicy = Literal["keep", "flag", "synthesize"]
+GAP_POLICIES = ("keep", "flag", "synthesize")
+OnQualityFail = Literal["ignore", "warn", "raise"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,14 +27,27 @@ class ContextMode:
     price_adjust: Adjust  # adjustment used when a call does not name one
     on_provider_error: OnProviderError  # what to do when the upstream fails and the cache has older data
     as_of: date | None = None  # point-in-time cutoff: reading past it raises LookAheadError
+    # Missing sessions in ``bars``: "keep" as they are, "flag" as null rows with ``is_gap``, or "synthesize"
+    # fills (see ``quantdb_lab.synthesis``) under these two limits. Synthetic rows are never stored.
+    gap_policy: GapPolicy = "keep"
+    synthesis_threshold: float = 0.9  # a fill scoring below this is refused
+    max_gap_sessions: int = 10  # longer gaps are refused
+    # below quality_threshold, bars() warns (QualityWarning) or raises QualityGateError; "ignore" skips the checks
+    on_quality_fail: OnQualityFail = "ignore"
 
     def __post_init__(self) -> None:
         if self.price_adjust not in ("", "qfq", "hfq"):
             raise InvalidRequestError(f"price_adjust must be '', 'qfq' or 'hfq', not {self.price_adjust!r}")
         if self.on_provider_error not in ("raise", "serve_stale"):
             raise InvalidRequestError(f"on_provider_error must be 'raise' or 'serve_stale'")
+        if self.on_quality_fail not in ("ignore", "warn", "raise"):
+            raise InvalidRequestError("on_quality_fail must be 'ignore', 'warn' or 'raise'")
         if not 0.0 <= self.quality_threshold <= 1.0:
             raise InvalidRequestError("quality_threshold must lie in [0, 1]")
+        if self.gap_policy not in GAP_POLICIES:
+            raise InvalidRequestError(f"gap_policy must be one of {GAP_POLICIES}, not {self.gap_policy!r}")
+        if not 0.0 <= self.synthesis_threshold <= 1.0 or self.max_gap_sessions < 1:
+            raise InvalidRequestError("synthesis_threshold must lie in [0, 1] and max_gap_sessions be >= 1")
 
     def with_(self, **changes: object) -> ContextMode:
         """A copy with some settings changed, e.g. ``BACKTESTING.with_(as_of=date(2024, 6, 28))``."""
@@ -45,6 +61,7 @@ RESEARCH = ContextMode(
     quality_threshold=0.99,
     price_adjust="qfq",
     on_provider_error="serve_stale",
+    on_quality_fail="warn",
 )
 TRADING = ContextMode(
     name="trading",
@@ -53,6 +70,7 @@ TRADING = ContextMode(
     quality_threshold=0.999,
     price_adjust="",
     on_provider_error="raise",
+    on_quality_fail="raise",
 )
 BACKTESTING = ContextMode(
     name="backtesting",
@@ -61,6 +79,7 @@ BACKTESTING = ContextMode(
     quality_threshold=0.95,
     price_adjust="hfq",
     on_provider_error="serve_stale",
+    on_quality_fail="raise",
 )
 
 MODES: dict[str, ContextMode] = {m.name: m for m in (RESEARCH, TRADING, BACKTESTING)}

@@ -57,6 +57,20 @@ SECURITIES: Final[dict[str, pl.DataType]] = {
     "list_date": pl.Date(),
 }
 
+# Futures main-contract daily bars (``fetch_commodity_daily``): prices in the contract's quote currency per unit
+# (INE crude oil SC: CNY per barrel), volume and open interest in lots.
+COMMODITY_BARS: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "date": pl.Date(),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "volume": pl.Float64(),
+    "open_interest": pl.Float64(),
+    "settle": pl.Float64(),
+}
+
 
 def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)

@@ -27,7 +27,8 @@ from quantdb_lab.loader.adjust import derive_qfq, qfq_scale, slice_dates
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
-from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
+from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
 
 # Which upstream adjustment fills each stored dataset.
 DATASET_ADJUST = {"bars": "", "hfq": "hfq"}
@@ -54,7 +55,7 @@ def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
 class BarLoader:
     def __init__(
         self,
-        store: SeriesStore,
+        store: SeriesBackend,
         provider: Provider,
         calendar: TradingCalendar,
         clock: Clock,

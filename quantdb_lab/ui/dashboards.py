@@ -17,6 +17,9 @@ from pathlib import Path
 
 NOTEBOOKS_ENV = "QUANTDB_LAB_NOTEBOOKS"
 INDEX = "index.ipynb"
+# Notebooks that walk through a workflow rather than serve as a dashboard: executed headless by their own
+# tests, not listed on the landing page (live.ipynb replays a session and stops it in its last cell).
+WORKFLOWS = frozenset({"live.ipynb"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,11 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         "cache_monitor", "cache_monitor.ipynb", "Cache monitor",
         "Size on disk by dataset, hit rate, upstream calls, rate limiter and breaker, recent fetches, mode.",
         Interaction(click="^Refresh$", before="fetch_elsewhere", expect=r"series cached:\s*[1-9]"),
+    ),
+    Dashboard(
+        "multimodal", "multimodal.ipynb", "Multi-modal view",
+        "Price with news sentiment, macro series and commodities, joined without look-ahead; sources by context.",
+        Interaction(click="^Show$", fill=("Symbol or sector", "Energy"), expect="Energy"),
     ),
 )  # fmt: skip
 

@@ -8,6 +8,8 @@
     %qdb mode backtesting                                      # or research | trading | auto
     %qdb clear 600519        /  %qdb clear --all               # returns how many series were removed
     %qdb ask "top 10 tech stocks over the last month"          # returns an Answer (quantdb_lab.query)
+    %qdb quotes 600519 000001.SZ     /  %qdb quotes           # returns lab.quotes(...) (a watchlist / the market)
+    %qdb watch 600519 000001.SZ --interval 30                  # returns a LiveWatchWidget over lab.watch(...)
 
     %%qdb --start 2024-01-01 --end 2024-12-31
     600519 0.6
@@ -32,7 +34,7 @@ from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.portfolio import PortfolioResult, parse_portfolio_text
 
 ADJUST_CHOICES = ("", "qfq", "hfq", "none")  # "none" spells "" where an empty argument is awkward
-COMMANDS = ("fetch", "stats", "mode", "clear", "config", "ask")
+COMMANDS = ("fetch", "stats", "mode", "clear", "config", "ask", "quotes", "watch")
 MODE_NAMES = tuple(m.name for m in (RESEARCH, TRADING, BACKTESTING))
 
 
@@ -96,6 +98,13 @@ def _config_args() -> None:
     """Set up the shell's Lab; returns it. Without options, returns the current Lab."""
 
 
+@magic_arguments(name="%qdb watch")
+@argument("symbols", nargs="+", help="symbols to watch, separated by spaces or commas")
+@argument("--interval", type=float, default=None, help="seconds between polls (default the quote freshness)")
+def _watch_args() -> None:
+    """Watch SYMBOLS live; returns a LiveWatchWidget (its ``.watcher`` has start/stop/status)."""
+
+
 @magics_class
 class QdbMagics(Magics):
     def __init__(self, shell: Any) -> None:
@@ -134,6 +143,8 @@ class QdbMagics(Magics):
             "clear": self._clear,
             "config": self._config,
             "ask": self._ask,
+            "quotes": self._quotes,
+            "watch": self._watch,
         }.get(command)
         if handler is None:
             raise UsageError(f"%qdb: unknown command {command!r}; use one of {', '.join(COMMANDS)}, or %%qdb for a portfolio cell")
@@ -178,6 +189,19 @@ class QdbMagics(Magics):
         if not text:
             raise UsageError('%qdb ask: give a question, e.g. %qdb ask "top 10 tech stocks over the last month"')
         return self.lab.ask(text, progress=None)
+
+    def _quotes(self, rest: str) -> Any:
+        """``%qdb quotes [SYMBOLS]``: the latest snapshot (``lab.quotes``); no symbols: the whole market."""
+        symbols = _symbols(rest.split())
+        return self._guard(self.lab.quotes, symbols or None)
+
+    def _watch(self, rest: str) -> Any:
+        args = _parse(_watch_args, rest)
+        if args.interval is not None and args.interval <= 0:
+            raise UsageError(f"--interval must be positive, not {args.interval}")
+        from quantdb_lab.ui.widgets.live_watch import LiveWatchWidget  # ipywidgets and plotly on use only
+
+        return LiveWatchWidget(self._guard(self.lab.watch, _symbols(args.symbols), interval=args.interval))
 
     def _stats(self, rest: str) -> dict[str, Any]:
         if rest.strip():

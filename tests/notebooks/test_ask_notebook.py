@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "ask.ipynb"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute
+
+NOTEBOOK = NOTEBOOKS / "ask.ipynb"
 
 
 def test_the_committed_notebook_has_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert "parameters" in code[0].metadata.get("tags", [])
+    code = committed_code_cells(NOTEBOOK)
     assert 'PROVIDER = "simulated"' in code[0].source
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    env = pytest.MonkeyPatch()
-    env.setenv("QUANTDB_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    env.delenv("QUANTDB_LAB_PROVIDER", raising=False)
-    env.delenv("QUANTDB_LAB_LLM_URL", raising=False)
-    try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=180, store_widget_state=True,
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    finally:
-        env.undo()
-    return nb
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=180)
 
 
 def test_the_notebook_answers_the_seed_questions_from_the_cache(executed):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from quantdb_lab.ui.dashboards import DASHBOARDS, INDEX, get, notebooks_dir, present
+from quantdb_lab.ui.dashboards import DASHBOARDS, INDEX, WORKFLOWS, get, notebooks_dir, present
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -24,7 +24,7 @@ def test_notebooks_are_found_beside_the_package_in_a_checkout():
 
 
 def test_every_notebook_in_the_folder_is_a_registered_dashboard_or_the_index():
-    registered = {d.notebook for d in DASHBOARDS} | {INDEX}
+    registered = {d.notebook for d in DASHBOARDS} | {INDEX} | WORKFLOWS
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb") if p.name not in registered) == []
     assert {d.name for d in present()} >= {"cache_monitor"}
     assert get("cache-monitor").notebook == "cache_monitor.ipynb" and get("gap_synthesis").name == "gaps"

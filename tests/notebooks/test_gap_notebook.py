@@ -5,28 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOK = NOTEBOOKS / "gap_synthesis.ipynb"
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def test_committed_without_outputs_and_parameters_first():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert "parameters" in code[0].metadata.get("tags", []) and "PROVIDER" in code[0].source
+    code = committed_code_cells(NOTEBOOK)
+    assert "PROVIDER" in code[0].source
 
 
-def test_executes_headless(tmp_path, monkeypatch):
-    monkeypatch.setenv("QUANTDB_LAB_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("QUANTDB_LAB_PROVIDER", raising=False)
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=180, store_widget_state=True,
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # fmt: skip
+def test_executes_headless(tmp_path):
+    nb = execute(NOTEBOOK, tmp_path / "cache", timeout=180)
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     widgets = [o for o in outputs if WIDGET_VIEW in o.get("data", {})]

@@ -3,47 +3,32 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "live.ipynb"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute, stdout
+
+NOTEBOOK = NOTEBOOKS / "live.ipynb"
 
 
 def test_the_committed_notebook_has_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert "parameters" in code[0].metadata.get("tags", [])
+    code = committed_code_cells(NOTEBOOK)
     assert "SPEED = 120.0" in code[0].source and "WAIT = False" in code[0].source and 'UNTIL = "15:00"' in code[0].source
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    env = pytest.MonkeyPatch()
-    env.setenv("QUANTDB_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        params = next(c for c in nb.cells if c.cell_type == "code")
-        params.source = (params.source.replace("SPEED = 120.0", 'SPEED = float("inf")')
-                         .replace("WAIT = False", "WAIT = True").replace('UNTIL = "15:00"', 'UNTIL = "10:30"'))
-        NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=True,
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    finally:
-        env.undo()
-    return nb
+    def fast_replay(source: str) -> str:
+        return (source.replace("SPEED = 120.0", 'SPEED = float("inf")')
+                .replace("WAIT = False", "WAIT = True").replace('UNTIL = "15:00"', 'UNTIL = "10:30"'))
 
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=120, edit_parameters=fast_replay)
 
-def _stdout(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
 
 def test_the_replay_runs_to_the_close_and_the_widget_saw_it(executed):
     summary_cell = next(c for c in executed.cells if c.cell_type == "code" and "json.dumps" in c.source)
-    summary = json.loads(_stdout(summary_cell).strip().splitlines()[-1])
+    summary = json.loads(stdout(summary_cell).strip().splitlines()[-1])
     assert summary["state"] == "finished" and summary["polls"] == 60  # 09:31 .. 10:30, one a minute
     assert summary["events"]["LimitHit"] >= 3 and summary["events"]["Halt"] == 1
     assert "Halt 604262.SH" in summary["alerts"]

@@ -4,46 +4,28 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from quantdb_lab.providers.simulated import SimulatedMarket
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute, stdout
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "portfolio.ipynb"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
 
 
 def test_the_committed_notebook_has_no_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert "parameters" in code[0].metadata.get("tags", [])
+    code = committed_code_cells(NOTEBOOK)
     assert 'PROVIDER = "simulated"' in code[0].source
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    env = pytest.MonkeyPatch()
-    env.setenv("QUANTDB_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    env.delenv("QUANTDB_LAB_PROVIDER", raising=False)  # the notebook's own parameter decides
-    try:
-        nb = nbformat.read(NOTEBOOK, as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=True,
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    finally:
-        env.undo()
-    return nb
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=120)
 
-
-def _stdout(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
 
 
 def test_the_notebook_runs_end_to_end_on_the_simulated_market(executed):
-    summary = json.loads(_stdout(executed.cells[-1]).strip().splitlines()[-1])
+    summary = json.loads(stdout(executed.cells[-1]).strip().splitlines()[-1])
     symbols = ["600519.SH", "000001.SZ", "300750.SZ", "601318.SH", "000858.SZ"]
     # Independent truth: the simulated market itself, at today's clock like the notebook's Lab.
     market = SimulatedMarket(seed=7)

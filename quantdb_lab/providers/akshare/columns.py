@@ -81,6 +81,28 @@ STOCK_INDIVIDUAL_INFO_EM_ITEMS: Final[dict[str, str]] = {
     "上市时间": "list_date",
 }
 
+# -- reference data for questions (quantdb_lab.query) ----------------------------------------------------
+
+# futures_main_sina: a main contract's full daily history (Sina), filtered locally by akshare. Prices per the
+# contract's quote unit (SC: CNY per barrel); volume and open interest in lots.
+FUTURES_MAIN_SINA_COLUMNS: Final[dict[str, str]] = {
+    "日期": "date",
+    "开盘价": "open",
+    "最高价": "high",
+    "最低价": "low",
+    "收盘价": "close",
+    "成交量": "volume",
+    "持仓量": "open_interest",
+    "动态结算价": "settle",
+}
+
+# index_stock_cons_csindex: today's constituents of a CSI index (csindex.com.cn, an .xls file).
+INDEX_STOCK_CONS_CSINDEX_COLUMNS: Final[dict[str, str]] = {"成分券代码": "code", "交易所": "exchange"}
+INDEX_STOCK_CONS_CSINDEX_ORDER: Final[tuple[str, ...]] = (
+    "日期", "指数代码", "指数名称", "指数英文名称", "成分券代码", "成分券名称", "成分券英文名称", "交易所",
+    "交易所英文名称",
+)  # fmt: skip
+
 # -- endpoint descriptions ----------------------------------------------------------------------------
 
 
@@ -131,4 +153,80 @@ STOCK_HK_HIST: Final = BarEndpoint(
 
 BAR_ENDPOINTS: Final[dict[str, BarEndpoint]] = {
     e.function: e for e in (STOCK_ZH_A_HIST, FUND_ETF_HIST_EM, STOCK_ZH_INDEX_DAILY_EM, STOCK_HK_HIST)
+}
+
+# -- multi-modal sources (quantdb_lab.multimodal): company news and macro series ----------------------------
+
+# stock_news_em: the latest 10 articles of an Eastmoney news search for a keyword (the 6-digit code).
+STOCK_NEWS_EM_COLUMNS: Final[dict[str, str]] = {
+    "新闻标题": "title",
+    "新闻内容": "content",
+    "发布时间": "published_at",
+    "文章来源": "source",
+    "新闻链接": "url",
+}
+STOCK_NEWS_EM_IGNORED: Final[frozenset[str]] = frozenset({"关键词"})  # the keyword as requested
+STOCK_NEWS_EM_ORDER: Final[tuple[str, ...]] = ("关键词", "新闻标题", "新闻内容", "发布时间", "文章来源", "新闻链接")
+
+# jin10 macro reports (macro_china_cpi_yearly and siblings): 日期 is the publication date, 今值 the figure.
+JIN10_MACRO_COLUMNS: Final[dict[str, str]] = {"日期": "release_date", "今值": "value"}
+JIN10_MACRO_IGNORED: Final[frozenset[str]] = frozenset({"商品", "预测值", "前值"})  # name, consensus, previous
+JIN10_MACRO_ORDER: Final[tuple[str, ...]] = ("商品", "日期", "今值", "预测值", "前值")
+
+# macro_china_shibor_all: one row per fixing day; <tenor>-定价 is the fixing, <tenor>-涨跌幅 its change (bp).
+SHIBOR_TENORS: Final[tuple[str, ...]] = ("O/N", "1W", "2W", "1M", "3M", "6M", "9M", "1Y")
+SHIBOR_COLUMNS: Final[dict[str, str]] = {"日期": "release_date", "O/N-定价": "value"}
+SHIBOR_ORDER: Final[tuple[str, ...]] = ("日期", *(f"{t}-{k}" for t in SHIBOR_TENORS for k in ("定价", "涨跌幅")))
+
+#: Macro series key -> the akshare function serving it (jin10 datacenter, all of them).
+MACRO_FUNCTIONS: Final[dict[str, str]] = {
+    "cpi": "macro_china_cpi_yearly",
+    "ppi": "macro_china_ppi_yearly",
+    "pmi": "macro_china_pmi_yearly",
+    "m2": "macro_china_m2_yearly",
+    "shibor": "macro_china_shibor_all",
+}
+
+# -- live quotes (quantdb_lab.realtime) --------------------------------------------------------------------
+
+# stock_zh_a_spot_em: the whole A-share market, one row per stock. One akshare call is ~58 paged clist requests
+# on push2 (pz capped at 100 since 2025-03), spaced ~1 s apart by akshare. 成交量 in lots (x100 -> shares);
+# 涨跌幅 percent. No limit prices: they are derived from 昨收 and the board (ST names: 5 %).
+STOCK_ZH_A_SPOT_EM_COLUMNS: Final[dict[str, str]] = {
+    "代码": "code",
+    "名称": "name",
+    "最新价": "last",
+    "涨跌幅": "pct_change",
+    "成交量": "volume",
+    "成交额": "amount",
+    "最高": "high",
+    "最低": "low",
+    "今开": "open",
+    "昨收": "prev_close",
+}
+STOCK_ZH_A_SPOT_EM_IGNORED: Final[frozenset[str]] = frozenset({
+    "序号", "涨跌额", "振幅", "量比", "换手率", "市盈率-动态", "市净率", "总市值", "流通市值", "涨速", "5分钟涨跌",
+    "60日涨跌幅", "年初至今涨跌幅",
+})  # fmt: skip
+STOCK_ZH_A_SPOT_EM_ORDER: Final[tuple[str, ...]] = (
+    "序号", "代码", "名称", "最新价", "涨跌幅", "涨跌额", "成交量", "成交额", "振幅", "最高", "最低", "今开", "昨收",
+    "量比", "换手率", "市盈率-动态", "市净率", "总市值", "流通市值", "涨速", "5分钟涨跌", "60日涨跌幅", "年初至今涨跌幅",
+)  # fmt: skip
+#: The name marker of special-treatment stocks (5 % limit on the main board).
+ST_MARKER: Final = "ST"
+
+# stock_bid_ask_em: one stock (push2 stock/get, a single request), long format item/value. 总手 in lots;
+# 涨幅 percent; the exchange's own limit prices (涨停/跌停). The order-book items (sell_5 ... buy_5_vol) are
+# ignored.
+STOCK_BID_ASK_EM_ITEMS: Final[dict[str, str]] = {
+    "最新": "last",
+    "涨幅": "pct_change",
+    "总手": "volume",
+    "金额": "amount",
+    "最高": "high",
+    "最低": "low",
+    "今开": "open",
+    "昨收": "prev_close",
+    "涨停": "limit_up",
+    "跌停": "limit_down",
 }

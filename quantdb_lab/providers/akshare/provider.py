@@ -23,15 +23,22 @@ No caching, throttling or retries here: the loader owns those (it throttles per 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 
+from quantdb_lab.domain.clock import EXCHANGE_TZ
+from quantdb_lab.domain.quotes import empty_quotes
+from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError
+from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
-from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for
+from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
+from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
+from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
+from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
 from quantdb_lab.providers.akshare.transform import (
     build_securities,
     has_no_columns,
@@ -91,6 +98,63 @@ class AkshareProvider:
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]
+
+    # -- live quotes (quantdb_lab.realtime; the choice of call and its cost: providers.akshare.quotes) -------
+    def fetch_quotes(self, symbols: list[Symbol] | None = None) -> pl.DataFrame:
+        """A quote snapshot (``domain.quotes.QUOTES``): the whole market (``stock_zh_a_spot_em``, ~58 requests)
+        when ``symbols`` is None or long, else ``stock_bid_ask_em`` per symbol (1 request each). The realtime
+        layer calls this once per entry of :meth:`quote_batches`, each under the throttle."""
+        now = datetime.now(EXCHANGE_TZ)
+        if quote_batches(symbols) == [None]:  # the whole market, or a list too long for per-symbol calls
+            context = {"dataset": "quotes"}
+            frame = transform_spot(self._call("stock_zh_a_spot_em", {}, context=context), now=now, context=context)
+            wanted = None if symbols is None else {s.canonical for s in symbols}
+            return frame if wanted is None else frame.filter(pl.col("symbol").is_in(wanted))
+        frames = []
+        for symbol in symbols:
+            context = {"dataset": "quotes", "symbol": symbol.canonical}
+            raw = self._call("stock_bid_ask_em", {"symbol": symbol.code}, context=context)
+            frames.append(transform_bid_ask(raw, symbol, now=now, context=context))
+        return pl.concat(frames, how="vertical") if frames else empty_quotes()
+
+    def quote_batches(self, symbols: list[Symbol] | None) -> list[list[Symbol] | None]:
+        return quote_batches(symbols)
+
+    def quotes_host_family(self) -> str:
+        return HOST_FAMILIES["stock_zh_a_spot_em"]
+
+    # -- reference data (optional datasets, used by quantdb_lab.query through the Lab's reference cache) ------
+    def fetch_commodity_daily(self, code: str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Main-contract daily bars from Sina's ``futures_main_sina`` (``SC0`` = INE crude oil), COMMODITY_BARS."""
+        context = {"symbol": code, "dataset": "commodity_daily", "start": start, "end": end}
+        kwargs = {"symbol": code.upper(), "start_date": yyyymmdd(start or date(1990, 1, 1)),
+                  "end_date": yyyymmdd(end or date(2222, 1, 1))}  # fmt: skip
+        return transform_futures_daily(self._call("futures_main_sina", kwargs, context=context), code, context=context)
+
+    def fetch_index_members(self, index: Symbol) -> list[str]:
+        """Today's constituents of a CSI index (``index_stock_cons_csindex``), as canonical symbols."""
+        context = {"symbol": index.canonical, "dataset": "index_members"}
+        raw = self._call("index_stock_cons_csindex", {"symbol": index.code}, context=context)
+        return transform_index_members(raw, context=context)
+
+    def fetch_news(self, symbol: Symbol) -> pl.DataFrame:
+        """The latest articles of an Eastmoney news search for the code (``stock_news_em``, 10 a call), NEWS."""
+        context = {"symbol": symbol.canonical, "dataset": "news"}
+        raw = self._call("stock_news_em", {"symbol": symbol.code}, context=context)
+        return transform_news(raw, symbol, context=context)
+
+    def fetch_macro(self, name: str) -> pl.DataFrame:
+        """A macro series' whole history from jin10 (``MACRO_FUNCTIONS``), with upstream release dates, MACRO."""
+        key = macro_series(name).name
+        function = MACRO_FUNCTIONS[key]
+        context = {"symbol": key, "dataset": "macro"}
+        return transform_macro(self._call(function, {}, context=context), key, function, context=context)
+
+    def reference_host_family(self, function: str) -> str:
+        """The host family of a reference dataset's function (``fetch_securities`` spans several: exchanges)."""
+        return {"fetch_commodity_daily": HOST_FAMILIES["futures_main_sina"],
+                "fetch_index_members": HOST_FAMILIES["index_stock_cons_csindex"],
+                "fetch_news": HOST_FAMILIES["stock_news_em"], "fetch_macro": HOST_FAMILIES["macro_china_cpi_yearly"]}.get(function, "exchange")  # fmt: skip
 
     # -- helpers --------------------------------------------------------------------------------------
     def _industry_by_code(self) -> dict[str, str]:

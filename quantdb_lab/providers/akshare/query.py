@@ -32,6 +32,12 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_info_a_code_name": "exchanges",  # sse.com.cn, szse.cn, bse.cn
     "stock_board_industry_name_em": "eastmoney_push2",  # clist
     "stock_board_industry_cons_em": "eastmoney_push2",
+    "futures_main_sina": "sina",
+    "stock_zh_a_spot_em": "eastmoney_push2",  # clist, ~58 paged requests per call
+    "stock_bid_ask_em": "eastmoney_push2",  # stock/get, one request per symbol
+    "index_stock_cons_csindex": "csindex",  # an .xls on oss-ch.csindex.com.cn; the throttle's fallback limit
+    "stock_news_em": "eastmoney_search",  # search-api-web.eastmoney.com, over curl_cffi
+    **{f"macro_china_{n}": "jin10" for n in ("cpi_yearly", "ppi_yearly", "pmi_yearly", "m2_yearly", "shibor_all")},
 }
 
 

@@ -15,10 +15,14 @@ from quantdb_lab.domain.schema import SECURITIES, conform
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
 from quantdb_lab.providers.base import ADJUSTMENTS
+from quantdb_lab.providers.simulated.commodities import commodity_frame
 from quantdb_lab.providers.simulated.faults import Faults
 from quantdb_lab.providers.simulated.market import SimulatedMarket
+from quantdb_lab.providers.simulated.quotes import QuoteBook
+from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 
-_METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities")
+_METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
+            "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro")
 
 
 class SimulatedProvider:
@@ -42,6 +46,7 @@ class SimulatedProvider:
         self.faults = faults if faults is not None else Faults(seed=seed)
         self.clock = clock
         self._lock = threading.Lock()
+        self._quotes = QuoteBook(self.market)
         self.calls: dict[str, int] = {}
         self.reset_counts()
 
@@ -90,6 +95,43 @@ class SimulatedProvider:
         "ST " prefix; ``SimulatedMarket.securities`` also has an ``is_st`` column)."""
         self._enter("fetch_securities", dataset="securities")
         return conform(self.market.securities(now=self._now()), SECURITIES, source=self.name)
+
+    def fetch_index_members(self, index: Symbol) -> list[str]:
+        """Canonical symbols of the index's constituents listed by now (``SimulatedMarket.index_members``)."""
+        self._enter("fetch_index_members", dataset="index_members", symbol=index.canonical)
+        return self.market.index_members(index, now=self._now())
+
+    def fetch_commodity_daily(self, code: str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Synthetic main-contract daily bars (``SC0`` crude oil, ``AU0``, ``CU0``), ``COMMODITY_BARS`` schema;
+        empty for an unknown code (see ``simulated.commodities``)."""
+        self._enter("fetch_commodity_daily", dataset="commodity_daily", symbol=code)
+        market = self.market
+        return commodity_frame(market.factors, market.seed, code, start, end, market.visibility(self._now()).latest)
+
+    def fetch_quotes(self, symbols: list[Symbol] | None = None) -> pl.DataFrame:
+        """Live snapshot at the clock's minute (``domain.quotes.QUOTES``), read off the intraday paths; every
+        stock when ``symbols`` is None; suspended symbols are ``halted``. One call, whatever the size."""
+        self._enter("fetch_quotes", dataset="quotes")
+        wanted = None if symbols is None else [s.canonical for s in symbols]
+        return self._quotes.snapshot(wanted, now=self._now())
+
+    def quote_batches(self, symbols: list[Symbol] | None) -> list[list[Symbol] | None]:
+        """How ``fetch_quotes`` calls split a request: one call for any set here."""
+        return [symbols]
+
+    def quotes_host_family(self) -> str:
+        return "local"
+
+    def fetch_news(self, symbol: Symbol) -> pl.DataFrame:
+        """Synthetic headlines about ``symbol`` published by now, ``NEWS`` schema (``simulated.sources``)."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        self._enter("fetch_news", dataset="news", symbol=sym.canonical)
+        return news_frame(self.market.seed, sym, self._now()).drop("label")
+
+    def fetch_macro(self, name: str) -> pl.DataFrame:
+        """A synthetic macro series (cpi, ppi, pmi, m2, shibor) released by now, ``MACRO`` schema."""
+        self._enter("fetch_macro", dataset="macro", symbol=name)
+        return macro_frame(self.market.seed, name, self._now(), self.market.calendar)
 
     def host_family(self, symbol: Symbol) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names

@@ -1,53 +1,37 @@
-"""The public entry point: a Lab is a cache directory, a provider, a mode and a clock.
+"""The Lab's core: construction, modes, validated requests, ``bars`` through the cache, stats and clearing.
 
->>> import quantdb_lab as ql
->>> lab = ql.Lab(provider="simulated")                       # doctest: +SKIP
->>> lab.bars("600519", start="2024-01-01", end="2024-12-31", adjust="qfq")   # doctest: +SKIP
+The feature methods (portfolio, quality, synthesis, warming, questions, views, real time) live in the
+mixins beside this module, one job each; ``quantdb_lab.lab.Lab`` puts them together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from quantdb_lab.config import default_cache_dir, default_provider_name
 from quantdb_lab.domain.calendar import TradingCalendar
-from quantdb_lab.domain.clock import Clock, SystemClock
+from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
+from quantdb_lab.domain.resample import FREQS, resample
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import InvalidRequestError
-from quantdb_lab.loader.bar_loader import BarLoader
+from quantdb_lab.lab.engine import Engine, build_engine
+from quantdb_lab.loader.bar_loader import series_keys
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
-from quantdb_lab.loader.resample import FREQS, resample
-from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
-from quantdb_lab.providers.registry import resolve_provider
-from quantdb_lab.store.series_store import SeriesStore
+from quantdb_lab.quality.gate import enforce
+from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.throttle import Throttle
 
 SymbolsLike = str | Symbol | Sequence[str | Symbol]
 
 
-@dataclass(frozen=True, slots=True)
-class _Engine:
-    """What Labs made by ``using`` share: one store, provider, throttle, calendar and set of counters."""
-
-    cache_dir: Path
-    store: SeriesStore
-    provider: Provider
-    clock: Clock
-    calendar: TradingCalendar
-    throttle: Throttle
-    loader: BarLoader
-    stats: Stats
-
-
-class Lab:
+class LabCore:
     """A cache of Chinese market data in front of a provider (akshare by default).
 
     Parameters
@@ -61,6 +45,10 @@ class Lab:
         ``"research"`` (default), ``"trading"``, ``"backtesting"`` or a :class:`ContextMode`.
     clock, calendar, limits:
         Injectable for tests and replays; ``limits`` maps host families to ``RateLimit``.
+    store:
+        ``None`` (``$QUANTDB_LAB_STORE``, else ``"local"``): the cache directory alone. ``"s3://bucket/prefix"``:
+        a team store on S3-compatible storage with ``cache_dir`` as its local read-through layer
+        (``pip install 'quantdb_lab[team]'``; see docs/team-store.md).
     """
 
     def __init__(
@@ -72,32 +60,24 @@ class Lab:
         clock: Clock | None = None,
         calendar: TradingCalendar | None = None,
         limits: dict | None = None,
-        _engine: _Engine | None = None,
+        usage_log: bool | None = None,
+        store: str | SeriesBackend | None = None,
+        _engine: Engine | None = None,
     ) -> None:
         self._mode = resolve_mode(mode)
-        if _engine is not None:
-            self._engine = _engine
-            self.last_provenance: list[Provenance] = []
-            return
-        directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        store = SeriesStore(directory)
-        source = resolve_provider(provider if provider is not None else default_provider_name())
-        clock = clock or SystemClock()
-        calendar = calendar or TradingCalendar.xshg()
-        throttle = Throttle(store.base / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None))
-        stats = Stats()
-        loader = BarLoader(store, source, calendar, clock, stats=stats, call=throttle.call)
-        self._engine = _Engine(directory, store, source, clock, calendar, throttle, loader, stats)
-        self.last_provenance = []
+        self._engine = _engine or build_engine(
+            cache_dir, provider, clock=clock, calendar=calendar, limits=limits, usage_log=usage_log, store=store
+        )
+        self.last_provenance: list[Provenance] = []
 
     # -- modes -------------------------------------------------------------------------------------------
     @property
     def mode(self) -> ContextMode:
         return self._mode
 
-    def using(self, mode: str | ContextMode) -> Lab:
+    def using(self, mode: str | ContextMode) -> LabCore:
         """A Lab in another mode over the same cache, provider and counters (this one is unchanged)."""
-        return Lab(mode=mode, _engine=self._engine)
+        return type(self)(mode=mode, _engine=self._engine)
 
     @property
     def provider(self) -> Provider:
@@ -147,6 +127,9 @@ class Lab:
         if freq not in FREQS:
             raise InvalidRequestError(f"freq must be one of {FREQS}, not {freq!r}")
         parsed = parse_symbols(symbols)
+        prefetch = getattr(self._engine.store, "prefetch", None)  # a team store pulls cold series in parallel
+        if prefetch is not None and len(parsed) > 1:
+            prefetch([k for s in parsed for k in series_keys(self.request(s, start=start, end=end, adjust=adjust))])
         frames, provenance = [], []
         for symbol in parsed:
             frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))
@@ -154,11 +137,23 @@ class Lab:
             provenance.append(origin)
         self.last_provenance = provenance
         frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+        fetched = {p.symbol for p in provenance if not p.from_cache}
+        if self._mode.on_quality_fail != "ignore" and fetched:
+            # Judged when new bars enter the cache, not on every warm read (a report costs milliseconds).
+            judged = frame if len(fetched) == len(provenance) else frame.filter(pl.col("symbol").is_in(fetched))
+            enforce(self.quality(judged), on_fail=self._mode.on_quality_fail, mode=self._mode.name, stacklevel=3)
+        if freq == "daily" and self._mode.gap_policy != "keep":  # weekly/monthly aggregate the real days only
+            first, last = parse_range(start, end)
+            frame = self._gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
         return resample(frame, freq)
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""
-        return self._engine.loader.load(request, self._mode)
+        engine = self._engine
+        with engine.tracker.activity:  # a background warmer pauses while this is set
+            frame, origin = engine.loader.load(request, self._mode)
+        engine.tracker.served(request, origin, self._mode)
+        return frame, origin
 
     def plan(self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None) -> LoadPlan:
         """What ``bars`` would fetch for this request, without fetching (a dry run)."""
@@ -173,11 +168,13 @@ class Lab:
             "mode": self._mode.name,
             "provider": self._engine.provider.name,
             "cache_dir": str(self._engine.cache_dir),
+            "store": getattr(self._engine.store, "url", "local"),
             "series": sum(v["series"] for v in usage.values()),
             "rows_on_disk": sum(v["rows"] for v in usage.values()),
             "bytes_on_disk": sum(v["bytes"] for v in usage.values()),
             "by_dataset": usage,
             "throttle": self._engine.throttle.status(),
+            "warming": self._engine.tracker.ledger.summary(),
         }
 
     def clear(self, symbols: SymbolsLike | None = None, *, dataset: str | None = None) -> int:
@@ -187,19 +184,3 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"Lab(cache_dir={str(self.cache_dir)!r}, provider={self.provider.name!r}, mode={self._mode.name!r})"
-
-
-_default_lab: Lab | None = None
-
-
-def default_lab() -> Lab:
-    """The Lab behind module-level ``quantdb_lab.bars``: created on first use with the defaults."""
-    global _default_lab
-    if _default_lab is None:
-        _default_lab = Lab()
-    return _default_lab
-
-
-def bars(symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None, freq: str = "daily") -> pl.DataFrame:
-    """``default_lab().bars(...)``."""
-    return default_lab().bars(symbols, start=start, end=end, adjust=adjust, freq=freq)

@@ -1,0 +1,110 @@
+"""Lab methods for data quality and gap synthesis: thin calls into the pure ``quality`` and ``synthesis``
+packages, with the Lab's calendar, cache and feedback store supplied."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quantdb_lab.domain.dates import DateLike, parse_range
+from quantdb_lab.domain.symbols import Symbol, parse_symbols
+from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.loader.gapfill import GapFiller
+from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
+from quantdb_lab.store.feedback import FeedbackStore
+from quantdb_lab.synthesis import FillReport, SynthesisConfig
+
+
+class QualityMixin(LabCore):
+    def quality(
+        self,
+        frame_or_symbols: pl.DataFrame | SymbolsLike,
+        *,
+        start: DateLike = None,
+        end: DateLike = None,
+        adjust: str = "",
+        securities: pl.DataFrame | None = None,
+        suspensions: pl.DataFrame | None = None,
+        adjustment: pl.DataFrame | None = None,
+        threshold: float | None = None,
+        params: QualityParams | None = None,
+    ) -> QualityReport:
+        """A quality report on a frame of bars, or on the unadjusted bars of symbols (loaded through the cache).
+
+        Sessions come from the Lab's calendar, feedback from the cache directory (``feedback``); the threshold
+        defaults to the mode's. See ``quantdb_lab.quality`` for the checks and the score.
+        """
+        if isinstance(frame_or_symbols, pl.DataFrame):
+            frame = frame_or_symbols
+        else:
+            ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
+            frame = ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust)
+        sessions = None
+        if frame.height and frame["date"].null_count() < frame.height:
+            sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
+        return check_quality(
+            frame, sessions_list=sessions, securities=securities, suspensions=suspensions, adjustment=adjustment,
+            decisions=FeedbackStore(self.cache_dir).read(), params=params,
+            threshold=self._mode.quality_threshold if threshold is None else threshold,
+        )  # fmt: skip
+
+    def feedback(self, symbol: str | Symbol, check: str, date: DateLike = None, *, verdict: str = "false_positive",
+                 note: str = "") -> pl.DataFrame:  # fmt: skip
+        """Record a decision on a quality issue (``date=None``: every date of that check for the symbol);
+        later reports respect it and widen thresholds it shows too tight. Returns all decisions."""
+        (parsed,) = parse_symbols(symbol)
+        day = parse_range(date, date)[0] if date is not None else None
+        FeedbackStore(self.cache_dir).record(parsed.canonical, check, day, verdict, note=note, at=self.clock.now())
+        return self.feedback_log()
+
+    def feedback_log(self) -> pl.DataFrame:
+        """Every recorded decision: symbol, date, check, verdict, note."""
+        return decisions_frame(FeedbackStore(self.cache_dir).read())
+
+
+
+class SynthesisMixin(LabCore):
+    last_synthesis: tuple[FillReport, ...] = ()  # the per-gap reports of the latest ``synthesize``
+
+    def synthesize(
+        self,
+        frame_or_symbol: pl.DataFrame | str | Symbol,
+        *,
+        start: DateLike = None,
+        end: DateLike = None,
+        reference: pl.DataFrame | str | None = None,
+        method: str = "statespace",
+        draw: str = "mean",
+        seed: int | None = None,
+        level: float = 0.9,
+        adjust: str | None = None,
+        fill_suspensions: bool = False,
+    ) -> pl.DataFrame:
+        """The series with its missing trading days filled, flagged ``is_synthetic``, with ``close_lo``/``close_hi``
+        (the band at ``level``) on synthetic rows. Real rows are returned unchanged; nothing is stored.
+
+        ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, or None for the
+        security's index (else its sector, else nothing). ``method``: ``"statespace"`` (Kalman smoother with
+        the reference) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a ``seed``).
+        Gaps longer than the mode's ``max_gap_sessions`` or scoring below ``synthesis_threshold`` raise
+        ``QualityGateError`` with the reason and ``.reports``; scores of accepted fills are in
+        ``lab.last_synthesis``. See ``quantdb_lab.synthesis``.
+        """
+        config = SynthesisConfig(method=method, draw=draw, seed=seed, level=level, fill_suspensions=fill_suspensions,
+                                 min_score=self._mode.synthesis_threshold, max_gap=self._mode.max_gap_sessions)  # fmt: skip
+        filler = self._gap_filler()
+        first, last = parse_range(start, end)
+        if isinstance(frame_or_symbol, pl.DataFrame):
+            frame = frame_or_symbol
+        else:
+            request = self.request(frame_or_symbol, start=start, end=end, adjust=adjust)
+            frame = filler.padded(request.symbol, first, last, request.adjust, config.context)
+        self.last_synthesis = ()
+        filled, results = filler.fill(frame, reference=reference, config=config, adjust=adjust, keep=(first, last))
+        self.last_synthesis = tuple(r for result in results for r in result.reports)
+        return filled
+
+    def _gap_filler(self) -> GapFiller:
+        def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
+            return self.load(self.request(symbol, start=start, end=end, adjust=adjust))[0]  # no gap policy here
+
+        return GapFiller(load, self.calendar, self.provider, self._mode)

@@ -1,0 +1,55 @@
+"""What Labs made by ``Lab.using`` share: one store, provider, throttle, calendar, loaders and counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from quantdb_lab.config import default_cache_dir, default_provider_name, default_store, usage_log_enabled
+from quantdb_lab.domain.calendar import TradingCalendar
+from quantdb_lab.domain.clock import Clock, SystemClock
+from quantdb_lab.loader.bar_loader import BarLoader
+from quantdb_lab.loader.stats import Stats
+from quantdb_lab.loader.tracking import Tracker
+from quantdb_lab.providers.base import Provider
+from quantdb_lab.providers.registry import resolve_provider
+from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.select import open_store
+from quantdb_lab.throttle import Throttle
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    cache_dir: Path
+    store: SeriesBackend  # the local SeriesStore, or a LayeredStore in front of a shared one
+    provider: Provider
+    clock: Clock
+    calendar: TradingCalendar
+    throttle: Throttle
+    loader: BarLoader
+    stats: Stats
+    tracker: Tracker  # usage log, foreground activity, warm ledger (for quantdb_lab.prefetch)
+    background: BarLoader  # warming loads: same store and throttle, counted apart from foreground stats
+
+
+def build_engine(
+    cache_dir: str | Path | None,
+    provider: str | Provider | None,
+    *,
+    clock: Clock | None,
+    calendar: TradingCalendar | None,
+    limits: dict | None,
+    usage_log: bool | None,
+    store: str | SeriesBackend | None,
+) -> Engine:
+    directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    backend = open_store(store if store is not None else default_store(), directory)
+    source = resolve_provider(provider if provider is not None else default_provider_name())
+    clock = clock or SystemClock()
+    calendar = calendar or TradingCalendar.xshg()
+    throttle = Throttle(backend.base / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None))
+    stats = Stats()
+    loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
+    tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
+    background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call)
+    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background)

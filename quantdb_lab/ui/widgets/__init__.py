@@ -1,0 +1,9 @@
+"""Jupyter widgets over the Lab (importing this package imports ipywidgets and plotly)."""
+
+from quantdb_lab.ui.widgets.ask import AskWidget
+from quantdb_lab.ui.widgets.gaps import GapSynthesisWidget
+from quantdb_lab.ui.widgets.live_watch import LiveWatchWidget
+from quantdb_lab.ui.widgets.portfolio import PortfolioFetchWidget
+from quantdb_lab.ui.widgets.quality import QualityReportWidget
+
+__all__ = ["AskWidget", "GapSynthesisWidget", "LiveWatchWidget", "PortfolioFetchWidget", "QualityReportWidget"]
