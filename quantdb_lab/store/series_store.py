@@ -37,6 +37,7 @@ import polars as pl
 
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.coverage import Coverage
+from quantdb_lab.store.housekeeping import clear_series, usage_by_dataset
 
 SCHEMA_VERSION = 1
 _NAMESPACE = f"v{SCHEMA_VERSION}"
@@ -227,13 +228,7 @@ class SeriesStore:
 
     def clear(self, *, symbols: set[str] | None = None, dataset: str | None = None) -> int:
         """Remove matching series (all when no filter is given); returns how many were removed."""
-        removed = 0
-        for key in self.keys():
-            if (symbols is None or key.symbol in symbols) and (dataset is None or key.dataset == dataset):
-                with self.lock(key):
-                    self.drop(key)
-                removed += 1
-        return removed
+        return clear_series(self, symbols=symbols, dataset=dataset)
 
     def clear_other_versions(self) -> list[str]:
         """Delete the directories of older schema versions; a cache is never misread across versions."""
@@ -246,16 +241,7 @@ class SeriesStore:
 
     def usage(self) -> dict[str, dict[str, int]]:
         """Rows, files and bytes on disk per dataset."""
-        totals: dict[str, dict[str, int]] = {}
-        for key in self.keys():
-            meta = self.read_meta(key)
-            if meta is None:
-                continue
-            entry = totals.setdefault(key.dataset, {"series": 0, "rows": 0, "bytes": 0})
-            entry["series"] += 1
-            entry["rows"] += meta.rows
-            entry["bytes"] += meta.bytes
-        return totals
+        return usage_by_dataset(self)
 
     def close(self) -> None:
         self._index.close()

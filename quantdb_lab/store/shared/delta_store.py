@@ -36,6 +36,7 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.errors import StoreError, StoreUnavailableError
+from quantdb_lab.store.housekeeping import clear_series, usage_by_dataset
 from quantdb_lab.store.merge import merge_series
 from quantdb_lab.store.series_store import SCHEMA_VERSION, SeriesKey, SeriesMeta, StoredFrame
 from quantdb_lab.store.shared.config import SharedConfig, resolve_config
@@ -309,26 +310,11 @@ class SharedStore:
         return out
 
     def clear(self, *, symbols: set[str] | None = None, dataset: str | None = None) -> int:
-        removed = 0
-        for key in self.keys():
-            if (symbols is None or key.symbol in symbols) and (dataset is None or key.dataset == dataset):
-                with self.lock(key):
-                    self.drop(key)
-                removed += 1
-        return removed
+        return clear_series(self, symbols=symbols, dataset=dataset)
 
     def usage(self) -> dict[str, dict[str, int]]:
         """Series, rows and bytes of the latest versions per dataset (one GET per series: not for hot paths)."""
-        totals: dict[str, dict[str, int]] = {}
-        for key in self.keys():
-            meta = self.read_meta(key)
-            if meta is None:
-                continue
-            entry = totals.setdefault(key.dataset, {"series": 0, "rows": 0, "bytes": 0})
-            entry["series"] += 1
-            entry["rows"] += meta.rows
-            entry["bytes"] += meta.bytes
-        return totals
+        return usage_by_dataset(self)
 
     def vacuum(self, *, retention_hours: int = 168) -> int:
         """Delete data files no version younger than ``retention_hours`` uses; returns how many went."""
