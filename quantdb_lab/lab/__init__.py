@@ -37,6 +37,13 @@ def default_lab() -> Lab:
     return _default_lab
 
 
-def bars(symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None, freq: str = "daily") -> pl.DataFrame:
+def bars(
+    symbols: SymbolsLike,
+    *,
+    start: DateLike = None,
+    end: DateLike = None,
+    adjust: str | None = None,
+    freq: str = "daily",
+) -> pl.DataFrame:
     """``default_lab().bars(...)``."""
     return default_lab().bars(symbols, start=start, end=end, adjust=adjust, freq=freq)

@@ -61,7 +61,6 @@ class QualityMixin(LabCore):
         return decisions_frame(FeedbackStore(self.cache_dir).read())
 
 
-
 class SynthesisMixin(LabCore):
     last_synthesis: tuple[FillReport, ...] = ()  # the per-gap reports of the latest ``synthesize``
 
@@ -107,4 +106,7 @@ class SynthesisMixin(LabCore):
         def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
             return self.load(self.request(symbol, start=start, end=end, adjust=adjust))[0]  # no gap policy here
 
-        return GapFiller(load, self.calendar, self.provider, self._mode)
+        # The sector reference reads the security master through the cache and throttle (ResearchMixin.reference).
+        return GapFiller(
+            load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities()
+        )

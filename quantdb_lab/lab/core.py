@@ -100,12 +100,16 @@ class LabCore:
         return self._engine.throttle
 
     # -- data --------------------------------------------------------------------------------------------
-    def request(self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None) -> BarRequest:
+    def request(
+        self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None
+    ) -> BarRequest:
         """Validate one request (raises typed errors for bad input); used by ``bars`` and the portfolio engine."""
         first, last = parse_range(start, end)
         chosen = self._mode.price_adjust if adjust is None else adjust
         if chosen not in ADJUSTMENTS:
-            raise InvalidRequestError(f"adjust must be one of '', 'qfq', 'hfq' (or None for the mode's default), not {adjust!r}")
+            raise InvalidRequestError(
+                f"adjust must be one of '', 'qfq', 'hfq' (or None for the mode's default), not {adjust!r}"
+            )
         (parsed,) = parse_symbols(symbol)
         return BarRequest(parsed, first, last, chosen)
 
@@ -129,7 +133,9 @@ class LabCore:
         parsed = parse_symbols(symbols)
         prefetch = getattr(self._engine.store, "prefetch", None)  # a team store pulls cold series in parallel
         if prefetch is not None and len(parsed) > 1:
-            prefetch([k for s in parsed for k in series_keys(self.request(s, start=start, end=end, adjust=adjust))])
+            prefetch(
+                [k for s in parsed for k in series_keys(self.request(s, start=start, end=end, adjust=adjust))]
+            )
         frames, provenance = [], []
         for symbol in parsed:
             frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))
@@ -155,7 +161,9 @@ class LabCore:
         engine.tracker.served(request, origin, self._mode)
         return frame, origin
 
-    def plan(self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None) -> LoadPlan:
+    def plan(
+        self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None
+    ) -> LoadPlan:
         """What ``bars`` would fetch for this request, without fetching (a dry run)."""
         return self._engine.loader.plan(self.request(symbol, start=start, end=end, adjust=adjust), self._mode)
 

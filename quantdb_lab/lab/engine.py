@@ -47,7 +47,9 @@ def build_engine(
     source = resolve_provider(provider if provider is not None else default_provider_name())
     clock = clock or SystemClock()
     calendar = calendar or TradingCalendar.xshg()
-    throttle = Throttle(backend.base / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None))
+    throttle = Throttle(
+        backend.base / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None)
+    )
     stats = Stats()
     loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)

@@ -43,7 +43,6 @@ class ResearchMixin(LabCore):
         return build_view(self, symbol_or_sector, start=start, end=end, include=include, context=context).frame
 
 
-
 class RealtimeMixin(LabCore):
     def quotes(self, symbols: SymbolsLike | None = None) -> pl.DataFrame:
         """The latest quote snapshot of ``symbols`` (None: the whole market), fresh to the trading mode's minute,

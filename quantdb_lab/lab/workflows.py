@@ -55,14 +55,15 @@ class PortfolioMixin(LabCore):
         return result
 
 
-
 class WarmingMixin(LabCore):
     def load_in_background(
         self, request: BarRequest, *, confidence: float | None = None, reason: str = ""
     ) -> tuple[pl.DataFrame, Provenance]:
         """A warming load (``quantdb_lab.prefetch``): not logged as usage, not foreground, counted apart; upstream
         errors raise instead of serving stale data, and what it fetched is recorded to measure later use."""
-        mode = self._mode if self._mode.on_provider_error == "raise" else self._mode.with_(on_provider_error="raise")
+        mode = (
+            self._mode if self._mode.on_provider_error == "raise" else self._mode.with_(on_provider_error="raise")
+        )
         frame, origin = self._engine.background.load(request, mode)
         self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason)
         return frame, origin

@@ -39,6 +39,9 @@ class GapFiller:
     calendar: TradingCalendar
     provider: Provider
     mode: ContextMode
+    #: the cached security master (the Lab passes ``lab.reference.securities``: throttled, cached on disk);
+    #: None falls back to asking the provider directly, uncached
+    securities: Callable[[], pl.DataFrame] | None = None
 
     # -- inputs ------------------------------------------------------------------------------------------
     def suspensions(self, symbol: str) -> list[tuple[date, date]]:
@@ -77,7 +80,7 @@ class GapFiller:
 
     def _sector(self, symbol: Symbol, start: date | None, end: date | None, adjust: str | None) -> tuple[pl.DataFrame | None, str]:
         try:
-            master = self.provider.fetch_securities()
+            master = self.securities() if self.securities is not None else self.provider.fetch_securities()
             industry = master.filter(pl.col("symbol") == symbol.canonical)["industry"]
             if industry.is_empty() or industry[0] is None:
                 return None, "none (industry unknown)"
