@@ -1,4 +1,5 @@
-"""show_figure: what a browser view that connects late (Voila) reads is always the figure shown.
+"""show_figure: what a page that connects late (Voila) reads is always the figure shown, and edit messages go
+only to a FigureWidget a page has drawn.
 
 Voila runs the notebook before the page connects, so a FigureWidget's edit messages sent before then are lost
 and the page draws the widget's initial state (``_widget_data`` / ``_widget_layout``). These tests check that
@@ -16,7 +17,7 @@ import pytest
 
 from quantdb_lab.ui.widgets import AskWidget, GapSynthesisWidget, PortfolioFetchWidget, QualityReportWidget
 from quantdb_lab.ui.widgets.cache_monitor import CacheMonitorWidget
-from quantdb_lab.ui.widgets.figure_view import show_figure
+from quantdb_lab.ui.widgets.figure_view import drawn, figure_widget, show_figure
 from tests.support.sim import d, make_lab
 
 
@@ -34,6 +35,20 @@ def assert_views_see_the_figure(figure: go.FigureWidget, container: widgets.Box)
     assert shown(figure) == held(figure) and figure._widget_layout == figure._layout_obj._props
 
 
+def drawn_by_a_page(figure: go.FigureWidget) -> go.FigureWidget:
+    """What plotly's view does once it has drawn the figure: report the layout it computed."""
+    figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}
+    assert drawn(figure)
+    return figure
+
+
+def edits_sent(figure: go.FigureWidget) -> list[str]:
+    sent: list[str] = []
+    figure.observe(lambda change: sent.append(change["name"]) if change["new"] else None,
+                   names=[n for n in figure.trait_names() if n.startswith("_py2js_")])  # fmt: skip
+    return sent
+
+
 def lines(*names: str, n: int = 3, **layout) -> go.Figure:
     figure = go.Figure(layout={"width": 900, **layout})
     for name in names:
@@ -42,21 +57,36 @@ def lines(*names: str, n: int = 3, **layout) -> go.Figure:
 
 
 def test_a_new_trace_count_swaps_in_a_new_widget_and_closes_the_old():
-    first = go.FigureWidget(lines())
+    first = drawn_by_a_page(figure_widget(lines()))
     box = widgets.VBox([widgets.HTML("above"), first])
+    sent = edits_sent(first)
     second = show_figure(box, first, lines("a", "b"))
+    assert sent == [] and not drawn(second)
     assert second is not first and first.comm is None  # closed
     assert box.children[1] is second and held(second) == [("scatter", "a", 3), ("scatter", "b", 3)]
     assert_views_see_the_figure(second, box)
 
 
-def test_the_same_traces_are_updated_in_place_stale_properties_cleared():
-    figure = go.FigureWidget(lines("a", "b", title="old"))
+def test_the_same_traces_are_updated_in_place_once_drawn_stale_properties_cleared():
+    figure = drawn_by_a_page(figure_widget(lines("a", "b", title="old")))
     box = widgets.VBox([figure])
+    sent = edits_sent(figure)
     again = show_figure(box, figure, lines("b", "c", n=5, title="new"))
-    assert again is figure and held(figure) == [("scatter", "b", 5), ("scatter", "c", 5)]
+    assert again is figure and sent == ["_py2js_update"]
+    assert held(figure) == [("scatter", "b", 5), ("scatter", "c", 5)]
     assert figure.data[0].text is None and figure.layout.title.text == "new"
     assert_views_see_the_figure(figure, box)
+
+
+def test_a_figure_no_page_has_drawn_yet_is_replaced_not_edited():
+    """Edits to a model a page is still loading are dropped after anywidget's 2 s: build a new one instead."""
+    figure = figure_widget(lines("a", "b"))
+    box = widgets.VBox([figure])
+    sent = edits_sent(figure)
+    shown_now = show_figure(box, figure, lines("a", "b", n=5))
+    assert shown_now is not figure and sent == [] and figure.comm is None
+    assert held(shown_now) == [("scatter", "a", 5), ("scatter", "b", 5)]
+    assert_views_see_the_figure(shown_now, box)
 
 
 def test_a_figure_outside_the_container_is_refused():
@@ -75,12 +105,19 @@ def test_portfolio_charts_reach_a_late_view_and_refetching_reuses_them(lab):
     performance, candles = widget.performance_figure, widget.candle_figure
     assert [t[1] for t in shown(performance)] == ["portfolio", "600519.SH", "000001.SZ"]
     assert shown(candles) == [("candlestick", "600519.SH", widget.result.frames["600519.SH"].height)]
+    for figure in (performance, candles):
+        drawn_by_a_page(figure)
     widget.member_box.value = "000001.SZ"
     assert shown(candles)[0][1] == "000001.SZ" and widget.candle_figure is candles
     widget.fetch()  # the same members: the same widgets, updated in place
     assert widget.performance_figure is performance and widget.candle_figure is candles
     for figure in (performance, candles):
         assert_views_see_the_figure(figure, widget)
+    widget.symbols_box.value = "600519"  # fewer members: a new performance chart
+    widget.fetch()
+    assert widget.performance_figure is not performance and performance.comm is None
+    assert [t[1] for t in shown(widget.performance_figure)] == ["portfolio", "600519.SH"]
+    assert_views_see_the_figure(widget.performance_figure, widget)
 
 
 def test_quality_gap_and_ask_charts_reach_a_late_view(lab):

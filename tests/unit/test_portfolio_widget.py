@@ -49,6 +49,17 @@ def test_click_fetches_and_renders(setup):
     assert list(widget.candle_figure.data[0].close) == truth("000001.SZ")["close"].to_list()
 
 
+def test_a_refetch_with_the_same_first_member_still_shows_its_candles(setup):
+    widget, _ = setup
+    widget.adjust_box.value = ""
+    widget.symbols_box.value = "600519 0.3\n000001 0.7"
+    widget.fetch()
+    widget.symbols_box.value = "600519 0.5\n000001.SZ 0.5"
+    widget.fetch()
+    assert widget.selected == widget.member_box.value == "600519.SH"
+    assert list(widget.candle_figure.data[0].close) == truth("600519.SH")["close"].to_list()
+
+
 def test_second_click_is_served_from_cache(setup):
     widget, provider = setup
     widget.symbols_box.value = "600519, 000001 300750"

@@ -1,7 +1,9 @@
 """``AskWidget``: type a question (or pick an example), see the plan, the insights, the table and the chart.
 
 A thin view over ``lab.ask``: state lives in validated traits (``question``, ``state``, ``answer``) and
-``submit()`` is what the Ask button and Enter do, so tests drive it without a browser.
+``submit()`` is what the Ask button and Enter do, so tests drive it without a browser. The answer's chart is
+copied into a ``go.Figure`` and shown through ``show_figure`` (see ``figure_view``), never by adding traces to
+a FigureWidget, whose additions never reach a page that connects later (Voila).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from quantdb_lab import Lab
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.query import Answer
 from quantdb_lab.query.vocabulary import vocabulary
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 STATES = ("idle", "working", "answered", "declined", "error")
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
@@ -47,7 +50,7 @@ class AskWidget(widgets.VBox):
         self.insights_view = widgets.HTML("")
         self.table_view = widgets.HTML("")
         self.metrics_view = widgets.HTML("")
-        self.chart = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 420})
+        self.chart = figure_widget(answer_chart(None))
         super().__init__(children=[widgets.HBox([self.text_box, self.ask_button]), self.example_box, self.plan_view,
                                    self.insights_view, self.chart, self.table_view, self.metrics_view], **kwargs)  # fmt: skip
         self.ask_button.on_click(lambda _button: self.submit())
@@ -122,10 +125,13 @@ class AskWidget(widgets.VBox):
         rate = "n/a" if answer.cache_hit_rate is None else f"{answer.cache_hit_rate:.0%}"
         self.metrics_view.value = (f"<span style='color:#666'>{answer.execution_time * 1000:.0f} ms, cache hit rate "
                                    f"{rate}, {answer.upstream_calls} upstream calls</span>")  # fmt: skip
-        with self.chart.batch_update():
-            self.chart.data = ()
-            if answer.figure is not None:
-                for trace in answer.figure.data:
-                    self.chart.add_trace(trace)
-                self.chart.layout = answer.figure.layout
-                self.chart.layout.width = CHART_WIDTH
+        self.chart = show_figure(self, self.chart, answer_chart(answer))
+
+
+def answer_chart(answer: Answer | None) -> go.Figure:
+    """A copy of the answer's chart at the widget's width (an empty chart when there is none)."""
+    if answer is None or answer.figure is None:
+        return go.Figure(layout={"width": CHART_WIDTH, "height": 420})
+    figure = go.Figure(answer.figure)
+    figure.update_layout(width=CHART_WIDTH)
+    return figure

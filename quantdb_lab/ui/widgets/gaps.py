@@ -18,7 +18,7 @@ import traitlets
 
 from quantdb_lab import Lab
 from quantdb_lab.errors import QualityGateError, QuantdbError
-from quantdb_lab.ui.widgets.figure_view import show_figure
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 METHODS = ("statespace", "bridge")
@@ -62,7 +62,7 @@ class GapSynthesisWidget(widgets.VBox):
         self.paths_button = widgets.Button(description="Sample paths", icon="random")
         self.status = widgets.HTML("")
         self.scores = widgets.HTML("")
-        self.figure = go.FigureWidget(_chart())  # redrawn through show_figure, never add_trace (figure_view)
+        self.figure = figure_widget(_chart())  # redrawn through show_figure, never add_trace (figure_view)
         controls = widgets.HBox([self.symbol_box, self.start_box, self.end_box])
         actions = widgets.HBox([self.method_box, self.suspensions_box, self.paths_box, self.gaps_button,
                                 self.fill_button, self.paths_button])  # fmt: skip

@@ -4,7 +4,9 @@ see the status table, the normalised performance chart and candlesticks of one m
 A thin view over ``lab.portfolio``: the state it acts on lives in validated traits (``symbols``, ``start``,
 ``end``, ``adjust``, ``mode``, ``selected``, ``state``), so tests drive it by setting controls and calling
 ``fetch()`` (what the button's click calls), with no browser. Charts are plotly ``FigureWidget`` with a set
-width: under Voila a static figure logs renderer errors and an unsized FigureWidget comes out narrow.
+width: under Voila a static figure logs renderer errors and an unsized FigureWidget comes out narrow. Each
+chart is built as a ``go.Figure`` and shown through ``show_figure`` (see ``figure_view``), never by adding
+traces to a FigureWidget, whose additions never reach a page that connects later (Voila).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import traitlets
 from quantdb_lab import BACKTESTING, RESEARCH, TRADING, Lab
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.portfolio import PORTFOLIO, PortfolioProgress, PortfolioResult, parse_portfolio_text, status_html
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 ADJUST_OPTIONS = (("qfq (forward-adjusted)", "qfq"), ("hfq (back-adjusted)", "hfq"), ("none (as traded)", ""))
 MODE_NAMES = tuple(m.name for m in (RESEARCH, TRADING, BACKTESTING))
@@ -57,8 +60,9 @@ class PortfolioFetchWidget(widgets.VBox):
         self.notice = widgets.HTML("")
         self.summary = widgets.HTML("")
         self.member_box = widgets.Dropdown(description="Candles", options=[])
-        self.performance_figure = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 380, "title": "Normalised performance", "yaxis_title": "value (start = 1)"})
-        self.candle_figure = go.FigureWidget(layout={"width": CHART_WIDTH, "height": 380, "xaxis_rangeslider_visible": False})
+        self._holding_candles = False  # True while _render changes the member list: one redraw at its end
+        self.performance_figure = figure_widget(performance_chart(None))
+        self.candle_figure = figure_widget(candle_chart(None, ""))
         super().__init__(
             children=[
                 widgets.HBox([self.symbols_box, widgets.VBox([self.start_picker, self.end_picker, self.adjust_box, self.mode_box])]),
@@ -167,26 +171,21 @@ class PortfolioFetchWidget(widgets.VBox):
         if result is None:
             return
         self.summary.value = status_html(result.status)
-        performance = result.performance()
-        with self.performance_figure.batch_update():
-            self.performance_figure.data = ()
-            for name in [PORTFOLIO, *[s for s in result.symbols if s in result.frames]]:
-                part = performance.filter(performance["series"] == name)
-                if part.height:
-                    self.performance_figure.add_scatter(
-                        x=part["date"].to_list(), y=part["value"].to_list(), name=name, mode="lines",
-                        line={"width": 3 if name == PORTFOLIO else 1},
-                    )  # fmt: skip
+        self.performance_figure = show_figure(self, self.performance_figure, performance_chart(result))
         members = [s for s in result.symbols if s in result.frames and result.frames[s].height]
-        self.selected = ""
-        self.member_box.options = members
-        if members:
-            self.member_box.value = members[0]
+        self._holding_candles = True
+        try:
+            self.selected = ""
+            self.member_box.options = members
+            if members:
+                self.member_box.value = members[0]
+            self.selected = members[0] if members else ""  # the dropdown is silent when its value stays the same
+        finally:
+            self._holding_candles = False
         self._draw_candles()
 
     def _on_member(self, change: Any) -> None:
-        self.selected = change["new"] or ""
-        self._draw_candles()
+        self.selected = change["new"] or ""  # _on_selected redraws
 
     @traitlets.observe("selected")
     def _on_selected(self, change: Any) -> None:
@@ -195,17 +194,42 @@ class PortfolioFetchWidget(widgets.VBox):
         self._draw_candles()
 
     def _draw_candles(self) -> None:
-        with self.candle_figure.batch_update():
-            self.candle_figure.data = ()
-            if not self.selected or self.result is None:
-                self.candle_figure.layout.title = "Candlesticks"
-                return
-            frame = self.result.frames[self.selected]
-            self.candle_figure.add_candlestick(
-                x=frame["date"].to_list(), open=frame["open"].to_list(), high=frame["high"].to_list(),
-                low=frame["low"].to_list(), close=frame["close"].to_list(), name=self.selected,
+        if self._holding_candles:
+            return
+        figure = candle_chart(self.result, self.selected, self.adjust)
+        self.candle_figure = show_figure(self, self.candle_figure, figure)
+
+
+def performance_chart(result: PortfolioResult | None) -> go.Figure:
+    """Each fetched member's close over its first close, and the portfolio's value, as lines."""
+    figure = go.Figure(layout={"width": CHART_WIDTH, "height": 380, "title": "Normalised performance",
+                               "yaxis_title": "value (start = 1)"})  # fmt: skip
+    if result is None:
+        return figure
+    performance = result.performance()
+    for name in [PORTFOLIO, *[s for s in result.symbols if s in result.frames]]:
+        part = performance.filter(performance["series"] == name)
+        if part.height:
+            figure.add_scatter(
+                x=part["date"].to_list(), y=part["value"].to_list(), name=name, mode="lines",
+                line={"width": 3 if name == PORTFOLIO else 1},
             )  # fmt: skip
-            self.candle_figure.layout.title = f"{self.selected} ({self.adjust or 'unadjusted'})"
+    return figure
+
+
+def candle_chart(result: PortfolioResult | None, selected: str, adjust: str = "") -> go.Figure:
+    """Candlesticks of the ``selected`` member of ``result`` (no trace when nothing is selected)."""
+    figure = go.Figure(layout={"width": CHART_WIDTH, "height": 380, "xaxis_rangeslider_visible": False,
+                               "title": "Candlesticks"})  # fmt: skip
+    if not selected or result is None:
+        return figure
+    frame = result.frames[selected]
+    figure.add_candlestick(
+        x=frame["date"].to_list(), open=frame["open"].to_list(), high=frame["high"].to_list(),
+        low=frame["low"].to_list(), close=frame["close"].to_list(), name=selected,
+    )  # fmt: skip
+    figure.update_layout(title=f"{selected} ({adjust or 'unadjusted'})")
+    return figure
 
 
 def _escape(text: str) -> str:

@@ -3,7 +3,8 @@ and buttons to mark the selected issue a false positive or confirm it (stored th
 
 A thin view over ``lab.quality``: state lives in validated traits (``symbol``, ``issue``), and the buttons
 call ``mark(verdict)``, so tests drive it without a browser. After a decision the report is recomputed from
-the same frame, so the score and statuses shown are those later reports will give.
+the same frame, so the score and statuses shown are those later reports will give. The chart is built as a
+``go.Figure`` and shown through ``show_figure`` (see ``figure_view``), never by adding traces to a FigureWidget.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from quantdb_lab import Lab
 from quantdb_lab.quality import QualityReport
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 SEVERITY_COLOURS = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
@@ -42,9 +44,7 @@ class QualityReportWidget(widgets.VBox):
         self.false_button = widgets.Button(description="False positive", icon="times", disabled=True)
         self.confirm_button = widgets.Button(description="Confirm", icon="check", disabled=True)
         self.notice = widgets.HTML()
-        self.figure = go.FigureWidget(make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
-                                                    vertical_spacing=0.03))  # fmt: skip
-        self.figure.update_layout(width=CHART_WIDTH, height=480, showlegend=True, margin={"t": 30})
+        self.figure = figure_widget(_chart())
         super().__init__(**kwargs)
         self.children = [self.scores_html, self.symbol_box, self.figure, self.issue_box,
                          widgets.HBox([self.false_button, self.confirm_button]), self.notice]  # fmt: skip
@@ -138,21 +138,28 @@ class QualityReportWidget(widgets.VBox):
 
     def _draw(self) -> None:
         bars, marks = self._bars(), self.markers()
-        with self.figure.batch_update():
-            self.figure.data = []
-            self.figure.add_scatter(x=bars["date"].to_list(), y=bars["close"].to_list(), name="close", row=1, col=1,
-                                    line={"color": "#444"})  # fmt: skip
-            self.figure.add_bar(x=bars["date"].to_list(), y=bars["volume"].to_list(), name="volume", row=2, col=1,
-                                marker_color="#999")  # fmt: skip
-            for severity, colour in SEVERITY_COLOURS.items():
-                part = marks.filter(pl.col("severity") == severity)
-                if part.height:
-                    self.figure.add_scatter(
-                        x=part["date"].to_list(), y=part["close"].to_list(), mode="markers", name=severity,
-                        text=part["check"].to_list(), marker={"color": colour, "size": 9, "symbol": "x"}, row=1, col=1,
-                    )  # fmt: skip
-            self.figure.layout.title = f"{self.symbol}: score {self.report.score.by_symbol.get(self.symbol, 1.0):.5f}"
+        figure = _chart()
+        figure.add_scatter(x=bars["date"].to_list(), y=bars["close"].to_list(), name="close", row=1, col=1,
+                           line={"color": "#444"})  # fmt: skip
+        figure.add_bar(x=bars["date"].to_list(), y=bars["volume"].to_list(), name="volume", row=2, col=1,
+                       marker_color="#999")  # fmt: skip
+        for severity, colour in SEVERITY_COLOURS.items():
+            part = marks.filter(pl.col("severity") == severity)
+            if part.height:
+                figure.add_scatter(
+                    x=part["date"].to_list(), y=part["close"].to_list(), mode="markers", name=severity,
+                    text=part["check"].to_list(), marker={"color": colour, "size": 9, "symbol": "x"}, row=1, col=1,
+                )  # fmt: skip
+        figure.update_layout(title=f"{self.symbol}: score {self.report.score.by_symbol.get(self.symbol, 1.0):.5f}")
+        self.figure = show_figure(self, self.figure, figure)
 
     @staticmethod
     def _label(row: dict) -> str:
         return f"{row['date']}  {row['severity']:<7}  {row['check']:<20} [{row['status']}]  {row['detail']}"
+
+
+def _chart() -> go.Figure:
+    """Price above, volume below, no trace yet."""
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.03)
+    figure.update_layout(width=CHART_WIDTH, height=480, showlegend=True, margin={"t": 30})
+    return figure
