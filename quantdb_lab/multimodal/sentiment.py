@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -45,43 +46,33 @@ def lexicon() -> Lexicon:
     return Lexicon(zh, en, max(map(len, zh)), max(map(len, en)))
 
 
-def _zh_hits(text: str, lex: Lexicon) -> list[int]:
+def _hits(tokens: Sequence, table: dict, longest: int, window: int, key: Callable[[Sequence], Hashable]) -> list[int]:
+    """Polarities of the longest lexicon entries found left to right; a negator flips the next hit within
+    ``window`` tokens. Chinese is matched over characters, English over words."""
     hits, i, negate_until = [], 0, -1
-    while i < len(text):
-        for size in range(min(lex.zh_longest, len(text) - i), 0, -1):
-            polarity = lex.zh.get(text[i : i + size])
+    while i < len(tokens):
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            polarity = table.get(key(tokens[i : i + size]))
             if polarity is not None:
                 break
         else:
             i += 1
             continue
         if polarity == 0:
-            negate_until = i + size + ZH_WINDOW
+            negate_until = i + size + window
         else:
             hits.append(-polarity if i < negate_until else polarity)
             negate_until = -1
         i += size
     return hits
+
+
+def _zh_hits(text: str, lex: Lexicon) -> list[int]:
+    return _hits(text, lex.zh, lex.zh_longest, ZH_WINDOW, str)
 
 
 def _en_hits(text: str, lex: Lexicon) -> list[int]:
-    words = _WORD.findall(text.lower())
-    hits, i, negate_until = [], 0, -1
-    while i < len(words):
-        for size in range(min(lex.en_longest, len(words) - i), 0, -1):
-            polarity = lex.en.get(tuple(words[i : i + size]))
-            if polarity is not None:
-                break
-        else:
-            i += 1
-            continue
-        if polarity == 0:
-            negate_until = i + size + EN_WINDOW
-        else:
-            hits.append(-polarity if i < negate_until else polarity)
-            negate_until = -1
-        i += size
-    return hits
+    return _hits(_WORD.findall(text.lower()), lex.en, lex.en_longest, EN_WINDOW, tuple)
 
 
 @lru_cache(maxsize=65536)
