@@ -13,6 +13,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ class ShiftedClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def wait_on(self, condition: threading.Condition, seconds: float) -> None:
+        with condition:
+            condition.wait(seconds)
 
     def jump(self, moment: datetime) -> None:
         self._base = moment if moment.tzinfo else moment.replace(tzinfo=EXCHANGE_TZ)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +35,11 @@ class SystemClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def wait_on(self, condition: threading.Condition, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking early when ``condition`` is notified (a permit was released)."""
+        with condition:
+            condition.wait(seconds)
+
 
 @dataclass
 class FixedClock:
@@ -54,6 +60,9 @@ class FixedClock:
 
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
+
+    def wait_on(self, condition: threading.Condition, seconds: float) -> None:
+        self.advance(seconds)  # nobody else moves a fixed clock: waiting is advancing
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)

@@ -12,6 +12,7 @@ tests instant, and Ctrl-C in a notebook interrupts a long wait promptly.
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -84,6 +85,9 @@ class Throttle:
         self._rng = rng if rng is not None else random.Random()
         self._lease_seconds = lease_seconds
         self._backend: StateBackend = MemoryBackend() if state_dir is None else SqliteBackend(Path(state_dir))
+        # Notified whenever this process settles a permit, so a caller waiting for a concurrency slot held by
+        # another thread (a background warmer) is woken at once instead of at its next poll.
+        self._released = threading.Condition()
 
     # -- public -----------------------------------------------------------------------------------------
     def limit_for(self, host_family: str) -> RateLimit:
@@ -203,12 +207,25 @@ class Throttle:
                         retryable=True,
                     )
                 wait = min(wait, remaining)
-            self._sleep(wait)
+            if decision.reason == RATE_WAIT:
+                self._sleep(wait)
+            else:
+                self._await_release(wait)
+
+    def _await_release(self, seconds: float) -> None:
+        """Wait for a slot: woken by a release in this process, else re-polled (another process may release)."""
+        wait_on = getattr(self._clock, "wait_on", None)
+        if wait_on is None:
+            self._sleep(seconds)
+        else:
+            wait_on(self._released, min(seconds, SLICE))
 
     def _settle(self, family: str, lease: str, outcome: Outcome) -> None:
         self._backend.transact(
             family, lambda state: settle(state, self._breaker, self._now(), lease=lease, outcome=outcome)
         )
+        with self._released:
+            self._released.notify_all()
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
         """Seconds before the next attempt, or None to give up and re-raise."""

@@ -557,3 +557,36 @@ def test_threads_never_exceed_max_concurrency(make):
         thread.join()
     assert peak <= 2
     assert row(throttle, "t")["calls"] == 24 and row(throttle, "t")["in_flight"] == 0
+
+
+def test_a_waiter_for_a_slot_is_woken_by_a_release_in_this_process():
+    """A foreground caller queued behind a background call must not wait for its next poll."""
+
+    class WakeOnlyClock(SystemClock):
+        woken = 0
+
+        def wait_on(self, condition, seconds):  # waits far longer than any poll: only a release ends it
+            with condition:
+                if condition.wait(10.0):
+                    self.woken += 1
+
+    clock = WakeOnlyClock()
+    throttle = Throttle(None, clock=clock, limits={FAM: RateLimit(per_second=1000.0, burst=10, max_concurrency=1)})
+    holding = threading.Event()
+    order = []
+
+    def background():
+        with throttle.acquire(FAM):
+            holding.set()
+            time.sleep(0.2)
+            order.append("background done")
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    holding.wait(5)
+    started = time.monotonic()
+    with throttle.acquire(FAM):
+        order.append("foreground admitted")
+    worker.join(5)
+    assert order == ["background done", "foreground admitted"]
+    assert clock.woken >= 1 and time.monotonic() - started < 5.0
