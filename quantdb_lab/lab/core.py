@@ -31,6 +31,24 @@ from quantdb_lab.throttle import Throttle
 SymbolsLike = str | Symbol | Sequence[str | Symbol]
 
 
+class ForegroundLoader:
+    """The engine's loader as the user's own reads see it: each load marks foreground activity (a background
+    warmer pauses) and is recorded in the usage log. Portfolio workers load through it too."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
+        engine = self._engine
+        with engine.tracker.activity:
+            frame, origin = engine.loader.load(request, mode)
+        engine.tracker.served(request, origin, mode)
+        return frame, origin
+
+    def plan(self, request: BarRequest, mode: ContextMode) -> LoadPlan:
+        return self._engine.loader.plan(request, mode)
+
+
 class LabCore:
     """A cache of Chinese market data in front of a provider (akshare by default).
 
@@ -155,11 +173,7 @@ class LabCore:
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""
-        engine = self._engine
-        with engine.tracker.activity:  # a background warmer pauses while this is set
-            frame, origin = engine.loader.load(request, self._mode)
-        engine.tracker.served(request, origin, self._mode)
-        return frame, origin
+        return ForegroundLoader(self._engine).load(request, self._mode)
 
     def plan(
         self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None

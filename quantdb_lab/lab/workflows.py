@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
-from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.core import ForegroundLoader, LabCore, SymbolsLike
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
@@ -41,7 +41,7 @@ class PortfolioMixin(LabCore):
         spec = spec_from(symbols, weights)
         requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in spec.symbols]
         fetcher = PortfolioFetcher(
-            self._engine.loader,
+            ForegroundLoader(self._engine),  # logged as usage, and a background warmer yields to it
             self._mode,
             host_family=self._engine.provider.host_family,
             clock=self._engine.clock,

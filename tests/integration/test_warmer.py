@@ -158,3 +158,18 @@ def test_one_warmer_per_cache_directory_across_processes(tmp_path):
 def test_cli_warm_runs_one_pass(tmp_path, capsys):
     assert main(["--cache-dir", str(tmp_path), "--provider", "simulated", "warm", "--quiet"]) == 0
     assert '"predictions": 0' in capsys.readouterr().out
+
+
+
+def test_portfolio_requests_are_logged_as_usage_and_count_as_foreground(tmp_path, monkeypatch):
+    """The warmer learns from portfolios too, and yields to their loads."""
+    from tests.support.sim import make_lab as _make_lab
+
+    lab, _, _ = _make_lab(tmp_path)
+    entered = []
+    activity_type = type(lab.tracking.activity)
+    real_enter = activity_type.__enter__
+    monkeypatch.setattr(activity_type, "__enter__", lambda self: entered.append(1) or real_enter(self))
+    lab.portfolio(["600519", "000001"], start="2025-01-02", end="2025-03-31", adjust="", progress=False)
+    assert len(entered) == 2  # each portfolio load ran as foreground activity
+    assert {"600519.SH", "000001.SZ"} <= set(lab.usage()["symbol"].to_list())
