@@ -13,27 +13,26 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from quantdb_lab.domain.clock import EXCHANGE_TZ, SystemClock  # stdlib-only module: also fine in QuantDB's venv
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 QDB_VENV = BENCH_DIR / ".venv-qdb"
-EXCHANGE_TZ = ZoneInfo("Asia/Shanghai")
 
 #: The functions QuantDB calls that the simulated upstream replaces (plus everything else it offers).
 QDB_FUNCTIONS = ("stock_zh_a_hist", "stock_individual_info_em", "tool_trade_date_hist_sina")
 
 
 # -- clock -------------------------------------------------------------------------------------------------
-class ShiftedClock:
+class ShiftedClock(SystemClock):
     """Real time, shifted so that it starts at ``start`` (exchange time).
 
     ``now()`` advances with the wall clock (the throttle's token bucket needs time to pass) and ``sleep`` really
@@ -47,17 +46,6 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return self._base + timedelta(seconds=time.monotonic() - self._t0)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
-
-    def wait_on(self, condition: threading.Condition, seconds: float) -> None:
-        with condition:
-            condition.wait(seconds)
 
     def jump(self, moment: datetime) -> None:
         self._base = moment if moment.tzinfo else moment.replace(tzinfo=EXCHANGE_TZ)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from quantdb_lab.ui.voila_server import HOST, free_port
+from quantdb_lab.ui.voila_server import HOST, free_port, stop_process_group
 
 
 class JupyterLabServer:
@@ -67,16 +65,5 @@ class JupyterLabServer:
         process, self.process = self.process, None
         if process is None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        except ProcessLookupError:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # kernels left behind in the group
-        except (ProcessLookupError, PermissionError):
-            pass
+        stop_process_group(process, grace)
         self._output.close()
