@@ -8,7 +8,7 @@ import polars as pl
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.lab.core import LabCore, SymbolsLike
-from quantdb_lab.loader.gapfill import GapFiller
+from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
@@ -70,7 +70,7 @@ class SynthesisMixin(LabCore):
         *,
         start: DateLike = None,
         end: DateLike = None,
-        reference: pl.DataFrame | str | None = None,
+        reference: ReferenceSpec = None,
         method: str = "statespace",
         draw: str = "mean",
         seed: int | None = None,
@@ -81,8 +81,9 @@ class SynthesisMixin(LabCore):
         """The series with its missing trading days filled, flagged ``is_synthetic``, with ``close_lo``/``close_hi``
         (the band at ``level``) on synthetic rows. Real rows are returned unchanged; nothing is stored.
 
-        ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, or None for the
-        security's index (else its sector, else nothing). ``method``: ``"statespace"`` (Kalman smoother with
+        ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of frames,
+        symbols and ``"sector"`` (one loading each), or None for the security's index and its sector, each
+        where it can be had. ``method``: ``"statespace"`` (Kalman smoother with
         the reference) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a ``seed``).
         Gaps longer than the mode's ``max_gap_sessions`` or scoring below ``synthesis_threshold`` raise
         ``QualityGateError`` with the reason and ``.reports``; scores of accepted fills are in
@@ -98,7 +99,7 @@ class SynthesisMixin(LabCore):
             request = self.request(frame_or_symbol, start=start, end=end, adjust=adjust)
             frame = filler.padded(request.symbol, first, last, request.adjust, config.context)
         self.last_synthesis = ()
-        filled, results = filler.fill(frame, reference=reference, config=config, adjust=adjust, keep=(first, last))
+        filled, results = filler.fill(frame, reference=reference, config=config, keep=(first, last))
         self.last_synthesis = tuple(r for result in results for r in result.reports)
         return filled
 

@@ -5,8 +5,9 @@ statistics are in the pure ``synthesis`` package. Nothing here writes: synthetic
 returned, never in the store.
 
 Reference series, when the caller gives none: the security's index through the cache (ChiNext stocks:
-399006.SZ, every other A-share: the CSI 300 000300.SH), else the equal-weight of up to ``SECTOR_MEMBERS``
-stocks of its industry (needs the provider's security master), else the series alone. Known suspensions come
+399006.SZ, every other A-share: the CSI 300 000300.SH) and the equal-weight of up to ``SECTOR_MEMBERS``
+other stocks of its industry (needs the provider's security master), each where it can be had, else the
+series alone. They are loaded only for series that have gaps. Known suspensions come
 from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated market's
 ``suspensions``); otherwise every missing session counts as a gap.
 """
@@ -31,6 +32,10 @@ from quantdb_lab.synthesis import Synthesis, SynthesisConfig, fill_gaps, find_ga
 #: ``load(symbol, start, end, adjust)``: one series through the cache, without any gap policy.
 LoadFn = Callable[[Symbol, date | None, date | None, str | None], pl.DataFrame]
 SECTOR_MEMBERS = 10
+MIN_SECTOR_MEMBERS = 3
+#: what ``reference=`` accepts: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of
+#: frames/symbols/``"sector"`` (one loading each), or None for the security's index and sector
+ReferenceSpec = pl.DataFrame | str | list | tuple | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,41 +61,61 @@ class GapFiller:
             return []
 
     def reference(
-        self, symbol: Symbol, reference: pl.DataFrame | str | None, start: date | None, end: date | None, adjust: str | None
-    ) -> tuple[pl.DataFrame | None, str]:
-        """The reference frame and a label saying what it is."""
-        if isinstance(reference, pl.DataFrame):
-            return reference, "given frame"
-        if reference == "none":
-            return None, "none"
-        if reference == "sector":
-            return self._sector(symbol, start, end, adjust)
-        if isinstance(reference, str):
-            return self.load(parse_symbol(reference), start, end, ""), reference
-        if reference is not None:
-            raise InvalidRequestError("reference must be a frame, a symbol, 'sector', 'none' or None")
+        self, symbol: Symbol, reference: ReferenceSpec, start: date | None, end: date | None
+    ) -> tuple[list[pl.DataFrame], str]:
+        """The reference frames (one loading each in the model) and a label saying what they are."""
+        if reference is None:
+            return self._default(symbol, start, end)
+        if isinstance(reference, str | pl.DataFrame):
+            reference = [reference]
+        if not isinstance(reference, list | tuple) or not reference:
+            raise InvalidRequestError("reference must be a frame, a symbol, 'sector', 'none', a list of those, or None")
+        frames, labels = [], []
+        for item in reference:
+            if isinstance(item, pl.DataFrame):
+                frame, label = item, "given frame"
+            elif item == "none":
+                frame, label = None, "none"
+            elif item == "sector":
+                frame, label = self._sector(symbol, start, end)
+            elif isinstance(item, str):
+                frame, label = self.load(parse_symbol(item), start, end, ""), item
+            else:
+                raise InvalidRequestError(f"reference items must be frames, symbols or 'sector', not {item!r}")
+            frames += [frame] if frame is not None else []
+            labels.append(label)
+        return frames, " + ".join(labels)
+
+    def _default(self, symbol: Symbol, start: date | None, end: date | None) -> tuple[list[pl.DataFrame], str]:
+        """The security's index and its sector, each where it can be had: together they explain more of a
+        stock's day than either (the holdout benchmark measures it)."""
         if symbol.kind != "stock":
-            return None, "none (not a stock)"
+            return [], "none (not a stock)"
         index = "399006.SZ" if symbol.board == "chinext" else "000300.SH"
         try:
-            return self.load(parse_symbol(index), start, end, ""), index
+            frames, labels = [self.load(parse_symbol(index), start, end, "")], [index]
         except QuantdbError:
-            frame, label = self._sector(symbol, start, end, adjust)
-            return frame, label
+            frames, labels = [], [f"no {index}"]
+        sector, label = self._sector(symbol, start, end)
+        if sector is not None:
+            frames.append(sector)
+        labels.append(label)
+        return frames, " + ".join(labels)
 
-    def _sector(self, symbol: Symbol, start: date | None, end: date | None, adjust: str | None) -> tuple[pl.DataFrame | None, str]:
+    def _sector(self, symbol: Symbol, start: date | None, end: date | None) -> tuple[pl.DataFrame | None, str]:
         try:
             master = self.securities() if self.securities is not None else self.provider.fetch_securities()
             industry = master.filter(pl.col("symbol") == symbol.canonical)["industry"]
             if industry.is_empty() or industry[0] is None:
-                return None, "none (industry unknown)"
+                return None, "no sector (industry unknown)"
             members = sorted(s for s in master.filter(pl.col("industry") == industry[0])["symbol"].to_list()
                              if s != symbol.canonical and not s.endswith(".HK"))[:SECTOR_MEMBERS]  # fmt: skip
-            frames = [self.load(parse_symbol(m), start, end, adjust).select("date", "close") for m in members]
+            # hfq: returns free of ex-date jumps, one upstream call per member
+            frames = [self.load(parse_symbol(m), start, end, "hfq").select("date", "close") for m in members]
         except QuantdbError:
-            return None, "none (no index or sector available)"
-        if len(frames) < 3:
-            return None, "none (too few sector members)"
+            return None, "no sector (security master or members unavailable)"
+        if len(frames) < MIN_SECTOR_MEMBERS:
+            return None, f"no sector (fewer than {MIN_SECTOR_MEMBERS} members)"
         return equal_weight(frames), f"sector {industry[0]} ({len(frames)} members, equal weight)"
 
     # -- synthesis ---------------------------------------------------------------------------------------
@@ -98,9 +123,8 @@ class GapFiller:
         self,
         frame: pl.DataFrame,
         *,
-        reference: pl.DataFrame | str | None,
+        reference: ReferenceSpec,
         config: SynthesisConfig,
-        adjust: str | None,
         keep: tuple[date | None, date | None] = (None, None),
     ) -> tuple[pl.DataFrame, list[Synthesis]]:
         """Fill every symbol of ``frame`` (all or nothing: a refused gap raises QualityGateError), then keep
@@ -112,18 +136,19 @@ class GapFiller:
                 continue
             symbol = parse_symbol(part["symbol"][0]) if "symbol" in part.columns else None
             first, last = part["date"].min(), part["date"].max()
-            if symbol is not None:
-                ref, label = self.reference(symbol, reference, first, last, adjust)
+            sessions = self.calendar.sessions(first, last)
+            suspensions = self.suspensions(symbol.canonical) if symbol else ()
+            if not find_gaps(part["date"], sessions, suspensions=suspensions, fill_suspensions=config.fill_suspensions):
+                refs, label = [], "none needed (no gaps)"  # references cost loads: only for series with gaps
+            elif symbol is not None:
+                refs, label = self.reference(symbol, reference, first, last)
             elif isinstance(reference, pl.DataFrame):
-                ref, label = reference, "given frame"
+                refs, label = [reference], "given frame"
             elif isinstance(reference, str) and reference not in ("none", "sector"):
-                ref, label = self.load(parse_symbol(reference), first, last, ""), reference
+                refs, label = [self.load(parse_symbol(reference), first, last, "")], reference
             else:
-                ref, label = None, "none (no symbol to find an index or sector for)"
-            result = fill_gaps(
-                part, self.calendar.sessions(first, last), reference=ref, config=config,
-                suspensions=self.suspensions(symbol.canonical) if symbol else (),
-            )  # fmt: skip
+                refs, label = [], "none (no symbol to find an index or sector for)"
+            result = fill_gaps(part, sessions, reference=refs or None, config=config, suspensions=suspensions)
             if result.refused:
                 raise refusal_error(result, symbol=symbol.canonical if symbol else None, mode=self.mode.name)
             notes = (f"reference: {label}",)
@@ -161,7 +186,7 @@ class GapFiller:
             lo, hi = part["date"].min(), part["date"].max()
             # Real rows are exactly those bars() returned; the padded load only adds context around them.
             parts.append(pl.concat([context.filter(~pl.col("date").is_between(lo, hi)), part]).sort("date"))
-        filled, _ = self.fill(pl.concat(parts), reference=None, config=config, adjust=adjust,
+        filled, _ = self.fill(pl.concat(parts), reference=None, config=config,
                               keep=(frame["date"].min(), frame["date"].max()))  # fmt: skip
         return filled
 

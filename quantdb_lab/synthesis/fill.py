@@ -13,7 +13,7 @@ reports in ``.reports``. Malformed input (several symbols, duplicate dates, bad 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,6 +31,8 @@ from quantdb_lab.synthesis.validate import FillReport, score_fill
 METHODS = ("statespace", "bridge")
 DRAWS = ("mean", "sample")
 FLAG_COLUMNS = ("is_synthetic", "close_lo", "close_hi")
+#: one reference frame (``date``, ``close``), several (an index and a sector: one loading each), or none
+References = pl.DataFrame | Sequence[pl.DataFrame] | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,28 +80,43 @@ class _Series:
     grid: list[date]
     pos: dict[date, int]
     y: np.ndarray
-    x: np.ndarray | None
+    x: np.ndarray | None  # the references' log closes, one column each
     shapes_cache: dict = field(default_factory=dict)
 
 
-def _layout(frame: pl.DataFrame, sessions: Iterable[date], reference: pl.DataFrame | None) -> _Series:
+def _layout(frame: pl.DataFrame, sessions: Iterable[date], references: References) -> _Series:
     dates = frame["date"].to_list()
     first, last = dates[0], dates[-1]
     grid = sorted({d for d in sessions if first <= d <= last} | set(dates))
     pos = {d: i for i, d in enumerate(grid)}
     y = np.full(len(grid), np.nan)
     y[[pos[d] for d in dates]] = np.log(frame["close"].to_numpy().astype(float))
-    x = None
-    if reference is not None and {"date", "close"} <= set(reference.columns):
-        ref = (
-            pl.DataFrame({"date": grid}, schema={"date": pl.Date})
-            .join(reference.select("date", pl.col("close").cast(pl.Float64)), on="date", how="left")
-            .with_columns(pl.when(pl.col("close") > 0).then(pl.col("close").log()).alias("x"))
-        )
-        values = ref["x"].fill_nan(None).forward_fill().backward_fill()
-        # Days the reference lacks carry its last level: no reference move is assumed there.
-        x = values.to_numpy().astype(float) if values.null_count() == 0 else None
-    return _Series(frame, grid, pos, y, x)
+    columns = [column for ref in _as_list(references) if (column := _on_grid(ref, grid)) is not None]
+    return _Series(frame, grid, pos, y, np.column_stack(columns) if columns else None)
+
+
+def _as_list(references: References) -> list[pl.DataFrame]:
+    if references is None:
+        return []
+    if isinstance(references, pl.DataFrame):
+        return [references]
+    if isinstance(references, Sequence) and all(isinstance(r, pl.DataFrame) for r in references):
+        return list(references)
+    raise InvalidRequestError("reference must be a frame (date, close), a sequence of such frames, or None")
+
+
+def _on_grid(reference: pl.DataFrame, grid: list[date]) -> np.ndarray | None:
+    """The reference's log close on the grid; None if it lacks the columns or has no usable close."""
+    if not {"date", "close"} <= set(reference.columns):
+        return None
+    ref = (
+        pl.DataFrame({"date": grid}, schema={"date": pl.Date})
+        .join(reference.select("date", pl.col("close").cast(pl.Float64)), on="date", how="left")
+        .with_columns(pl.when(pl.col("close") > 0).then(pl.col("close").log()).alias("x"))
+    )
+    values = ref["x"].fill_nan(None).forward_fill().backward_fill()
+    # Days the reference lacks carry its last level: no reference move is assumed there.
+    return values.to_numpy().astype(float) if values.null_count() == 0 else None
 
 
 def _clusters(gaps: list[Gap], series: _Series, context: int) -> list[list[Gap]]:
@@ -131,7 +148,7 @@ def _fill_cluster(series: _Series, cluster: list[Gap], config: SynthesisConfig) 
     mean = np.full(len(y), np.nan)
     var = np.full(len(y), np.nan)
     path = None
-    beta, notes = 0.0, ()
+    beta, notes = (), ()
     if config.method == "statespace":
         fit = fit_statespace(y, x)
         mean, var, sigma, beta, notes = fit.mean, fit.var, fit.sigma, fit.beta, fit.notes
@@ -170,7 +187,7 @@ def _gap_rows(series, gap, lo, mean, var, path, sigma, beta, x, shapes: DayShape
     ok = invariants_hold(columns) and (config.draw == "sample" or bool(np.all((band_lo <= closes) & (closes <= band_hi))))
     stretch = np.array([a, *chosen, b])
     logs_all = np.concatenate([[series.y[lo + a]], logs, [series.y[lo + b]]])
-    residuals = np.diff(logs_all) - (beta * np.diff(x[stretch]) if x is not None and beta else 0.0)
+    residuals = np.diff(logs_all) - (np.diff(x[stretch], axis=0) @ np.asarray(beta) if x is not None and beta else 0.0)
     width = float(np.max((band_hi - band_lo) / np.exp(centre)))
     score, components, ratio, reason = score_fill(
         residuals=residuals, sigma=sigma, draw=config.draw, band_width=width, context_returns=context_returns,
@@ -219,7 +236,7 @@ def fill_gaps(
     frame: pl.DataFrame,
     sessions: Iterable[date],
     *,
-    reference: pl.DataFrame | None = None,
+    reference: References = None,
     suspensions: Suspensions = (),
     listed: tuple[date | None, date | None] = (None, None),
     config: SynthesisConfig = SynthesisConfig(),
@@ -256,7 +273,7 @@ def synthesize(
     frame: pl.DataFrame,
     sessions: Iterable[date],
     *,
-    reference: pl.DataFrame | None = None,
+    reference: References = None,
     suspensions: Suspensions = (),
     listed: tuple[date | None, date | None] = (None, None),
     config: SynthesisConfig = SynthesisConfig(),

@@ -41,7 +41,7 @@ class FillReport:
     vol_ratio: float = float("nan")  # realised vol of the filled stretch / context vol
     band_width: float = float("nan")  # widest (close_hi - close_lo) / close
     sigma: float = float("nan")  # context daily vol of residual log returns
-    beta: float = 0.0  # loading on the reference
+    beta: tuple[float, ...] = ()  # loadings on the references, in the order given
     context_returns: int = 0
     notes: tuple[str, ...] = ()
 

@@ -44,7 +44,7 @@ def stored_frames(cache, code: str) -> list[pl.DataFrame]:
     return [pl.read_parquet(p) for p in sorted(cache.rglob(f"*{code}*.parquet"))]
 
 
-def test_synthesize_a_frame_uses_the_index_through_the_cache(tmp_path):
+def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path):
     lab, _provider, _ = make_lab(tmp_path)
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
     held = frame.filter(~pl.col("date").is_in(sorted(OUTAGE)))
@@ -52,9 +52,16 @@ def test_synthesize_a_frame_uses_the_index_through_the_cache(tmp_path):
         out = lab.synthesize(held)
     assert out.filter(~pl.col("is_synthetic")).select(held.columns).equals(held)
     assert sorted(out.filter(pl.col("is_synthetic"))["date"].to_list()) == sorted(OUTAGE)
-    assert all("reference: 000300.SH" in r.notes for r in lab.last_synthesis)
+    securities = MARKET.securities()
+    industry = securities.filter(pl.col("symbol") == "600519.SH")["industry"][0]
+    peers = sorted(s for s in securities.filter(pl.col("industry") == industry)["symbol"] if s != "600519.SH")[:10]
+    for report in lab.last_synthesis:
+        assert f"reference: 000300.SH + sector {industry} ({len(peers)} members, equal weight)" in report.notes
+        assert len(report.beta) == 2  # one loading per reference
     assert lab.bars("000300.SH", start="2024-01-02", end="2024-06-28", adjust="").height > 100
     assert lab.last_provenance[0].from_cache  # the index was loaded through the cache by synthesize
+    lab.bars(peers, start="2024-01-02", end="2024-06-28", adjust="hfq")
+    assert all(origin.from_cache for origin in lab.last_provenance)  # and so were the sector's members
     truth = frame.filter(pl.col("date").is_in(sorted(OUTAGE))).sort("date")["close"].to_numpy()
     fill = out.filter(pl.col("is_synthetic")).sort("date")
     assert (abs(fill["close"].to_numpy() / truth - 1) < 0.08).all()
@@ -84,8 +91,21 @@ def test_reference_choices(tmp_path):
     assert all("reference: 000905.SH" in r.notes for r in lab.last_synthesis)
     lab.synthesize(held, reference="sector")
     assert all(any(n.startswith("reference: sector") for n in r.notes) for r in lab.last_synthesis)
-    with pytest.raises(InvalidRequestError):
-        lab.synthesize(held, reference=3)
+    index = lab.bars("000905.SH", start="2024-01-02", end="2024-06-28", adjust="")
+    lab.synthesize(held, reference=[index, "000300.SH"])
+    assert all("reference: given frame + 000300.SH" in r.notes and len(r.beta) == 2 for r in lab.last_synthesis)
+    for bad in (3, [], ["000300.SH", 3]):
+        with pytest.raises(InvalidRequestError):
+            lab.synthesize(held, reference=bad)
+
+
+def test_references_are_loaded_only_for_series_with_gaps(tmp_path):
+    lab, _provider, _ = make_lab(tmp_path)
+    frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
+    calls = lab.stats()["upstream_calls_total"]
+    out = lab.synthesize(frame)
+    assert out.select(frame.columns).equals(frame) and not out["is_synthetic"].any()
+    assert lab.stats()["upstream_calls_total"] == calls  # no index, no sector members fetched
 
 
 def test_gap_policy_synthesize_in_bars_never_reaches_the_store(tmp_path):

@@ -179,6 +179,33 @@ def test_statespace_follows_the_reference_on_the_missing_days():
     assert err_model.max() < 0.01
 
 
+def test_two_references_each_get_their_loading():
+    """A stock driven by the market and its sector: with both references the fill follows both factors'
+    moves on the missing days; with the market alone it misses the sector's."""
+    rng = np.random.default_rng(9)
+    market = np.cumsum(rng.normal(0, 0.012, 200))
+    sector = np.cumsum(rng.normal(0, 0.012, 200))
+    sector[101:] += 0.08  # the sector's big day inside the gap
+    stock = 20 * np.exp(0.8 * market + 1.2 * sector + np.cumsum(rng.normal(0, 0.002, 200)))
+    all_days = weekdays(date(2024, 1, 1), 200)
+    frame, sessions = series(stock, drop=all_days[99:104])
+    refs = [pl.DataFrame({"date": all_days, "close": 3000 * np.exp(f)}) for f in (market, sector)]
+    both = fill_gaps(frame, sessions, reference=refs)
+    alone = fill_gaps(frame, sessions, reference=refs[0])
+    assert np.allclose(both.reports[0].beta, (0.8, 1.2), atol=0.1) and len(alone.reports[0].beta) == 1
+    truth = stock[99:104]
+    err = {name: np.abs(r.frame.filter(pl.col("is_synthetic"))["close"].to_numpy() / truth - 1).mean()
+           for name, r in (("both", both), ("alone", alone))}  # fmt: skip
+    assert err["both"] < 0.01 and err["both"] < 0.3 * err["alone"]
+
+
+def test_reference_must_be_frames():
+    frame, sessions = series(walk(120), drop=weekdays(date(2024, 1, 1), 120)[60:62])
+    for bad in ("000300.SH", [frame, "sector"], 3):
+        with pytest.raises(InvalidRequestError, match="reference"):
+            fill_gaps(frame, sessions, reference=bad)
+
+
 def test_sample_draws_are_deterministic_per_seed():
     all_days = weekdays(date(2024, 1, 1), 160)
     frame, sessions = series(walk(160), drop=all_days[80:85])

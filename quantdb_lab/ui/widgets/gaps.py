@@ -18,6 +18,7 @@ import traitlets
 
 from quantdb_lab import Lab
 from quantdb_lab.errors import QualityGateError, QuantdbError
+from quantdb_lab.loader.gapfill import ReferenceSpec
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
@@ -41,7 +42,7 @@ class GapSynthesisWidget(widgets.VBox):
         start: date | None = None,
         end: date | None = None,
         frame: pl.DataFrame | None = None,
-        reference: pl.DataFrame | str | None = None,
+        reference: ReferenceSpec = None,
         fill_suspensions: bool = False,
         **kwargs: Any,
     ) -> None:
