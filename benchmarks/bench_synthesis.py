@@ -12,9 +12,12 @@ Runs of 1, 3, 5 and 10 real trading days are removed from real series, filled, a
 * how many fills were refused by the quality gate (metrics are over accepted fills).
 
 Data: ``../shared/data`` next to the repository (50 CSI 300 members from baostock, unadjusted, suspended
-rows removed and passed as suspensions; Tushare qfq main-board stocks), CSI 300 (000300) as the reference.
-Run: ``python benchmarks/bench_synthesis.py [--stocks 50] [--baostock 50] [--per-length 2] [--workers 2]``;
-``--quick`` checks a change on a small subset (10 + 10 series, the state-space fill with the CSI 300 only,
+rows removed and passed as suspensions; Tushare qfq main-board stocks). References, as the Lab picks them:
+the CSI 300 (000300) and the stock's sector, an equal-weight index of the other stocks of its Shenwan
+level-1 industry in the data (leave-one-out: never the stock itself, from either source; at least
+``MIN_PEERS``; a stock with fewer has the index alone). The variants with fewer references show what each adds.
+Run: ``python benchmarks/bench_synthesis.py [--stocks 50] [--baostock 50] [--per-length 4] [--workers 2]``;
+``--quick`` checks a change on a small subset (10 + 10 series, the state-space fill with references only,
 draw=mean only, results printed, not written). Develop on another ``--seed`` than the reported one, so
 the reported holdouts are not the ones a change was tuned on.
 """
@@ -39,15 +42,62 @@ RESULTS = Path(__file__).resolve().parent / "results" / "synthesis.md"
 LENGTHS = (1, 3, 5, 10)
 DRAWS = ("mean", "sample")
 MARGIN = 80  # rows kept on each side of a holdout (the fill uses 60 sessions of context)
-# (label, method, uses the CSI 300 as reference)
-VARIANTS = (("statespace + CSI 300", "statespace", True), ("statespace alone", "statespace", False),
-            ("bridge (baseline)", "bridge", False))  # fmt: skip
+MIN_PEERS = 3  # sector references need at least this many other stocks of the industry
+# (label, method, references by name)
+VARIANTS = (("statespace + CSI 300 + sector", "statespace", ("csi300", "sector")),
+            ("statespace + CSI 300", "statespace", ("csi300",)), ("statespace alone", "statespace", ()),
+            ("bridge (baseline)", "bridge", ()))  # fmt: skip
 
 
-def load_reference() -> pl.DataFrame:
-    return pl.read_csv(DATA / "index_daily" / "baostock_hriszc" / "sh000300.csv", try_parse_dates=True).select(
+def load_index(stem: str = "sh000300") -> pl.DataFrame:
+    return pl.read_csv(DATA / "index_daily" / "baostock_hriszc" / f"{stem}.csv", try_parse_dates=True).select(
         pl.col("date"), pl.col("close").cast(pl.Float64)
     )
+
+
+def code_of(label: str) -> str:
+    return label.split()[-1].split(".")[-1]
+
+
+def industries() -> dict[str, str]:
+    """Shenwan level-1 industry by 6-digit code (the 2023 map shipped with the data)."""
+    text = (DATA / "reference" / "baostock_sw_industry_2023-03-20.gbk.csv").read_bytes().decode("gbk")
+    table = pl.read_csv(text.encode(), infer_schema_length=0)
+    return {code.split(".")[-1]: industry for code, industry in zip(table["code"], table["industry"], strict=True)
+            if industry}  # fmt: skip
+
+
+def daily_returns(label: str, path: Path) -> pl.DataFrame:
+    """Log returns of one stock, clean of ex-dates: baostock's own pre-close (ex-rights) for its unadjusted
+    series, the qfq closes for Tushare."""
+    raw = pl.read_csv(path, try_parse_dates=True, infer_schema_length=100_000)
+    if label.startswith("baostock"):
+        raw = raw.filter((pl.col("tradestatus") == 1) & (pl.col("preclose").cast(pl.Float64) > 0))
+        r = (pl.col("close").cast(pl.Float64) / pl.col("preclose").cast(pl.Float64)).log()
+    else:
+        raw = raw.filter(pl.col("close") > 0).sort("date")
+        r = pl.col("close").cast(pl.Float64).log().diff()
+    return raw.select("date", r.alias("r")).drop_nulls()
+
+
+def sector_references(paths: dict[str, Path]) -> dict[str, pl.DataFrame]:
+    """For each code, an equal-weight index of the other stocks of its industry in the data (leave-one-out:
+    never the stock itself, from either source), as ``date, close``; codes with too few peers get none."""
+    industry = industries()
+    returns: dict[str, pl.DataFrame] = {}
+    for label, path in paths.items():  # one return series per code, Tushare's qfq preferred
+        code = code_of(label)
+        if code not in returns or label.startswith("tushare"):
+            returns[code] = daily_returns(label, path)
+    out = {}
+    for code in returns:
+        peers = [c for c in returns if c != code and industry.get(c) is not None and industry.get(c) == industry.get(code)]
+        if len(peers) < MIN_PEERS:
+            continue
+        stacked = pl.concat([returns[c] for c in peers])
+        mean = stacked.group_by("date").agg(pl.col("r").mean()).sort("date")
+        out[code] = mean.select("date", pl.col("r").cum_sum().exp().alias("close"))
+    return out
 
 
 def load_baostock(path: Path) -> tuple[str, pl.DataFrame, list]:
@@ -90,8 +140,8 @@ def _rv(logs: np.ndarray) -> float:
 
 
 def evaluate(task: tuple) -> list[dict]:
-    label, frame, suspensions, picks_by_length, reference, sessions, quick = task
-    variants, draws = (VARIANTS[:1], ("mean",)) if quick else (VARIANTS, DRAWS)
+    label, frame, suspensions, picks_by_length, references, sessions, quick = task
+    variants, draws = (VARIANTS[:2], ("mean",)) if quick else (VARIANTS, DRAWS)
     out = []
     for length, picks in picks_by_length.items():
         for i in picks:
@@ -105,10 +155,12 @@ def evaluate(task: tuple) -> list[dict]:
             true_close = truth["close"].to_numpy()
             base = {"series": label, "length": length,
                     "interp_ape": np.abs(interp - true_close) / true_close}  # fmt: skip
-            for name, method, with_ref in variants:
+            for name, method, wanted in variants:
+                # a stock without enough industry peers has no sector: the index alone, as the Lab does
+                chosen = [references[key] for key in wanted if references.get(key) is not None]
                 for draw in draws:
                     config = SynthesisConfig(method=method, draw=draw, seed=11)
-                    result = fill_gaps(held, sessions, reference=reference if with_ref else None,
+                    result = fill_gaps(held, sessions, reference=chosen or None,
                                        suspensions=suspensions, config=config)  # fmt: skip
                     # the window may hold real gaps of its own: judge only the held-out one
                     ours = [r for r in result.reports if r.start == truth["date"][0]]
@@ -164,7 +216,8 @@ def summarise(rows: list[dict]) -> str:
 
 
 def by_source(rows: list[dict]) -> str:
-    """MAE of the state-space fill with the CSI 300 against interpolation, per data source and gap length."""
+    """MAE of the state-space fill with the CSI 300 and sector against interpolation, per data source and gap
+    length."""
     lines = ["| source | gap | fills | MAE vs interp |", "|---|---|---|---|"]
     for source in ("baostock", "tushare"):
         for length in LENGTHS:
@@ -181,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stocks", type=int, default=50, help="Tushare qfq stocks (of 150)")
     parser.add_argument("--baostock", type=int, default=50, help="baostock CSI 300 members (of 50)")
-    parser.add_argument("--per-length", type=int, default=2, help="holdouts per stock and gap length")
+    parser.add_argument("--per-length", type=int, default=4, help="holdouts per stock and gap length")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20240605)
     parser.add_argument("--quick", action="store_true", help="small subset, reference variant, draw=mean; not written")
@@ -192,24 +245,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no real data at {DATA.name} next to the repository; nothing to benchmark")
         return 0
     started = time.perf_counter()
-    reference = load_reference()
-    sessions = TradingCalendar.xshg().sessions(reference["date"].min(), reference["date"].max())
-    series = [load_baostock(p) for p in sorted((DATA / "baostock_csi300_daily" / "data").glob("*.csv"))[: args.baostock]]
-    series += [load_tushare(p) for p in sorted((DATA / "tushare_qfq_daily" / "data").glob("*.csv"))[: args.stocks]]
+    csi300 = load_index("sh000300")
+    sessions = TradingCalendar.xshg().sessions(csi300["date"].min(), csi300["date"].max())
+    baostock = sorted((DATA / "baostock_csi300_daily" / "data").glob("*.csv"))
+    tushare = sorted((DATA / "tushare_qfq_daily" / "data").glob("*.csv"))
+    # sectors from every stock in the data, whichever subset is benchmarked
+    sectors = sector_references({f"baostock {p.stem}": p for p in baostock} | {f"tushare {p.stem}": p for p in tushare})
+    series = [load_baostock(p) for p in baostock[: args.baostock]] + [load_tushare(p) for p in tushare[: args.stocks]]
     rng = np.random.default_rng(args.seed)
     tasks = []
     for label, frame, suspensions in series:
         picks = {length: holdouts(frame, sessions, length, args.per_length, rng) for length in LENGTHS}
-        tasks.append((label, frame, suspensions, picks, reference, sessions, args.quick))
+        references = {"csi300": csi300, "sector": sectors.get(code_of(label))}
+        tasks.append((label, frame, suspensions, picks, references, sessions, args.quick))
     # spawn, not fork: a forked child of a process that has used polars' thread pool can deadlock
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows = [row for chunk in pool.map(evaluate, tasks) for row in chunk]
-    table = summarise(rows) + "\n\nState-space with the CSI 300, by source (baostock: CSI 300 members):\n\n" + by_source(rows)
+    with_sector = sum(1 for label, _f, _s in series if code_of(label) in sectors)
+    table = (summarise(rows) + f"\n\nState-space with the CSI 300 and sector ({with_sector} of {len(series)} series "
+             f"have a sector of >= {MIN_PEERS} peers), by source (baostock: CSI 300 members):\n\n" + by_source(rows))
     seconds = time.perf_counter() - started
     header = (
         f"# Gap synthesis holdout benchmark\n\n{len(series)} real series ({sum(1 for s in series if s[0].startswith('baostock'))} "
         f"baostock CSI 300 members unadjusted, the rest Tushare qfq), {args.per_length} holdouts per series and gap "
-        f"length, reference CSI 300 (000300), seed {args.seed}; {seconds:.0f} s.\n\n"
+        f"length, references CSI 300 (000300) and a leave-one-out Shenwan sector, seed {args.seed}; {seconds:.0f} s.\n\n"
         "MAE is the mean absolute error of the close in % of the true close (draw=mean); `MAE vs interp` is "
         "relative to log-linear interpolation on the same holdouts (target <= -10% with a reference). Coverage "
         "is of the 90% band (target 85-95%). The rv ratio is realised vol of draw=sample stretches (anchor, "
