@@ -39,7 +39,7 @@ class ContextMode:
         if self.price_adjust not in ("", "qfq", "hfq"):
             raise InvalidRequestError(f"price_adjust must be '', 'qfq' or 'hfq', not {self.price_adjust!r}")
         if self.on_provider_error not in ("raise", "serve_stale"):
-            raise InvalidRequestError(f"on_provider_error must be 'raise' or 'serve_stale'")
+            raise InvalidRequestError("on_provider_error must be 'raise' or 'serve_stale'")
         if self.on_quality_fail not in ("ignore", "warn", "raise"):
             raise InvalidRequestError("on_quality_fail must be 'ignore', 'warn' or 'raise'")
         if not 0.0 <= self.quality_threshold <= 1.0:
