@@ -7,6 +7,7 @@ each present one is only checked for the shape every dashboard shares.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
@@ -64,6 +65,8 @@ def test_cache_monitor_executes_on_the_simulated_market_and_shows_the_cache(tmp_
 
     lab = Lab(tmp_path, provider="simulated")
     lab.bars(["600519", "000001.SZ"], start="2024-01-02", end="2024-02-29")  # another process's fetch
+    lab.bars("600519", start=lab.clock.now().date() - timedelta(days=20))  # read up to now: tracked, predicted
+    lab.usage()  # flushes the usage log, as that process would within seconds
     nb = _execute("cache_monitor.ipynb", tmp_path, monkeypatch)
     outputs = _outputs(nb)
     assert [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"] == []
@@ -72,6 +75,9 @@ def test_cache_monitor_executes_on_the_simulated_market_and_shows_the_cache(tmp_
     assert "series cached:</b> <span>4</span>" in state
     assert "provider:</b> <span>simulated</span>" in state and "mode:</b> <span>research</span>" in state
     assert "FigureWidget" in state or "plotly" in state.lower()
+    # the warming panel: the open-ended read of 600519 is predicted (asked once: 0.67, under the 0.7 threshold)
+    assert "Predicted next requests" in state and "warmer:</b> not running" in state
+    assert "<td>600519.SH</td>" in state and "0.67" in state
 
 
 def test_index_lists_the_dashboards_present(monkeypatch, tmp_path):

@@ -73,6 +73,7 @@ class WarmingPanel(widgets.VBox):
     warmer_state = traitlets.Dict()
     summary = traitlets.Dict(help="lab.stats()['warming']")
     message = traitlets.Unicode("")
+    logged = traitlets.Int(0, help="entries in the usage log")
 
     def __init__(self, lab: Lab, *, warmer: Warmer | None = None, threshold: float = THRESHOLD, **kwargs: Any) -> None:
         self.lab = lab
@@ -117,6 +118,7 @@ class WarmingPanel(widgets.VBox):
     def refresh(self) -> None:
         try:
             self.predictions = predictions_frame(self.warmer.predictions()).to_dicts()
+            self.logged = self.lab.usage().height
             self.summary = self.lab.tracking.ledger.summary()
         except QuantdbError as exc:
             self.message = f"{type(exc).__name__}: {exc}"
@@ -149,4 +151,7 @@ class WarmingPanel(widgets.VBox):
         self.state_view.value = state_html(self.warmer_state)
         self.value_view.value = html_table(value_rows(self.summary))
         rows = prediction_rows(self.predictions, self.threshold)
-        self.table_view.value = html_table(rows, empty="no predictions yet: the usage log is empty")
+        self.table_view.value = html_table(rows, empty=(
+            "no predictions: nothing asked recently reads up to now (a request with a fixed past end is final)"
+            if self.logged else "no predictions yet: the usage log is empty"
+        ))  # fmt: skip
