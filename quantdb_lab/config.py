@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -36,3 +37,20 @@ def usage_log_enabled() -> bool:
 def default_store() -> str | None:
     """``$QUANTDB_LAB_STORE`` (``local`` or ``s3://bucket/prefix``), else None: the local cache directory alone."""
     return os.environ.get(STORE_ENV) or None
+
+
+MEMORY_ENV = "QUANTDB_LAB_MEMORY_MB"
+DEFAULT_MEMORY_MB = 1024
+
+
+def memory_budget_bytes() -> int:
+    """``$QUANTDB_LAB_MEMORY_MB``: megabytes of stored frames a process keeps in memory for warm reads (default
+    1024; 0 reads every frame from disk). Raises ValueError, naming the variable, for anything else."""
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else float(DEFAULT_MEMORY_MB)
+    except ValueError:
+        megabytes = float("nan")
+    if not math.isfinite(megabytes) or megabytes < 0:
+        raise ValueError(f"{MEMORY_ENV} must be a number of megabytes >= 0, not {raw!r}")
+    return int(megabytes * 2**20)

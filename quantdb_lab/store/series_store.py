@@ -23,7 +23,6 @@ import io
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -35,9 +34,11 @@ import filelock
 import numpy as np
 import polars as pl
 
+from quantdb_lab.config import memory_budget_bytes
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.housekeeping import clear_series, usage_by_dataset
+from quantdb_lab.store.memory import MemoryLayer
 
 SCHEMA_VERSION = 1
 _NAMESPACE = f"v{SCHEMA_VERSION}"
@@ -123,7 +124,7 @@ def _safe_name(symbol: str) -> str:
 class SeriesStore:
     """Parquet frames and their metadata for one cache directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, memory_bytes: int | None = None) -> None:
         self.root = Path(root)
         self.base = self.root / _NAMESPACE
         try:
@@ -135,8 +136,9 @@ class SeriesStore:
         except (OSError, diskcache.Timeout) as exc:
             raise StoreError(f"cannot open the cache directory {self.root}: {exc}") from exc
         _prime_parquet_reader()
-        self._memory: dict[SeriesKey, tuple[int, StoredFrame]] = {}
-        self._memory_lock = threading.Lock()
+        # frames kept in memory for warm reads, bounded (QUANTDB_LAB_MEMORY_MB unless memory_bytes is given)
+        budget = memory_budget_bytes() if memory_bytes is None else memory_bytes
+        self._memory: MemoryLayer[StoredFrame] = MemoryLayer(budget)
 
     # -- paths -------------------------------------------------------------------------------------------
     def frame_path(self, key: SeriesKey) -> Path:
@@ -165,10 +167,9 @@ class SeriesStore:
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
         """Like ``read_frame``, with the day-number index used for slicing."""
-        with self._memory_lock:
-            cached = self._memory.get(key)
-        if cached is not None and cached[0] == meta.generation:
-            return cached[1]
+        cached = self._memory.get(key, meta.generation)
+        if cached is not None:
+            return cached
         path = self.frame_path(key)
         try:
             frame = pl.read_parquet(path)
@@ -181,8 +182,7 @@ class SeriesStore:
                 symbol=key.symbol,
             )
         stored = StoredFrame.of(frame)
-        with self._memory_lock:
-            self._memory[key] = (meta.generation, stored)
+        self._memory.put(key, meta.generation, stored, frame)
         return stored
 
     # -- writing -----------------------------------------------------------------------------------------
@@ -206,15 +206,13 @@ class SeriesStore:
             generation=(previous.generation if previous else 0) + 1,
         )
         self._index.set(self._index_key(key), stored.to_json())
-        with self._memory_lock:
-            self._memory[key] = (stored.generation, StoredFrame.of(frame))
+        self._memory.put(key, stored.generation, StoredFrame.of(frame), frame)
         return stored
 
     def drop(self, key: SeriesKey) -> None:
         """Forget a series (used for a corrupt file: it is fetched again)."""
         self._index.delete(self._index_key(key))
-        with self._memory_lock:
-            self._memory.pop(key, None)
+        self._memory.discard(key)
         self.frame_path(key).unlink(missing_ok=True)
 
     # -- housekeeping ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import json
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -81,3 +81,49 @@ def test_old_schema_versions_are_not_read(tmp_path):
     store = SeriesStore(tmp_path)
     assert store.keys() == []
     assert store.clear_other_versions() == ["v0"]
+
+
+def long_frame(n: int) -> pl.DataFrame:
+    return pl.DataFrame({"date": pl.date_range(date(2024, 1, 1), date(2024, 1, 1) + timedelta(days=n - 1), eager=True),
+                         "close": [1.0 + i for i in range(n)]})  # fmt: skip
+
+
+def test_memory_copy_is_bounded_and_least_recently_used_goes_first(tmp_path):
+    one = long_frame(100).estimated_size()
+    store = SeriesStore(tmp_path, memory_bytes=int(2.5 * one))  # room for two frames of 100 rows
+    keys = [SeriesKey("bars", f"60000{i}.SH") for i in range(3)]
+    metas = [store.write(key, long_frame(100), SeriesMeta()) for key in keys]
+    # the third write pushed out the first: served from disk again (a changed file shows it), the others not
+    assert len(store._memory) == 2 and store._memory.used <= store._memory.budget
+    for key in keys:
+        pl.DataFrame({"date": [date(2020, 1, 1)] * 100, "close": [0.0] * 100}).write_parquet(store.frame_path(key))
+    def served(i: int) -> str:
+        return "disk" if store.read_frame(keys[i], metas[i])["close"][0] == 0.0 else "memory"
+
+    assert served(0) == "disk"  # pushed out by the third write; now back in, pushing out 1
+    assert served(2) == "memory"  # and used again: the most recent
+    assert served(1) == "disk"  # pushes out 0, the least recently used, not 2
+    assert served(2) == "memory" and len(store._memory) == 2
+
+
+def test_memory_budget_zero_reads_every_frame_from_disk(tmp_path):
+    store = SeriesStore(tmp_path, memory_bytes=0)
+    meta = store.write(KEY, frame(), SeriesMeta())
+    assert len(store._memory) == 0 and store.read_frame(KEY, meta).equals(frame())
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", 1024 * 2**20), ("64", 64 * 2**20), ("0", 0), ("0.5", 2**19)])
+def test_memory_budget_from_the_environment(monkeypatch, value, expected):
+    from quantdb_lab.config import memory_budget_bytes
+
+    monkeypatch.setenv("QUANTDB_LAB_MEMORY_MB", value)
+    assert memory_budget_bytes() == expected
+
+
+@pytest.mark.parametrize("value", ["lots", "-1", "nan", "inf"])
+def test_bad_memory_budget_is_named(monkeypatch, value):
+    from quantdb_lab.config import memory_budget_bytes
+
+    monkeypatch.setenv("QUANTDB_LAB_MEMORY_MB", value)
+    with pytest.raises(ValueError, match="QUANTDB_LAB_MEMORY_MB"):
+        memory_budget_bytes()

@@ -35,8 +35,10 @@ from typing import Any
 
 import polars as pl
 
+from quantdb_lab.config import memory_budget_bytes
 from quantdb_lab.errors import StoreError, StoreUnavailableError
 from quantdb_lab.store.housekeeping import clear_series, usage_by_dataset
+from quantdb_lab.store.memory import MemoryLayer
 from quantdb_lab.store.merge import merge_series
 from quantdb_lab.store.series_store import SCHEMA_VERSION, SeriesKey, SeriesMeta, StoredFrame
 from quantdb_lab.store.shared.config import SharedConfig, resolve_config
@@ -70,7 +72,7 @@ class SharedStore:
         self._lock = threading.Lock()
         self._tables: dict[SeriesKey, Any] = {}  # DeltaTable loaded under the lease, reused by write
         self._heads: dict[SeriesKey, dict] = {}
-        self._memory: dict[SeriesKey, tuple[int, StoredFrame]] = {}
+        self._memory: MemoryLayer[StoredFrame] = MemoryLayer(memory_budget_bytes())
         self._probed = False
 
     @classmethod
@@ -205,11 +207,11 @@ class SharedStore:
         return self.read_stored(key, meta).frame
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
+        cached = self._memory.get(key, meta.generation)
+        if cached is not None:
+            return cached
         with self._lock:
-            cached = self._memory.get(key)
             head = self._heads.get(key)
-        if cached is not None and cached[0] == meta.generation:
-            return cached[1]
         if head is None or head["meta"].get("generation") != meta.generation:
             head = self._read_head(key)
         try:
@@ -227,8 +229,7 @@ class SharedStore:
         if frame.height != meta.rows:
             raise StoreError(f"shared data has {frame.height} rows where the metadata records {meta.rows}", dataset=key.dataset, symbol=key.symbol)
         stored = StoredFrame.of(frame.sort("date") if "date" in frame.columns else frame)
-        with self._lock:
-            self._memory[key] = (meta.generation, stored)
+        self._memory.put(key, meta.generation, stored, stored.frame)
         return stored
 
     def _read_files(self, key: SeriesKey, files: list[str]) -> pl.DataFrame:
@@ -287,7 +288,7 @@ class SharedStore:
         stored = SeriesMeta.from_json(head["meta"])
         with self._lock:
             self._tables[key] = table
-            self._memory[key] = (stored.generation, StoredFrame.of(frame))
+        self._memory.put(key, stored.generation, StoredFrame.of(frame), frame)
         return frame, stored
 
     def drop(self, key: SeriesKey) -> None:
@@ -296,8 +297,8 @@ class SharedStore:
         self.objects.delete_prefix(self.config.key(_NAMESPACE, "tables", key.dataset, _safe(key.symbol)) + "/")
         with self._lock:
             self._heads.pop(key, None)
-            self._memory.pop(key, None)
             self._tables.pop(key, None)
+        self._memory.discard(key)
 
     # -- housekeeping ------------------------------------------------------------------------------------
     def keys(self) -> list[SeriesKey]:
@@ -329,4 +330,4 @@ class SharedStore:
     def close(self) -> None:
         with self._lock:
             self._tables.clear()
-            self._memory.clear()
+        self._memory.clear()
