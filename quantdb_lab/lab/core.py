@@ -20,7 +20,6 @@ from quantdb_lab.domain.resample import FREQS, resample
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.lab.engine import Engine, build_engine
-from quantdb_lab.loader.bar_loader import series_keys
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
@@ -47,6 +46,9 @@ class ForegroundLoader:
 
     def plan(self, request: BarRequest, mode: ContextMode) -> LoadPlan:
         return self._engine.loader.plan(request, mode)
+
+    def preload(self, requests: Sequence[BarRequest]) -> int:
+        return self._engine.loader.preload(requests)
 
 
 class LabCore:
@@ -148,15 +150,12 @@ class LabCore:
         """
         if freq not in FREQS:
             raise InvalidRequestError(f"freq must be one of {FREQS}, not {freq!r}")
-        parsed = parse_symbols(symbols)
-        prefetch = getattr(self._engine.store, "prefetch", None)  # a team store pulls cold series in parallel
-        if prefetch is not None and len(parsed) > 1:
-            prefetch(
-                [k for s in parsed for k in series_keys(self.request(s, start=start, end=end, adjust=adjust))]
-            )
+        requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in parse_symbols(symbols)]
+        if len(requests) > 1:  # cached frames off disk in one batch (a team store first pulls what it lacks)
+            self._engine.loader.preload(requests)
         frames, provenance = [], []
-        for symbol in parsed:
-            frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))
+        for request in requests:
+            frame, origin = self.load(request)
             frames.append(frame)
             provenance.append(origin)
         self.last_provenance = provenance

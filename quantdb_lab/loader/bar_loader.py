@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import datetime
@@ -73,6 +73,11 @@ class BarLoader:
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
         return {key: self.store.read_meta(key) for key in series_keys(request)}
+
+    def preload(self, requests: Iterable[BarRequest]) -> int:
+        """Read the stored frames of many requests in one batch (a new kernel's first read of a portfolio);
+        the loads that follow are served from memory. Returns how many series are in memory."""
+        return self.store.preload([key for request in requests for key in series_keys(request)])
 
     def plan(self, request: BarRequest, mode: ContextMode, now: datetime | None = None) -> LoadPlan:
         return plan_load(request, mode, self._metas(request), self.calendar, now or self.clock.now())

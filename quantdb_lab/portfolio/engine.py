@@ -42,6 +42,7 @@ from quantdb_lab.throttle import Throttle
 DEFAULT_CONCURRENCY: Final = 8
 POLL: Final = 0.1  # seconds between progress ticks while waiting; also bounds the reaction to Ctrl-C
 ON_INTERRUPT: Final = ("raise", "return")
+PRELOAD_BATCH: Final = 128  # cache hits whose frames are read from disk in one batched read
 MAX_ROUNDS: Final = 50  # a backstop only: the growing breaker cool-down ends the retry pass long before
 
 Concurrency = int | Mapping[str, int] | None
@@ -53,6 +54,8 @@ class BarSource(Protocol):
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]: ...
 
     def plan(self, request: BarRequest, mode: ContextMode) -> LoadPlan: ...
+
+    def preload(self, requests: Sequence[BarRequest]) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,7 @@ class _Run:
     # -- phases ------------------------------------------------------------------------------------------
     def execute(self) -> None:
         source, mode = self.fetcher.source, self.fetcher.mode
+        hits: list[BarRequest] = []
         misses: list[BarRequest] = []
         mark = time.perf_counter()
         for request in self.requests:
@@ -180,10 +184,14 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - e.g. LookAheadError: reported per symbol, the rest go on
                 self.settle(_Done(request, error=exc))
                 continue
-            if warm:
-                self.settle(self.load(request))  # here, not in the pool: a hit never queues behind misses
-            else:
-                misses.append(request)
+            (hits if warm else misses).append(request)
+        # Hits here, not in the pool: a hit never queues behind misses. Their frames are read from disk in
+        # batches (a new kernel's first read), a batch at a time so progress keeps moving.
+        for first in range(0, len(hits), PRELOAD_BATCH):
+            batch = hits[first : first + PRELOAD_BATCH]
+            source.preload(batch)
+            for request in batch:
+                self.settle(self.load(request))
         self.timings["cache"] = time.perf_counter() - mark
         mark = time.perf_counter()
         self.run_pool(misses)

@@ -16,11 +16,14 @@ Contract (tests/contract/test_store_contract.py runs it against every backend):
 * ``write(key, frame, meta)`` is called under ``lock(key)``; it replaces the series and returns the stored meta,
   whose ``generation`` is larger than any earlier one of that key, and whose ``rows`` is ``frame.height``.
 * ``read_stored(key, meta)`` returns the frame written with ``meta`` (StoreError when it cannot be trusted).
+* ``preload(keys)`` reads the frames of many series into memory at once and returns how many of them are in
+  memory afterwards (best effort: errors are left to ``read_stored``); ``read_stored`` returns the same frames.
 * ``lock(key)`` excludes every other holder of the same key: threads, processes, and (shared backend) machines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
@@ -38,6 +41,8 @@ class SeriesBackend(Protocol):
     def read_frame(self, key: SeriesKey, meta: SeriesMeta) -> pl.DataFrame: ...
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame: ...
+
+    def preload(self, keys: Iterable[SeriesKey]) -> int: ...
 
     def write(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta) -> SeriesMeta: ...
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
@@ -167,6 +167,12 @@ class LayeredStore:
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
         return self.local.read_stored(key, meta)
+
+    def preload(self, keys: Iterable[SeriesKey]) -> int:
+        """Pull what the local layer lacks from the team store, then batch-read the local frames."""
+        keys = list(keys)
+        self.prefetch(keys)
+        return self.local.preload(keys)
 
     # -- writing -----------------------------------------------------------------------------------------
     def write(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta) -> SeriesMeta:

@@ -59,6 +59,10 @@ class MemoryLayer(Generic[F]):
             self._entries.clear()
             self.used = 0
 
+    def __contains__(self, key: Hashable) -> bool:  # any generation
+        with self._lock:
+            return key in self._entries
+
     def __len__(self) -> int:
         return len(self._entries)
 

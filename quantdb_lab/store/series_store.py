@@ -23,7 +23,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +42,7 @@ from quantdb_lab.store.memory import MemoryLayer
 
 SCHEMA_VERSION = 1
 _NAMESPACE = f"v{SCHEMA_VERSION}"
+_FILE = "__file__"  # the column a batched read names each row's file in
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,34 @@ class SeriesStore:
         stored = StoredFrame.of(frame)
         self._memory.put(key, meta.generation, stored, frame)
         return stored
+
+    def preload(self, keys: Iterable[SeriesKey]) -> int:
+        """Read the frames of many series into memory in one batched Parquet read (several times faster than
+        one read per file); returns how many of them are in memory afterwards. Keys already in memory are
+        skipped without reading their metadata (``read_stored`` checks the generation). Best effort: a file that
+        does not read or does not match its metadata is left for ``read_stored``, which raises the precise error."""
+        wanted, ready = {}, 0
+        for key in dict.fromkeys(keys):
+            if key in self._memory:
+                ready += 1
+                continue
+            meta = self.read_meta(key)
+            if meta is not None and meta.rows:
+                wanted[self.frame_path(key)] = (key, meta)
+        if len(wanted) < 2:  # one file: a batch saves nothing, read_stored will read it
+            return ready
+        try:
+            frames = pl.read_parquet(list(wanted), include_file_paths=_FILE).partition_by(
+                _FILE, as_dict=True, include_key=False
+            )
+        except Exception:  # noqa: BLE001 - a mismatched schema or an unreadable file: per-file reads decide
+            return ready
+        for (path,), frame in frames.items():
+            key, meta = wanted[Path(path)]
+            if frame.height == meta.rows:
+                self._memory.put(key, meta.generation, StoredFrame.of(frame), frame)
+                ready += 1
+        return ready
 
     # -- writing -----------------------------------------------------------------------------------------
     def write(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta) -> SeriesMeta:

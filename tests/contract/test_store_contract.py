@@ -97,6 +97,18 @@ def test_round_trip_in_a_second_view(make):
     assert other.read_stored(KEY, read).days.tolist() == list(range(19724, 19729))
 
 
+def test_preload_reads_many_series_into_a_second_view(make):
+    store = make()
+    keys = [SeriesKey("bars", f"60000{i}.SH") for i in range(4)]
+    written = {key: write(store, key, frame(2 + i, 3 + i), meta((19724, 19730))) for i, key in enumerate(keys)}
+    other = make()
+    assert other.preload([*keys, SeriesKey("bars", "000001.SZ")]) == len(keys)  # an unknown key is skipped
+    assert other.preload(keys) == len(keys)  # all in memory already: nothing more to read
+    for i, key in enumerate(keys):
+        info = other.read_meta(key)
+        assert other.read_frame(key, info).equals(frame(2 + i, 3 + i)) and info.rows == written[key].rows
+
+
 def test_a_write_replaces_the_series_and_raises_the_generation(make):
     store = make()
     first = write(store, KEY, frame(2, 3), meta((19724, 19726)))

@@ -28,7 +28,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -231,6 +231,20 @@ class SharedStore:
         stored = StoredFrame.of(frame.sort("date") if "date" in frame.columns else frame)
         self._memory.put(key, meta.generation, stored, stored.frame)
         return stored
+
+    def preload(self, keys: Iterable[SeriesKey]) -> int:
+        """Read many series into memory (one request per series; best effort, errors are left to reads);
+        returns how many of them are in memory afterwards."""
+        ready = 0
+        for key in dict.fromkeys(keys):
+            try:
+                meta = self.read_meta(key)
+                if meta is not None and meta.rows:
+                    self.read_stored(key, meta)
+                    ready += 1
+            except (StoreError, StoreUnavailableError):
+                continue
+        return ready
 
     def _read_files(self, key: SeriesKey, files: list[str]) -> pl.DataFrame:
         base = self.config.key(_NAMESPACE, "tables", key.dataset, key.symbol)
