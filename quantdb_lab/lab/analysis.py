@@ -83,8 +83,8 @@ class SynthesisMixin(LabCore):
 
         ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of frames,
         symbols and ``"sector"`` (one loading each), or None for the security's index and its sector, each
-        where it can be had. ``method``: ``"statespace"`` (Kalman smoother with
-        the reference) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a ``seed``).
+        where it can be had (the sector only from a security master already cached: ``"sector"`` fetches it).
+        ``method``: ``"statespace"`` (Kalman smoother with the references) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a ``seed``).
         Gaps longer than the mode's ``max_gap_sessions`` or scoring below ``synthesis_threshold`` raise
         ``QualityGateError`` with the reason and ``.reports``; scores of accepted fills are in
         ``lab.last_synthesis``. See ``quantdb_lab.synthesis``.
@@ -108,6 +108,5 @@ class SynthesisMixin(LabCore):
             return self.load(self.request(symbol, start=start, end=end, adjust=adjust))[0]  # no gap policy here
 
         # The sector reference reads the security master through the cache and throttle (ResearchMixin.reference).
-        return GapFiller(
-            load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities()
-        )
+        return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
+                         stored_securities=lambda: self.reference.stored_securities())  # fmt: skip

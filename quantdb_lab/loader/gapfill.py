@@ -6,8 +6,9 @@ returned, never in the store.
 
 Reference series, when the caller gives none: the security's index through the cache (ChiNext stocks:
 399006.SZ, every other A-share: the CSI 300 000300.SH) and the equal-weight of up to ``SECTOR_MEMBERS``
-other stocks of its industry (needs the provider's security master), each where it can be had, else the
-series alone. They are loaded only for series that have gaps. Known suspensions come
+other stocks of its industry (from the security master as stored, never refreshed for this: akshare's costs
+about 90 calls), each where it can be had, else the series alone. They are loaded only for series that have
+gaps. Known suspensions come
 from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated market's
 ``suspensions``); otherwise every missing session counts as a gap.
 """
@@ -47,6 +48,9 @@ class GapFiller:
     #: the cached security master (the Lab passes ``lab.reference.securities``: throttled, cached on disk);
     #: None falls back to asking the provider directly, uncached
     securities: Callable[[], pl.DataFrame] | None = None
+    #: the security master as stored, however old, or None (``lab.reference.stored_securities``): the default
+    #: reference uses only this, so filling a gap never triggers the master's costly refresh
+    stored_securities: Callable[[], pl.DataFrame | None] | None = None
 
     # -- inputs ------------------------------------------------------------------------------------------
     def suspensions(self, symbol: str) -> list[tuple[date, date]]:
@@ -77,7 +81,7 @@ class GapFiller:
             elif item == "none":
                 frame, label = None, "none"
             elif item == "sector":
-                frame, label = self._sector(symbol, start, end)
+                frame, label = self._sector(symbol, start, end, self._master)
             elif isinstance(item, str):
                 frame, label = self.load(parse_symbol(item), start, end, ""), item
             else:
@@ -96,15 +100,24 @@ class GapFiller:
             frames, labels = [self.load(parse_symbol(index), start, end, "")], [index]
         except QuantdbError:
             frames, labels = [], [f"no {index}"]
-        sector, label = self._sector(symbol, start, end)
+        stored = self.stored_securities() if self.stored_securities is not None else None
+        if stored is None:
+            sector, label = None, "no sector (security master not cached: lab.reference.securities() fetches it)"
+        else:
+            sector, label = self._sector(symbol, start, end, lambda: stored)
         if sector is not None:
             frames.append(sector)
         labels.append(label)
         return frames, " + ".join(labels)
 
-    def _sector(self, symbol: Symbol, start: date | None, end: date | None) -> tuple[pl.DataFrame | None, str]:
+    def _master(self) -> pl.DataFrame:
+        return self.securities() if self.securities is not None else self.provider.fetch_securities()
+
+    def _sector(
+        self, symbol: Symbol, start: date | None, end: date | None, master_of: Callable[[], pl.DataFrame]
+    ) -> tuple[pl.DataFrame | None, str]:
         try:
-            master = self.securities() if self.securities is not None else self.provider.fetch_securities()
+            master = master_of()
             industry = master.filter(pl.col("symbol") == symbol.canonical)["industry"]
             if industry.is_empty() or industry[0] is None:
                 return None, "no sector (industry unknown)"

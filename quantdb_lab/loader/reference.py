@@ -58,6 +58,13 @@ class ReferenceData:
         """``SECURITIES`` columns (symbol, name, industry, board, list_date) of everything the provider lists."""
         return self._load("securities", "fetch_securities", lambda: self.provider.fetch_securities())
 
+    def stored_securities(self) -> pl.DataFrame | None:
+        """The security master as last stored, however old, without an upstream call; None if never fetched.
+        For uses where industry membership a few days old is as good (it changes rarely) and a refresh is
+        costly: with industries, akshare's is about 90 paginated Eastmoney calls."""
+        entry = self.store.read("securities")
+        return entry.frame if entry is not None else None
+
     def index_members(self, index: str | Symbol) -> list[str]:
         """Canonical symbols of the index's constituents (raises InvalidRequestError if the provider has none)."""
         symbol = index if isinstance(index, Symbol) else parse_symbol(index)

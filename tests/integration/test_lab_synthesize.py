@@ -45,9 +45,15 @@ def stored_frames(cache, code: str) -> list[pl.DataFrame]:
 
 
 def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path):
-    lab, _provider, _ = make_lab(tmp_path)
+    lab, provider, _ = make_lab(tmp_path)
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
     held = frame.filter(~pl.col("date").is_in(sorted(OUTAGE)))
+    lab.synthesize(held)  # no security master cached: the index alone, and the costly master is not fetched
+    assert provider.calls["fetch_securities"] == 0
+    for report in lab.last_synthesis:
+        assert report.notes[-1].startswith("reference: 000300.SH + no sector (security master not cached")
+        assert len(report.beta) == 1
+    lab.reference.securities()  # cached now (ask, peers and "sector" fetch it too)
     with pytest.warns(SyntheticDataWarning, match="synthetic row"):
         out = lab.synthesize(held)
     assert out.filter(~pl.col("is_synthetic")).select(held.columns).equals(held)

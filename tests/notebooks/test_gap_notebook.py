@@ -27,3 +27,6 @@ def test_executes_headless(tmp_path):
     else:
         assert len(widgets) == 2 and "skipped" in text
     assert list((tmp_path / "cache").rglob("*.parquet"))  # the notebook used the temporary cache
+    # the scores table: the default reference, with the security master cached, is the index and the sector
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "reference: 000300.SH + sector " in html
