@@ -12,10 +12,10 @@ Runs of 1, 3, 5 and 10 real trading days are removed from real series, filled, a
 * how many fills were refused by the quality gate (metrics are over accepted fills).
 
 Data: ``../shared/data`` next to the repository (50 CSI 300 members from baostock, unadjusted, suspended
-rows removed and passed as suspensions; Tushare qfq main-board stocks). References, as the Lab picks them:
-the CSI 300 (000300) and the stock's sector, an equal-weight index of the other stocks of its Shenwan
-level-1 industry in the data (leave-one-out: never the stock itself, from either source; at least
-``MIN_PEERS``; a stock with fewer has the index alone). The variants with fewer references show what each adds.
+rows removed and passed as suspensions; Tushare qfq main-board stocks). References, as the Lab picks them
+with the security master cached: the CSI 300 (000300) and the stock's sector, an equal-weight index of the
+other stocks of its Shenwan level-1 industry in the data (leave-one-out: never the stock itself, from either
+source; at least ``MIN_PEERS``; a stock with fewer has the index alone). The variants with fewer references show what each adds.
 Run: ``python benchmarks/bench_synthesis.py [--stocks 50] [--baostock 50] [--per-length 4] [--workers 2]``;
 ``--quick`` checks a change on a small subset (10 + 10 series, the state-space fill with references only,
 draw=mean only, results printed, not written). Develop on another ``--seed`` than the reported one, so
