@@ -41,6 +41,10 @@ class StateBackend(Protocol):
         """Forget one family's state, or every family's with ``None``."""
         ...
 
+    def change_mark(self) -> int | None:
+        """A value that changes when another process commits to the shared state (None: nothing is shared)."""
+        ...
+
 
 class MemoryBackend:
     """Shared by the threads of one process."""
@@ -67,6 +71,9 @@ class MemoryBackend:
                 self._rows.clear()
             else:
                 self._rows.pop(family, None)
+
+    def change_mark(self) -> None:
+        return None  # one process: its releases notify waiters directly
 
 
 class SqliteBackend:
@@ -146,6 +153,15 @@ class SqliteBackend:
                 conn.execute("DELETE FROM family_state WHERE family = ?", (family,))
         except sqlite3.Error as exc:
             raise StoreError(f"cannot reset throttle state at {self.path}: {exc}") from exc
+
+
+    def change_mark(self) -> int | None:
+        """SQLite's ``data_version`` on this thread's connection: it moves whenever another connection (another
+        process, or another thread of this one) commits, e.g. a permit released. Reading it takes no lock."""
+        try:
+            return int(self._connect().execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:

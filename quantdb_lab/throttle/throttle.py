@@ -51,6 +51,7 @@ T = TypeVar("T")
 
 SLICE: Final = 0.1  # longest single sleep: keeps waits responsive to KeyboardInterrupt
 POLL: Final = 0.05  # re-check interval while waiting for a concurrency slot or a half-open probe
+MARK_POLL: Final = 0.005  # how often a waiter reads the shared state's change mark (a lock-free read)
 # A permit's lease outlives a crashed holder by at most this long. It must exceed the slowest legitimate
 # call: a full clist pull is ~58 pages about 1 s apart, plus akshare's own retries.
 LEASE_SECONDS: Final = 300.0
@@ -213,12 +214,22 @@ class Throttle:
                 self._await_release(wait)
 
     def _await_release(self, seconds: float) -> None:
-        """Wait for a slot: woken by a release in this process, else re-polled (another process may release)."""
+        """Wait for a slot: woken at once by a release in this process, within ``MARK_POLL`` by a commit to the
+        shared state from another process (a release there), else after ``seconds`` (the next poll)."""
         wait_on = getattr(self._clock, "wait_on", None)
         if wait_on is None:
             self._sleep(seconds)
-        else:
-            wait_on(self._released, min(seconds, SLICE))
+            return
+        seconds = min(seconds, SLICE)
+        mark = self._backend.change_mark()
+        if mark is None:
+            wait_on(self._released, seconds)
+            return
+        deadline = self._clock.monotonic() + seconds
+        while (left := deadline - self._clock.monotonic()) > 0:
+            wait_on(self._released, min(left, MARK_POLL))
+            if self._backend.change_mark() != mark:
+                return
 
     def _settle(self, family: str, lease: str, outcome: Outcome) -> None:
         self._backend.transact(

@@ -590,3 +590,39 @@ def test_a_waiter_for_a_slot_is_woken_by_a_release_in_this_process():
     worker.join(5)
     assert order == ["background done", "foreground admitted"]
     assert clock.woken >= 1 and time.monotonic() - started < 5.0
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from quantdb_lab.throttle import RateLimit, Throttle
+throttle = Throttle(Path(sys.argv[1]), limits={sys.argv[2]: RateLimit(per_second=1000.0, burst=10, max_concurrency=1)})
+with throttle.acquire(sys.argv[2]):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[3]))
+"""
+
+
+def test_a_waiter_is_woken_by_a_release_in_another_process(tmp_path, monkeypatch):
+    """A kernel queued behind another process's call (a cron warmer's) gets the slot when it is released, not
+    at its next poll: with polls made 2 s long here, only the shared state's change mark can wake it sooner."""
+    import subprocess
+    import sys
+
+    import quantdb_lab.throttle.throttle as throttle_module
+
+    monkeypatch.setattr(throttle_module, "POLL", 2.0)
+    monkeypatch.setattr(throttle_module, "SLICE", 2.0)
+    hold = 0.4
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), FAM, str(hold)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        throttle = Throttle(tmp_path, limits={FAM: RateLimit(per_second=1000.0, burst=10, max_concurrency=1)})
+        with throttle.acquire(FAM):
+            waited = time.monotonic() - started
+    finally:
+        holder.wait(10)
+    # released after <= 0.4 s; a 2 s poll (jittered to 1-3 s) would have waited >= 1 s
+    assert waited < 0.9
