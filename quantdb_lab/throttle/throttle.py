@@ -89,6 +89,7 @@ class Throttle:
         # Notified whenever this process settles a permit, so a caller waiting for a concurrency slot held by
         # another thread (a background warmer) is woken at once instead of at its next poll.
         self._released = threading.Condition()
+        self._releases = 0  # settled permits of this process, counted under _released
 
     # -- public -----------------------------------------------------------------------------------------
     def limit_for(self, host_family: str) -> RateLimit:
@@ -178,6 +179,8 @@ class Throttle:
         lease = uuid.uuid4().hex
         deadline = None if timeout is None else self._clock.monotonic() + timeout
         while True:
+            # Taken before the check: a release between the check and the wait then ends the wait at once.
+            mark = self._release_mark()
             # Read the time inside the transaction: a reading taken before waiting for the lock is stale, and
             # others may have moved the bucket past it meanwhile.
             decision = self._backend.transact(
@@ -211,31 +214,33 @@ class Throttle:
             if decision.reason == RATE_WAIT:
                 self._sleep(wait)
             else:
-                self._await_release(wait)
+                self._await_release(wait, mark)
 
-    def _await_release(self, seconds: float) -> None:
-        """Wait for a slot: woken at once by a release in this process, within ``MARK_POLL`` by a commit to the
-        shared state from another process (a release there), else after ``seconds`` (the next poll)."""
+    def _release_mark(self) -> tuple[int, int | None]:
+        """Changes when a permit is released: by this process (counted), or by another (the shared state's mark)."""
+        return self._releases, self._backend.change_mark()
+
+    def _await_release(self, seconds: float, since: tuple[int, int | None]) -> None:
+        """Wait for a slot until the release mark moves past ``since`` (taken before the admission check): at
+        once for a release in this process, within ``MARK_POLL`` for one in another, else ``seconds``."""
         wait_on = getattr(self._clock, "wait_on", None)
         if wait_on is None:
             self._sleep(seconds)
             return
-        seconds = min(seconds, SLICE)
-        mark = self._backend.change_mark()
-        if mark is None:
-            wait_on(self._released, seconds)
-            return
-        deadline = self._clock.monotonic() + seconds
+        step = SLICE if since[1] is None else MARK_POLL  # nothing shared: only this process's releases matter
+        deadline = self._clock.monotonic() + min(seconds, SLICE)
         while (left := deadline - self._clock.monotonic()) > 0:
-            wait_on(self._released, min(left, MARK_POLL))
-            if self._backend.change_mark() != mark:
-                return
+            with self._released:  # re-entrant: checked and waited under the lock, no notify slips between
+                if self._release_mark() != since:
+                    return
+                wait_on(self._released, min(left, step))
 
     def _settle(self, family: str, lease: str, outcome: Outcome) -> None:
         self._backend.transact(
             family, lambda state: settle(state, self._breaker, self._now(), lease=lease, outcome=outcome)
         )
         with self._released:
+            self._releases += 1
             self._released.notify_all()
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
