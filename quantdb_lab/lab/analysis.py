@@ -84,7 +84,8 @@ class SynthesisMixin(LabCore):
         ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of frames,
         symbols and ``"sector"`` (one loading each), or None for the security's index and its sector, each
         where it can be had (the sector only from a security master already cached: ``"sector"`` fetches it).
-        ``method``: ``"statespace"`` (Kalman smoother with the references) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a ``seed``).
+        ``method``: ``"statespace"`` (Kalman smoother with the references) or ``"bridge"``. ``draw``: ``"mean"``
+        or ``"sample"`` (deterministic for a ``seed``).
         Gaps longer than the mode's ``max_gap_sessions`` or scoring below ``synthesis_threshold`` raise
         ``QualityGateError`` with the reason and ``.reports``; scores of accepted fills are in
         ``lab.last_synthesis``. See ``quantdb_lab.synthesis``.

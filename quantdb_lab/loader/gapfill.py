@@ -8,9 +8,8 @@ Reference series, when the caller gives none: the security's index through the c
 399006.SZ, every other A-share: the CSI 300 000300.SH) and the equal-weight of up to ``SECTOR_MEMBERS``
 other stocks of its industry (from the security master as stored, never refreshed for this: akshare's costs
 about 90 calls), each where it can be had, else the series alone. They are loaded only for series that have
-gaps. Known suspensions come
-from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated market's
-``suspensions``); otherwise every missing session counts as a gap.
+gaps. Known suspensions come from the provider when it can tell them (``fetch_suspensions(symbol)``, or a
+simulated market's ``suspensions``); otherwise every missing session counts as a gap.
 """
 
 from __future__ import annotations

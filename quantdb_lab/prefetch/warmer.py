@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import filelock
+import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
@@ -88,11 +89,12 @@ class Warmer:
         self.last_report: WarmReport | None = None
 
     # -- public ------------------------------------------------------------------------------------------
-    def predictions(self) -> list[Prediction]:
-        """Every prediction for now, above and below the threshold."""
+    def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
+        """Every prediction for now, above and below the threshold, from ``log`` (default: ``lab.usage()``)."""
         now = self.lab.clock.now()
         peers = peers_from_provider(self.lab.provider, now) if self._peers == "auto" else self._peers
-        return predict(self.lab.usage(), self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
+        log = self.lab.usage() if log is None else log
+        return predict(log, self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
 
     def run_once(self, *, progress: bool = False) -> WarmReport:
         """One pass in the calling thread (``lab.warm()``, ``quantdb-lab warm``)."""

@@ -11,16 +11,21 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import polars as pl
 
-F = TypeVar("F")
+
+class HoldsFrame(Protocol):
+    frame: pl.DataFrame
+
+
+F = TypeVar("F", bound=HoldsFrame)
 
 
 class MemoryLayer(Generic[F]):
-    """``get(key, generation)`` / ``put(key, generation, value, frame)``, thread-safe, at most ``budget`` bytes
-    of frames (polars' estimate of each frame's size)."""
+    """``get(key, generation)`` / ``put(key, generation, value)``, thread-safe, at most ``budget`` bytes of
+    frames (polars' estimate of each value's ``frame``)."""
 
     def __init__(self, budget: int) -> None:
         if budget < 0:
@@ -38,8 +43,8 @@ class MemoryLayer(Generic[F]):
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, generation: int, value: F, frame: pl.DataFrame) -> None:
-        size = int(frame.estimated_size())
+    def put(self, key: Hashable, generation: int, value: F) -> None:
+        size = int(value.frame.estimated_size())
         with self._lock:
             self._forget(key)
             if size > self.budget:

@@ -183,7 +183,7 @@ class SeriesStore:
                 symbol=key.symbol,
             )
         stored = StoredFrame.of(frame)
-        self._memory.put(key, meta.generation, stored, frame)
+        self._memory.put(key, meta.generation, stored)
         return stored
 
     def preload(self, keys: Iterable[SeriesKey]) -> int:
@@ -210,7 +210,7 @@ class SeriesStore:
         for (path,), frame in frames.items():
             key, meta = wanted[Path(path)]
             if frame.height == meta.rows:
-                self._memory.put(key, meta.generation, StoredFrame.of(frame), frame)
+                self._memory.put(key, meta.generation, StoredFrame.of(frame))
                 ready += 1
         return ready
 
@@ -235,7 +235,7 @@ class SeriesStore:
             generation=(previous.generation if previous else 0) + 1,
         )
         self._index.set(self._index_key(key), stored.to_json())
-        self._memory.put(key, stored.generation, StoredFrame.of(frame), frame)
+        self._memory.put(key, stored.generation, StoredFrame.of(frame))
         return stored
 
     def drop(self, key: SeriesKey) -> None:

@@ -154,7 +154,6 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot reset throttle state at {self.path}: {exc}") from exc
 
-
     def change_mark(self) -> int | None:
         """SQLite's ``data_version`` on this thread's connection: it moves whenever another connection (another
         process, or another thread of this one) commits, e.g. a permit released. Reading it takes no lock."""

@@ -229,7 +229,7 @@ class SharedStore:
         if frame.height != meta.rows:
             raise StoreError(f"shared data has {frame.height} rows where the metadata records {meta.rows}", dataset=key.dataset, symbol=key.symbol)
         stored = StoredFrame.of(frame.sort("date") if "date" in frame.columns else frame)
-        self._memory.put(key, meta.generation, stored, stored.frame)
+        self._memory.put(key, meta.generation, stored)
         return stored
 
     def preload(self, keys: Iterable[SeriesKey]) -> int:
@@ -302,7 +302,7 @@ class SharedStore:
         stored = SeriesMeta.from_json(head["meta"])
         with self._lock:
             self._tables[key] = table
-        self._memory.put(key, stored.generation, StoredFrame.of(frame), frame)
+        self._memory.put(key, stored.generation, StoredFrame.of(frame))
         return frame, stored
 
     def drop(self, key: SeriesKey) -> None:

@@ -117,8 +117,9 @@ class WarmingPanel(widgets.VBox):
 
     def refresh(self) -> None:
         try:
-            self.predictions = predictions_frame(self.warmer.predictions()).to_dicts()
-            self.logged = self.lab.usage().height
+            log = self.lab.usage()
+            self.predictions = predictions_frame(self.warmer.predictions(log)).to_dicts()
+            self.logged = log.height
             self.summary = self.lab.tracking.ledger.summary()
         except QuantdbError as exc:
             self.message = f"{type(exc).__name__}: {exc}"
