@@ -10,14 +10,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number
+from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS, conform
 from quantdb_lab.errors import (
+    CacheRepairedWarning,
     EmptyResultError,
+    PartialDataWarning,
+    ProviderSchemaError,
     ProviderUnavailableError,
     StaleDataWarning,
     StoreError,
@@ -28,6 +32,7 @@ from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
 
 # Which upstream adjustment fills each stored dataset.
@@ -41,6 +46,14 @@ UpstreamCall = Callable[..., Any]
 
 def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
+
+
+def _missing(expected: np.ndarray, fresh: pl.DataFrame) -> np.ndarray:
+    """The sessions of ``expected`` (day numbers) with no row in ``fresh``."""
+    if fresh.is_empty():
+        return expected
+    got = fresh.get_column("date").to_numpy().astype("datetime64[D]").astype(np.int64)
+    return expected[~np.isin(expected, got)]
 
 
 def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
@@ -86,32 +99,15 @@ class BarLoader:
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
         started = time.perf_counter()
         now = self.clock.now()
-        metas = self._metas(request)
-        plan = plan_load(request, mode, metas, self.calendar, now)
-        executed: list[Fetch] = []
-        rows_fetched = 0
-        stale = False
-        if plan.fetches:
-            try:
-                plan, executed, rows_fetched = self._fill(request, mode, now)
-                metas = self._metas(request)
-            except ProviderUnavailableError as exc:
-                if mode.on_provider_error != "serve_stale":
-                    raise
-                stale = True
-                stale_reason = exc
         try:
+            plan, metas, executed, rows_fetched, stale_reason = self._load_stored(request, mode, now)
             frame = self._assemble(plan, metas)
-        except StoreError:
-            # A corrupt or vanished file: forget the series and fetch it again (once).
-            self.stats.count_corrupt()
-            for key in series_keys(request):
-                with self.store.lock(key):
-                    self.store.drop(key)
-            plan, more, fetched_again = self._fill(request, mode, now)
-            executed += more
-            rows_fetched += fetched_again
-            frame = self._assemble(plan, self._metas(request))
+        except StoreError as exc:
+            # A damaged or vanished file: fetch the series' whole stored span again, never only the new part.
+            plan, metas, executed, rows_fetched = self._repair(request, mode, now, exc)
+            stale_reason = None
+            frame = self._assemble(plan, metas)
+        stale = stale_reason is not None
         if stale:
             if frame.is_empty():
                 raise stale_reason
@@ -121,8 +117,14 @@ class BarLoader:
                 StaleDataWarning,
                 stacklevel=3,
             )
+        notes = list(plan.notes)
+        partial, cut = self._partial_note(request, plan, metas)
+        if partial:
+            notes.append(partial)
         if frame.is_empty():
             raise self._empty_error(request, plan)
+        if cut:
+            warnings.warn(f"{request.symbol.canonical}: {partial}", PartialDataWarning, stacklevel=3)
         if self.provider.synthetic:
             warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=3)
         provenance = Provenance(
@@ -137,11 +139,53 @@ class BarLoader:
             stale=stale,
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
-            notes=plan.notes,
+            notes=tuple(notes),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
         return frame, provenance
+
+    def _load_stored(self, request: BarRequest, mode: ContextMode, now: datetime):  # noqa: ANN202
+        """Plan, fetch what is missing (or serve stale where the mode allows), and return what to assemble."""
+        metas = self._metas(request)
+        plan = plan_load(request, mode, metas, self.calendar, now)
+        executed: list[Fetch] = []
+        rows_fetched = 0
+        stale_reason = None
+        if plan.fetches:
+            try:
+                plan, executed, rows_fetched = self._fill(request, mode, now)
+                metas = self._metas(request)
+            except (ProviderUnavailableError, ProviderSchemaError) as exc:
+                if mode.on_provider_error != "serve_stale":
+                    raise
+                stale_reason = exc
+        return plan, metas, executed, rows_fetched, stale_reason
+
+    def _repair(self, request: BarRequest, mode: ContextMode, now: datetime, problem: StoreError):  # noqa: ANN202
+        self.stats.count_corrupt()
+        warnings.warn(
+            f"{request.symbol.canonical}: the cached series did not match what was written ({problem.reason}); "
+            "its whole stored span is fetched again",
+            CacheRepairedWarning,
+            stacklevel=4,
+        )
+        executed: list[Fetch] = []
+        rows = 0
+        for key in sorted(series_keys(request)):
+            with self.store.lock(key):
+                meta = self.store.read_meta(key)
+                self.store.drop(key)
+                span = meta.coverage if meta is not None else None
+                if span:
+                    sessions = self.calendar.session_days(from_day_number(span.first), from_day_number(span.last))
+                    if len(sessions):
+                        whole = Fetch(key, from_day_number(int(sessions[0])), from_day_number(int(sessions[-1])))
+                        fetched, calls = self._execute(whole, request, now)
+                        rows += fetched
+                        executed.extend([whole] * calls)
+        plan, more, fetched = self._fill(request, mode, now)
+        return plan, self._metas(request), executed + more, rows + fetched
 
     def _fill(self, request: BarRequest, mode: ContextMode, now: datetime) -> tuple[LoadPlan, list[Fetch], int]:
         """Take the series' locks, re-plan (another kernel may have filled them meanwhile) and fetch the rest."""
@@ -153,56 +197,99 @@ class BarLoader:
                 stack.enter_context(self.store.lock(key))
             plan = plan_load(request, mode, self._metas(request), self.calendar, now)
             for fetch in plan.fetches:
-                rows += self._execute(fetch, request, now)
-                executed.append(fetch)
+                fetched, calls = self._execute(fetch, request, now)
+                rows += fetched
+                executed.extend([fetch] * calls)
             if executed:
                 plan = plan_load(request, mode, self._metas(request), self.calendar, now)
         return plan, executed, rows
 
-    def _execute(self, fetch: Fetch, request: BarRequest, now: datetime) -> int:
-        symbol = request.symbol
-        adjust = DATASET_ADJUST[fetch.key.dataset]
+    def _call_bars(self, fetch: Fetch, symbol) -> pl.DataFrame:  # noqa: ANN001
         self.stats.count_call(f"daily_bars:{fetch.key.dataset}")
-        raw = self.call(
-            self.provider.host_family(symbol),
-            self.provider.fetch_daily_bars,
-            symbol,
-            fetch.start,
-            fetch.end,
-            adjust=adjust,
-        )
-        fresh = (
+        raw = self.call(self.provider.host_family(symbol), self.provider.fetch_daily_bars, symbol, fetch.start,
+                        fetch.end, adjust=DATASET_ADJUST[fetch.key.dataset])  # fmt: skip
+        return (
             conform(raw, BARS, source=self.provider.name)
             .filter(pl.col("date").is_between(fetch.start, fetch.end))
             .unique("date", keep="last")
             .sort("date")
         )
+
+    def _execute(self, fetch: Fetch, request: BarRequest, now: datetime) -> tuple[int, int]:
+        """One planned fetch (two calls when the answer is empty or stops short of the range); returns
+        (rows fetched, calls made). The stored series must be readable: a damaged one raises StoreError, and
+        the caller fetches its whole span again (merging into nothing would lose the rest of it)."""
+        symbol = request.symbol
         meta = self.store.read_meta(fetch.key) or SeriesMeta()
-        try:
-            old = self.store.read_frame(fetch.key, meta) if meta.rows else None
-        except StoreError:
-            old, meta = None, SeriesMeta()
-        merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
+        old = self.store.read_frame(fetch.key, meta) if meta.rows else None
         state = self.calendar.state(now)
+        open_day = day_number(state.latest) if state.latest is not None and not state.latest_final else None
+        sessions = self.calendar.session_days(fetch.start, fetch.end)
+        expected = sessions[sessions != open_day] if open_day is not None else sessions
+        fresh = self._call_bars(fetch, symbol)
+        calls = 1
+        missing = _missing(expected, fresh)
+        new = missing[~meta.pending.covered(missing)]  # an answer about pending sessions is their confirmation
+        if len(new) and (fresh.is_empty() or new[-1] > day_number(fresh["date"][-1])):
+            # Empty, or cut short at the end (the shape of a truncated answer): asked once more at once.
+            again = self._call_bars(fetch, symbol)
+            calls += 1
+            if again.height:
+                fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
+            missing = _missing(expected, fresh)
+        merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
+        # A hole between two served bars is the upstream saying those days did not trade (a suspension): one
+        # answer spans it. Sessions missing before the first or after the last served bar may be a cut answer:
+        # they stay uncovered (pending) until a later answer agrees.
+        if fresh.height:
+            first, last_served = day_number(fresh["date"][0]), day_number(fresh["date"][-1])
+            missing = missing[(missing < first) | (missing > last_served)]
+        unserved = Coverage.of_days(missing, sessions)
+        confirmed = unserved.subtract(unserved.subtract(meta.pending))
+        pending = meta.pending.subtract(Coverage.from_pairs([[day_number(fetch.start), day_number(fetch.end)]]))
+        for a, b in unserved.subtract(confirmed).to_pairs():
+            pending = pending.add(a, b)
         last = day_number(fetch.end)
         provisional_day = provisional_at = None
-        if state.latest is not None and not state.latest_final and fetch.end >= state.latest:
+        if open_day is not None and fetch.end >= state.latest:
             # The open session's bar is stored and served but not covered: it is fetched again once stale.
-            last = day_number(state.latest) - 1
-            provisional_day, provisional_at = day_number(state.latest), now.timestamp()
+            last = open_day - 1
+            provisional_day, provisional_at = open_day, now.timestamp()
         elif meta.provisional_day is not None and meta.provisional_day <= day_number(fetch.end):
             provisional_day = provisional_at = None
         else:
             provisional_day, provisional_at = meta.provisional_day, meta.provisional_at
+        coverage = meta.coverage.add(day_number(fetch.start), last).subtract(pending)
         updated = replace(
             meta,
-            coverage=meta.coverage.add(day_number(fetch.start), last),
+            coverage=coverage,
             provisional_day=provisional_day,
             provisional_at=provisional_at,
             fetched_at=now.timestamp(),
+            pending=pending,
+            pending_since=(meta.pending_since or now.timestamp()) if pending else None,
         )
         self.store.write(fetch.key, merged, updated)
-        return fresh.height
+        return fresh.height, calls
+
+    def _partial_note(self, request: BarRequest, plan: LoadPlan,
+                      metas: dict[SeriesKey, SeriesMeta | None]) -> tuple[str, bool]:  # fmt: skip
+        """Why the result may be short (sessions in range the upstream has not served yet), and whether that
+        deserves a warning: sessions after the last stored bar (a cut answer) do; days before the first stored
+        bar (most often a listing date) are only noted."""
+        asked = Coverage.from_pairs([[day_number(plan.start), day_number(plan.end)]])
+        for key in series_keys(request):
+            meta = metas.get(key)
+            if meta is None or not meta.pending:
+                continue
+            unserved = asked.subtract(asked.subtract(meta.pending))
+            days = sum(len(self.calendar.session_days(from_day_number(a), from_day_number(b)))
+                       for a, b in unserved.to_pairs())  # fmt: skip
+            if days:
+                trailing = meta.last_day is None or (unserved.last or 0) > meta.last_day
+                return (f"the upstream has not served {days} session(s) in this range (an empty or short answer); "
+                        "they are asked for again on the next read until an answer confirms them", trailing)
+        return "", False
 
     def _assemble(self, plan: LoadPlan, metas: dict[SeriesKey, SeriesMeta | None]) -> pl.DataFrame:
         request = plan.request
@@ -228,12 +315,17 @@ class BarLoader:
 
     def _empty_error(self, request: BarRequest, plan: LoadPlan) -> EmptyResultError:
         key = series_keys(request)[-1]
-        stored = self._stored(key, {key: self.store.read_meta(key)}).frame
+        meta = self.store.read_meta(key)
+        stored = self._stored(key, {key: meta}).frame
+        asked = Coverage.from_pairs([[day_number(plan.start), day_number(plan.end)]])
+        unconfirmed = meta is not None and bool(asked.subtract(asked.subtract(meta.pending)))
+        memory = ("not yet confirmed: asked for again on the next read" if unconfirmed
+                  else "confirmed by a second answer and remembered")  # fmt: skip
         if stored.is_empty():
-            reason = "the upstream has no bars for this symbol (unknown, delisted or not yet listed); remembered"
+            reason = f"the upstream has no bars for this symbol (unknown, delisted or not yet listed); {memory}"
         else:
             first, last = stored["date"].min(), stored["date"].max()
-            reason = f"no bars in this range (suspended, or outside the traded life {first}..{last})"
+            reason = f"no bars in this range (suspended, or outside the traded life {first}..{last}); {memory}"
         return EmptyResultError(
             reason, symbol=request.symbol.canonical, dataset=request.adjust or "bars", start=plan.start, end=plan.end
         )

@@ -31,6 +31,14 @@ if TYPE_CHECKING:
 SET_ASIDE = "damaged"
 
 
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite's error means a damaged database (rebuild it), not a busy one (wait or report)."""
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in text for word in ("malformed", "not a database", "no such table", "layout"))
+    return True
+
+
 def _series_files(frames: Path) -> dict[tuple[str, str], tuple[int, Path]]:
     """The newest file of each (dataset, symbol) under ``frames/`` (names are ``<symbol>.<generation>.parquet``)."""
     newest: dict[tuple[str, str], tuple[int, Path]] = {}

@@ -138,15 +138,20 @@ class SeriesStore:
             catalog.check()
             return catalog
         except sqlite3.DatabaseError as exc:
-            from quantdb_lab.store.repair import rebuild_catalog
+            from quantdb_lab.store.repair import is_damage, rebuild_catalog
 
+            if not is_damage(exc):
+                raise StoreError(f"the cache catalog is busy ({exc}); another process holds it") from exc
             return rebuild_catalog(self, reason=str(exc))
 
     def _catalog_call(self, operation):  # noqa: ANN001, ANN202 - ``operation(catalog)``, rebuilt once if damaged
         try:
             return operation(self.catalog)
         except sqlite3.DatabaseError as exc:
-            from quantdb_lab.store.repair import rebuild_catalog
+            from quantdb_lab.store.repair import is_damage, rebuild_catalog
+
+            if not is_damage(exc):  # busy or locked past the timeout: a real wait, not a broken file
+                raise StoreError(f"the cache catalog is busy ({exc}); another process holds it") from exc
 
             self.catalog.close()
             if self._catalog_inode() not in (None, self._opened_inode):
