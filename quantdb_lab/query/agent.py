@@ -12,11 +12,12 @@ from quantdb_lab.query.answer import Answer
 from quantdb_lab.query.execute import Executor
 from quantdb_lab.query.insights import insights
 from quantdb_lab.query.llm import LLMPlanner, LLMSettings
-from quantdb_lab.query.parser import Parsed, RuleParser, suggest
+from quantdb_lab.query.parser import Parsed, RuleParser
+from quantdb_lab.query.refusals import suggest
 from quantdb_lab.query.universe import Resolver
 from quantdb_lab.query.vocabulary import vocabulary
 
-_PARSERS: dict[tuple, RuleParser] = {}  # (today, names identity) -> parser: its name matcher is costly to build
+_PARSERS: dict[tuple, RuleParser] = {}  # (today, name index, calendar) -> parser
 
 
 def _counters(lab) -> tuple[int, int, int]:
@@ -39,13 +40,14 @@ def sessions_back(lab, today: date):
 
 
 def rule_parser(lab, resolver: Resolver | None, today: date) -> RuleParser:
-    names = resolver.names() if resolver is not None else {}
-    key = (today, id(names), len(names), id(lab.calendar))
+    """The rule parser for this Lab and day; the name index is built once per security master content."""
+    index = resolver.name_index() if resolver is not None else None
+    key = (today, id(index), id(lab.calendar))
     parser = _PARSERS.get(key)
     if parser is None:
         if len(_PARSERS) > 16:
             _PARSERS.clear()
-        parser = _PARSERS[key] = RuleParser(today=today, sessions_back=sessions_back(lab, today), names=names)
+        parser = _PARSERS[key] = RuleParser(today=today, sessions_back=sessions_back(lab, today), index=index)
     return parser
 
 
