@@ -43,6 +43,7 @@ _HK = re.compile(r"(?<![a-z0-9.])(?P<code>\d{4,5})\.hk(?![a-z0-9])")
 _NUMBER = re.compile(r"(?<![a-z0-9.])(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred)(?![a-z0-9.])")
 _WORD = re.compile(r"[a-z][a-z0-9'&-]*")
 _PUNCT = re.compile(r"[\s,.;:!?()\"'/%+*=_\[\]{}<>|\\~`@#$^\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f-]+")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _CONTRACTIONS = [(re.compile(p), r) for p, r in ((r"(?<=[a-z0-9])'s\b", ""), (r"n't\b", " not"), (r"'m\b", " am"),
                                                   (r"'re\b", " are"), (r"'ve\b", " have"), (r"'d\b", " would"),
@@ -105,7 +106,7 @@ class RuleParser:
         for pattern, replacement in _CONTRACTIONS:
             lowered = pattern.sub(replacement, lowered)
         out, found, leftovers = self._once(lowered, out)
-        guesses = self._guesses(leftovers) if leftovers and not found["out_of_scope"] else []
+        guesses = self._guesses(leftovers, lowered) if leftovers and not found["out_of_scope"] else []
         if guesses:
             corrected = lowered
             for guess in guesses:
@@ -250,17 +251,24 @@ class RuleParser:
         return list(dict.fromkeys(words))
 
     # -- second chances ----------------------------------------------------------------------------------
-    def _guesses(self, leftovers: list[str]) -> list[Guess]:
+    def _guesses(self, leftovers: list[str], text: str) -> list[Guess]:
         out: list[Guess] = []
         for word in leftovers:
-            guess = self._guess(word)
+            guess = self._guess(word, text)
             if guess is not None:
                 out.append(guess)
         return out
 
-    def _guess(self, word: str) -> Guess | None:
+    def _guess(self, word: str, text: str) -> Guess | None:
         if CJK.search(word):
-            return self.names.near(word)
+            # the whole run of Chinese text around the word: a typo can leave part of a name recognised as a
+            # shorter alias (the short form of a bank, say) and only the rest unknown
+            runs = [m.group(0) for m in _CJK_RUN.finditer(text) if word in m.group(0)]
+            for run in [word, *runs]:
+                guess = self.names.near(run)
+                if guess is not None:
+                    return guess
+            return None
         pinyin = self.names.pinyin(word) if 3 <= len(word) <= 24 else None
         if isinstance(pinyin, Guess):
             return pinyin
