@@ -87,7 +87,7 @@ def accuracy(sim_parser, real_parser) -> list[list[str]]:
         ok = [correct(item, parser.parse(item["q"])) for item in items]
         zh = [o for o, item in zip(ok, items, strict=True) if any("\u4e00" <= c <= "\u9fff" for c in item["q"])]
         en = [o for o, item in zip(ok, items, strict=True) if not any("\u4e00" <= c <= "\u9fff" for c in item["q"])]
-        rate = lambda xs: f"{sum(xs) / len(xs):.1%} ({sum(xs)}/{len(xs)})" if xs else "-"  # noqa: E731
+        rate = lambda xs: f"{sum(xs) / len(xs):.1%} ({sum(xs)}/{len(xs)})" if xs else "-"
         rows.append([name + (" (held out)" if name == "heldout.json" else ""), str(len(items)), rate(ok), rate(en), rate(zh)])
     return rows
 
@@ -161,13 +161,13 @@ def main() -> None:
         markdown_table(["question set", "questions", "all", "English", "Chinese"], accuracy_rows),
         f"## Parse time per question (target {PARSE_TARGET_MS:.0f} ms)",
         markdown_table(["security master", "index build ms", "first parse ms (jieba, pinyin)", "questions",
-                        "median ms", "worst ms", "result"], parse_rows),  # fmt: skip
+                        "median ms", "worst ms", "result"], parse_rows),
         f"## Warm answers, {args.stocks}-stock simulated universe ({args.repeat} warm runs each)",
         markdown_table(["question", "intent", "rows", "cold ms", "warm median ms", "warm max ms", "warm hit rate",
-                        "warm upstream calls", f"< {WARM_TARGET_MS:.0f} ms"], warm_rows),  # fmt: skip
-        f"Simulated market seed 7 at {NOW.isoformat()}; latency 0; rule-based planner. Cold runs include fetching "
-        "the bars, the security master and (for the correlation) the crude oil series.\n",
-    ])  # fmt: skip
+                        "warm upstream calls", f"< {WARM_TARGET_MS:.0f} ms"], warm_rows),
+        (f"Simulated market seed 7 at {NOW.isoformat()}; latency 0; rule-based planner. Cold runs include fetching "
+         "the bars, the security master and (for the correlation) the crude oil series.\n"),
+    ])
     print(text)
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "ask.md").write_text(text)

@@ -40,7 +40,7 @@ def _intent(found: dict) -> str | None:
     if "correlation" in intents:
         return "correlation"
     if threshold is not None:
-        value, unit = threshold
+        unit = threshold[1]
         if unit in ("x", "sigma") or found["single_day"] or _one_day(found):
             return "spikes"
         return "rank"
@@ -182,6 +182,10 @@ def _universe(out: Any, found: dict, data: dict) -> bool:
 
 def _rank(out: Any, found: dict, data: dict) -> bool:
     if not _universe(out, found, data):
+        return False
+    if data["universe"] == "market" and found["sector_word"]:
+        out.problems.append("ranking sectors against each other is not supported yet; name a sector to rank its "
+                            "stocks (the top 10 bank stocks, say)")
         return False
     if len(set(found["n"])) > 1:
         out.problems.append(f"several numbers ({', '.join(map(str, found['n']))}); which N is meant?")

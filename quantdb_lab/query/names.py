@@ -131,7 +131,7 @@ class NameIndex:
         if CJK.search(text):
             best = None
             for size in (4, 5, 3, 6):
-                for start in range(0, max(0, len(text) - size) + 1):
+                for start in range(max(0, len(text) - size) + 1):
                     window = text[start: start + size]
                     if len(window) < 3:
                         continue

@@ -181,6 +181,7 @@ class RuleParser:
                               ("sector", "sectors")):  # fmt: skip
             if found[bucket]:
                 out.understood.append(f"{label}: {', '.join(found[bucket])}")
+        found["sector_word"] = bool(vocab.sector_words.find(work.text))  # "which sector", without one named
         found["earnings"] = False
         for match in vocab.earnings.find(work.text):
             found["earnings"] = True

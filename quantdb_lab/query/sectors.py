@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-_SUFFIX = re.compile(r"(?:[\u2160-\u216f]+|\s*(?:iii|iv|ii))$", re.I)
+_SUFFIX = re.compile(r"(?:[\u2160-\u216f]+|\s*(?:iii|iv|ii))$", re.IGNORECASE)
 
 
 def industry_key(name: str) -> str:

@@ -68,8 +68,9 @@ class Resolver:
             raise InvalidRequestError(f"the provider ({self.lab.provider.name}) has no industry for {label!r}; "
                                       f"its industries include: {known}")  # fmt: skip
         if found.broader:
-            return found.industries, [f"the provider has no {label} industry; used the broader {tax.label(found.key)} "
-                                      f"sector ({', '.join(found.industries)})"]  # fmt: skip
+            note = (f"the provider has no {label} industry; used the broader {tax.label(found.key)} sector "
+                    f"({', '.join(found.industries)})")
+            return found.industries, [note]
         return found.industries, []
 
     def universe(self, plan) -> Universe:

@@ -38,6 +38,7 @@ class Vocabulary:
         self.single_day = PhraseMatcher({p.lower(): "single_day" for lang in ("en", "zh") for p in data["single_day"][lang]})
         self.earnings = PhraseMatcher({p.lower(): "earnings_seasons" for lang in ("en", "zh")
                                        for p in data["earnings"][lang]})  # fmt: skip
+        self.sector_words = PhraseMatcher(phrase_map({"sector": data["sector_words"]}, forms=False))
         self.commodities = data["commodities"]
         self.companies = phrase_map(data["companies"], forms=False)  # alias -> symbol
         self.entities = PhraseMatcher({

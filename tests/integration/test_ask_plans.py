@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import statistics
 from itertools import pairwise
+from typing import ClassVar
 
 import pytest
 
@@ -122,7 +123,7 @@ def test_simulated_sectors_map_onto_the_taxonomy_keys(lab):
 class _Remote(SimulatedProvider):
     """The simulated market behind a rate-limited host family, as akshare's kline calls are (fast, for tests)."""
 
-    rate_limits = {"eastmoney_push2his": RateLimit(per_second=500.0, burst=500)}
+    rate_limits: ClassVar = {"eastmoney_push2his": RateLimit(per_second=500.0, burst=500)}
 
     def host_family(self, symbol):
         return "eastmoney_push2his"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import unicodedata
 from datetime import date
 from pathlib import Path
 
