@@ -58,8 +58,10 @@ def instructions(today: date) -> str:
         f"Today is {today.isoformat()}; dates are inclusive ISO dates, never after today. "
         f"sector must be one of {sorted(vocab.sectors)}; commodity one of {sorted(vocab.commodities)} "
         "(SC0 = INE crude oil). Symbols are canonical: 600519.SH, 000858.SZ, 000300.SH (CSI 300). "
-        "rank needs universe and n; spikes need universe, metric volume or price and threshold (default 3); "
-        "compare needs two symbols or more; correlation needs one commodity or index and one sector or symbol."
+        "rank needs universe and n (or a return threshold in pct); spikes need universe, metric volume or price, "
+        "threshold (default 3) and threshold_unit (x for volume, sigma or pct for price); compare needs two "
+        "symbols or more, measure one or more; correlation needs exactly two series among commodity, commodity2, "
+        "index, sector, sector2 and symbols; beta is against benchmark (default 000300.SH)."
     )
 
 
@@ -103,10 +105,12 @@ def parse_reply(payload: Any, *, today: date, max_depth: int = 32) -> QueryPlan:
         raise InvalidRequestError("the LLM's plan is not a JSON object")
     plan = plan_from_dict(data)
     vocab = vocabulary()
-    if plan.sector is not None and plan.sector not in vocab.sectors:
-        raise InvalidRequestError(f"the LLM named an unknown sector {plan.sector!r}")
-    if plan.commodity is not None and plan.commodity not in vocab.commodities:
-        raise InvalidRequestError(f"the LLM named an unknown commodity {plan.commodity!r}")
+    for sector in (plan.sector, plan.sector2):
+        if sector is not None and sector not in vocab.sectors:
+            raise InvalidRequestError(f"the LLM named an unknown sector {sector!r}")
+    for commodity in (plan.commodity, plan.commodity2):
+        if commodity is not None and commodity not in vocab.commodities:
+            raise InvalidRequestError(f"the LLM named an unknown commodity {commodity!r}")
     if plan.last > today:
         raise InvalidRequestError(f"the LLM's plan ends in the future ({plan.end})")
     return plan

@@ -31,7 +31,7 @@ from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import InvalidSymbolError
 from quantdb_lab.query.builder import build
 from quantdb_lab.query.names import Guess, NameIndex, name_index
-from quantdb_lab.query.periods import PeriodError, PeriodParser
+from quantdb_lab.query.periods import PeriodError, PeriodParser, iso_dates
 from quantdb_lab.query.refusals import refuse
 from quantdb_lab.query.segment import unknown_words
 from quantdb_lab.query.vocabulary import CJK, Vocabulary, vocabulary
@@ -105,6 +105,7 @@ class RuleParser:
         lowered = _CJK_GAP.sub("", raw.lower().replace("\u2019", "'"))
         for pattern, replacement in _CONTRACTIONS:
             lowered = pattern.sub(replacement, lowered)
+        lowered = iso_dates(lowered, self.today)
         out, found, leftovers = self._once(lowered, out)
         guesses = self._guesses(leftovers, lowered) if leftovers and not found["out_of_scope"] else []
         if guesses:

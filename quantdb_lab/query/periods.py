@@ -79,6 +79,39 @@ EN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
 
 
+_ORD = r"(?:st|nd|rd|th)?"
+_WORD_DATES = [
+    re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORD}\b(?:,?\s*(?P<y>\d{{4}}))?"),
+    re.compile(rf"\b(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{_MONTH})\b(?:,?\s*(?P<y>\d{{4}}))?"),
+]
+_ZH_DAY = re.compile(r"(?P<y>\d{4})\u5e74(?P<m>\d{1,2})\u6708(?P<d>\d{1,2})(?:\u65e5|\u53f7)")
+_ZH_SHORT_YEAR = re.compile(r"(?<![\d-])(?P<y>\d{2})(?=\u5e74)")
+
+
+def iso_dates(text: str, today: date) -> str:
+    """``text`` with dates written in words ("March 1", "1 January 2024", the Chinese year-month-day form) as
+    ISO dates, and two-digit Chinese years ("24" + year) as four digits, so the period rules see one form.
+    A day without a year is the latest such day on or before today."""
+
+    def word(match: re.Match[str]) -> str:
+        month, day = MONTHS[match.group("m")], int(match.group("d"))
+        if not 1 <= day <= 31:
+            return match.group(0)
+        year = int(match.group("y")) if match.group("y") else today.year
+        try:
+            found = date(year, month, day)
+            if not match.group("y") and found > today:
+                found = date(year - 1, month, day)
+        except ValueError:
+            return match.group(0)
+        return found.isoformat()
+
+    for pattern in _WORD_DATES:
+        text = pattern.sub(word, text)
+    text = _ZH_DAY.sub(lambda m: f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}", text)
+    return _ZH_SHORT_YEAR.sub(lambda m: ("20" if int(m.group("y")) <= today.year % 100 else "19") + m.group("y"), text)
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     start: date
