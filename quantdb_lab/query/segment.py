@@ -1,9 +1,9 @@
 """What is left of a Chinese question once everything the parser knows has been taken out, as words (jieba).
 
-The residue of a question ("有没有 ... 的股票", "帮我看看 ... 呢") is segmented by jieba with the vocabulary's
-Chinese words (filler words, sector words, the security master's names: the financial user dictionary) added,
-so that a filler is dropped as a word and never leaves a stray character behind ("有没有" is one word, not
-"有", "没", "有"). A word is harmless when it is a listed filler or when its part of speech cannot carry what a
+The residue of a question (the Chinese "is there any ... stocks", "help me look at ... then") is segmented by
+jieba with the vocabulary's Chinese words (filler words, sector words, company aliases: the financial user
+dictionary) added, so that a filler is dropped as a word and never leaves a stray character behind (the
+three-character "is there or not" is one word, not three characters, the middle one "not"). A word is harmless when it is a listed filler or when its part of speech cannot carry what a
 plan is about: pronouns, prepositions, conjunctions, particles, modal and interjection words, adverbs,
 classifiers, numerals and verbs (a verb that does matter, such as predict or buy, is caught earlier as out of
 scope). Nouns, adjectives, idioms and unknown strings are not: they are named in the refusal.
@@ -44,7 +44,7 @@ def _tokenizer(words: Iterable[str]):
 def unknown_words(residue: str, *, fillers: frozenset[str], dictionary: Iterable[str] = ()) -> list[str]:
     """The pieces of ``residue`` (Chinese text, recognised spans already blanked) that hold a word neither a
     filler nor harmless: each space-separated piece that has one, less the fillers at its ends, as typed (so
-    the refusal names "元宇宙", not the noun jieba finds inside it)."""
+    the refusal names the three-character "metaverse", not the two-character noun jieba finds inside it)."""
     tokenizer = _tokenizer(dictionary)
     out: list[str] = []
     for chunk in residue.split():
