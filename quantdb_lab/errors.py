@@ -25,6 +25,9 @@
     ├── SchemaDriftWarning
     ├── SyntheticDataWarning
     ├── CalendarBoundsWarning
+    ├── CacheRepairedWarning         a damaged cache file or catalog was found, set aside and repaired
+    ├── LegacyCacheWarning           an older cache without provenance was set aside, not read
+    ├── PartialDataWarning           the upstream's answer was short; the missing sessions are asked again
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -57,6 +60,9 @@ __all__ = [
     "SchemaDriftWarning",
     "SyntheticDataWarning",
     "CalendarBoundsWarning",
+    "CacheRepairedWarning",
+    "LegacyCacheWarning",
+    "PartialDataWarning",
     "QualityWarning",
 ]
 
@@ -235,6 +241,21 @@ class SyntheticDataWarning(QuantdbWarning):
 
 class CalendarBoundsWarning(QuantdbWarning):
     """A date lies past the bundled exchange calendar; the provider's trade dates were used instead."""
+
+
+class CacheRepairedWarning(QuantdbWarning):
+    """A cache file, a compacted segment or the catalog did not match what was written (checksum, row count,
+    invariants) or could not be read: it was set aside and the data is fetched again or rebuilt from the files."""
+
+
+class LegacyCacheWarning(QuantdbWarning):
+    """An older cache layout without the data's source in its keys was found and set aside, never read: it
+    could hold simulated rows that would be served as real."""
+
+
+class PartialDataWarning(QuantdbWarning):
+    """The upstream answered with fewer sessions than the calendar has in the range (or none at all): what came
+    was served, and the missing sessions are asked for again on a later read until an answer confirms them."""
 
 
 class QualityWarning(QuantdbWarning):

@@ -47,6 +47,9 @@ class LayeredStore:
     """A :class:`SeriesStore` (local, fast) in front of a :class:`SharedStore` (the team's truth)."""
 
     def __init__(self, local: SeriesStore, shared: SharedStore) -> None:
+        if local.source != shared.source:
+            raise StoreError(f"the local layer holds source {local.source!r} and the shared store {shared.source!r}: "
+                             "one layered store serves one source")  # fmt: skip
         self.local = local
         self.shared = shared
         # Which shared generation each local series last matched: JSON values only, like the local index.
@@ -63,6 +66,18 @@ class LayeredStore:
     @property
     def root(self):
         return self.local.root
+
+    @property
+    def source(self) -> str:
+        return self.local.source
+
+    @property
+    def common(self):
+        return self.local.common
+
+    @property
+    def memory(self):
+        return self.local.memory
 
     @property
     def url(self) -> str:

@@ -193,7 +193,7 @@ def test_schema_drift_is_a_schema_error_and_stores_nothing(tmp_path):
 def test_corrupt_cache_file_is_detected_and_refetched(tmp_path):
     lab, provider, _ = make_lab(tmp_path)
     good = lab.bars("600519", start="2025-01-02", end="2025-03-31", adjust="")
-    files = list((tmp_path / "cache").rglob("600519.SH.parquet"))
+    files = list((tmp_path / "cache").rglob("600519.SH.*.parquet"))
     assert len(files) == 1
     files[0].write_bytes(b"garbage")
     fresh, provider2, _ = make_lab(tmp_path)  # a new kernel: no memory copy

@@ -53,6 +53,11 @@ class SimulatedProvider:
     def __repr__(self) -> str:
         return f"SimulatedProvider({self.market!r}, latency={self.latency})"
 
+    @property
+    def source(self) -> str:
+        """The store namespace: one per simulated market (seed and size decide every bar)."""
+        return f"simulated-{self.market.seed}-{self.market.n_stocks}"
+
     # -- bookkeeping --------------------------------------------------------------------------------
     def reset_counts(self) -> None:
         with self._lock:

@@ -1,0 +1,166 @@
+"""Cross-sectional reads: many series of one dataset as one long frame, sorted by date then symbol.
+
+The read is one catalog snapshot and a few large reads: the segments overlapping the range (whole files, or the
+row groups a short range needs), then, for each series written since the last compaction, its rows from the day
+the segments stopped matching it (``dirty_from``), taken from its own file. Because segments are sorted by date
+and out-of-date rows can only start at the earliest ``dirty_from``, only the tail of the frame after that day is
+re-sorted; a compacted store returns the segments' order untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from quantdb_lab.errors import StoreError
+from quantdb_lab.store.catalog import DIRTY_ALL, Segment, Snapshot
+from quantdb_lab.store.frame_files import FrameFileError
+from quantdb_lab.store.repair import warn_repaired
+from quantdb_lab.store.records import SeriesKey, StoredFrame
+from quantdb_lab.store.segments import day_of, read_segment, to_day
+
+if TYPE_CHECKING:
+    from quantdb_lab.store.series_store import SeriesStore
+
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFrame:
+    """A cross-sectional read: the rows, and the series that could not be read (symbol -> why)."""
+
+    frame: pl.DataFrame
+    damaged: dict[str, str] = field(default_factory=dict)
+    snapshot: Snapshot | None = None
+
+
+def read_market(store: SeriesStore, dataset: str, symbols: list[str] | None = None, *,
+                start: date | None = None, end: date | None = None) -> MarketFrame:  # fmt: skip
+    """Rows of ``symbols`` (every series of ``dataset`` when None) with ``start <= date <= end``."""
+    lo, hi = to_day(start), to_day(end)
+    problem = ""
+    for _ in range(_ATTEMPTS):
+        snap = store.catalog.snapshot(dataset, symbols)
+        try:
+            return _read(store, dataset, snap, symbols is not None, lo, hi)
+        except _SegmentChanged as exc:  # a compaction replaced a file after the snapshot: take a new one
+            problem = str(exc)
+            continue
+        except _SegmentDamaged as exc:
+            quarantine(store, exc.segment, str(exc))
+            problem = str(exc)
+    raise StoreError(f"cross-sectional read of {dataset} failed: {problem}", dataset=dataset)
+
+
+class _SegmentChanged(Exception):
+    pass
+
+
+class _SegmentDamaged(Exception):
+    def __init__(self, segment: Segment, reason: str) -> None:
+        super().__init__(f"segment {segment.file}: {reason}")
+        self.segment = segment
+
+
+def _segment_rows(store: SeriesStore, seg: Segment, lo: int | None, hi: int | None) -> pl.DataFrame:
+    key = ("segment", seg.file)
+    cached = store.memory.get(key, seg.crc)
+    if cached is not None:
+        return cached.frame
+    whole = (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day)
+    try:
+        frame = read_segment(store.base, seg, lo, hi)
+    except FrameFileError as exc:
+        if not (store.base / seg.file).exists() or store.catalog.snapshot(seg.dataset, []).segments.count(seg) == 0:
+            raise _SegmentChanged(str(exc)) from exc
+        raise _SegmentDamaged(seg, str(exc)) from exc
+    if whole:
+        store.memory.put(key, seg.crc, StoredFrame(frame, np.empty(0, np.int64)))
+    return frame
+
+
+def _read(store: SeriesStore, dataset: str, snap: Snapshot, subset: bool, lo: int | None, hi: int | None) -> MarketFrame:
+    parts = [_segment_rows(store, seg, lo, hi) for seg in snap.segments
+             if (lo is None or seg.last_day >= lo) and (hi is None or seg.first_day <= hi)]  # fmt: skip
+    parts = [p for p in parts if p.height]
+    frame = pl.concat(parts, how="vertical_relaxed", rechunk=False) if parts else pl.DataFrame()
+    if frame.height:
+        frame = _slice_days(frame, lo, hi)
+        if snap.tombstones:
+            frame = frame.filter(~pl.col("symbol").is_in(list(snap.tombstones)))
+        if subset:
+            frame = frame.filter(pl.col("symbol").is_in(list(snap.entries)))
+    dirty = {s: e.dirty_from for s, e in snap.entries.items() if e.dirty_from is not None and e.rows}
+    damaged: dict[str, str] = {}
+    if dirty:
+        frame, damaged = _overlay(store, dataset, snap, frame, dirty, lo, hi)
+    return MarketFrame(frame, damaged, snap)
+
+
+def _slice_days(frame: pl.DataFrame, lo: int | None, hi: int | None) -> pl.DataFrame:
+    """Rows with ``lo <= day <= hi`` of a frame sorted by date: two binary searches, no scan."""
+    column = "date" if "date" in frame.columns else "time"
+    days = frame.select(day_of(column)).to_series()
+    first = int(days.search_sorted(lo, side="left")) if lo is not None else 0
+    last = int(days.search_sorted(hi, side="right")) if hi is not None else frame.height
+    return frame.slice(first, last - first) if (first, last) != (0, frame.height) else frame
+
+
+def _overlay(store: SeriesStore, dataset: str, snap: Snapshot, frame: pl.DataFrame, dirty: dict[str, int],
+             lo: int | None, hi: int | None) -> tuple[pl.DataFrame, dict[str, str]]:  # fmt: skip
+    """Replace each changed series' rows from its ``dirty_from`` on with those of its own file."""
+    keys = [SeriesKey(dataset, s) for s in dirty]
+    if len(keys) > 1:
+        store.preload(keys)
+    own, damaged = [], {}
+    for symbol, since in dirty.items():
+        entry = snap.entries[symbol]
+        try:
+            stored = store.read_stored(SeriesKey(dataset, symbol), entry.meta)
+        except StoreError as exc:
+            damaged[symbol] = exc.reason
+            continue
+        first = since if lo is None else max(since, lo)
+        i = int(np.searchsorted(stored.days, first, side="left"))
+        j = int(np.searchsorted(stored.days, hi, side="right")) if hi is not None else len(stored.days)
+        rows = stored.frame.slice(i, j - i)
+        if rows.height:
+            own.append(rows if "symbol" in rows.columns else rows.with_columns(symbol=pl.lit(symbol)))
+    earliest = min(v if v != DIRTY_ALL else -(2**31) for v in dirty.values())
+    column = "date" if (frame.height == 0 or "date" in frame.columns) else "time"
+    if frame.height:
+        days = frame.select(day_of(column)).to_series()
+        split = int(days.search_sorted(earliest, side="left")) if earliest > -(2**31) else 0
+        head, tail = frame.slice(0, split), frame.slice(split)
+        stale = pl.DataFrame({"symbol": list(dirty), "__from": list(dirty.values())},
+                             schema={"symbol": pl.String, "__from": pl.Int64})  # fmt: skip
+        tail = (tail.join(stale, on="symbol", how="left")
+                .filter(pl.col("__from").is_null() | (day_of(column) < pl.col("__from"))).drop("__from"))  # fmt: skip
+    else:
+        head, tail = frame, frame
+    pieces = [p for p in (tail, *own) if p.height]
+    if not pieces:
+        return head, damaged
+    merged = pl.concat(pieces, how="diagonal_relaxed")
+    merged = merged.sort(column if column in merged.columns else "date", "symbol")
+    if head.height:
+        merged = pl.concat([head, merged.select(head.columns)], how="vertical_relaxed", rechunk=False)
+    return merged, damaged
+
+
+def quarantine(store: SeriesStore, segment: Segment, reason: str) -> None:
+    """A damaged segment leaves the catalog; every series' rows from its first day on come from their own
+    files until the next compaction rebuilds it. Warns once."""
+    with store.catalog.transaction() as con:
+        con.execute("DELETE FROM segments WHERE dataset=? AND file=?", (segment.dataset, segment.file))
+        con.execute(
+            "UPDATE series SET dirty_from = CASE WHEN dirty_from IS NULL OR dirty_from > ? THEN ? ELSE dirty_from END "
+            "WHERE dataset=?",
+            (segment.first_day, segment.first_day, segment.dataset),
+        )
+    warn_repaired(f"{segment.file} did not match what was written ({reason}); it was set aside, and its rows are "
+                  "read from the series files until the next compaction rebuilds it", stacklevel=5)  # fmt: skip
