@@ -119,7 +119,7 @@ def _metric(out: Any, found: dict, intent: str) -> str | None:
         if threshold is not None:
             return "volume" if threshold[1] == "x" else "price"
         metrics = ["volume" if m in ("volume", "turnover") else "price" for m in metrics if m != "volatility"]
-        metrics = list(dict.fromkeys(metrics))
+        metrics = ["volume"] if "volume" in metrics else list(dict.fromkeys(metrics))  # "volume up": a volume spike
         if not metrics:
             return "price" if "moves" in found["intents"] or "spikes" not in found["intents"] else "volume"
     if intent == "correlation":

@@ -5,35 +5,19 @@ benchmarks/bench_ask.py reads it, to report accuracy on questions nothing was tu
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import date
-from pathlib import Path
 
 import pytest
 
-from quantdb_lab.query.agent import rule_parser, today_of
-from quantdb_lab.query.universe import Resolver
-from tests.support.sim import make_lab
+from tests.unit.test_query_parser import plan_matches as matches
+from tests.unit.test_query_parser import question_set, sim_parser
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "query"
-SET = json.loads((FIXTURES / "categories.json").read_text(encoding="utf-8"))
-PLANNED = [item for item in SET["questions"] if not item.get("refuse")]
-REFUSED = [item for item in SET["questions"] if item.get("refuse")]
+SET, PLANNED, REFUSED = question_set("categories.json")
 
 
 @pytest.fixture(scope="module")
 def parser(tmp_path_factory):
-    lab, _, _ = make_lab(tmp_path_factory.mktemp("categories"))
-    assert today_of(lab) == date.fromisoformat(SET["today"])
-    return rule_parser(lab, Resolver(lab), today_of(lab))
-
-
-def matches(expected: dict, plan) -> bool:
-    if plan is None:
-        return False
-    got = plan.to_dict()
-    return all(got.get(key) == value for key, value in expected.items())
+    return sim_parser(tmp_path_factory, SET["today"])
 
 
 def test_every_category_has_questions_in_both_languages():
