@@ -87,7 +87,7 @@ class NameIndex:
 
     # -- pinyin ------------------------------------------------------------------------------------------
     @cached_property
-    def _pinyin(self) -> tuple[dict[str, set[str]], dict[str, str]]:
+    def _pinyin(self) -> tuple[dict[str, set[str]], dict[str, tuple[str, str]]]:
         from pypinyin import Style, lazy_pinyin  # its dictionaries load on first use only
 
         spoken: dict[str, set[str]] = {}
@@ -95,12 +95,12 @@ class NameIndex:
         for phrase, symbol in self.phrases.items():
             if not CJK.search(phrase) or len(phrase) < 3:
                 continue
-            for style in (Style.FIRST_LETTER, Style.NORMAL):
+            for style, how in ((Style.FIRST_LETTER, "pinyin initials"), (Style.NORMAL, "pinyin")):
                 key = "".join(lazy_pinyin(phrase, style=style))
                 key = re.sub(r"[^a-z0-9]", "", key)
                 if len(key) >= 3:
                     spoken.setdefault(key, set()).add(symbol)
-                    names.setdefault(f"{key}|{symbol}", phrase)
+                    names.setdefault(f"{key}|{symbol}", (phrase, how))
         return spoken, names
 
     def pinyin(self, token: str) -> Guess | list[str] | None:
@@ -115,8 +115,8 @@ class NameIndex:
                 return sorted(symbols)
             symbols = curated
         (symbol,) = symbols
-        how = "pinyin initials" if len(token) <= 6 and not re.search(r"[aeiou]", token) else "pinyin"
-        return Guess(token, names[f"{token}|{symbol}"], symbol, how)
+        phrase, how = names[f"{token}|{symbol}"]
+        return Guess(token, phrase, symbol, how)
 
     # -- one edit ----------------------------------------------------------------------------------------
     @cached_property
