@@ -107,6 +107,7 @@ class RuleParser:
             lowered = pattern.sub(replacement, lowered)
         lowered = iso_dates(lowered, self.today)
         out, found, leftovers = self._once(lowered, out)
+        used = lowered
         guesses = self._guesses(leftovers, lowered) if leftovers and not found["out_of_scope"] else []
         if guesses:
             corrected = lowered
@@ -114,11 +115,13 @@ class RuleParser:
                 corrected = corrected.replace(guess.typed, f" {guess.phrase} ", 1)
             again, found2, left2 = self._once(corrected, Parsed(text=raw, language=out.language))
             if len(left2) < len(leftovers):
-                out, found, leftovers = again, found2, left2
+                out, found, leftovers, used = again, found2, left2, corrected
                 for guess in guesses:
                     symbol = guess.symbol
                     out.assumptions.insert(0, f"read {guess.typed!r} as {guess.phrase!r}"
                                               + (f" ({symbol})" if symbol else "") + f" ({guess.how})")
+        if not found["out_of_scope"] and (leftovers or not self._plans(out, found)):
+            out, found, leftovers = self._homophones(used, out, found, leftovers)
         if found["out_of_scope"]:
             return refuse(out, found, self.vocab)
         if leftovers:
@@ -131,7 +134,47 @@ class RuleParser:
     def _once(self, text: str, out: Parsed) -> tuple[Parsed, dict, list[str]]:
         work = _Work(text)
         found = self._extract(work, out)
+        found["residue"] = work.text
         return out, found, self._leftovers(work.text)
+
+    def _plans(self, out: Parsed, found: dict) -> bool:
+        """Whether ``found`` builds a plan (tried on a copy: ``out`` is left as it is)."""
+        trial = Parsed(text=out.text, language=out.language, problems=list(out.problems))
+        if not trial.problems:
+            build(trial, found, self.vocab, self.periods)
+        return trial.plan is not None
+
+    def _homophones(self, text: str, out: Parsed, found: dict, leftovers: list[str]):
+        """Chinese keywords typed with a wrong character of the same sound: windows of the question's Chinese
+        runs that touch what was not understood and sound like one keyword are read as it, if the question
+        then plans. Returns the (possibly) new parse."""
+        sounds = self.vocab.homophones
+        if not sounds or not CJK.search(found["residue"]):
+            return out, found, leftovers
+        from pypinyin import lazy_pinyin
+
+        residue = found["residue"]
+        corrected, changes, taken = text, [], set()
+        for run in _CJK_RUN.finditer(text):
+            for size in (4, 3, 2):
+                for lo in range(run.start(), run.end() - size + 1):
+                    hi = lo + size
+                    if taken & set(range(lo, hi)) or not any(not residue[i].isspace() for i in range(lo, hi)):
+                        continue
+                    window = text[lo:hi]
+                    word = sounds.get(" ".join(lazy_pinyin(window)))
+                    if word and word != window:
+                        changes.append((lo, hi, window, word))
+                        taken |= set(range(lo, hi))
+        if not changes:
+            return out, found, leftovers
+        for lo, hi, _, word in sorted(changes, reverse=True):
+            corrected = corrected[:lo] + word + corrected[hi:]
+        again, found2, left2 = self._once(corrected, Parsed(text=out.text, language=out.language))
+        if left2 or found2["out_of_scope"] or not self._plans(again, found2):
+            return out, found, leftovers
+        again.assumptions = [f"read {w!r} as {k!r} (same sound)" for _, _, w, k in changes] + out.assumptions
+        return again, found2, left2
 
     def _extract(self, work: _Work, out: Parsed) -> dict:
         vocab = self.vocab

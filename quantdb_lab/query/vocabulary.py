@@ -77,6 +77,18 @@ class Vocabulary:
         words |= {p for p in self.companies if CJK.search(p)} | {w for w in self.stopwords_zh if CJK.search(w)}
         return sorted(words)
 
+    @cached_property
+    def homophones(self) -> dict[str, str]:
+        """Toneless pinyin -> the one Chinese keyword that sounds so (two to four characters): a homophone typed
+        by a pinyin input method (the wrong character of the same sound) is read as the keyword."""
+        from pypinyin import lazy_pinyin  # its dictionaries load on first use only
+
+        sounds: dict[str, set[str]] = {}
+        for word in self.chinese_words:
+            if 2 <= len(word) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+                sounds.setdefault(" ".join(lazy_pinyin(word)), set()).add(word)
+        return {sound: next(iter(words)) for sound, words in sounds.items() if len(words) == 1}
+
     def zh_number(self, text: str) -> int | None:
         """Digits or Chinese numerals (ten, fifteen, twenty, three, one hundred) -> int; None if not a number."""
         if text.isdigit():
