@@ -62,6 +62,9 @@ def test_a_typo_is_understood_and_the_assumption_stated(parser):
     parsed = parser.parse("gzmt 2024年走势")
     assert parsed.plan is not None and parsed.plan.symbols == ("600519.SH",)
     assert any("gzmt" in a for a in parsed.assumptions), parsed.assumptions
+    parsed = parser.parse("今年波动律最高的银行股")  # a homophone of the volatility word, as pinyin input types it
+    assert parsed.plan is not None and parsed.plan.metric == "volatility"
+    assert any("波动律" in a and "波动率" in a and "same sound" in a for a in parsed.assumptions), parsed.assumptions
 
 
 def test_fillers_never_leave_stray_characters(parser):
