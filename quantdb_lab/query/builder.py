@@ -102,6 +102,8 @@ def build(out: Any, found: dict, vocab: Vocabulary, periods: PeriodParser) -> No
     data["metric"] = metric
     if metric == "beta":
         _benchmark(out, found, data)
+    if intent in ("rank", "spikes") and not _universe(out, found, data):
+        return
     builder = {"rank": _rank, "compare": _compare, "spikes": _spikes, "correlation": _correlation,
                "show": _show, "measure": _measure}[intent]  # fmt: skip
     if builder(out, found, data) is False:
@@ -181,8 +183,6 @@ def _universe(out: Any, found: dict, data: dict) -> bool:
 
 
 def _rank(out: Any, found: dict, data: dict) -> bool:
-    if not _universe(out, found, data):
-        return False
     if data["universe"] == "market" and found["sector_word"]:
         out.problems.append("ranking sectors against each other is not supported yet; name a sector to rank its "
                             "stocks (the top 10 bank stocks, say)")
@@ -218,8 +218,6 @@ def _compare(out: Any, found: dict, data: dict) -> bool:
 
 
 def _spikes(out: Any, found: dict, data: dict) -> bool:
-    if not _universe(out, found, data):
-        return False
     value, unit = found["threshold"] or DEFAULT_THRESHOLD[data["metric"]]
     data.update(threshold=value, threshold_unit=unit, direction=_direction(found))
     if found["n"]:
