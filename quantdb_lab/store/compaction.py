@@ -106,10 +106,10 @@ def _changed_rows(store: SeriesStore, dataset: str, changed: dict[str, Entry], v
     frames, consumed = [], {}
     for symbol, entry in changed.items():
         try:
-            frame = verify(read_verified(store.file_of(SeriesKey(dataset, symbol), entry), entry.crc), entry.meta).frame
+            frame = verify(read_verified(store.file_of(SeriesKey(dataset, symbol), entry), entry.crc), entry.meta, dataset).frame
         except FrameFileError:
             continue  # left out of date: the loader repairs the series when it is read
-        column = index_column(frame)
+        column = index_column(frame, dataset)
         if entry.dirty_from != DIRTY_ALL:
             frame = frame.filter(day_of(column) >= entry.dirty_from)
         if "symbol" not in frame.columns:

@@ -78,7 +78,7 @@ def rebuild_catalog(store: SeriesStore, *, reason: str) -> Catalog:
                     raise FrameFileError("the footer does not name this series")
                 crc = file_crc(file)
                 frame = read_verified(file, crc)
-                verify_series(frame, meta)
+                verify_series(frame, meta, dataset)
             except (FrameFileError, KeyError, TypeError, ValueError):
                 refused += 1
                 continue

@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from quantdb_lab.config import memory_budget_bytes
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.catalog import DIRTY_ALL, Catalog, Entry
 from quantdb_lab.store.coverage import Coverage
@@ -86,9 +87,18 @@ def safe_name(symbol: str) -> str:
     return symbol
 
 
-def index_column(frame: pl.DataFrame) -> str:
-    """The column a stored frame is ordered by: ``date`` for daily data, ``time`` for intraday bars."""
+def index_column(frame: pl.DataFrame, dataset: str | None = None) -> str:
+    """The column a stored frame is ordered by: the registered dataset's (``domain.datasets``), else ``date``
+    for daily data and ``time`` for intraday bars."""
+    if dataset is not None and dataset in datasets():
+        return datasets()[dataset].index_column
     return "time" if "time" in frame.columns and "date" not in frame.columns else "date"
+
+
+def unique_index(dataset: str) -> bool:
+    """Whether a series of ``dataset`` holds one row per index value (False for registered event lists)."""
+    found = datasets().get(dataset)
+    return True if found is None else found.unique_index
 
 
 class SeriesStore:
@@ -231,7 +241,7 @@ class SeriesStore:
             if cached is not None:
                 return cached
             try:
-                stored = verify_series(read_verified(self.file_of(key, entry), entry.crc), entry.meta)
+                stored = verify_series(read_verified(self.file_of(key, entry), entry.crc), entry.meta, key.dataset)
             except FrameFileError as exc:
                 problem = str(exc)
                 latest = self._catalog_call(lambda c: c.get(key.dataset, key.symbol))
@@ -279,7 +289,7 @@ class SeriesStore:
             part = frame.slice(offset, entry.rows)
             offset += entry.rows
             try:
-                stored = verify_series(part, entry.meta)
+                stored = verify_series(part, entry.meta, dataset)
             except FrameFileError:
                 continue
             self.memory.put(SeriesKey(dataset, symbol), entry.meta.generation, stored)
@@ -290,7 +300,7 @@ class SeriesStore:
     def write(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta) -> SeriesMeta:
         """Replace the series with ``frame`` and ``meta`` (call under ``lock``). Returns the stored meta."""
         symbol = safe_name(key.symbol)
-        column = index_column(frame)
+        column = index_column(frame, key.dataset)
         if frame.height and column in frame.columns and not frame.get_column(column).is_sorted():
             frame = frame.sort(column)
         previous = self._catalog_call(lambda c: c.get(key.dataset, symbol))
@@ -394,11 +404,12 @@ def _first_day(frame: pl.DataFrame, column: str) -> int:
     return int(day_numbers(frame.head(1), column)[0]) if frame.height and column in frame.columns else DIRTY_ALL
 
 
-def verify_series(frame: pl.DataFrame, meta: SeriesMeta) -> StoredFrame:
-    """The frame's own invariants against its meta: row count, first and last day, strictly increasing days."""
+def verify_series(frame: pl.DataFrame, meta: SeriesMeta, dataset: str | None = None) -> StoredFrame:
+    """The frame's own invariants against its meta: row count, first and last day, and index values strictly
+    increasing (non-decreasing for datasets with several rows per index value)."""
     if frame.height != meta.rows:
         raise FrameFileError(f"the file has {frame.height} rows where the catalog records {meta.rows}")
-    column = index_column(frame)
+    column = index_column(frame, dataset)
     if column not in frame.columns:
         return StoredFrame.of(frame, column)
     stored = StoredFrame.of(frame, column)
@@ -406,7 +417,8 @@ def verify_series(frame: pl.DataFrame, meta: SeriesMeta) -> StoredFrame:
     if len(days):
         if meta.first_day is not None and (int(days[0]) != meta.first_day or int(days[-1]) != meta.last_day):
             raise FrameFileError("the file's first or last day differs from the catalog")
-        strictly = np.all(np.diff(days) > 0) if column == "date" else frame.get_column(column).is_sorted()
+        unique = unique_index(dataset) if dataset is not None else column == "date"
+        strictly = np.all(np.diff(days) > 0) if unique and column == "date" else frame.get_column(column).is_sorted()
         if len(days) > 1 and not strictly:
             raise FrameFileError("the file's dates are not strictly increasing (duplicated or unsorted rows)")
     return stored
