@@ -28,6 +28,7 @@
     ├── CacheRepairedWarning         a damaged cache file or catalog was found, set aside and repaired
     ├── LegacyCacheWarning           an older cache without provenance was set aside, not read
     ├── PartialDataWarning           the upstream's answer was short; the missing sessions are asked again
+    ├── SymbolsSkippedWarning        a batch left out symbols that were empty, unknown or failed (.skipped)
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -63,6 +64,7 @@ __all__ = [
     "CacheRepairedWarning",
     "LegacyCacheWarning",
     "PartialDataWarning",
+    "SymbolsSkippedWarning",
     "QualityWarning",
 ]
 
@@ -256,6 +258,16 @@ class LegacyCacheWarning(QuantdbWarning):
 class PartialDataWarning(QuantdbWarning):
     """The upstream answered with fewer sessions than the calendar has in the range (or none at all): what came
     was served, and the missing sessions are asked for again on a later read until an answer confirms them."""
+
+
+class SymbolsSkippedWarning(QuantdbWarning):
+    """A many-symbol read returned what exists and left out symbols that were empty in the range, unknown or
+    failed to fetch; ``skipped`` maps each to why (with a "did you mean" where one is near). ``strict=True``
+    raises the first such error instead."""
+
+    def __init__(self, message: str, skipped: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.skipped = dict(skipped or {})
 
 
 class QualityWarning(QuantdbWarning):

@@ -32,8 +32,10 @@ from quantdb_lab.store.segments import day_of, period_of, read_segment, write_se
 if TYPE_CHECKING:
     from quantdb_lab.store.series_store import SeriesStore
 
-#: a multi-series load that left at least this many series out of date compacts afterwards
-AUTO_COMPACT_SERIES = 64
+#: a multi-series load compacts afterwards when at least this many series, and this share of the dataset's
+#: series, are out of date: a daily update of the market does, a handful of symbols in a big cache does not
+AUTO_COMPACT_SERIES = 32
+AUTO_COMPACT_SHARE = 0.05
 
 
 def compact(store: SeriesStore, dataset: str, *, wait: float = 0.0) -> dict:

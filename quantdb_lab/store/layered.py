@@ -180,6 +180,16 @@ class LayeredStore:
     def read_frame(self, key: SeriesKey, meta: SeriesMeta) -> pl.DataFrame:
         return self.local.read_frame(key, meta)
 
+    def read_metas(self, dataset: str, symbols=None) -> dict[str, SeriesMeta]:  # noqa: ANN001
+        """The local layer's metadata (what is warm here); series it lacks go through ``read_meta``."""
+        return self.local.read_metas(dataset, symbols)
+
+    def read_market(self, dataset: str, symbols=None, *, start=None, end=None):  # noqa: ANN001, ANN201
+        return self.local.read_market(dataset, symbols, start=start, end=end)
+
+    def compact(self, dataset: str = "bars", *, wait: float = 0.0) -> dict:
+        return self.local.compact(dataset, wait=wait)
+
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
         return self.local.read_stored(key, meta)
 

@@ -374,6 +374,12 @@ class SeriesStore:
         """Series, rows and bytes on disk per dataset."""
         return self._catalog_call(lambda c: c.usage())
 
+    def read_market(self, dataset: str, symbols: list[str] | None = None, *, start=None, end=None):  # noqa: ANN001, ANN201
+        """Many series as one frame in (date, symbol) order (``store.market.read_market``)."""
+        from quantdb_lab.store.market import read_market
+
+        return read_market(self, dataset, symbols, start=start, end=end)
+
     def compact(self, dataset: str = "bars", *, wait: float = 0.0) -> dict:
         """Bring the cross-sectional segments of ``dataset`` up to date (``store.compaction``); a report."""
         from quantdb_lab.store.compaction import compact
