@@ -164,3 +164,56 @@ def quarantine(store: SeriesStore, segment: Segment, reason: str) -> None:
         )
     warn_repaired(f"{segment.file} did not match what was written ({reason}); it was set aside, and its rows are "
                   "read from the series files until the next compaction rebuilds it", stacklevel=5)  # fmt: skip
+
+
+def scan_market(store: SeriesStore, dataset: str, symbols: list[str] | None = None, *,
+                start: date | None = None, end: date | None = None) -> pl.LazyFrame:  # fmt: skip
+    """A lazy scan of the stored rows (projection and predicate pushdown into the Parquet files), the same
+    rows as ``read_market``. Every file the scan can touch is checked against its CRC first: a lazy plan
+    must not be the one path that serves a damaged file."""
+    from quantdb_lab.store.frame_files import file_crc
+
+    lo, hi = to_day(start), to_day(end)
+    snap = store.catalog.snapshot(dataset, symbols)
+    segments = [seg for seg in snap.segments
+                if (lo is None or seg.last_day >= lo) and (hi is None or seg.first_day <= hi)]  # fmt: skip
+    for seg in segments:
+        if file_crc(store.base / seg.file) != seg.crc:
+            quarantine(store, seg, "checksum mismatch")
+            return scan_market(store, dataset, symbols, start=start, end=end)
+    dirty = {s: e.dirty_from for s, e in snap.entries.items() if e.dirty_from is not None and e.rows}
+    column = "date"
+    parts: list[pl.LazyFrame] = []
+    if segments:
+        lazy = pl.scan_parquet([store.base / seg.file for seg in segments])
+        if snap.tombstones:
+            lazy = lazy.filter(~pl.col("symbol").is_in(list(snap.tombstones)))
+        if symbols is not None:
+            lazy = lazy.filter(pl.col("symbol").is_in(list(snap.entries)))
+        if dirty:
+            stale = pl.LazyFrame({"symbol": list(dirty), "__from": list(dirty.values())},
+                                 schema={"symbol": pl.String, "__from": pl.Int64})  # fmt: skip
+            lazy = (lazy.join(stale, on="symbol", how="left")
+                    .filter(pl.col("__from").is_null() | (day_of(column) < pl.col("__from"))).drop("__from"))  # fmt: skip
+        parts.append(lazy)
+    if dirty:
+        own = []
+        for symbol, since in dirty.items():
+            entry = snap.entries[symbol]
+            path = store.file_of(SeriesKey(dataset, symbol), entry)
+            if file_crc(path) != entry.crc:
+                continue  # left out; read_stored names it (and the loader repairs it) on a bars() read
+            frame = pl.scan_parquet(path)
+            if since != DIRTY_ALL:
+                frame = frame.filter(day_of(column) >= since)
+            own.append(frame)
+        if own:
+            parts.append(pl.concat(own, how="diagonal_relaxed"))
+    if not parts:
+        return pl.LazyFrame(schema={"symbol": pl.String, column: pl.Date})
+    lazy = pl.concat(parts, how="diagonal_relaxed") if len(parts) > 1 else parts[0]
+    if lo is not None:
+        lazy = lazy.filter(day_of(column) >= lo)
+    if hi is not None:
+        lazy = lazy.filter(day_of(column) <= hi)
+    return lazy
