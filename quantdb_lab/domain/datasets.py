@@ -37,6 +37,7 @@ from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
 INDEX_KINDS: Final = ("session", "timestamp", "event", "snapshot")
+FETCH_UNITS: Final = ("run", "session", "window")
 FRESHNESS: Final = ("final", "session")
 
 
@@ -55,7 +56,8 @@ class Dataset:
     pit_column: str | None = None  # what as_of filters on (None: the index column)
     capability: str = ""  # the key of the provider's fetchers() that serves it
     segment_period: str = "year"  # how the cross-sectional segments are cut: "year" or "month"
-    upstream_keeps: str | None = None  # how long the upstream keeps it, when it forgets ("5 sessions")
+    fetch_unit: str = "run"  # one call per: "run" of missing sessions, "session", or the upstream's "window"
+    upstream_sessions: int | None = None  # how many recent sessions the upstream keeps (None: all history)
     params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
 
     def __post_init__(self) -> None:
@@ -63,6 +65,8 @@ class Dataset:
             raise ValueError(f"{self.name}: index must be one of {INDEX_KINDS}, not {self.index!r}")
         if self.freshness not in FRESHNESS and not self.freshness.startswith("minutes:"):
             raise ValueError(f"{self.name}: freshness must be one of {FRESHNESS} or 'minutes:<n>'")
+        if self.fetch_unit not in FETCH_UNITS:
+            raise ValueError(f"{self.name}: fetch_unit must be one of {FETCH_UNITS}, not {self.fetch_unit!r}")
         if self.index_column not in self.schema:
             raise ValueError(f"{self.name}: the index column {self.index_column!r} is not in the schema")
 
