@@ -63,7 +63,6 @@ def prepare(root: Path, stocks: int, years: int) -> Path:
     """Fill (once) and compact the cache; write the one-file copy of the 10-year read. Returns the cache dir."""
     import warnings
 
-    import polars as pl
 
     cache = root / f"cache-{stocks}-{years}"
     done = cache / "prepared.json"

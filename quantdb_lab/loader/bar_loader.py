@@ -6,11 +6,9 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
@@ -28,11 +26,13 @@ from quantdb_lab.errors import (
     SyntheticDataWarning,
 )
 from quantdb_lab.loader.adjust import derive_qfq, qfq_scale, slice_dates
+from quantdb_lab.loader.answers import ask_again, expected_sessions, judged
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
+from quantdb_lab.store.records import day_numbers
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
 
 # Which upstream adjustment fills each stored dataset.
@@ -46,14 +46,6 @@ UpstreamCall = Callable[..., Any]
 
 def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
-
-
-def _missing(expected: np.ndarray, fresh: pl.DataFrame) -> np.ndarray:
-    """The sessions of ``expected`` (day numbers) with no row in ``fresh``."""
-    if fresh.is_empty():
-        return expected
-    got = fresh.get_column("date").to_numpy().astype("datetime64[D]").astype(np.int64)
-    return expected[~np.isin(expected, got)]
 
 
 def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
@@ -223,52 +215,18 @@ class BarLoader:
         meta = self.store.read_meta(fetch.key) or SeriesMeta()
         old = self.store.read_frame(fetch.key, meta) if meta.rows else None
         state = self.calendar.state(now)
-        open_day = day_number(state.latest) if state.latest is not None and not state.latest_final else None
         sessions = self.calendar.session_days(fetch.start, fetch.end)
-        expected = sessions[sessions != open_day] if open_day is not None else sessions
+        expected = expected_sessions(sessions, state)
         fresh = self._call_bars(fetch, symbol)
         calls = 1
-        missing = _missing(expected, fresh)
-        new = missing[~meta.pending.covered(missing)]  # an answer about pending sessions is their confirmation
-        if len(new) and (fresh.is_empty() or new[-1] > day_number(fresh["date"][-1])):
-            # Empty, or cut short at the end (the shape of a truncated answer): asked once more at once.
+        if ask_again(expected, day_numbers(fresh), meta):  # empty, or cut short at the end: asked once more
             again = self._call_bars(fetch, symbol)
             calls += 1
             if again.height:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
-            missing = _missing(expected, fresh)
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
-        # A hole between two served bars is the upstream saying those days did not trade (a suspension): one
-        # answer spans it. Sessions missing before the first or after the last served bar may be a cut answer:
-        # they stay uncovered (pending) until a later answer agrees.
-        if fresh.height:
-            first, last_served = day_number(fresh["date"][0]), day_number(fresh["date"][-1])
-            missing = missing[(missing < first) | (missing > last_served)]
-        unserved = Coverage.of_days(missing, sessions)
-        confirmed = unserved.subtract(unserved.subtract(meta.pending))
-        pending = meta.pending.subtract(Coverage.from_pairs([[day_number(fetch.start), day_number(fetch.end)]]))
-        for a, b in unserved.subtract(confirmed).to_pairs():
-            pending = pending.add(a, b)
-        last = day_number(fetch.end)
-        provisional_day = provisional_at = None
-        if open_day is not None and fetch.end >= state.latest:
-            # The open session's bar is stored and served but not covered: it is fetched again once stale.
-            last = open_day - 1
-            provisional_day, provisional_at = open_day, now.timestamp()
-        elif meta.provisional_day is not None and meta.provisional_day <= day_number(fetch.end):
-            provisional_day = provisional_at = None
-        else:
-            provisional_day, provisional_at = meta.provisional_day, meta.provisional_at
-        coverage = meta.coverage.add(day_number(fetch.start), last).subtract(pending)
-        updated = replace(
-            meta,
-            coverage=coverage,
-            provisional_day=provisional_day,
-            provisional_at=provisional_at,
-            fetched_at=now.timestamp(),
-            pending=pending,
-            pending_since=(meta.pending_since or now.timestamp()) if pending else None,
-        )
+        updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
+                         state=state, now=now)  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return fresh.height, calls
 

@@ -13,11 +13,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-
-import warnings
 
 import numpy as np
 import polars as pl

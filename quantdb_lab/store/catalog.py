@@ -32,7 +32,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
 from pathlib import Path
 
 from quantdb_lab.store.records import SeriesMeta

@@ -19,8 +19,8 @@ import polars as pl
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.catalog import DIRTY_ALL, Segment, Snapshot
 from quantdb_lab.store.frame_files import FrameFileError
-from quantdb_lab.store.repair import warn_repaired
 from quantdb_lab.store.records import SeriesKey, StoredFrame
+from quantdb_lab.store.repair import warn_repaired
 from quantdb_lab.store.segments import day_of, read_segment, to_day
 
 if TYPE_CHECKING:

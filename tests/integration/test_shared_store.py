@@ -25,8 +25,8 @@ pytest.importorskip("moto")
 from quantdb_lab.domain.calendar import day_number  # noqa: E402
 from quantdb_lab.domain.clock import FixedClock  # noqa: E402
 from quantdb_lab.errors import StoreUnavailableWarning  # noqa: E402
-from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
 from quantdb_lab.lab import Lab  # noqa: E402
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
 from quantdb_lab.store.layered import LayeredStore  # noqa: E402
 from quantdb_lab.store.series_store import SeriesKey, SeriesStore  # noqa: E402
 from quantdb_lab.store.shared import SharedConfig, SharedStore  # noqa: E402

@@ -3,7 +3,7 @@ whatever has been written, dropped or compacted, and nothing lost when a compact
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -84,7 +84,6 @@ def test_date_ranges_and_symbol_subsets(store):
 def test_a_compaction_killed_before_its_commit_loses_nothing(store, monkeypatch):
     store.compact("bars")
     put(store, series(1, start=7, bump=5.0))  # history rewritten: dirty from its first day
-    import quantdb_lab.store.compaction as compaction
 
     def dies(*args, **kwargs):
         raise KeyboardInterrupt("killed")
