@@ -15,6 +15,7 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
@@ -234,6 +235,17 @@ class LabCore:
                                  stats=e.stats, call=e.throttle.call).stored_securities()  # fmt: skip
         except Exception:  # noqa: BLE001 - a suggestion must never turn a warning into an error
             return None
+
+    def read(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
+             end: DateLike = None) -> pl.DataFrame:  # fmt: skip
+        """Rows of any registered dataset (``quantdb_lab.domain.datasets``) through the cache: one symbol's for a
+        per-symbol dataset, the market's for a per-date list. Provenance is in ``lab.last_provenance``."""
+        record = dataset_record(dataset)
+        first, last = parse_range(start, end)
+        parsed = parse_symbols(symbol)[0] if symbol is not None else None
+        frame, origin = self._engine.datasets.read(record, parsed, first, last, self._mode)
+        self.last_provenance = [origin]
+        return frame
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""

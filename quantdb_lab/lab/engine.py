@@ -10,6 +10,7 @@ from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock, SystemClock
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.bar_loader import BarLoader
+from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.stats import Stats
 from quantdb_lab.loader.tracking import Tracker
 from quantdb_lab.providers.base import Provider
@@ -31,6 +32,7 @@ class Engine:
     stats: Stats
     tracker: Tracker  # usage log, foreground activity, warm ledger (for quantdb_lab.prefetch)
     background: BarLoader  # warming loads: same store and throttle, counted apart from foreground stats
+    datasets: DatasetLoader  # reads of every other registered dataset (lab.read)
 
 
 def build_engine(
@@ -61,4 +63,5 @@ def build_engine(
     loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
     background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call)
-    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background)
+    datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
+    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets)

@@ -16,12 +16,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.calendar import day_number
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS
 from quantdb_lab.errors import EmptyResultError, ProviderError, QuantdbError, SyntheticDataWarning
@@ -78,8 +76,10 @@ def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, loa
         result.provenance.append(origin)
     compact_if_many(loader.store, sum(not p.from_cache for p in result.provenance))
     frames = [f for f in frames if f.height]
-    if frames:
-        frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    if len(frames) == 1 and not rest:
+        result.frame = frames[0]  # one cross-section: already in (date, symbol) order
+    elif frames:
+        frame = pl.concat(frames, how="vertical_relaxed")
         result.frame = frame if _is_ordered(frame) else frame.sort(*ORDER)
     return result
 
@@ -96,7 +96,7 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan):  # noqa: ANN0
         frame = frame.filter(~pl.col("symbol").is_in(list(market.damaged)))
     if frame.is_empty():
         return frame, {}
-    counts = dict(frame.group_by("symbol").len().iter_rows())
+    counts = market.rows
     synthetic = loader.provider.synthetic
     provenance = {}
     for request in group:
@@ -164,17 +164,21 @@ def _warm_groups(loader, requests: Sequence[BarRequest], mode: ContextMode):  # 
             continue  # the open session's bar has its own freshness: the planner decides per series
         metas = {need.key.dataset: loader.store.read_metas(need.key.dataset, [r.symbol.canonical for r in group])
                  for need in probe.needs}  # fmt: skip
-        warm = [r for r in group if all(_covers(metas[n.key.dataset].get(r.symbol.canonical), loader.calendar,
-                                                 n.start, n.end) for n in probe.needs)]  # fmt: skip
+        sessions = {need.key.dataset: loader.calendar.session_days(need.start, need.end) for need in probe.needs}
+        warm = [r for r in group if all(_covers(metas[n.key.dataset].get(r.symbol.canonical), sessions[n.key.dataset])
+                                        for n in probe.needs)]  # fmt: skip
         if len(warm) >= MARKET_READ_MIN:
             yield warm, probe
 
 
-def _covers(meta: SeriesMeta | None, calendar, start: date, end: date) -> bool:  # noqa: ANN001
+def _covers(meta: SeriesMeta | None, sessions: np.ndarray) -> bool:
+    """Whether ``meta``'s coverage holds every one of ``sessions`` (day numbers, ascending)."""
     if meta is None or not meta.coverage:
         return False
-    first, last = day_number(start), day_number(end)
-    if meta.coverage.first <= first and meta.coverage.last >= last and len(meta.coverage.starts) == 1:
-        return True  # one interval over the whole range: no session test needed
-    sessions = calendar.session_days(start, end)
-    return bool(np.all(meta.coverage.covered(sessions)))
+    if not len(sessions):
+        return True
+    coverage = meta.coverage
+    i = int(np.searchsorted(coverage.starts, sessions[0], side="right")) - 1
+    if i >= 0 and coverage.ends[i] >= sessions[-1]:
+        return True  # one interval holds the whole range
+    return bool(np.all(coverage.covered(sessions)))

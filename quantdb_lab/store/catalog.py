@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from functools import lru_cache
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from quantdb_lab.store.records import SeriesMeta
 
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "2.1"
 DIRTY_ALL = -(2**31)  # dirty_from of a series never compacted: no segment row of it may be used
 
 _SCHEMA = (
@@ -47,11 +48,18 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS segments (
         id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, period TEXT NOT NULL, seq INTEGER NOT NULL,
         file TEXT NOT NULL, rows INTEGER NOT NULL, crc INTEGER NOT NULL, bytes INTEGER NOT NULL,
-        first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, groups TEXT NOT NULL, UNIQUE (dataset, period))""",
+        first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, groups TEXT NOT NULL, symbols TEXT NOT NULL,
+        UNIQUE (dataset, period))""",
     "CREATE TABLE IF NOT EXISTS tombstones (dataset TEXT NOT NULL, symbol TEXT NOT NULL, PRIMARY KEY (dataset, symbol))",
     "CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 )
 _SERIES_COLUMNS = "symbol, meta, file, rows, crc, bytes, dirty_from"
+
+
+@lru_cache(maxsize=65_536)
+def _parse_meta(text: str) -> SeriesMeta:
+    """SeriesMeta from its JSON text, memoised: planning thousands of series parses each version once."""
+    return SeriesMeta.from_json(json.loads(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +86,19 @@ class Segment:
     first_day: int
     last_day: int
     groups: tuple[tuple[int, int, int, int, int], ...]  # first_row, rows, content_crc, first_day, last_day
+    symbols: str = "{}"  # JSON {symbol: rows}: how many rows of each series the segment holds
 
     def to_row(self) -> tuple:
         return (self.dataset, self.period, self.seq, self.file, self.rows, self.crc, self.bytes, self.first_day,
-                self.last_day, json.dumps([list(g) for g in self.groups]))  # fmt: skip
+                self.last_day, json.dumps([list(g) for g in self.groups]), self.symbols)  # fmt: skip
 
     @classmethod
     def from_row(cls, row: tuple) -> Segment:
-        *head, groups = row
-        return cls(*head, groups=tuple(tuple(g) for g in json.loads(groups)))
+        *head, groups, symbols = row
+        return cls(*head, groups=tuple(tuple(g) for g in json.loads(groups)), symbols=symbols)
+
+    def symbol_rows(self) -> dict[str, int]:
+        return _symbol_rows(self.symbols)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +178,7 @@ class Catalog:
         with self.transaction(write=False) as con:
             entries = self.get_many(dataset, symbols, con=con)
             segments = [Segment.from_row(row) for row in con.execute(
-                "SELECT dataset, period, seq, file, rows, crc, bytes, first_day, last_day, groups FROM segments "
+                "SELECT dataset, period, seq, file, rows, crc, bytes, first_day, last_day, groups, symbols FROM segments "
                 "WHERE dataset=? ORDER BY period", (dataset,)).fetchall()]  # fmt: skip
             dead = frozenset(r[0] for r in con.execute("SELECT symbol FROM tombstones WHERE dataset=?", (dataset,)))
         return Snapshot(entries, segments, dead)
@@ -202,6 +214,11 @@ class Catalog:
         return {dataset: {"series": int(n), "rows": int(rows or 0), "bytes": int(size or 0) + int(segments.get(dataset) or 0)}
                 for dataset, n, rows, size in series}  # fmt: skip
 
+    def count(self, dataset: str) -> int:
+        """How many series ``dataset`` holds."""
+        with self._lock:
+            return int(self._con.execute("SELECT COUNT(*) FROM series WHERE dataset=?", (dataset,)).fetchone()[0])
+
     def backlog(self, dataset: str) -> int:
         """How many series of ``dataset`` have rows the segments do not hold (the compaction backlog)."""
         with self._lock:
@@ -221,8 +238,8 @@ class Catalog:
                 if old[1] != seg.file:
                     replaced.append(old[1])
             con.execute(
-                "INSERT INTO segments (dataset, period, seq, file, rows, crc, bytes, first_day, last_day, groups) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", seg.to_row())  # fmt: skip
+                "INSERT INTO segments (dataset, period, seq, file, rows, crc, bytes, first_day, last_day, groups, symbols) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", seg.to_row())  # fmt: skip
         return replaced
 
     def drop_segments(self, con: sqlite3.Connection, dataset: str, periods: Iterable[str]) -> list[str]:
@@ -246,6 +263,11 @@ class Catalog:
             self._con.close()
 
 
+@lru_cache(maxsize=256)
+def _symbol_rows(text: str) -> dict[str, int]:
+    return json.loads(text)
+
+
 def _entry(row: tuple) -> Entry:
     _, meta, name, rows, crc, size, dirty_from = row
-    return Entry(SeriesMeta.from_json(json.loads(meta)), name, int(rows), int(crc), int(size), dirty_from)
+    return Entry(_parse_meta(meta), name, int(rows), int(crc), int(size), dirty_from)

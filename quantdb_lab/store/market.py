@@ -9,6 +9,7 @@ re-sorted; a compacted store returns the segments' order untouched.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ class MarketFrame:
     frame: pl.DataFrame
     damaged: dict[str, str] = field(default_factory=dict)
     snapshot: Snapshot | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # rows of each series in the frame (absent: none)
 
 
 def read_market(store: SeriesStore, dataset: str, symbols: list[str] | None = None, *,
@@ -66,48 +68,105 @@ class _SegmentDamaged(Exception):
         self.segment = segment
 
 
-def _segment_rows(store: SeriesStore, seg: Segment, lo: int | None, hi: int | None) -> pl.DataFrame:
-    key = ("segment", seg.file)
-    cached = store.memory.get(key, seg.crc)
-    if cached is not None:
-        return cached.frame
-    whole = (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day)
-    try:
-        frame = read_segment(store.base, seg, lo, hi)
-    except FrameFileError as exc:
-        if not (store.base / seg.file).exists() or store.catalog.snapshot(seg.dataset, []).segments.count(seg) == 0:
-            raise _SegmentChanged(str(exc)) from exc
-        raise _SegmentDamaged(seg, str(exc)) from exc
+def _segment_frames(store: SeriesStore, segments: list[Segment], lo: int | None, hi: int | None) -> list[pl.DataFrame]:
+    """Each segment's rows that may lie in ``[lo, hi]``, verified: whole files (their CRC) are read in one
+    parallel Parquet decode and kept in memory for the next read; a segment the range only grazes is read by row
+    groups (each checked against its content CRC)."""
+    out: dict[int, pl.DataFrame] = {}
+    whole: list[tuple[int, Segment, bytes]] = []
+    for i, seg in enumerate(segments):
+        cached = store.memory.get(("segment", seg.file), seg.crc)
+        if cached is not None:
+            out[i] = cached.frame
+        elif (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day):
+            whole.append((i, seg, _verified_bytes(store, seg)))
+        else:
+            try:
+                out[i] = read_segment(store.base, seg, lo, hi)
+            except FrameFileError as exc:
+                raise _problem(store, seg, str(exc)) from exc
     if whole:
-        store.memory.put(key, seg.crc, StoredFrame(frame, np.empty(0, np.int64)))
-    return frame
+        try:
+            frame = pl.read_parquet([io.BytesIO(data) for _, _, data in whole])
+        except Exception as exc:  # noqa: BLE001 - verified bytes that do not decode: damaged when written
+            raise _SegmentDamaged(whole[0][1], f"undecodable ({type(exc).__name__})") from exc
+        offset = 0
+        for i, seg, _ in whole:
+            part = frame.slice(offset, seg.rows)
+            offset += seg.rows
+            store.memory.put(("segment", seg.file), seg.crc, StoredFrame(part, np.empty(0, np.int64)))
+            out[i] = part
+        if offset != frame.height:
+            raise _SegmentDamaged(whole[0][1], f"{frame.height} rows where the catalog records {offset}")
+    return [out[i] for i in range(len(segments))]
+
+
+def _verified_bytes(store: SeriesStore, seg: Segment) -> bytes:
+    import zlib
+
+    try:
+        data = (store.base / seg.file).read_bytes()
+    except FileNotFoundError as exc:
+        raise _SegmentChanged(f"{seg.file} is gone") from exc
+    if zlib.crc32(data) != seg.crc:
+        raise _problem(store, seg, "checksum mismatch")
+    return data
+
+
+def _problem(store: SeriesStore, seg: Segment, reason: str) -> Exception:
+    """A segment that failed to read: replaced by a compaction meanwhile (take a new snapshot), or damaged."""
+    live = store.catalog.snapshot(seg.dataset, []).segments
+    return _SegmentChanged(reason) if seg not in live else _SegmentDamaged(seg, reason)
 
 
 def _read(store: SeriesStore, dataset: str, snap: Snapshot, subset: bool, lo: int | None, hi: int | None) -> MarketFrame:
-    parts = [_segment_rows(store, seg, lo, hi) for seg in snap.segments
-             if (lo is None or seg.last_day >= lo) and (hi is None or seg.first_day <= hi)]  # fmt: skip
-    parts = [p for p in parts if p.height]
+    used = [seg for seg in snap.segments if (lo is None or seg.last_day >= lo) and (hi is None or seg.first_day <= hi)]
+    parts, rows = [], {}
+    for seg, part in zip(used, _segment_frames(store, used, lo, hi)):
+        inside = (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day)
+        part = part if inside else _slice_days(part, lo, hi)
+        counts = seg.symbol_rows() if inside else dict(part.group_by("symbol").len().iter_rows())
+        for symbol, n in counts.items():
+            rows[symbol] = rows.get(symbol, 0) + n
+        if part.height:
+            parts.append(part)
     frame = pl.concat(parts, how="vertical_relaxed", rechunk=False) if parts else pl.DataFrame()
-    if frame.height:
-        frame = _slice_days(frame, lo, hi)
-        if snap.tombstones:
-            frame = frame.filter(~pl.col("symbol").is_in(list(snap.tombstones)))
-        if subset:
-            frame = frame.filter(pl.col("symbol").is_in(list(snap.entries)))
+    if snap.tombstones:
+        frame = frame.filter(~pl.col("symbol").is_in(list(snap.tombstones))) if frame.height else frame
+        rows = {s: n for s, n in rows.items() if s not in snap.tombstones}
+    if subset and frame.height and len(snap.entries) < store.catalog.count(dataset):
+        frame = frame.filter(pl.col("symbol").is_in(list(snap.entries)))
+    rows = {s: n for s, n in rows.items() if s in snap.entries}
     dirty = {s: e.dirty_from for s, e in snap.entries.items() if e.dirty_from is not None and e.rows}
     damaged: dict[str, str] = {}
     if dirty:
         frame, damaged = _overlay(store, dataset, snap, frame, dirty, lo, hi)
-    return MarketFrame(frame, damaged, snap)
+        recount = frame.filter(pl.col("symbol").is_in(list(dirty))).group_by("symbol").len() if frame.height else None
+        rows = {s: n for s, n in rows.items() if s not in dirty}
+        if recount is not None:
+            rows.update(dict(recount.iter_rows()))
+    return MarketFrame(frame, damaged, snap, rows)
 
 
 def _slice_days(frame: pl.DataFrame, lo: int | None, hi: int | None) -> pl.DataFrame:
     """Rows with ``lo <= day <= hi`` of a frame sorted by date: two binary searches, no scan."""
+    if not frame.height:
+        return frame
     column = "date" if "date" in frame.columns else "time"
-    days = frame.select(day_of(column)).to_series()
-    first = int(days.search_sorted(lo, side="left")) if lo is not None else 0
-    last = int(days.search_sorted(hi, side="right")) if hi is not None else frame.height
+    values = frame.get_column(column)
+    first = int(values.search_sorted(_at(lo, values.dtype), side="left")) if lo is not None else 0
+    last = int(values.search_sorted(_at(hi + 1, values.dtype), side="left")) if hi is not None else frame.height
     return frame.slice(first, last - first) if (first, last) != (0, frame.height) else frame
+
+
+def _at(day: int, dtype: pl.DataType):  # noqa: ANN202 - the first instant of a day, comparable to ``dtype``
+    from datetime import timedelta
+
+    value = date(1970, 1, 1) + timedelta(days=int(day))
+    if dtype == pl.Date:
+        return value
+    midnight = pl.Series([value]).cast(pl.Datetime(dtype.time_unit))
+    return (midnight.dt.replace_time_zone(dtype.time_zone) if dtype.time_zone else midnight)[0]
 
 
 def _overlay(store: SeriesStore, dataset: str, snap: Snapshot, frame: pl.DataFrame, dirty: dict[str, int],

@@ -89,7 +89,7 @@ def rebuild_catalog(store: SeriesStore, *, reason: str) -> Catalog:
             con.execute("UPDATE info SET value=? WHERE key='generation'", (str(top),))
         marker.touch()
     warnings.warn(
-        f"the cache catalog at {path} was damaged ({reason}); it was set aside and rebuilt from the files: "
+        f"the cache catalog at {path} could not be used ({reason}); it was set aside and rebuilt from the files: "
         f"{taken} series recovered, {refused} unreadable (fetched again when asked for)",
         CacheRepairedWarning,
         stacklevel=4,

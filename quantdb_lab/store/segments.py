@@ -13,6 +13,7 @@ some row groups is checked group by group; a read of the whole file is checked a
 from __future__ import annotations
 
 import io
+import json
 import zlib
 from datetime import date, datetime
 from pathlib import Path
@@ -69,8 +70,9 @@ def write_segment(base: Path, dataset: str, period: str, seq: int, frame: pl.Dat
         groups.append((first, rows, content_crc(part, skip=()), int(days[first]), int(days[first + rows - 1])))
         first += rows
     atomic_write(base / name, data)
+    counts = dict(frame.group_by("symbol").len().iter_rows())
     return Segment(dataset, period, seq, name, frame.height, zlib.crc32(data), len(data), int(days[0]),
-                   int(days[-1]), tuple(groups))  # fmt: skip
+                   int(days[-1]), tuple(groups), json.dumps(counts, separators=(",", ":")))  # fmt: skip
 
 
 def read_segment(base: Path, segment: Segment, first_day: int | None = None, last_day: int | None = None) -> pl.DataFrame:
