@@ -148,3 +148,18 @@ def test_the_simulated_provider_has_its_own_default_cache_directory(monkeypatch)
 
     monkeypatch.delenv("QUANTDB_LAB_CACHE_DIR", raising=False)
     assert default_cache_dir(synthetic=True) != default_cache_dir(synthetic=False)
+
+
+# -- 17.9: research mode serves what is cached when the upstream's columns changed --------------------------
+def test_research_serves_the_cache_with_a_warning_when_the_upstream_schema_drifts(tmp_path):
+    from quantdb_lab.errors import ProviderSchemaError, StaleDataWarning
+
+    lab, provider, clock = make_lab(tmp_path, now="2025-06-06 16:00")
+    cached = lab.bars(SYMBOL, start="2025-05-05", end="2025-06-06", adjust="")
+    clock.current = at("2025-06-09 16:00")
+    provider.faults.schema_drift = True
+    with pytest.warns(StaleDataWarning, match="upstream unavailable"):
+        served = lab.bars(SYMBOL, start="2025-05-05", end="2025-06-09", adjust="")
+    assert served.equals(cached) and lab.last_provenance[0].stale
+    with pytest.raises(ProviderSchemaError):  # trading mode raises instead
+        lab.using("trading").bars(SYMBOL, start="2025-05-05", end="2025-06-09", adjust="")
