@@ -3,7 +3,9 @@ provisional. Pure: day numbers in, metadata out. Used by every loader (daily bar
 
 * A session between two served ones that has no row is the upstream's own statement that nothing happened that
   day (a suspension, a day without a limit-up): one answer covers it.
-* Sessions missing before the first or after the last served row may be an answer cut short: they stay pending
+* An answer to a request for the whole history (from the first session the market had) that starts later says
+  where the series' history starts (its listing): the sessions before its first row are covered by it.
+* Other sessions missing before the first or after the last served row may be an answer cut short: they stay pending
   (uncovered) and are asked for once more on a later read, whose answer confirms them. An answer that is empty, or
   cut short at the end, about sessions not already pending, is asked again at once (``ask_again``).
 * The open session's rows are stored and served but not covered: fetched again once the mode says they are stale,
@@ -17,7 +19,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from quantdb_lab.domain.calendar import SessionState, day_number
+from quantdb_lab.domain.calendar import FIRST_SESSION, SessionState, day_number
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesMeta
 
@@ -50,7 +52,10 @@ def judged(meta: SeriesMeta, *, start: date, end: date, sessions: np.ndarray, se
     """``meta`` after an answer for ``[start, end]`` (``sessions`` its sessions) that served ``served`` days."""
     missing = unserved(expected_sessions(sessions, state), served)
     if len(served):
-        missing = missing[(missing < served.min()) | (missing > served.max())]
+        before = missing < served.min()
+        if start <= FIRST_SESSION:  # a whole-history answer: its first row is where the history starts
+            before &= False
+        missing = missing[before | (missing > served.max())]
     gaps = Coverage.of_days(missing, sessions)
     confirmed = gaps.subtract(gaps.subtract(meta.pending))
     pending = meta.pending.subtract(Coverage.from_pairs([[day_number(start), day_number(end)]]))

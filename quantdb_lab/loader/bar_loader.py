@@ -1,4 +1,6 @@
-"""Executes load plans: fetch the missing spans, merge them into the store, derive the adjusted result."""
+"""Executes load plans: fetch the missing spans, merge them into the store, derive the adjusted result.
+
+Only unadjusted ``bars`` are fetched and stored; qfq and hfq are derived from them (``loader.adjust``)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_nu
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS, conform
+from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import (
     CacheRepairedWarning,
     EmptyResultError,
@@ -25,7 +28,7 @@ from quantdb_lab.errors import (
     StoreError,
     SyntheticDataWarning,
 )
-from quantdb_lab.loader.adjust import derive_qfq, qfq_scale, slice_dates
+from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
 from quantdb_lab.loader.answers import ask_again, expected_sessions, judged
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
@@ -35,13 +38,15 @@ from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import day_numbers
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
 
-# Which upstream adjustment fills each stored dataset.
-DATASET_ADJUST = {"bars": "", "hfq": "hfq"}
+# Which upstream adjustment fills each stored dataset: unadjusted only, every adjustment is derived from it.
+DATASET_ADJUST = {"bars": ""}
 
 _EMPTY = StoredFrame.of(pl.DataFrame(schema=BARS))
 
 #: ``call(host_family, fn, *args, **kwargs)``: runs an upstream call under rate limit, breaker and retries.
 UpstreamCall = Callable[..., Any]
+#: ``events(symbol, stored_bars)``: the factor events of a series (default: those its own bars carry).
+EventSource = Callable[[Symbol, StoredFrame], SeriesEvents]
 
 
 def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -49,12 +54,11 @@ def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs:
 
 
 def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
-    symbol = request.symbol.canonical
-    return {
-        "": (SeriesKey("bars", symbol),),
-        "hfq": (SeriesKey("hfq", symbol),),
-        "qfq": (SeriesKey("hfq", symbol), SeriesKey("bars", symbol)),
-    }.get(request.adjust, (SeriesKey("bars", symbol),))
+    return (SeriesKey("bars", request.symbol.canonical),)
+
+
+def _bar_events(symbol: Symbol, stored: StoredFrame) -> SeriesEvents:
+    return events_from_bars(stored)
 
 
 class BarLoader:
@@ -67,6 +71,7 @@ class BarLoader:
         *,
         stats: Stats | None = None,
         call: UpstreamCall = _direct_call,
+        events: EventSource = _bar_events,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -74,6 +79,7 @@ class BarLoader:
         self.clock = clock
         self.stats = stats or Stats()
         self.call = call
+        self.events = events
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -251,19 +257,11 @@ class BarLoader:
 
     def _assemble(self, plan: LoadPlan, metas: dict[SeriesKey, SeriesMeta | None]) -> pl.DataFrame:
         request = plan.request
-        symbol = request.symbol.canonical
+        stored = self._stored(SeriesKey("bars", request.symbol.canonical), metas)
         if request.adjust == "":
-            return slice_dates(self._stored(SeriesKey("bars", symbol), metas), plan.start, plan.end)
-        hfq = self._stored(SeriesKey("hfq", symbol), metas)
-        rows = slice_dates(hfq, plan.start, plan.end)
-        if request.adjust == "hfq" or rows.is_empty():
-            return rows
-        scale = qfq_scale(self._stored(SeriesKey("bars", symbol), metas), hfq, plan.reference)
-        if scale is None:
-            raise EmptyResultError(
-                "no day with both unadjusted and hfq bars to anchor qfq", symbol=symbol, end=plan.reference
-            )
-        return derive_qfq(rows, scale)
+            return slice_dates(stored, plan.start, plan.end)
+        events = self.events(request.symbol, stored)
+        return derive(stored, events, plan.start, plan.end, request.adjust, plan.reference)
 
     def _stored(self, key: SeriesKey, metas: dict[SeriesKey, SeriesMeta | None]) -> StoredFrame:
         meta = metas.get(key)

@@ -137,7 +137,7 @@ def _merge(dataset: Dataset, old: pl.DataFrame | None, fresh: pl.DataFrame) -> p
         merged = fresh
     else:
         answered = fresh.select(_day_expr(column).unique()).to_series()
-        kept = old.filter(~_day_expr(column).is_in(answered))
+        kept = old.filter(~_day_expr(column).is_in(answered.to_list()))
         merged = pl.concat([kept, fresh], how="vertical_relaxed")
     if dataset.unique_index:
         merged = merged.unique(column, keep="last", maintain_order=True)

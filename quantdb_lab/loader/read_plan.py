@@ -26,7 +26,13 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number, final_after, from_day_number
+from quantdb_lab.domain.calendar import (
+    FIRST_SESSION,
+    TradingCalendar,
+    day_number,
+    final_after,
+    from_day_number,
+)
 from quantdb_lab.domain.clock import to_exchange_time
 from quantdb_lab.domain.datasets import Dataset
 from quantdb_lab.domain.modes import ContextMode
@@ -34,7 +40,7 @@ from quantdb_lab.errors import InvalidDateRangeError, LookAheadError
 from quantdb_lab.store.coverage import Coverage, missing_runs
 from quantdb_lab.store.records import SeriesKey, SeriesMeta
 
-EARLIEST = date(1990, 12, 19)
+EARLIEST = FIRST_SESSION  # the market's first session: a request with no start reads from it
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,11 +37,11 @@ def test_five_years_is_still_one_call(tmp_path):
     assert calls(provider) == 1 and frame.height > 1150
 
 
-def test_qfq_is_two_calls_and_matches_the_independent_truth(tmp_path):
+def test_qfq_is_one_call_and_matches_the_independent_truth(tmp_path):
     lab, provider, _ = make_lab(tmp_path)
     symbol, _ex = MARKET.next_action_after(d("2024-03-01"))
     qfq = lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")
-    assert calls(provider) == 2
+    assert calls(provider) == 1  # the unadjusted bars alone: the factors are in them
     # Independent truth: raw close times the product of the factors of every ex-date after the day, up to now.
     now = at("2025-06-06 16:00")
     raw = MARKET.bars(symbol, d("2024-01-01"), d("2025-06-06"), now=now).select("date", "close")
@@ -55,7 +55,7 @@ def test_qfq_is_two_calls_and_matches_the_independent_truth(tmp_path):
     joined = qfq.join(truth, on="date")
     assert joined.height == qfq.height
     rel = ((joined["close"] - joined["expected"]).abs() / joined["expected"]).max()
-    assert rel < 5e-3  # hfq is rounded to the tick upstream; nothing more than that
+    assert rel < 1e-9  # the exchange's reference prices give the exact factors
     assert actions.filter(pl.col("ex_date").is_between(d("2024-01-02"), d("2025-06-06"))).height >= 1
 
 
@@ -66,24 +66,28 @@ def test_dividend_after_first_fetch_rescales_history_without_refetching_it(tmp_p
     before = MARKET.calendar.previous_session(ex_date)
     lab, provider, clock = make_lab(tmp_path, now=f"{before.isoformat()} 16:00")
     first = lab.bars(symbol, start="2024-06-03", end="2024-12-31", adjust="qfq")
-    assert calls(provider) == 2
+    assert calls(provider) == 1
     clock.current = at(f"{ex_date.isoformat()} 16:00")
     second = lab.bars(symbol, start="2024-06-03", end="2024-12-31", adjust="qfq")
-    # one call per series, each only for the new session (a suspension inside the first answer is the
-    # upstream's own statement that those days did not trade: covered by that answer, never asked again)
-    assert calls(provider) == 4
+    # one call, only for the new session (a suspension inside the first answer is the upstream's own
+    # statement that those days did not trade: covered by that answer, never asked again)
+    assert calls(provider) == 2
     assert all(fetch[1] == ex_date for fetch in lab.last_provenance[0].fetched)
     factor = MARKET.actions(symbol).filter(pl.col("ex_date") == ex_date)["factor"].item()
     ratio = (second["close"] / first["close"]).to_numpy()
-    assert ratio == pytest.approx(factor, rel=5e-3)
+    assert ratio == pytest.approx(factor, rel=1e-9)
     assert factor < 1.0
 
 
-def test_hfq_history_is_stable_and_unadjusted_is_as_traded(tmp_path):
-    lab, _, _ = make_lab(tmp_path)
+def test_hfq_history_is_stable_and_exact(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
     hfq = lab.bars("600519", start="2010-01-01", end="2010-12-31", adjust="hfq")
     exact = MARKET.hfq("600519.SH", now=at("2025-06-06 16:00")).filter(pl.col("date").is_between(d("2010-01-01"), d("2010-12-31")))
-    assert hfq["close"].to_numpy() == pytest.approx(exact["close"].to_numpy(), rel=5e-3)
+    assert hfq["close"].to_numpy() == pytest.approx(exact["close"].to_numpy(), rel=1e-9)
+    assert calls(provider) == 1  # the unadjusted history since the listing, in one call
+    later = lab.bars("600519", start="2010-01-01", end="2025-06-06", adjust="hfq")
+    assert calls(provider) == 2 and lab.last_provenance[0].fetched[0][1] == d("2011-01-04")  # only what is new
+    assert later.head(hfq.height).equals(hfq)
 
 
 def test_adjust_is_part_of_the_cache_key(tmp_path):
