@@ -9,9 +9,11 @@ the cache, fetching what is missing, in long or wide form.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import polars as pl
 
+from quantdb_lab.domain.calendar import FIRST_SESSION, day_number
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidRequestError
@@ -40,7 +42,22 @@ class MarketMixin(LabCore):
         return self._adjust_lazy(lazy, store, dataset, wanted, adjust, last) if adjust else lazy
 
     def _adjust_lazy(self, lazy: pl.LazyFrame, store, dataset: str, symbols, adjust: str, end):  # noqa: ANN001, ANN202
-        raise InvalidRequestError("adjusted scans need the factor events (not available in this build)")
+        """qfq (anchored at the latest session, or ``as_of``, as bars() does) or hfq from the series' stored factor
+        events; a scan of series whose events were never derived says so rather than guess."""
+        from quantdb_lab.loader.market_adjust import adjust_cross_section, events_frame
+        from quantdb_lab.loader.read_plan import effective_range
+
+        metas = store.read_metas(dataset, symbols)
+        reference = effective_range(None, end, self._mode, self.calendar, self.clock.now()).latest
+        first, last = day_number(FIRST_SESSION), day_number(self.calendar.previous_session(reference + timedelta(days=1)))
+        # a scan never fetches: hfq needs each series from its listing, qfq each series up to R
+        short = sorted(s for s, m in metas.items() if m.events is None or not m.coverage
+                       or (adjust == "hfq" and m.coverage.first > first) or (adjust == "qfq" and m.coverage.last < last))  # fmt: skip
+        if short:
+            need = "from its listing" if adjust == "hfq" else f"up to {reference.isoformat()}"
+            raise InvalidRequestError(f"an {adjust} scan needs each series cached {need}; {len(short)} are not (e.g. "
+                                      f"{short[:3]}): read them once with lab.bars(..., adjust={adjust!r})")  # fmt: skip
+        return adjust_cross_section(lazy.sort("date", "symbol"), events_frame(metas), adjust, reference=reference)
 
     def missing(self, symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None,
                 adjust: str | None = None) -> pl.DataFrame:  # fmt: skip

@@ -5,6 +5,7 @@ Only unadjusted ``bars`` are fetched and stored; qfq and hfq are derived from th
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 import warnings
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
@@ -233,6 +234,9 @@ class BarLoader:
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
                          state=state, now=now)  # fmt: skip
+        found = self.events(symbol, StoredFrame.of(merged))  # kept with the series: market reads adjust from them
+        updated = replace(updated, events=tuple(zip(found.days.tolist(), found.factors.tolist(),
+                                                    found.references.tolist())))  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return fresh.height, calls
 

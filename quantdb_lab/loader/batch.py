@@ -22,7 +22,13 @@ import polars as pl
 
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS
-from quantdb_lab.errors import EmptyResultError, ProviderError, QuantdbError, SyntheticDataWarning
+from quantdb_lab.errors import (
+    EmptyResultError,
+    ProviderError,
+    QuantdbError,
+    SyntheticDataWarning,
+)
+from quantdb_lab.loader.market_adjust import adjust_cross_section, events_frame
 from quantdb_lab.loader.plan import BarRequest, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.store.records import SeriesMeta
@@ -49,8 +55,8 @@ def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, loa
     result = BatchResult(pl.DataFrame())
     frames: list[pl.DataFrame] = []
     served: set[BarRequest] = set()
-    for group, plan in _warm_groups(loader, requests, mode):
-        read = _market_read(loader, group, plan)
+    for group, plan, metas in _warm_groups(loader, requests, mode):
+        read = _market_read(loader, group, plan, metas)
         if read is None:
             continue
         frame, provenance = read
@@ -84,11 +90,16 @@ def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, loa
     return result
 
 
-def _market_read(loader, group: list[BarRequest], plan: LoadPlan):  # noqa: ANN001, ANN202
-    """The group's rows from the store's cross-section, with each symbol's provenance; None when the store or
-    the adjustment cannot be served that way (the single loads then serve it)."""
-    if plan.request.adjust != "" or not hasattr(loader.store, "read_market"):
+def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[str, SeriesMeta]):  # noqa: ANN001, ANN202
+    """The group's rows from the store's cross-section, adjusted in one pass, with each symbol's provenance;
+    None when the store cannot serve cross-sections (the single loads then serve the group). A series whose
+    factor events were never derived (None) is left to its single load."""
+    if not hasattr(loader.store, "read_market"):
         return None
+    adjust = plan.request.adjust
+    if adjust:
+        group = [r for r in group if metas.get(r.symbol.canonical) is not None
+                 and metas[r.symbol.canonical].events is not None]  # fmt: skip
     symbols = [r.symbol.canonical for r in group]
     market = loader.store.read_market("bars", symbols, start=plan.start, end=plan.end)
     frame = market.frame
@@ -96,7 +107,10 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan):  # noqa: ANN0
         frame = frame.filter(~pl.col("symbol").is_in(list(market.damaged)))
     if frame.is_empty():
         return frame, {}
-    counts = market.rows
+    if adjust:
+        events = events_frame({s: metas[s] for s in symbols})
+        frame = adjust_cross_section(frame, events, adjust, reference=plan.reference)
+    counts = {s: n for s, n in market.rows.items() if s not in market.damaged}
     synthetic = loader.provider.synthetic
     provenance = {}
     for request in group:
@@ -168,7 +182,7 @@ def _warm_groups(loader, requests: Sequence[BarRequest], mode: ContextMode):  # 
         warm = [r for r in group if all(_covers(metas[n.key.dataset].get(r.symbol.canonical), sessions[n.key.dataset])
                                         for n in probe.needs)]  # fmt: skip
         if len(warm) >= MARKET_READ_MIN:
-            yield warm, probe
+            yield warm, probe, metas.get("bars", {})
 
 
 def _covers(meta: SeriesMeta | None, sessions: np.ndarray) -> bool:

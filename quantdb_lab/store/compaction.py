@@ -54,17 +54,17 @@ def compact(store: SeriesStore, dataset: str, *, wait: float = 0.0) -> dict:
         if not changed and not snap.tombstones:
             return {"dataset": dataset, "periods": 0, "series": 0, "seconds": time.perf_counter() - started}
         segments = {seg.period: seg for seg in snap.segments}
-        old: dict[str, pl.DataFrame] = {}
-        for period, seg in segments.items():  # a damaged segment is rebuilt whole from the series files
-            try:
-                old[period] = read_segment(store.base, seg) if _touched(seg, changed, snap.tombstones) else None
-            except FrameFileError:
-                changed = {s: replace(e, dirty_from=DIRTY_ALL) for s, e in snap.entries.items() if e.rows}
-                old = dict.fromkeys(segments)
-                break
         fresh, consumed = _changed_rows(store, dataset, changed, verify_series)
-        column = "date" if fresh.is_empty() else index_column(fresh)
+        column = "date" if fresh.is_empty() else index_column(fresh, dataset)
         periods = _periods(fresh, column, changed, segments, snap.tombstones)
+        try:  # every period rewritten starts from its old segment (whole, checked against its CRC)
+            old = {p: read_segment(store.base, segments[p]) for p in periods if p in segments}
+        except FrameFileError:  # a damaged segment: every segment is rebuilt from the series files
+            changed = {s: replace(e, dirty_from=DIRTY_ALL) for s, e in snap.entries.items() if e.rows}
+            fresh, consumed = _changed_rows(store, dataset, changed, verify_series)
+            column = "date" if fresh.is_empty() else index_column(fresh, dataset)
+            periods = _periods(fresh, column, changed, segments, snap.tombstones)
+            old = {}
         new: list[Segment] = []
         emptied: list[str] = []
         for period in sorted(periods):

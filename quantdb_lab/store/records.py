@@ -30,8 +30,8 @@ class SeriesMeta:
     ``pending`` are sessions that were asked for and not served (an empty or short answer): they are asked for
     again on a later read, and covered only once a second answer confirms them (a suspension, a day before
     listing), so one transient empty answer is never remembered forever. ``pending_since`` is when the first
-    such answer came. ``events`` are the series' price-adjustment factor events, ``(day, factor)``, derived
-    from the stored bars when they are written.
+    such answer came. ``events`` are the series' price-adjustment factor events, ``(day, factor, reference price)``,
+    derived when the bars are written (None: not derived, e.g. a series written before events were kept).
     """
 
     coverage: Coverage = field(default_factory=Coverage.empty)
@@ -45,7 +45,7 @@ class SeriesMeta:
     last_day: int | None = None
     pending: Coverage = field(default_factory=Coverage.empty)
     pending_since: float | None = None
-    events: tuple[tuple[int, float], ...] = ()
+    events: tuple[tuple[int, float, float], ...] | None = None  # (day, factor, reference); None: not derived
 
     def to_json(self) -> dict:
         return {
@@ -60,7 +60,7 @@ class SeriesMeta:
             "last_day": self.last_day,
             "pending": self.pending.to_pairs(),
             "pending_since": self.pending_since,
-            "events": [[int(day), float(factor)] for day, factor in self.events],
+            "events": None if self.events is None else [[int(d), float(f), float(r)] for d, f, r in self.events],
         }
 
     @classmethod
@@ -77,7 +77,8 @@ class SeriesMeta:
             last_day=data.get("last_day"),
             pending=Coverage.from_pairs(data.get("pending", [])),
             pending_since=data.get("pending_since"),
-            events=tuple((int(day), float(factor)) for day, factor in data.get("events", [])),
+            events=None if data.get("events") is None else tuple(
+                (int(e[0]), float(e[1]), float(e[2]) if len(e) > 2 else float("nan")) for e in data["events"]),
         )
 
 

@@ -98,3 +98,33 @@ def test_a_large_warm_read_is_one_cross_section_with_the_same_rows(tmp_path, mon
     expected = pl.concat([truth(s) for s in symbols]).sort("date", "symbol")
     assert warm.select(expected.columns).equals(expected)
     assert all(p.from_cache for p in other.last_provenance) and len(other.last_provenance) == len(symbols)
+
+
+@pytest.mark.parametrize("adjust", ["qfq", "hfq"])
+def test_the_cross_section_is_adjusted_exactly(tmp_path, monkeypatch, adjust):
+    """qfq and hfq of a large warm read equal the simulated market's exact multiplicative adjustment."""
+    from tests.support.sim import at
+
+    lab, provider, _ = make_lab(tmp_path)
+    symbols = LISTED[: batch.MARKET_READ_MIN + 8]
+    lab.bars(symbols, start=START, end=END, adjust=adjust)
+    lab.bars(symbols, start=START, end=END, adjust=adjust)  # confirmations
+    reads = []
+    real = batch._market_read
+    monkeypatch.setattr(batch, "_market_read", lambda *a: reads.append(1) or real(*a))
+    other, provider2, _ = make_lab(tmp_path)
+    got = other.bars(symbols, start=START, end=END, adjust=adjust)
+    assert reads and calls(provider2) == 0
+    now = at("2025-06-06 16:00")
+    for symbol in symbols[:: len(symbols) // 6]:
+        hfq = MARKET.hfq(symbol, now=now)
+        if adjust == "qfq":  # anchored at the latest session: the traded price there
+            raw = MARKET.bars(symbol, now=now)
+            exact = hfq.with_columns(pl.col("close") * (raw["close"][-1] / hfq["close"][-1]))
+        else:
+            exact = hfq
+        exact = exact.filter(pl.col("date").is_between(d(START), d(END)))
+        mine = got.filter(pl.col("symbol") == symbol).select("date", "close")
+        joined = mine.join(exact.select("date", pl.col("close").alias("exact")), on="date")
+        assert joined.height == mine.height == exact.height
+        assert ((joined["close"] / joined["exact"] - 1).abs().max() or 0.0) < 1e-9

@@ -72,3 +72,16 @@ def test_duckdb_reads_the_compacted_layout_without_quantdb_lab(lab):
     ).pl()
     expected = lab.bars(SYMBOLS, start=START, end=END, adjust="").select("symbol", "date", "close")
     assert got.equals(expected)
+
+
+def test_an_adjusted_scan_equals_the_adjusted_read(lab):
+    from polars.testing import assert_frame_equal
+
+    expected = lab.bars(SYMBOLS, start=START, end=END, adjust="qfq")
+    got = lab.scan("bars", start=START, end=END, adjust="qfq").collect()
+    assert_frame_equal(got.select(expected.columns), expected, check_exact=False, rel_tol=1e-12)
+    with pytest.raises(InvalidRequestError, match="from its listing"):  # a scan never fetches the history
+        lab.scan("bars", SYMBOLS[:3], start=START, end=END, adjust="hfq")
+    expected = lab.bars(SYMBOLS[:3], start=START, end=END, adjust="hfq")
+    hfq = lab.scan("bars", SYMBOLS[:3], start=START, end=END, adjust="hfq").collect()
+    assert_frame_equal(hfq.select(expected.columns), expected, check_exact=False, rel_tol=1e-12)

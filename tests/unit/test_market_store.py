@@ -135,3 +135,15 @@ def test_a_damaged_segment_is_set_aside_and_the_series_files_serve(store):
     assert got.equals(expected(store))
     store.compact("bars")
     assert read_market(store, "bars").frame.equals(expected(store))
+
+
+def test_an_append_into_a_compacted_period_keeps_the_periods_older_rows(tmp_path):
+    """Rows appended after a compaction, in the same period as rows already compacted, must not replace them."""
+    store = SeriesStore(tmp_path, source="test")
+    for i in range(3):
+        put(store, series(i, stop=400))  # up to mid-2024
+    store.compact("bars")
+    for i in range(3):
+        put(store, series(i))  # the rest of 2024 and 2025 appended
+    store.compact("bars")
+    assert read_market(store, "bars").frame.equals(expected(store))
