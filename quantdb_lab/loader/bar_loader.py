@@ -138,6 +138,7 @@ class BarLoader:
             stale=stale,
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
+            source=getattr(self.store, "source", ""),
             notes=tuple(notes),
             seconds=time.perf_counter() - started,
         )

@@ -119,6 +119,7 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
             continue
         origin = Provenance(symbol=request.symbol.canonical, adjust=request.adjust, start=plan.start, end=plan.end,
                             rows=rows, from_cache=True, upstream_calls=0, fetched=(), synthetic=synthetic,
+                            source=getattr(loader.store, "source", ""),
                             notes=plan.notes)  # fmt: skip
         loader.stats.record(origin)
         provenance[request.symbol.canonical] = origin

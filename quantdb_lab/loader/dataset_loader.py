@@ -86,6 +86,7 @@ class DatasetLoader:
         origin = Provenance(symbol=plan.key.symbol, adjust="", start=plan.range.start, end=plan.range.end,
                             rows=frame.height, from_cache=calls == 0, upstream_calls=calls, fetched=(),
                             provisional=plan.provisional, synthetic=self.provider.synthetic, notes=plan.reasons,
+                            source=getattr(self.store, "source", ""),
                             seconds=time.perf_counter() - started)  # fmt: skip
         self.stats.record(origin)
         return frame, origin

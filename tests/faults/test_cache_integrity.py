@@ -163,3 +163,10 @@ def test_research_serves_the_cache_with_a_warning_when_the_upstream_schema_drift
     assert served.equals(cached) and lab.last_provenance[0].stale
     with pytest.raises(ProviderSchemaError):  # trading mode raises instead
         lab.using("trading").bars(SYMBOL, start="2025-05-05", end="2025-06-09", adjust="")
+
+
+def test_provenance_names_the_source_of_every_result(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    lab.bars(SYMBOL, start="2024-01-01", end="2024-03-29", adjust="")
+    (origin,) = lab.last_provenance
+    assert origin.source == lab.provider.source and origin.synthetic
