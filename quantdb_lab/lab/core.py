@@ -305,6 +305,7 @@ class LabCore:
         from quantdb_lab.store.repair import clean_stale
 
         local = getattr(self._engine.store, "local", self._engine.store)
+        local._catalog_call(lambda catalog: catalog.check(thorough=True))  # a damaged catalog is rebuilt here
         return clean_stale(local)
 
     def clear_legacy(self) -> list[str]:

@@ -125,13 +125,16 @@ class Catalog:
             con.execute("INSERT OR IGNORE INTO info VALUES ('layout', ?)", (LAYOUT_VERSION,))
             con.execute("INSERT OR IGNORE INTO info VALUES ('generation', '0')")
 
-    def check(self) -> None:
-        """Raise sqlite3.DatabaseError when the database is damaged (a quick structural check)."""
+    def check(self, *, thorough: bool = False) -> None:
+        """Raise sqlite3.DatabaseError when the database is not a catalog of this layout. Opening a store reads
+        its layout row only (a damaged page raises when a query meets it, and the store rebuilds then);
+        ``thorough`` also runs SQLite's structural check, whose cost grows with the catalog (ms per thousands)."""
         with self._lock:
-            (result,) = self._con.execute("PRAGMA quick_check").fetchone()
+            if thorough:
+                (result,) = self._con.execute("PRAGMA quick_check").fetchone()
+                if result != "ok":
+                    raise sqlite3.DatabaseError(f"catalog check failed: {result}")
             layout = self._con.execute("SELECT value FROM info WHERE key='layout'").fetchone()
-        if result != "ok":
-            raise sqlite3.DatabaseError(f"catalog check failed: {result}")
         if layout is None or layout[0] != LAYOUT_VERSION:
             raise sqlite3.DatabaseError(f"catalog layout {layout and layout[0]!r} is not {LAYOUT_VERSION!r}")
 
