@@ -50,7 +50,7 @@ def run_demo(*, cache_dir: Path | None = None, latency: float = 0.05, out: TextI
         ("cold: 8 symbols x 1 year, unadjusted", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="")),
         ("warm re-read of the same", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="")),
         ("extend to the latest session (+5 sessions)", lambda: lab.bars(DEMO_SYMBOLS, start=year["start"], adjust="")),
-        ("qfq: adds the hfq series, one call each", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="qfq")),
+        ("qfq: derived from the cached bars, no call", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="qfq")),
         ("qfq again, derived at read time", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="qfq")),
         ("weekly bars, derived from daily", lambda: lab.bars(DEMO_SYMBOLS, **year, adjust="", freq="weekly")),
     ]

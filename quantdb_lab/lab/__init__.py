@@ -16,13 +16,15 @@ import polars as pl
 from quantdb_lab.domain.dates import DateLike
 from quantdb_lab.lab.analysis import QualityMixin, SynthesisMixin
 from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.market import MarketMixin
 from quantdb_lab.lab.research import RealtimeMixin, ResearchMixin
 from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 
 __all__ = ["Lab", "bars", "default_lab", "SymbolsLike"]
 
 
-class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, ResearchMixin, RealtimeMixin, LabCore):
+class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, ResearchMixin, RealtimeMixin,
+          LabCore):
     __doc__ = LabCore.__doc__
 
 

@@ -2,11 +2,11 @@
 
 Nothing here does I/O, so the rules are tested as tables (tests/unit/test_plan.py):
 
-* Each adjustment reads from stored series. ``""`` needs the unadjusted ``bars`` over the request. ``"hfq"``
-  needs the ``hfq`` series over the request. ``"qfq"`` needs both from the start to the reference session R
-  (the latest session, or the ``as_of`` cutoff), because ``qfq = hfq * close_C / hfq_close_C`` with C the last
-  day on or before R that has a bar (see ``loader.adjust``): a dividend paid after the first fetch changes the
-  scale, and only the new sessions are fetched.
+* Every adjustment reads the unadjusted ``bars`` alone (``loader.adjust`` derives qfq and hfq from the factor
+  events they carry). ``""`` needs them over the request. ``"hfq"`` needs them from the listing (the first
+  session) to the end: the back-adjusted price multiplies every factor since. ``"qfq"`` needs them from the start
+  to the reference session R (the latest session, or the ``as_of`` cutoff): every factor after a day up to R
+  scales it, so a dividend paid after the first fetch changes the scale, and only the new sessions are fetched.
 * One upstream call per contiguous run of missing sessions of each series; holidays and weekends inside a run
   never split it, and nothing is asked for non-sessions or for final sessions already stored.
 * The open session's bar is provisional: it is served while younger than the mode's ``cache_duration`` and
@@ -19,14 +19,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
+from quantdb_lab.domain.calendar import (
+    FIRST_SESSION,
+    TradingCalendar,
+    day_number,
+    from_day_number,
+)
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError, LookAheadError
+from quantdb_lab.errors import (
+    InvalidDateRangeError,
+    InvalidRequestError,
+    LookAheadError,
+)
 from quantdb_lab.store.coverage import missing_runs
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta
 
-EARLIEST = date(1990, 12, 19)
+EARLIEST = FIRST_SESSION  # the market's first session: a request with no start reads from it
 ADJUSTMENTS = ("", "qfq", "hfq")
 
 
@@ -110,8 +119,8 @@ def _needs(request: BarRequest, start: date, end: date, reference: date) -> tupl
     if request.adjust == "":
         return (Need(SeriesKey("bars", symbol), start, end),)
     if request.adjust == "hfq":
-        return (Need(SeriesKey("hfq", symbol), start, end),)
-    return (Need(SeriesKey("hfq", symbol), start, reference), Need(SeriesKey("bars", symbol), start, reference))
+        return (Need(SeriesKey("bars", symbol), EARLIEST, end),)
+    return (Need(SeriesKey("bars", symbol), start, reference),)
 
 
 def plan_load(

@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 import weakref
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -217,9 +217,9 @@ class Warmer:
         family = lab.provider.host_family(request.symbol)
         if family in broken:
             return
-        # qfq is derived from two stored series: warm them one at a time, so that a foreground request arriving
-        # meanwhile waits behind one upstream call at most, never behind the pair.
-        parts = (replace(request, adjust="hfq"), replace(request, adjust="")) if request.adjust == "qfq" else (request,)
+        # Every adjustment is derived from the one stored unadjusted series: one upstream call at most, so a
+        # foreground request arriving meanwhile waits behind one call.
+        parts = (request,)
         calls = 0
         try:
             if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:

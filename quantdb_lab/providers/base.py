@@ -6,9 +6,9 @@ no adjustment arithmetic. The loader decides what to ask for; a provider answers
 Adjustment types a provider must serve for daily bars:
 
 * ``""``    unadjusted prices as traded;
-* ``"hfq"`` back-adjusted prices from the same upstream. The loader stores only the ``close`` of this series
-  and uses ``hfq_close / close`` as the cumulative adjustment factor of each day (append-only stable: a new
-  dividend never changes past hfq values), which lets it derive qfq and hfq at read time.
+* ``"qfq"``/``"hfq"`` the upstream's own adjusted prices. The loader never stores them: it fetches ``""`` only and
+  derives qfq and hfq from the ex-rights factors in the unadjusted bars (``loader.adjust``); the upstream's
+  adjusted series serve at most as a cross-check.
 """
 
 from __future__ import annotations

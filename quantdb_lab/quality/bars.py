@@ -26,7 +26,7 @@ def check_ohlc(ctx: pl.DataFrame, params: QualityParams) -> pl.DataFrame:
 
 def check_positive_prices(ctx: pl.DataFrame, params: QualityParams) -> pl.DataFrame:
     """Every price above zero. Eastmoney's additive qfq goes to zero or below in early years of long histories:
-    those rows cannot be used for returns at all (derive qfq from hfq instead, as the loader does)."""
+    those rows cannot be used for returns at all (derive qfq from unadjusted bars instead, as the loader does)."""
     rows = ctx.filter(
         (pl.min_horizontal("open", "high", "low", "close") <= 0) | pl.any_horizontal(
             pl.col(c).is_null() for c in ("open", "high", "low", "close")

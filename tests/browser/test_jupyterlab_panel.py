@@ -74,7 +74,7 @@ def test_panel_shows_live_cache_numbers_and_opens_a_dashboard(jupyterlab, new_pa
     deadline = time.monotonic() + 15
     while _series_shown(page) == 0 and time.monotonic() < deadline:
         page.wait_for_timeout(200)
-    assert _series_shown(page) == 4  # bars and hfq of two symbols
+    assert _series_shown(page) == 2  # the unadjusted bars of two symbols (qfq is derived from them)
     assert re.search(r"\d", panel.locator(".qdb-bytes").inner_text())
 
     titles = panel.locator(".qdb-dashboard .qdb-open").all_inner_texts()

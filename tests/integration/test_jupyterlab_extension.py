@@ -50,7 +50,7 @@ def test_the_stats_json_comes_from_the_lab_and_locates_the_dashboards(tmp_path, 
         payload = panel_stats(notebooks_dir().parent)
     finally:
         stats._lab.cache_clear()
-    assert payload["summary"]["series"] == 2 and payload["summary"]["provider"] == "simulated"
-    assert {row["dataset"] for row in payload["datasets"]} == {"bars", "hfq"}
+    assert payload["summary"]["series"] == 1 and payload["summary"]["provider"] == "simulated"
+    assert {row["dataset"] for row in payload["datasets"]} == {"bars"}  # qfq is derived from the bars
     assert [d["path"] for d in payload["dashboards"]] == [f"notebooks/{d.notebook}" for d in present()]
     assert all(d["path"] is None for d in panel_stats(tmp_path)["dashboards"])  # outside the server root

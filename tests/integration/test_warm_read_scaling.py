@@ -39,4 +39,4 @@ def test_warm_read_work_does_not_grow_with_the_store(tmp_path, monkeypatch):
     big.bars(others, start="2024-01-01", end="2024-12-31", adjust="")
     big.bars("600519", start="2024-01-01", end="2024-12-31", adjust="qfq")
     assert big.stats()["series"] > 150
-    assert _count_store_ops(small, monkeypatch) == _count_store_ops(big, monkeypatch) == {"meta": 2, "frame": 2}
+    assert _count_store_ops(small, monkeypatch) == _count_store_ops(big, monkeypatch) == {"meta": 1, "frame": 1}

@@ -51,15 +51,15 @@ def test_warms_in_priority_order_and_the_next_reads_are_hits(tmp_path, monkeypat
     order = _recording(lab, monkeypatch)
     report = warmer.run_once()
     assert list(dict.fromkeys(order)) == expected and sorted(expected) == sorted(WATCH)
-    assert len(order) == 8  # qfq warms hfq and raw bars one call at a time (yielding in between)
-    assert (report.warmed, report.calls, report.failed) == (4, 8, [])  # qfq: hfq + raw, one new session each
+    assert len(order) == 4  # qfq warms the unadjusted bars alone, one call at a time (yielding in between)
+    assert (report.warmed, report.calls, report.failed) == (4, 4, [])  # one new session each
     before = calls(provider)
     clock.advance(4 * 3600)
     lab.bars(WATCH, start="2025-01-01")
     assert calls(provider) == before and all(p.from_cache for p in lab.last_provenance)
     warming = lab.stats()["warming"]
     assert warming | {"warm_hits": 4} == {  # an entry per stored series warmed
-        "warmed_entries": 8, "warmed_used": 8, "warm_hits": 4, "warming_calls": 8, "warming_calls_unused": 0,
+        "warmed_entries": 4, "warmed_used": 4, "warm_hits": 4, "warming_calls": 4, "warming_calls_unused": 0,
         "warm_hit_rate": 1.0, "wasted_share": 0.0,
     }  # fmt: skip
     assert Warmer(lab, peers=None).run_once().already_warm == 4  # nothing left to fetch: no calls
@@ -72,7 +72,7 @@ def test_unused_warming_is_counted_as_wasted(tmp_path):
     clock.advance(4 * 3600)
     lab.bars(WATCH[:3], start="2025-01-01")  # the 4th is skipped today
     warming = lab.stats()["warming"]
-    assert (warming["warmed_entries"], warming["warmed_used"], warming["warming_calls_unused"]) == (8, 6, 2)
+    assert (warming["warmed_entries"], warming["warmed_used"], warming["warming_calls_unused"]) == (4, 3, 1)
     assert warming["wasted_share"] == pytest.approx(0.25)
 
 
@@ -86,9 +86,9 @@ def test_background_warmer_yields_to_the_foreground_and_stops_cleanly(tmp_path, 
         time.sleep(0.4)
         assert order == [] and warmer.state["phase"] == "yielding to a foreground request"
     deadline = time.monotonic() + 5
-    while len(order) < 8 and time.monotonic() < deadline:
+    while len(order) < 4 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert len(order) == 8
+    assert len(order) == 4
     warmer.stop()
     assert not warmer.running and warmer.state["phase"] == "stopped"
     Warmer(lab, peers=None).run_once()  # the cache directory is free again

@@ -23,8 +23,8 @@ def test_panel_shows_predictions_state_and_value(tmp_path):
     assert [p["symbol"] for p in panel.predictions][:3] and "no predictions" not in panel.table_view.value
     assert "not running" in panel.state_view.value
     panel.warm_now()
-    assert panel.message.startswith("warmed 3 series with 6 calls")
-    assert panel.summary["warmed_entries"] == 6 and "6 (100%)" in panel.value_view.value  # none used yet
+    assert panel.message.startswith("warmed 3 series with 3 calls")  # qfq: one unadjusted series each
+    assert panel.summary["warmed_entries"] == 3 and "3 (100%)" in panel.value_view.value  # none used yet
     clock.advance(4 * 3600)
     lab.bars(WATCH, start="2025-01-01")
     panel.refresh()

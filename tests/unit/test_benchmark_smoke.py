@@ -65,7 +65,7 @@ def test_scenarios_run_against_quantdb_lab_with_the_expected_call_counts(tmp_pat
         sys_ = __import__("bench_core").OursSystem(lab)
         out = scenarios.run_scenarios(sys_, upstream, clock, spec, reps, log=lambda _: None)
     assert out["cold_1y_raw"].hist == [1]
-    assert out["cold_1y_qfq"].hist == [2]
+    assert out["cold_1y_qfq"].hist == [1]  # the unadjusted bars alone
     assert set(out["warm_1y_raw"].hist) == {0}
     assert out["cold_batch"].hist == [2] and set(out["warm_batch"].hist) == {0}
     assert out["extend"].hist == [1] and 0 < out["extend"].rows[0] <= 5

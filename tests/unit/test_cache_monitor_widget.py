@@ -58,11 +58,11 @@ def test_fetch_shows_hits_misses_sizes_calls_and_recent_fetches(monitor):
     monitor.fetch("600519")
     assert monitor.state == "idle" and monitor.progress.value == monitor.progress.max == 1
     summary = monitor.summary.value
-    assert "series cached:</b> <span>4</span>" in summary and "33% (1 hits, 2 misses)" in summary
+    assert "series cached:</b> <span>2</span>" in summary and "33% (1 hits, 2 misses)" in summary
     assert [p.symbol for p in monitor.history] == ["600519.SH", "000001.SZ", "600519.SH"]
     assert monitor.recent.value.index("<td>cache</td>") < monitor.recent.value.index("<td>upstream</td>")  # newest first
-    assert list(monitor.figure.data[0].x) == ["bars", "hfq"] and all(y > 0 for y in monitor.figure.data[0].y)
-    assert sum(monitor.figure.data[1].y) == 4 and "closed" in monitor.throttle_table.value
+    assert list(monitor.figure.data[0].x) == ["bars"] and all(y > 0 for y in monitor.figure.data[0].y)
+    assert sum(monitor.figure.data[1].y) == 2 and "closed" in monitor.throttle_table.value
 
 
 def test_refresh_shows_what_another_lab_fetched_into_the_same_cache(monitor, tmp_path):
@@ -70,7 +70,7 @@ def test_refresh_shows_what_another_lab_fetched_into_the_same_cache(monitor, tmp
     other.bars("300750", start="2024-01-02", end="2024-01-31")
     assert monitor.stats["series"] == 0
     monitor.refresh_button.click()
-    assert monitor.stats["series"] == 2 and "series cached:</b> <span>2</span>" in monitor.summary.value
+    assert monitor.stats["series"] == 1 and "series cached:</b> <span>1</span>" in monitor.summary.value
 
 
 def test_bad_input_is_reported_not_raised_and_history_is_bounded(monitor):

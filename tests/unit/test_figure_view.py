@@ -145,5 +145,5 @@ def test_quality_gap_and_ask_charts_reach_a_late_view(lab):
 def test_the_cache_monitor_chart_reaches_a_late_view(lab):
     lab.bars(["600519", "000001.SZ"], start="2024-01-02", end="2024-02-29")
     monitor = CacheMonitorWidget(lab)  # refreshed (drawn) before any page connects
-    assert [t["x"] for t in monitor.figure._widget_data] == [["bars", "hfq"], ["local"]]
+    assert [t["x"] for t in monitor.figure._widget_data] == [["bars"], ["local"]]
     assert_views_see_the_figure(monitor.figure, monitor)

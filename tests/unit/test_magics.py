@@ -41,8 +41,8 @@ def test_cell_magic_takes_a_weighted_portfolio(shell):
     result = shell.run_cell_magic("qdb", f"--start {START} --end {END}", "600519 0.6  # core\n000001.SZ, 0.4\n")
     assert result.weights == {"600519.SH": 0.6, "000001.SZ": 0.4}
     assert result.frame.height == rows("600519.SH") + rows("000001.SZ")
-    # the shell's Lab is in research mode: qfq by default, so two series per symbol
-    assert result.status["upstream_calls"].to_list() == [2, 2]
+    # the shell's Lab is in research mode: qfq by default, derived from the one unadjusted series per symbol
+    assert result.status["upstream_calls"].to_list() == [1, 1]
 
 
 def test_stats_mode_and_clear(shell, capsys):

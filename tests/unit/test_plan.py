@@ -16,7 +16,6 @@ from quantdb_lab.store.series_store import SeriesKey, SeriesMeta
 CAL = TradingCalendar.xshg()
 SYM = parse_symbol("600519")
 BARS = SeriesKey("bars", "600519.SH")
-HFQ = SeriesKey("hfq", "600519.SH")
 
 
 def at(text: str) -> datetime:
@@ -45,10 +44,14 @@ CASES = [
     # name, request, stored, now, expected calls
     ("cold unadjusted year: one call", req("2024-01-01", "2024-12-31"), {}, "2025-06-01 12:00",
      [("bars", "2024-01-02", "2024-12-31")]),
-    ("cold hfq year: one call", req("2024-01-01", "2024-12-31", "hfq"), {}, "2025-06-01 12:00",
-     [("hfq", "2024-01-02", "2024-12-31")]),
-    ("cold qfq year: two calls reaching the latest session", req("2024-01-01", "2024-12-31", "qfq"), {},
-     "2025-06-01 12:00", [("hfq", "2024-01-02", "2025-05-30"), ("bars", "2024-01-02", "2025-05-30")]),
+    ("cold hfq year: one call for the unadjusted bars since the listing", req("2024-01-01", "2024-12-31", "hfq"),
+     {}, "2025-06-01 12:00", [("bars", "1990-12-19", "2024-12-31")]),
+    ("cold qfq year: one call reaching the latest session", req("2024-01-01", "2024-12-31", "qfq"), {},
+     "2025-06-01 12:00", [("bars", "2024-01-02", "2025-05-30")]),
+    ("warm hfq: nothing once the history is stored", req("2024-01-01", "2024-12-31", "hfq"),
+     {BARS: covered(("1990-12-19", "2025-05-30"))}, "2025-06-01 12:00", []),
+    ("qfq after an unadjusted read of the same year: only the sessions up to R", req("2024-01-01", "2024-12-31", "qfq"),
+     {BARS: covered(("2024-01-02", "2024-12-31"))}, "2025-06-01 12:00", [("bars", "2025-01-02", "2025-05-30")]),
     ("warm: nothing", req("2024-01-01", "2024-12-31"), {BARS: covered(("2024-01-02", "2024-12-31"))},
      "2025-06-01 12:00", []),
     ("extend by a few sessions over New Year", req("2024-01-01", "2025-01-08"),
@@ -96,7 +99,7 @@ def test_as_of_cutoff():
         plan_load(req("2024-01-01", "2024-07-31"), mode, {}, CAL, at("2025-06-01 12:00"))
     plan = plan_load(req("2024-06-01", None, "qfq"), mode, {}, CAL, at("2025-06-01 12:00"))
     assert plan.end == date(2024, 6, 28) and plan.reference == date(2024, 6, 28)
-    assert calls(plan) == [("hfq", "2024-06-03", "2024-06-28"), ("bars", "2024-06-03", "2024-06-28")]
+    assert calls(plan) == [("bars", "2024-06-03", "2024-06-28")]
 
 
 def test_wholly_future_range_and_bad_adjust():

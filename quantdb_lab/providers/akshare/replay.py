@@ -67,6 +67,13 @@ class ReplayProvider:
     def __repr__(self) -> str:
         return f"ReplayProvider({str(self.directory)!r})"
 
+    @property
+    def source(self) -> str:
+        """The store namespace: one per recorded directory (different recordings are different data)."""
+        import hashlib
+
+        return "replay-" + hashlib.sha256(str(self.directory.resolve()).encode()).hexdigest()[:12]
+
     # -- Provider protocol ----------------------------------------------------------------------------
     def fetch_daily_bars(self, symbol: Symbol, start: date, end: date, *, adjust: str = "") -> pl.DataFrame:
         build_bars_query(symbol, start, end, adjust=adjust)  # same validation as the live provider
