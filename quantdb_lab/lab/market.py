@@ -19,6 +19,7 @@ from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.lab.core import LabCore, SymbolsLike, _symbol_items
 from quantdb_lab.loader.plan import ADJUSTMENTS
+from quantdb_lab.store.segments import SID
 
 SHAPES = ("long", "wide")
 
@@ -39,7 +40,8 @@ class MarketMixin(LabCore):
 
         wanted = None if symbols is None else [s.canonical for s in self._symbols(symbols)]
         lazy = scan_market(store, dataset, wanted, start=first, end=last)
-        return self._adjust_lazy(lazy, store, dataset, wanted, adjust, last) if adjust else lazy
+        lazy = self._adjust_lazy(lazy, store, dataset, wanted, adjust, last) if adjust else lazy
+        return lazy.select(pl.exclude(SID))  # the series number is the store's join key, not a field
 
     def _adjust_lazy(self, lazy: pl.LazyFrame, store, dataset: str, symbols, adjust: str, end):  # noqa: ANN001, ANN202
         """qfq (anchored at the latest session, or ``as_of``, as bars() does) or hfq from the series' stored factor

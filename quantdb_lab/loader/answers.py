@@ -48,8 +48,11 @@ def ask_again(expected: np.ndarray, served: np.ndarray, meta: SeriesMeta) -> boo
 
 
 def judged(meta: SeriesMeta, *, start: date, end: date, sessions: np.ndarray, served: np.ndarray,
-           state: SessionState, now: datetime) -> SeriesMeta:  # fmt: skip
-    """``meta`` after an answer for ``[start, end]`` (``sessions`` its sessions) that served ``served`` days."""
+           state: SessionState, now: datetime, next_session: date | None = None) -> SeriesMeta:  # fmt: skip
+    """``meta`` after an answer for ``[start, end]`` (``sessions`` its sessions) that served ``served`` days.
+
+    ``next_session`` (the first session after ``end``): the days up to it are no sessions, so the coverage runs
+    through them and touches the next fetch's; a range of sessions is then one interval, checked in O(log n)."""
     missing = unserved(expected_sessions(sessions, state), served)
     if len(served):
         before = missing < served.min()
@@ -61,7 +64,7 @@ def judged(meta: SeriesMeta, *, start: date, end: date, sessions: np.ndarray, se
     pending = meta.pending.subtract(Coverage.from_pairs([[day_number(start), day_number(end)]]))
     for a, b in gaps.subtract(confirmed).to_pairs():
         pending = pending.add(a, b)
-    last = day_number(end)
+    last = day_number(end) if next_session is None else max(day_number(end), day_number(next_session) - 1)
     open_day = open_day_of(state)
     if open_day is not None and end >= state.latest:
         last = open_day - 1

@@ -234,7 +234,7 @@ class BarLoader:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
-                         state=state, now=now)  # fmt: skip
+                         state=state, now=now, next_session=self.calendar.next_session(fetch.end))  # fmt: skip
         found = self.events(symbol, StoredFrame.of(merged))  # kept with the series: market reads adjust from them
         updated = replace(updated, events=tuple(zip(found.days.tolist(), found.factors.tolist(),
                                                     found.references.tolist())))  # fmt: skip

@@ -55,16 +55,13 @@ def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, loa
     result = BatchResult(pl.DataFrame())
     frames: list[pl.DataFrame] = []
     served: set[BarRequest] = set()
-    for group, plan, metas in _warm_groups(loader, requests, mode):
-        read = _market_read(loader, group, plan, metas)
-        if read is None:
-            continue
-        frame, provenance = read
+    for group, frame, provenance in _cross_sections(loader, requests, mode):
         frames.append(frame)
         for request in group:
             origin = provenance.get(request.symbol.canonical)
             if origin is None:
                 continue  # no rows in the range: the single load below says why (and raises or skips)
+            loader.stats.record(origin)
             served.add(request)
             result.provenance.append(origin)
             if on_served is not None:
@@ -108,7 +105,8 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
     if frame.is_empty():
         return frame, {}
     if adjust:
-        events = events_frame({s: metas[s] for s in symbols})
+        sids = {s: e.sid for s, e in market.snapshot.entries.items()} if market.snapshot is not None else None
+        events = events_frame({s: metas[s] for s in symbols}, sids)
         frame = adjust_cross_section(frame, events, adjust, reference=plan.reference)
     counts = {s: n for s, n in market.rows.items() if s not in market.damaged}
     synthetic = loader.provider.synthetic
@@ -121,11 +119,19 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
                             rows=rows, from_cache=True, upstream_calls=0, fetched=(), synthetic=synthetic,
                             source=getattr(loader.store, "source", ""),
                             notes=plan.notes)  # fmt: skip
-        loader.stats.record(origin)
         provenance[request.symbol.canonical] = origin
     if synthetic:
         warnings.warn(f"{loader.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=4)
     return frame.select([c for c in BARS if c in frame.columns]), provenance
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """A cross-section kept in the store's bounded memory, valid while the catalog's version is the same."""
+
+    requests: list[BarRequest]
+    frame: pl.DataFrame
+    provenance: dict[str, Provenance]
 
 
 def compact_if_many(store, fetched: int, dataset: str = "bars") -> None:  # noqa: ANN001
@@ -162,10 +168,13 @@ def _is_ordered(frame: pl.DataFrame) -> bool:
     return bool((~same_day | later.fill_null(True)).all())
 
 
-def _warm_groups(loader, requests: Sequence[BarRequest], mode: ContextMode):  # noqa: ANN001, ANN202
-    """Groups of requests with one shape (range, adjustment) whose every needed series already covers every
-    needed session: no fetch, no per-series plan. Yields (group, the shape's plan) for groups big enough."""
-    if len(requests) < MARKET_READ_MIN or not hasattr(loader.store, "read_metas"):
+def _cross_sections(loader, requests: Sequence[BarRequest], mode: ContextMode):  # noqa: ANN001, ANN202
+    """For each shape (range, adjustment) of at least MARKET_READ_MIN requests: the warm ones (every needed
+    series covers every needed session: no fetch, no per-series plan), their rows as one cross-section and
+    their provenance. A shape read before, with nothing stored changed since, comes from the store's bounded
+    memory (a notebook cell run again)."""
+    store = loader.store
+    if len(requests) < MARKET_READ_MIN or not all(hasattr(store, m) for m in ("read_metas", "read_market", "version")):
         return
     now = loader.clock.now()
     shapes: dict[tuple, list[BarRequest]] = {}
@@ -177,13 +186,24 @@ def _warm_groups(loader, requests: Sequence[BarRequest], mode: ContextMode):  # 
         probe = plan_load(group[0], mode, {}, loader.calendar, now)  # the effective range of this shape
         if probe.provisional is not None:
             continue  # the open session's bar has its own freshness: the planner decides per series
-        metas = {need.key.dataset: loader.store.read_metas(need.key.dataset, [r.symbol.canonical for r in group])
+        key = ("cross-section", probe.request.adjust, probe.start, probe.end, probe.reference, hash(tuple(group)))
+        version = hash(store.version())
+        remembered = store.memory.get(key, version)
+        if remembered is not None:
+            yield remembered.requests, remembered.frame, remembered.provenance
+            continue
+        metas = {need.key.dataset: store.read_metas(need.key.dataset, [r.symbol.canonical for r in group])
                  for need in probe.needs}  # fmt: skip
         sessions = {need.key.dataset: loader.calendar.session_days(need.start, need.end) for need in probe.needs}
         warm = [r for r in group if all(_covers(metas[n.key.dataset].get(r.symbol.canonical), sessions[n.key.dataset])
                                         for n in probe.needs)]  # fmt: skip
-        if len(warm) >= MARKET_READ_MIN:
-            yield warm, probe, metas.get("bars", {})
+        if len(warm) < MARKET_READ_MIN:
+            continue
+        read = _market_read(loader, warm, probe, metas.get("bars", {}))
+        if read is None:
+            continue
+        store.memory.put(key, version, _Remembered(warm, *read))
+        yield warm, *read
 
 
 def _covers(meta: SeriesMeta | None, sessions: np.ndarray) -> bool:

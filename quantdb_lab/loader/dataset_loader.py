@@ -113,7 +113,8 @@ class DatasetLoader:
                 fresh = again
         merged = _merge(dataset, old, fresh)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions,
-                         served=np.unique(day_numbers(fresh, dataset.index_column)), state=state, now=now)  # fmt: skip
+                         served=np.unique(day_numbers(fresh, dataset.index_column)), state=state, now=now,
+                         next_session=self.calendar.next_session(fetch.end))  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return calls
 

@@ -37,14 +37,14 @@ from pathlib import Path
 
 from quantdb_lab.store.records import SeriesMeta
 
-LAYOUT_VERSION = "2.1"
+LAYOUT_VERSION = "2.2"
 DIRTY_ALL = -(2**31)  # dirty_from of a series never compacted: no segment row of it may be used
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS series (
         dataset TEXT NOT NULL, symbol TEXT NOT NULL, generation INTEGER NOT NULL, meta TEXT NOT NULL,
         file TEXT NOT NULL, rows INTEGER NOT NULL, crc INTEGER NOT NULL, bytes INTEGER NOT NULL, dirty_from INTEGER,
-        PRIMARY KEY (dataset, symbol)) WITHOUT ROWID""",
+        sid INTEGER NOT NULL, PRIMARY KEY (dataset, symbol)) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS segments (
         id INTEGER PRIMARY KEY, dataset TEXT NOT NULL, period TEXT NOT NULL, seq INTEGER NOT NULL,
         file TEXT NOT NULL, rows INTEGER NOT NULL, crc INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -53,7 +53,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS tombstones (dataset TEXT NOT NULL, symbol TEXT NOT NULL, PRIMARY KEY (dataset, symbol))",
     "CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
 )
-_SERIES_COLUMNS = "symbol, meta, file, rows, crc, bytes, dirty_from"
+_SERIES_COLUMNS = "symbol, meta, file, rows, crc, bytes, dirty_from, sid"
 
 
 @lru_cache(maxsize=65_536)
@@ -72,6 +72,7 @@ class Entry:
     crc: int
     bytes: int
     dirty_from: int | None  # None: every row is in the segments
+    sid: int = 0  # the series' number in this namespace, stable while it exists (segments carry it as __sid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        self.commits = 0  # write transactions committed through this connection (data_version counts the others)
         self._con = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
@@ -124,6 +126,7 @@ class Catalog:
                 con.execute(statement)
             con.execute("INSERT OR IGNORE INTO info VALUES ('layout', ?)", (LAYOUT_VERSION,))
             con.execute("INSERT OR IGNORE INTO info VALUES ('generation', '0')")
+            con.execute("INSERT OR IGNORE INTO info VALUES ('sid', '0')")
 
     def check(self, *, thorough: bool = False) -> None:
         """Raise sqlite3.DatabaseError when the database is not a catalog of this layout. Opening a store reads
@@ -148,6 +151,7 @@ class Catalog:
                 self._con.execute("ROLLBACK")
                 raise
             self._con.execute("COMMIT")
+            self.commits += write
 
     def data_version(self) -> int:
         """Changes whenever another connection commits (SQLite's ``data_version``): a cheap staleness check."""
@@ -191,10 +195,16 @@ class Catalog:
         return int(con.execute("SELECT value FROM info WHERE key='generation'").fetchone()[0])
 
     def put(self, con: sqlite3.Connection, dataset: str, symbol: str, entry: Entry) -> None:
+        known = con.execute("SELECT sid FROM series WHERE dataset=? AND symbol=?", (dataset, symbol)).fetchone()
+        if known is not None:
+            sid = known[0]
+        else:
+            con.execute("UPDATE info SET value = CAST(value AS INTEGER) + 1 WHERE key='sid'")
+            sid = int(con.execute("SELECT value FROM info WHERE key='sid'").fetchone()[0])
         con.execute(
-            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (dataset, symbol, entry.meta.generation, json.dumps(entry.meta.to_json()), entry.file, entry.rows,
-             entry.crc, entry.bytes, entry.dirty_from),
+             entry.crc, entry.bytes, entry.dirty_from, sid),
         )  # fmt: skip
         con.execute("DELETE FROM tombstones WHERE dataset=? AND symbol=?", (dataset, symbol))
 
@@ -272,5 +282,5 @@ def _symbol_rows(text: str) -> dict[str, int]:
 
 
 def _entry(row: tuple) -> Entry:
-    _, meta, name, rows, crc, size, dirty_from = row
-    return Entry(_parse_meta(meta), name, int(rows), int(crc), int(size), dirty_from)
+    _, meta, name, rows, crc, size, dirty_from, sid = row
+    return Entry(_parse_meta(meta), name, int(rows), int(crc), int(size), dirty_from, int(sid))

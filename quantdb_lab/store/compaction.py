@@ -27,7 +27,7 @@ import polars as pl
 from quantdb_lab.store.catalog import DIRTY_ALL, Entry, Segment
 from quantdb_lab.store.frame_files import FrameFileError, read_verified
 from quantdb_lab.store.records import SeriesKey
-from quantdb_lab.store.segments import day_of, period_of, read_segment, write_segment
+from quantdb_lab.store.segments import SID, day_of, period_of, read_segment, write_segment
 
 if TYPE_CHECKING:
     from quantdb_lab.store.series_store import SeriesStore
@@ -116,6 +116,7 @@ def _changed_rows(store: SeriesStore, dataset: str, changed: dict[str, Entry], v
             frame = frame.filter(day_of(column) >= entry.dirty_from)
         if "symbol" not in frame.columns:
             frame = frame.with_columns(symbol=pl.lit(symbol))
+        frame = frame.with_columns(pl.lit(entry.sid, pl.UInt32).alias(SID))
         frames.append(frame.with_columns(period_of(column).alias("__period")))
         consumed[symbol] = entry.meta.generation
     if not frames:

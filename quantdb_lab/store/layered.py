@@ -184,6 +184,9 @@ class LayeredStore:
         """The local layer's metadata (what is warm here); series it lacks go through ``read_meta``."""
         return self.local.read_metas(dataset, symbols)
 
+    def version(self) -> tuple[int, int, int]:
+        return self.local.version()
+
     def read_market(self, dataset: str, symbols=None, *, start=None, end=None):  # noqa: ANN001, ANN201
         return self.local.read_market(dataset, symbols, start=start, end=end)
 

@@ -22,7 +22,7 @@ from quantdb_lab.store.catalog import DIRTY_ALL, Segment, Snapshot
 from quantdb_lab.store.frame_files import FrameFileError
 from quantdb_lab.store.records import SeriesKey, StoredFrame
 from quantdb_lab.store.repair import warn_repaired
-from quantdb_lab.store.segments import day_of, read_segment, to_day
+from quantdb_lab.store.segments import SID, day_of, read_segment, to_day
 
 if TYPE_CHECKING:
     from quantdb_lab.store.series_store import SeriesStore
@@ -188,7 +188,8 @@ def _overlay(store: SeriesStore, dataset: str, snap: Snapshot, frame: pl.DataFra
         j = int(np.searchsorted(stored.days, hi, side="right")) if hi is not None else len(stored.days)
         rows = stored.frame.slice(i, j - i)
         if rows.height:
-            own.append(rows if "symbol" in rows.columns else rows.with_columns(symbol=pl.lit(symbol)))
+            rows = rows if "symbol" in rows.columns else rows.with_columns(symbol=pl.lit(symbol))
+            own.append(rows.with_columns(pl.lit(entry.sid, pl.UInt32).alias(SID)))
     earliest = min(v if v != DIRTY_ALL else -(2**31) for v in dirty.values())
     column = "date" if (frame.height == 0 or "date" in frame.columns) else "time"
     if frame.height:
@@ -262,7 +263,7 @@ def scan_market(store: SeriesStore, dataset: str, symbols: list[str] | None = No
             path = store.file_of(SeriesKey(dataset, symbol), entry)
             if file_crc(path) != entry.crc:
                 continue  # left out; read_stored names it (and the loader repairs it) on a bars() read
-            frame = pl.scan_parquet(path)
+            frame = pl.scan_parquet(path).with_columns(pl.lit(entry.sid, pl.UInt32).alias(SID))
             if since != DIRTY_ALL:
                 frame = frame.filter(day_of(column) >= since)
             own.append(frame)

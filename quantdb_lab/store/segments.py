@@ -26,6 +26,7 @@ from quantdb_lab.store.frame_files import FrameFileError, atomic_write, content_
 from quantdb_lab.store.records import day_numbers
 
 ROW_GROUP_ROWS = 65_536
+SID = "__sid"  # each row's series number (catalog ``series.sid``): integer keys for joins over a cross-section
 _EPOCH = date(1970, 1, 1)
 
 

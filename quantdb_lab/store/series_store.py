@@ -218,6 +218,12 @@ class SeriesStore:
 
         return self._catalog_call(lookup)
 
+    def version(self) -> tuple[int, int, int]:
+        """Changes whenever anything in this namespace's catalog changes, in any process: what in-memory
+        results derived from many series are validated against."""
+        catalog = self.catalog
+        return (id(catalog), self._catalog_call(lambda c: c.data_version()), catalog.commits)
+
     def read_metas(self, dataset: str, symbols: Iterable[str] | None = None) -> dict[str, SeriesMeta]:
         """Metadata of many series in one catalog query (all of ``dataset`` when ``symbols`` is None)."""
         entries = self._catalog_call(lambda c: c.get_many(dataset, symbols))

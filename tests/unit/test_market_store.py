@@ -31,6 +31,11 @@ def put(store: SeriesStore, frame: pl.DataFrame) -> None:
         store.write(key, frame, SeriesMeta())
 
 
+def market(store: SeriesStore, symbols=None, **span) -> pl.DataFrame:  # noqa: ANN001
+    """The cross-sectional read without its internal series-number column."""
+    return read_market(store, "bars", symbols, **span).frame.drop("__sid", strict=False)
+
+
 def expected(store: SeriesStore, start=None, end=None, symbols=None) -> pl.DataFrame:
     """The truth: every series file read on its own, filtered and sorted here."""
     frames = [store.read_frame(k, store.read_meta(k)) for k in store.keys() if symbols is None or k.symbol in symbols]
@@ -51,11 +56,11 @@ def store(tmp_path):
 
 
 def test_market_read_equals_the_series_before_and_after_compaction(store):
-    before = read_market(store, "bars").frame
+    before = market(store)
     assert before.equals(expected(store))
     report = store.compact("bars")
     assert report["periods"] == 4 and report["series"] == 12 and store.catalog.backlog("bars") == 0
-    after = read_market(store, "bars").frame
+    after = market(store)
     assert after.equals(expected(store)) and after["date"].is_sorted()
 
 
@@ -67,18 +72,18 @@ def test_appends_replacements_and_drops_after_compaction(store):
         pl.when(pl.col("date") == date(2024, 6, 3)).then(1.0).otherwise(pl.col("close")).alias("close"))
     put(store, changed)  # one row in the middle replaced
     store.drop(SeriesKey("bars", "600007.SH"))
-    got = read_market(store, "bars").frame
+    got = market(store)
     assert got.equals(expected(store)) and "600007.SH" not in got["symbol"].to_list()
     store.compact("bars")
-    assert read_market(store, "bars").frame.equals(expected(store)) and store.catalog.backlog("bars") == 0
+    assert market(store).equals(expected(store)) and store.catalog.backlog("bars") == 0
 
 
 def test_date_ranges_and_symbol_subsets(store):
     store.compact("bars")
     lo, hi = date(2024, 11, 15), date(2024, 12, 6)
-    got = read_market(store, "bars", ["600002.SH", "600009.SH"], start=lo, end=hi).frame
+    got = market(store, ["600002.SH", "600009.SH"], start=lo, end=hi)
     assert got.equals(expected(store, lo, hi, {"600002.SH", "600009.SH"}))
-    assert read_market(store, "bars", start=date(2024, 1, 1)).frame.equals(expected(store, date(2024, 1, 1)))
+    assert market(store, start=date(2024, 1, 1)).equals(expected(store, date(2024, 1, 1)))
 
 
 def test_a_compaction_killed_before_its_commit_loses_nothing(store, monkeypatch):
@@ -93,9 +98,9 @@ def test_a_compaction_killed_before_its_commit_loses_nothing(store, monkeypatch)
         store.compact("bars")
     monkeypatch.undo()
     fresh = SeriesStore(store.root, source="test")  # another kernel, after the crash
-    assert read_market(fresh, "bars").frame.equals(expected(fresh))
+    assert market(fresh).equals(expected(fresh))
     fresh.compact("bars")
-    assert read_market(fresh, "bars").frame.equals(expected(fresh))
+    assert market(fresh).equals(expected(fresh))
 
 
 def test_a_write_racing_a_compaction_keeps_its_rows(store, monkeypatch):
@@ -116,7 +121,7 @@ def test_a_write_racing_a_compaction_keeps_its_rows(store, monkeypatch):
     monkeypatch.setattr(compaction, "write_segment", racing)
     store.compact("bars")
     monkeypatch.undo()
-    got = read_market(store, "bars", ["600002.SH"]).frame
+    got = market(store, ["600002.SH"])
     assert got.equals(expected(store, symbols={"600002.SH"}))
     assert got["close"].to_list() == series(2, start=14, bump=2.0)["close"].to_list()
     assert store.catalog.backlog("bars") == 1  # the raced series stays out of date, read from its own file
@@ -131,10 +136,10 @@ def test_a_damaged_segment_is_set_aside_and_the_series_files_serve(store):
     path.write_bytes(bytes(data))
     store.memory.clear()
     with pytest.warns(CacheRepairedWarning):
-        got = read_market(store, "bars").frame
+        got = market(store)
     assert got.equals(expected(store))
     store.compact("bars")
-    assert read_market(store, "bars").frame.equals(expected(store))
+    assert market(store).equals(expected(store))
 
 
 def test_an_append_into_a_compacted_period_keeps_the_periods_older_rows(tmp_path):
@@ -146,4 +151,4 @@ def test_an_append_into_a_compacted_period_keeps_the_periods_older_rows(tmp_path
     for i in range(3):
         put(store, series(i))  # the rest of 2024 and 2025 appended
     store.compact("bars")
-    assert read_market(store, "bars").frame.equals(expected(store))
+    assert market(store).equals(expected(store))
