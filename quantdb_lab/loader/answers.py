@@ -8,6 +8,8 @@ provisional. Pure: day numbers in, metadata out. Used by every loader (daily bar
 * Other sessions missing before the first or after the last served row may be an answer cut short: they stay pending
   (uncovered) and are asked for once more on a later read, whose answer confirms them. An answer that is empty, or
   cut short at the end, about sessions not already pending, is asked again at once (``ask_again``).
+* An empty answer for the sessions right after a gap the upstream already confirmed (a stock suspended for
+  weeks, read every day) continues that gap: covered at once, not asked again.
 * The open session's rows are stored and served but not covered: fetched again once the mode says they are stale,
   and replaced once the session is final.
 """
@@ -15,13 +17,22 @@ provisional. Pure: day numbers in, metadata out. Used by every loader (daily bar
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from quantdb_lab.domain.calendar import FIRST_SESSION, SessionState, day_number
+from quantdb_lab.domain.calendar import FIRST_SESSION, SessionState, TradingCalendar, day_number
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesMeta
+
+
+def neighbours(calendar: TradingCalendar, start: date, end: date) -> tuple[date | None, date | None]:
+    """The sessions just before ``start`` and just after ``end``, for the two rules above that use them; past
+    the calendar's bound they are not known and the rules are simply not applied (no warning: nothing is
+    assumed from them)."""
+    if end + timedelta(days=30) > calendar.bound:
+        return calendar.previous_session(start) if start <= calendar.bound else None, None
+    return calendar.previous_session(start), calendar.next_session(end)
 
 
 def open_day_of(state: SessionState) -> int | None:
@@ -39,21 +50,36 @@ def unserved(expected: np.ndarray, served: np.ndarray) -> np.ndarray:
     return expected if not len(served) else expected[~np.isin(expected, served)]
 
 
-def ask_again(expected: np.ndarray, served: np.ndarray, meta: SeriesMeta) -> bool:
+def continues_a_gap(meta: SeriesMeta, previous: date | None) -> bool:
+    """Whether the session before a fetch was confirmed to have no rows (covered, after the last stored row): an
+    empty answer for the next sessions then continues a suspension the upstream already confirmed."""
+    if previous is None or not meta.coverage:
+        return False
+    day = day_number(previous)
+    return bool(meta.coverage.covered(np.array([day]))[0]) and (meta.last_day is None or meta.last_day < day)
+
+
+def ask_again(expected: np.ndarray, served: np.ndarray, meta: SeriesMeta, *, continuing: bool = False) -> bool:
     """Whether an answer must be asked for again at once: empty, or cut short at the end, about sessions not
-    already pending (an answer about pending sessions is their confirmation)."""
+    already pending (an answer about pending sessions is their confirmation), unless an empty answer continues
+    a confirmed gap."""
+    if continuing and not len(served):
+        return False
     missing = unserved(expected, served)
     new = missing[~meta.pending.covered(missing)]
     return bool(len(new)) and (not len(served) or new[-1] > served.max())
 
 
 def judged(meta: SeriesMeta, *, start: date, end: date, sessions: np.ndarray, served: np.ndarray,
-           state: SessionState, now: datetime, next_session: date | None = None) -> SeriesMeta:  # fmt: skip
+           state: SessionState, now: datetime, next_session: date | None = None,
+           continuing: bool = False) -> SeriesMeta:  # fmt: skip
     """``meta`` after an answer for ``[start, end]`` (``sessions`` its sessions) that served ``served`` days.
 
     ``next_session`` (the first session after ``end``): the days up to it are no sessions, so the coverage runs
     through them and touches the next fetch's; a range of sessions is then one interval, checked in O(log n)."""
     missing = unserved(expected_sessions(sessions, state), served)
+    if continuing and not len(served):  # a confirmed suspension goes on: this answer agrees with the last one
+        missing = missing[:0]
     if len(served):
         before = missing < served.min()
         if start <= FIRST_SESSION:  # a whole-history answer: its first row is where the history starts

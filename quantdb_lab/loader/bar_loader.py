@@ -30,7 +30,7 @@ from quantdb_lab.errors import (
     SyntheticDataWarning,
 )
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
-from quantdb_lab.loader.answers import ask_again, expected_sessions, judged
+from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
@@ -227,14 +227,17 @@ class BarLoader:
         expected = expected_sessions(sessions, state)
         fresh = self._call_bars(fetch, symbol)
         calls = 1
-        if ask_again(expected, day_numbers(fresh), meta):  # empty, or cut short at the end: asked once more
+        previous, following = neighbours(self.calendar, fetch.start, fetch.end)
+        continuing = continues_a_gap(meta, previous)
+        if ask_again(expected, day_numbers(fresh), meta, continuing=continuing):  # empty or cut short: once more
             again = self._call_bars(fetch, symbol)
             calls += 1
             if again.height:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
-                         state=state, now=now, next_session=self.calendar.next_session(fetch.end))  # fmt: skip
+                         state=state, now=now, next_session=following,
+                         continuing=continuing)  # fmt: skip
         found = self.events(symbol, StoredFrame.of(merged))  # kept with the series: market reads adjust from them
         updated = replace(updated, events=tuple(zip(found.days.tolist(), found.factors.tolist(),
                                                     found.references.tolist())))  # fmt: skip

@@ -24,7 +24,7 @@ from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, SyntheticDataWarning
-from quantdb_lab.loader.answers import ask_again, expected_sessions, judged
+from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.read_plan import Fetch, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.fetchers import fetcher_for
@@ -107,14 +107,16 @@ class DatasetLoader:
             return frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
 
         fresh, calls = ask(), 1
-        if ask_again(expected, np.unique(day_numbers(fresh, dataset.index_column)), meta):
+        previous, following = neighbours(self.calendar, fetch.start, fetch.end)
+        continuing = continues_a_gap(meta, previous)
+        if ask_again(expected, np.unique(day_numbers(fresh, dataset.index_column)), meta, continuing=continuing):
             again, calls = ask(), 2
             if again.height >= fresh.height:
                 fresh = again
         merged = _merge(dataset, old, fresh)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions,
                          served=np.unique(day_numbers(fresh, dataset.index_column)), state=state, now=now,
-                         next_session=self.calendar.next_session(fetch.end))  # fmt: skip
+                         next_session=following, continuing=continuing)  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return calls
 

@@ -170,3 +170,23 @@ def test_provenance_names_the_source_of_every_result(tmp_path):
     lab.bars(SYMBOL, start="2024-01-01", end="2024-03-29", adjust="")
     (origin,) = lab.last_provenance
     assert origin.source == lab.provider.source and origin.synthetic
+
+
+def test_a_confirmed_suspension_read_every_day_costs_one_call_a_day(tmp_path):
+    """Once the upstream confirmed a stock has no bars after its last one, each new day's empty answer
+    continues that gap: one call, covered at once (not asked again, not kept pending)."""
+    from tests.support.sim import MARKET
+
+    lab, provider = flaky_lab(tmp_path)
+    symbol = SYMBOL
+    lab.bars(symbol, start="2024-06-03", end="2024-06-14", adjust="")
+    provider.empty_next = 10**6  # from now on the upstream serves nothing for this stock (a suspension)
+    for day in ("2024-06-17", "2024-06-18"):
+        with pytest.warns(PartialDataWarning):  # the first short answer: kept pending
+            lab.bars(symbol, start="2024-06-03", end=day, adjust="")
+    before = calls(provider)
+    for day in MARKET.calendar.sessions(d("2024-06-19"), d("2024-06-28")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PartialDataWarning)
+            lab.bars(symbol, start="2024-06-03", end=day.isoformat(), adjust="")
+    assert calls(provider) - before == len(MARKET.calendar.sessions(d("2024-06-19"), d("2024-06-28")))

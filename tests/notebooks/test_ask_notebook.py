@@ -28,6 +28,8 @@ def test_the_notebook_answers_the_seed_questions_from_the_cache(executed):
     assert summary["ok"] == [True] * 5
     assert summary["plans"] == ["rank", "compare", "spikes", "correlation", "rank"]
     assert summary["warm_upstream_calls"] == [0] * 5 and summary["warm_hit_rates"] == [1.0] * 5
+    # the confirming pass only asks again for what the first answers left open: never more than they cost
+    assert all(c <= f for c, f in zip(summary["confirming_calls"], summary["first_calls"]))
     assert summary["magic_rows"] == 10 and summary["declined"] is False and summary["declined_problems"]
     assert summary["widget_state"] == "answered" and summary["widget_traces"] == 2
 
