@@ -81,7 +81,7 @@ def _adjust_by_sid(frame: pl.DataFrame, events: pl.DataFrame, how: str, *, refer
     ev_day = ev["date"].cast(pl.Int32).to_numpy().astype(np.int64)
     ev_factor = ev["factor"].to_numpy()
     ev_ref = ev["reference"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    sid = frame[SID].to_numpy().astype(np.int64)
+    sid = frame[SID].to_numpy()  # uint32: an index as it is (no int64 copy of millions of rows)
     day = frame["date"].cast(pl.Int32).to_numpy()
     current = np.ones(int(max(sid.max(initial=0), ev_sid.max(initial=0))) + 1)
     if how == "qfq":  # divided by each series' product of factors up to R
@@ -106,17 +106,22 @@ def _adjust_by_sid(frame: pl.DataFrame, events: pl.DataFrame, how: str, *, refer
                 on_event_rows.append(rows)
                 on_event_refs.append(hit_ref[at])
         multiplier[lo:hi] = current[sid[lo:hi]]
-    scale = pl.Series("_m", multiplier)
-    columns = []
+    del sid, day  # the row keys are done with: free them before the new columns are made
     if on_event_rows:
         rows, refs = np.concatenate(on_event_rows), np.concatenate(on_event_refs)
         keep = np.isfinite(refs)
         rows, refs = rows[keep], refs[keep]
-        close = frame["close"].gather(rows).to_numpy()
-        if "change" in frame.columns:
-            columns.append(frame["change"].scatter(rows, close - refs))
-        if "pct_change" in frame.columns:
-            columns.append(frame["pct_change"].scatter(rows, close / refs - 1.0))
-    fixed = frame.with_columns(columns) if columns else frame
-    # polars' own arithmetic: chunk by chunk, no copy of the columns into numpy first
-    return fixed.with_columns((pl.col(c) * scale).alias(c) for c in ADJUSTED if c in frame.columns)
+    else:
+        rows, refs = np.zeros(0, np.int64), np.zeros(0)
+    scale = pl.Series("_m", multiplier, dtype=pl.Float64)
+    # polars' own arithmetic, chunk by chunk, in one with_columns; then the event rows patched
+    out = frame.with_columns((pl.col(c) * scale).alias(c) for c in ADJUSTED if c in frame.columns)
+    if not len(rows):
+        return out
+    close = frame["close"].gather(rows).to_numpy()
+    fixes = []
+    if "change" in out.columns:
+        fixes.append(out["change"].scatter(rows, (close - refs) * multiplier[rows]))
+    if "pct_change" in out.columns:
+        fixes.append(out["pct_change"].scatter(rows, close / refs - 1.0))
+    return out.with_columns(fixes)
