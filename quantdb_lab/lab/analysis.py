@@ -7,6 +7,7 @@ import polars as pl
 
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
+from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
@@ -25,13 +26,16 @@ class QualityMixin(LabCore):
         securities: pl.DataFrame | None = None,
         suspensions: pl.DataFrame | None = None,
         adjustment: pl.DataFrame | None = None,
+        actions: pl.DataFrame | bool | None = None,
         threshold: float | None = None,
         params: QualityParams | None = None,
     ) -> QualityReport:
         """A quality report on a frame of bars, or on the unadjusted bars of symbols (loaded through the cache).
 
         Sessions come from the Lab's calendar, feedback from the cache directory (``feedback``); the threshold
-        defaults to the mode's. See ``quantdb_lab.quality`` for the checks and the score.
+        defaults to the mode's. See ``quantdb_lab.quality`` for the checks and the score. ``actions``: dividend
+        tables to check ex-dates against (``quality.actions``): a frame, True (fetched through the cache), or
+        None (the tables already cached, no upstream call).
         """
         if isinstance(frame_or_symbols, pl.DataFrame):
             frame = frame_or_symbols
@@ -43,9 +47,27 @@ class QualityMixin(LabCore):
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
         return check_quality(
             frame, sessions_list=sessions, securities=securities, suspensions=suspensions, adjustment=adjustment,
+            actions=self._action_tables(frame, actions),
             decisions=FeedbackStore(self.cache_dir).read(), params=params,
             threshold=self._mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
+
+    def _action_tables(self, frame: pl.DataFrame, actions: pl.DataFrame | bool | None) -> pl.DataFrame | None:
+        if isinstance(actions, pl.DataFrame) or actions is False or not frame.height:
+            return actions if isinstance(actions, pl.DataFrame) else None
+        if not hasattr(self.provider, "fetch_corporate_actions"):
+            return None
+        reference = self.reference  # type: ignore[attr-defined]  # ResearchMixin's, in Lab
+        tables = []
+        for text in frame["symbol"].unique().to_list():
+            try:
+                (symbol,) = parse_symbols(text)
+            except QuantdbError:
+                continue  # a spelling the report repairs (e.g. a code that lost its zeros): no table for it
+            table = reference.corporate_actions(symbol) if actions else reference.stored_corporate_actions(symbol)
+            if table is not None:
+                tables.append(table)
+        return pl.concat(tables) if tables else None
 
     def feedback(self, symbol: str | Symbol, check: str, date: DateLike = None, *, verdict: str = "false_positive",
                  note: str = "") -> pl.DataFrame:  # fmt: skip
