@@ -33,7 +33,7 @@ from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderUnavailableError
 from quantdb_lab.providers.akshare.query import build_bars_query
 from quantdb_lab.providers.akshare.replay_sets import EastmoneySet, RecordedSet, open_set, read_csv
-from quantdb_lab.providers.akshare.transform import build_securities, empty_bars
+from quantdb_lab.providers.akshare.transform import build_securities
 
 _CODE_NAME = {"code": pl.String, "name": pl.String}
 PathLike = str | os.PathLike[str]
