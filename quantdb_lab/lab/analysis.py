@@ -11,6 +11,7 @@ from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
+from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
 
@@ -41,7 +42,7 @@ class QualityMixin(LabCore):
             frame = frame_or_symbols
         else:
             ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
-            frame = ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust)
+            frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
@@ -51,6 +52,15 @@ class QualityMixin(LabCore):
             decisions=FeedbackStore(self.cache_dir).read(), params=params,
             threshold=self._mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
+
+    def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""
+        units = self._engine.loader.units
+        parts = []
+        for (symbol,), part in frame.group_by("symbol", maintain_order=True):
+            fixes = units.corrections(str(symbol))
+            parts.append(revert(part, fixes) if fixes.height else part)
+        return pl.concat(parts) if len(parts) > 1 else (parts[0] if parts else frame)
 
     def _action_tables(self, frame: pl.DataFrame, actions: pl.DataFrame | bool | None) -> pl.DataFrame | None:
         if isinstance(actions, pl.DataFrame) or actions is False or not frame.height:

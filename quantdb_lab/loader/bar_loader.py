@@ -29,6 +29,7 @@ from quantdb_lab.errors import (
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
@@ -75,6 +76,7 @@ class BarLoader:
         self.stats = stats or Stats()
         self.call = call
         self.events = events
+        self.units = UnitCorrections(store.base / "reference", provider.name)  # volume units judged at ingest
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -143,7 +145,7 @@ class BarLoader:
             stale=stale,
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
-            notes=plan.notes,
+            notes=plan.notes + self.units.notes(request.symbol.canonical, plan.start, plan.end),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
@@ -189,6 +191,7 @@ class BarLoader:
         except StoreError:
             old, meta = None, SeriesMeta()
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
+        merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)
         state = self.calendar.state(now)
         last = day_number(fetch.end)
         provisional_day = provisional_at = None
