@@ -62,7 +62,7 @@ def run_real() -> tuple[pl.DataFrame, dict[str, float]]:
     tushare = ReplayProvider(SHARED / "tushare_qfq_daily")
     eastmoney = ReplayProvider(SHARED / "akshare_em_daily")
     symbols = sorted(set(baostock.sets[0].files()) & set(tushare.sets[0].files()))
-    lab = Lab(tempfile.mkdtemp(prefix="bench_adjust_"), provider=baostock, clock=FixedClock(at("2025-04-08 16:00")))
+    lab = Lab(tempfile.mkdtemp(prefix="bench_adjust_"), provider=baostock, clock=FixedClock(at("2025-04-07 16:00")))
     rows = []
     for symbol in symbols:
         sym = parse_symbol(symbol)
@@ -87,7 +87,7 @@ def run_real() -> tuple[pl.DataFrame, dict[str, float]]:
                         "em_cum_err_ts": theirs["cum_err_ts"],
                         "em_negative": int((em["close"] <= 0).sum())}  # fmt: skip
         rows.append(row)
-    fresh = Lab(tempfile.mkdtemp(prefix="bench_adjust_cold_"), provider=baostock, clock=FixedClock(at("2025-04-08 16:00")))
+    fresh = Lab(tempfile.mkdtemp(prefix="bench_adjust_cold_"), provider=baostock, clock=FixedClock(at("2025-04-07 16:00")))
     fresh.bars(symbols[0], start="2024-01-01", end="2024-12-31", adjust="qfq")
     return pl.DataFrame(rows, infer_schema_length=None), {"cold_qfq_calls": fresh.last_provenance[0].upstream_calls}
 

@@ -28,6 +28,9 @@ BUCKET = "bench"
 TARGETS = {"cold1": 50.0, "cold50": 1000.0}
 
 
+SOURCE = "simulated-7-300"  # the store namespace of SimulatedMarket(seed=7): SimulatedProvider(...).source
+
+
 def _lab(cache: Path, store, *, latency: float = 0.0):
     from quantdb_lab.domain.clock import FixedClock
     from quantdb_lab.lab import Lab
@@ -85,8 +88,8 @@ def run(n_symbols: int, processes: int, repeat: int) -> str:
         local, _ = _lab(tmp / "local", None)
         local.bars(one, start=start, end=end, adjust="qfq")
         local_ms = [_timed(lambda: local.bars(one, start=start, end=end, adjust="qfq")) for _ in range(repeat)]
-        shared = SharedStore.from_url(url)
-        team, _ = _lab(tmp / "team", LayeredStore(SeriesStore(tmp / "team"), shared))
+        shared = SharedStore.from_url(url, source=SOURCE)
+        team, _ = _lab(tmp / "team", LayeredStore(SeriesStore(tmp / "team", source=SOURCE), shared))
         team.bars(one, start=start, end=end, adjust="qfq")
         before = shared.objects.requests
         warm_ms = [_timed(lambda: team.bars(one, start=start, end=end, adjust="qfq")) for _ in range(repeat)]
@@ -99,13 +102,13 @@ def run(n_symbols: int, processes: int, repeat: int) -> str:
         fill.bars(symbols[:n_symbols], start=start, end=end, adjust="")
         cold_ms, cold_requests, bars_ms = [], [], []
         for i in range(repeat):
-            store = SharedStore.from_url(url)
-            lab, provider = _lab(tmp / f"cold{i}", LayeredStore(SeriesStore(tmp / f"cold{i}"), store))
+            store = SharedStore.from_url(url, source=SOURCE)
+            lab, provider = _lab(tmp / f"cold{i}", LayeredStore(SeriesStore(tmp / f"cold{i}", source=SOURCE), store))
             request = lab.request(one, start=start, end=end, adjust="")
             cold_ms.append(_timed(lambda: lab.load(request)))  # the cache path: what the store decides
             cold_requests.append(store.objects.requests)
             assert provider.calls["fetch_daily_bars"] == 0
-            lab2, _ = _lab(tmp / f"coldb{i}", LayeredStore(SeriesStore(tmp / f"coldb{i}"), SharedStore.from_url(url)))
+            lab2, _ = _lab(tmp / f"coldb{i}", LayeredStore(SeriesStore(tmp / f"coldb{i}", source=SOURCE), SharedStore.from_url(url, source=SOURCE)))
             bars_ms.append(_timed(lambda: lab2.bars(one, start=start, end=end, adjust="")))
         rows.append(["cold read from the shared store (1 x 5y, lab.load)", fmt_ms(median(cold_ms)),
                      f"{median(cold_requests):g}", f"< {TARGETS['cold1']:.0f} ms"])  # fmt: skip
@@ -113,10 +116,10 @@ def run(n_symbols: int, processes: int, repeat: int) -> str:
         many_ms, pull_ms = [], []
         keys = [SeriesKey("bars", s) for s in symbols[:n_symbols]]
         for i in range(max(3, repeat // 5)):
-            layered = LayeredStore(SeriesStore(tmp / f"pull{i}"), SharedStore.from_url(url))
+            layered = LayeredStore(SeriesStore(tmp / f"pull{i}", source=SOURCE), SharedStore.from_url(url, source=SOURCE))
             pull_ms.append(_timed(lambda: layered.prefetch(keys)))  # the store layer alone
-            store = SharedStore.from_url(url)
-            lab, provider = _lab(tmp / f"many{i}", LayeredStore(SeriesStore(tmp / f"many{i}"), store))
+            store = SharedStore.from_url(url, source=SOURCE)
+            lab, provider = _lab(tmp / f"many{i}", LayeredStore(SeriesStore(tmp / f"many{i}", source=SOURCE), store))
             many_ms.append(_timed(lambda: lab.bars(symbols[:n_symbols], start=start, end=end, adjust="")))
             assert provider.calls["fetch_daily_bars"] == 0
         rows.append([f"cold read from the shared store ({n_symbols} x 5y, store layer)", fmt_ms(median(pull_ms)),
@@ -148,7 +151,7 @@ def run(n_symbols: int, processes: int, repeat: int) -> str:
         for out in outs:
             for s, n in json.loads(out.read_text())["fetched"].items():
                 fetched[s] = fetched.get(s, 0) + n
-        checker = SharedStore.from_url(race_url)
+        checker = SharedStore.from_url(race_url, source=SOURCE)
         lost_or_dup = 0
         for s in sorted(fetched):
             frame = checker.read_frame(SeriesKey("bars", s), checker.read_meta(SeriesKey("bars", s)))

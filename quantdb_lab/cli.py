@@ -26,16 +26,20 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     symbols = list(args.symbols)
     if not symbols:
         raise SystemExit("fetch: give SYMBOLS or --portfolio FILE")
-    frame = lab.bars(symbols, start=args.start, end=args.end, adjust=args.adjust)
+    # one symbol keeps its typed error; several give what exists and name the rest (exit status 1)
+    frame = lab.bars(symbols[0] if len(symbols) == 1 else symbols, start=args.start, end=args.end, adjust=args.adjust)
     table = pl.DataFrame(
         [{"symbol": p.symbol, "rows": p.rows, "from_cache": p.from_cache, "upstream_calls": p.upstream_calls,
           "first": p.start, "last": p.end} for p in lab.last_provenance]
     )
     print(table)
+    skipped = lab.last_skipped if len(symbols) > 1 else {}
+    for name, why in skipped.items():
+        print(f"left out {name}: {why}", file=sys.stderr)
     if args.output:
         frame.write_parquet(args.output) if args.output.endswith(".parquet") else frame.write_csv(args.output)
         print(f"wrote {frame.height} rows to {args.output}")
-    return 0
+    return 1 if skipped else 0
 
 
 def _cmd_fetch_portfolio(args: argparse.Namespace) -> int:
@@ -78,8 +82,24 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_clear(args: argparse.Namespace) -> int:
-    removed = _lab(args).clear(args.symbols or None, dataset=args.dataset)
+    lab = _lab(args)
+    if args.stale or args.legacy:
+        if args.symbols or args.dataset:
+            raise SystemExit("clear: --stale and --legacy take no symbols or --dataset")
+        if args.stale:
+            report = lab.clear_stale()
+            print(f"removed {report['files']} stale files ({report['bytes']:,} bytes) and {report['locks']} old lock files")
+        if args.legacy:
+            removed = lab.clear_legacy()
+            print(f"removed older cache layouts: {', '.join(removed) or 'none'}")
+        return 0
+    removed = lab.clear(args.symbols or None, dataset=args.dataset)
     print(f"removed {removed} cached series")
+    return 0
+
+
+def _cmd_compact(args: argparse.Namespace) -> int:
+    print(json.dumps(_lab(args).compact(args.dataset), default=str))
     return 0
 
 
@@ -134,8 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     clear = sub.add_parser("clear", help="remove cached series")
     clear.add_argument("symbols", nargs="*")
-    clear.add_argument("--dataset", default=None, choices=["bars", "hfq"])
+    clear.add_argument("--dataset", default=None, help="only this stored dataset (e.g. bars)")
+    clear.add_argument("--stale", action="store_true",
+                       help="remove what crashes leave: temporary files, superseded files, old free lock files")
+    clear.add_argument("--legacy", action="store_true", help="delete older cache layouts that were set aside")
     clear.set_defaults(run=_cmd_clear)
+
+    compact = sub.add_parser("compact", help="bring the cross-sectional segments up to date (fast market reads)")
+    compact.add_argument("--dataset", default="bars")
+    compact.set_defaults(run=_cmd_compact)
 
     warm = sub.add_parser("warm", help="load the predicted next requests now (for cron, after the close)")
     warm.add_argument("--threshold", type=float, default=0.7, help="minimum confidence of a prediction to load")

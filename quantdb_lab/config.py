@@ -11,14 +11,18 @@ PROVIDER_ENV = "QUANTDB_LAB_PROVIDER"
 STORE_ENV = "QUANTDB_LAB_STORE"
 
 
-def default_cache_dir() -> Path:
-    """``$QUANTDB_LAB_CACHE_DIR`` if set, else the user's cache directory (never the working directory)."""
+def default_cache_dir(*, synthetic: bool = False) -> Path:
+    """``$QUANTDB_LAB_CACHE_DIR`` if set, else the user's cache directory (never the working directory).
+
+    A synthetic provider (the simulated market) defaults to a directory of its own, ``quantdb_lab-simulated``:
+    the store keeps every source in its own namespace anyway, but a user clearing or copying their real cache
+    should never find simulated data in it."""
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured:
         return Path(configured).expanduser()
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("quantdb_lab", appauthor=False))
+    return Path(platformdirs.user_cache_dir("quantdb_lab-simulated" if synthetic else "quantdb_lab", appauthor=False))
 
 
 def default_provider_name() -> str:

@@ -25,6 +25,10 @@
     ├── SchemaDriftWarning
     ├── SyntheticDataWarning
     ├── CalendarBoundsWarning
+    ├── CacheRepairedWarning         a damaged cache file or catalog was found, set aside and repaired
+    ├── LegacyCacheWarning           an older cache without provenance was set aside, not read
+    ├── PartialDataWarning           the upstream's answer was short; the missing sessions are asked again
+    ├── SymbolsSkippedWarning        a batch left out symbols that were empty, unknown or failed (.skipped)
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -57,6 +61,10 @@ __all__ = [
     "SchemaDriftWarning",
     "SyntheticDataWarning",
     "CalendarBoundsWarning",
+    "CacheRepairedWarning",
+    "LegacyCacheWarning",
+    "PartialDataWarning",
+    "SymbolsSkippedWarning",
     "QualityWarning",
 ]
 
@@ -235,6 +243,31 @@ class SyntheticDataWarning(QuantdbWarning):
 
 class CalendarBoundsWarning(QuantdbWarning):
     """A date lies past the bundled exchange calendar; the provider's trade dates were used instead."""
+
+
+class CacheRepairedWarning(QuantdbWarning):
+    """A cache file, a compacted segment or the catalog did not match what was written (checksum, row count,
+    invariants) or could not be read: it was set aside and the data is fetched again or rebuilt from the files."""
+
+
+class LegacyCacheWarning(QuantdbWarning):
+    """An older cache layout without the data's source in its keys was found and set aside, never read: it
+    could hold simulated rows that would be served as real."""
+
+
+class PartialDataWarning(QuantdbWarning):
+    """The upstream answered with fewer sessions than the calendar has in the range (or none at all): what came
+    was served, and the missing sessions are asked for again on a later read until an answer confirms them."""
+
+
+class SymbolsSkippedWarning(QuantdbWarning):
+    """A many-symbol read returned what exists and left out symbols that were empty in the range, unknown or
+    failed to fetch; ``skipped`` maps each to why (with a "did you mean" where one is near). ``strict=True``
+    raises the first such error instead."""
+
+    def __init__(self, message: str, skipped: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.skipped = dict(skipped or {})
 
 
 class QualityWarning(QuantdbWarning):

@@ -118,9 +118,10 @@ class SynthesisMixin(LabCore):
         where it can be had (the sector only from a security master already cached: ``"sector"`` fetches it).
         ``method``: ``"statespace"`` (Kalman smoother with the references) or ``"bridge"``. ``draw``: ``"mean"``
         or ``"sample"`` (deterministic for a ``seed``).
-        Gaps longer than the mode's ``max_gap_sessions`` or scoring below ``synthesis_threshold`` raise
-        ``QualityGateError`` with the reason and ``.reports``; scores of accepted fills are in
-        ``lab.last_synthesis``. See ``quantdb_lab.synthesis``.
+        Refusal is per gap: a gap longer than the mode's ``max_gap_sessions`` or scoring below
+        ``synthesis_threshold`` stays missing, a ``QualityWarning`` names it and its cause, and the other gaps
+        are filled; every gap's report (score, cause, loadings) is in ``lab.last_synthesis``. See
+        ``quantdb_lab.synthesis``.
         """
         config = SynthesisConfig(method=method, draw=draw, seed=seed, level=level, fill_suspensions=fill_suspensions,
                                  min_score=self._mode.synthesis_threshold, max_gap=self._mode.max_gap_sessions)  # fmt: skip

@@ -6,6 +6,7 @@ mixins beside this module, one job each; ``quantdb_lab.lab.Lab`` puts them toget
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSymbolError, SymbolsSkippedWarning
 from quantdb_lab.lab.engine import Engine, build_engine
+from quantdb_lab.lab.suggest import did_you_mean
+from quantdb_lab.loader.batch import load_batch
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
@@ -28,6 +32,23 @@ from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.throttle import Throttle
 
 SymbolsLike = str | Symbol | Sequence[str | Symbol]
+
+
+def _symbol_items(symbols: object) -> list[str | Symbol]:
+    """The items of a symbols argument, each a str or a Symbol (InvalidRequestError naming the argument)."""
+    if isinstance(symbols, (bytes, bytearray)) or not isinstance(symbols, Sequence | set | frozenset | dict):
+        try:
+            items = list(symbols)  # an iterator, a polars/pandas Series
+        except TypeError:
+            raise InvalidRequestError(f"symbols must be a symbol or a list of symbols, not {type(symbols).__name__}") from None
+    else:
+        items = list(symbols)
+    if not items:
+        raise InvalidSymbolError("no symbols given")
+    bad = [item for item in items if not isinstance(item, (str, Symbol))]
+    if bad:
+        raise InvalidRequestError(f"symbols must be strings or Symbols; got {type(bad[0]).__name__} {bad[0]!r:.40}")
+    return items
 
 
 class ForegroundLoader:
@@ -89,6 +110,7 @@ class LabCore:
             cache_dir, provider, clock=clock, calendar=calendar, limits=limits, usage_log=usage_log, store=store
         )
         self.last_provenance: list[Provenance] = []
+        self.last_skipped: dict[str, str] = {}  # symbols the last many-symbol read left out, and why
 
     # -- modes -------------------------------------------------------------------------------------------
     @property
@@ -141,34 +163,89 @@ class LabCore:
         end: DateLike = None,
         adjust: str | None = None,
         freq: str = "daily",
+        strict: bool = False,
     ) -> pl.DataFrame:
         """Daily (or weekly/monthly, derived) bars for one symbol or a list, as one long polars frame.
 
         ``start``/``end`` are inclusive, ``None`` is open. ``adjust`` is ``""``, ``"qfq"``, ``"hfq"`` or None for
         the mode's default. Columns: ``symbol date open high low close volume amount turnover pct_change change``
         (units in ``quantdb_lab.domain.schema``). Provenance of each series is in ``lab.last_provenance``.
+
+        One symbol: its rows by date, or a typed error. A list: the rows of every symbol that has some, in
+        (date, symbol) order; a symbol that is malformed, empty in the range, unknown or failed is left out and
+        named, with why and a "did you mean" where one is near, in one ``SymbolsSkippedWarning``
+        (``strict=True`` raises the first such error instead; nothing at all raises ``EmptyResultError``).
         """
         if freq not in FREQS:
             raise InvalidRequestError(f"freq must be one of {FREQS}, not {freq!r}")
-        requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in parse_symbols(symbols)]
-        if len(requests) > 1:  # cached frames off disk in one batch (a team store first pulls what it lacks)
-            self._engine.loader.preload(requests)
-        frames, provenance = [], []
-        for request in requests:
-            frame, origin = self.load(request)
-            frames.append(frame)
-            provenance.append(origin)
-        self.last_provenance = provenance
-        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
-        fetched = {p.symbol for p in provenance if not p.from_cache}
+        if isinstance(symbols, (str, Symbol)):
+            frame, origin = self.load(self.request(symbols, start=start, end=end, adjust=adjust))
+            self.last_provenance = [origin]
+        else:
+            frame = self._bars_of_many(symbols, start=start, end=end, adjust=adjust, strict=strict)
+        fetched = {p.symbol for p in self.last_provenance if not p.from_cache}
         if self._mode.on_quality_fail != "ignore" and fetched:
             # Judged when new bars enter the cache, not on every warm read (a report costs milliseconds).
-            judged = frame if len(fetched) == len(provenance) else frame.filter(pl.col("symbol").is_in(fetched))
+            judged = frame if len(fetched) == len(self.last_provenance) else frame.filter(pl.col("symbol").is_in(fetched))
             enforce(self.quality(judged), on_fail=self._mode.on_quality_fail, mode=self._mode.name, stacklevel=3)
         if freq == "daily" and self._mode.gap_policy != "keep":  # weekly/monthly aggregate the real days only
             first, last = parse_range(start, end)
             frame = self._gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
         return resample(frame, freq)
+
+    def _bars_of_many(self, symbols: SymbolsLike, *, start: DateLike, end: DateLike, adjust: str | None,
+                      strict: bool) -> pl.DataFrame:  # fmt: skip
+        items = _symbol_items(symbols)
+        requests: dict[BarRequest, None] = {}
+        skipped: dict[str, str] = {}
+        for item in items:
+            try:
+                requests[self.request(item, start=start, end=end, adjust=adjust)] = None
+            except InvalidSymbolError as exc:
+                if strict:
+                    raise
+                skipped[str(item)] = f"invalid: {exc.reason}"
+        engine = self._engine
+        with engine.tracker.activity:
+            result = load_batch(engine.loader, list(requests), self._mode, load=self.load, strict=strict,
+                                on_served=lambda r, o: engine.tracker.served(r, o, self._mode))  # fmt: skip
+        self.last_provenance = result.provenance
+        skipped.update(result.skipped)
+        if skipped:
+            known = [p.symbol for p in result.provenance]
+            master = self._stored_securities()
+            skipped = {name: why + did_you_mean(name, master, known) for name, why in skipped.items()}
+        if result.frame.is_empty():
+            detail = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+            raise EmptyResultError(f"none of the {len(items)} symbols has bars to serve ({detail})",
+                                   start=parse_range(start, end)[0], end=parse_range(start, end)[1])  # fmt: skip
+        if skipped:
+            listed = "; ".join(f"{name} ({why})" for name, why in skipped.items())
+            warnings.warn(SymbolsSkippedWarning(f"{len(skipped)} of {len(items)} symbols left out: {listed}", skipped),
+                          stacklevel=3)  # fmt: skip
+        self.last_skipped = skipped
+        return result.frame
+
+    def _stored_securities(self) -> pl.DataFrame | None:
+        from quantdb_lab.loader.reference import ReferenceData
+
+        e = self._engine
+        try:
+            return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
+                                 stats=e.stats, call=e.throttle.call).stored_securities()  # fmt: skip
+        except Exception:  # noqa: BLE001 - a suggestion must never turn a warning into an error
+            return None
+
+    def read(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
+             end: DateLike = None) -> pl.DataFrame:  # fmt: skip
+        """Rows of any registered dataset (``quantdb_lab.domain.datasets``) through the cache: one symbol's for a
+        per-symbol dataset, the market's for a per-date list. Provenance is in ``lab.last_provenance``."""
+        record = dataset_record(dataset)
+        first, last = parse_range(start, end)
+        parsed = parse_symbols(symbol)[0] if symbol is not None else None
+        frame, origin = self._engine.datasets.read(record, parsed, first, last, self._mode)
+        self.last_provenance = [origin]
+        return frame
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""
@@ -194,6 +271,7 @@ class LabCore:
             "rows_on_disk": sum(v["rows"] for v in usage.values()),
             "bytes_on_disk": sum(v["bytes"] for v in usage.values()),
             "by_dataset": usage,
+            **self._housekeeping(),
             "throttle": self._engine.throttle.status(),
             "warming": self._engine.tracker.ledger.summary(),
         }
@@ -202,6 +280,38 @@ class LabCore:
         """Remove cached series (all, or those of ``symbols``); returns how many series were removed."""
         wanted = None if symbols is None else {s.canonical for s in parse_symbols(symbols)}
         return self._engine.store.clear(symbols=wanted, dataset=dataset)
+
+    def _housekeeping(self) -> dict[str, Any]:
+        """What a crash left behind (files ``clear --stale`` would remove) and the compaction backlog."""
+        from quantdb_lab.store.repair import stale_files
+
+        local = getattr(self._engine.store, "local", self._engine.store)
+        if not hasattr(local, "catalog"):
+            return {}
+        stale = stale_files(local)
+        return {"stale_files": len(stale), "stale_bytes": sum(p.stat().st_size for p in stale if p.exists()),
+                "compaction_backlog": local.catalog.backlog("bars")}  # fmt: skip
+
+    def compact(self, dataset: str = "bars") -> dict:
+        """Bring the store's cross-sectional segments up to date: whole-market reads then touch a few large files
+        (multi-symbol loads that wrote many series do this themselves). Returns what was done."""
+        store = self._engine.store
+        if not hasattr(store, "compact"):
+            return {"dataset": dataset, "skipped": "this store has no cross-sectional segments"}
+        return store.compact(dataset, wait=60.0)
+
+    def clear_stale(self) -> dict[str, int]:
+        """Remove what crashes leave behind in this source's namespace (``store.repair.clean_stale``)."""
+        from quantdb_lab.store.repair import clean_stale
+
+        local = getattr(self._engine.store, "local", self._engine.store)
+        local._catalog_call(lambda catalog: catalog.check(thorough=True))  # a damaged catalog is rebuilt here
+        return clean_stale(local)
+
+    def clear_legacy(self) -> list[str]:
+        """Delete older cache layouts that were set aside (never read)."""
+        local = getattr(self._engine.store, "local", self._engine.store)
+        return local.clear_other_versions()
 
     def __repr__(self) -> str:
         return f"Lab(cache_dir={str(self.cache_dir)!r}, provider={self.provider.name!r}, mode={self._mode.name!r})"

@@ -8,13 +8,15 @@ from pathlib import Path
 from quantdb_lab.config import default_cache_dir, default_provider_name, default_store, usage_log_enabled
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock, SystemClock
+from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.bar_loader import BarLoader
+from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.factors import FactorEvents
 from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.loader.stats import Stats
 from quantdb_lab.loader.tracking import Tracker
 from quantdb_lab.providers.base import Provider
-from quantdb_lab.providers.registry import resolve_provider
+from quantdb_lab.providers.registry import resolve_provider, source_id
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.select import open_store
 from quantdb_lab.throttle import Throttle
@@ -32,6 +34,7 @@ class Engine:
     stats: Stats
     tracker: Tracker  # usage log, foreground activity, warm ledger (for quantdb_lab.prefetch)
     background: BarLoader  # warming loads: same store and throttle, counted apart from foreground stats
+    datasets: DatasetLoader  # reads of every other registered dataset (lab.read)
 
 
 def build_engine(
@@ -44,13 +47,19 @@ def build_engine(
     usage_log: bool | None,
     store: str | SeriesBackend | None,
 ) -> Engine:
-    directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    backend = open_store(store if store is not None else default_store(), directory)
     source = resolve_provider(provider if provider is not None else default_provider_name())
+    directory = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir(synthetic=source.synthetic)
+    namespace = source_id(source)
+    backend = open_store(store if store is not None else default_store(), directory, source=namespace)
+    if getattr(backend, "source", namespace) != namespace:
+        raise InvalidRequestError(
+            f"this store holds the data of source {backend.source!r}, not of provider {source.name!r} "
+            f"(source {namespace!r}): open it with source={namespace!r}"
+        )
     clock = clock or SystemClock()
     calendar = calendar or TradingCalendar.xshg()
     throttle = Throttle(
-        backend.base / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None)
+        backend.common / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None)
     )
     stats = Stats()
     reference = ReferenceData(backend.base / "reference", source, calendar=calendar, clock=clock, stats=stats,
@@ -59,4 +68,5 @@ def build_engine(
     loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call, events=events)
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
     background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call, events=events)
-    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background)
+    datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
+    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets)

@@ -9,6 +9,7 @@ import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
 from quantdb_lab.lab.core import ForegroundLoader, LabCore, SymbolsLike
+from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
@@ -52,6 +53,7 @@ class PortfolioMixin(LabCore):
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt
         )
         self.last_provenance = list(result.provenance.values())
+        compact_if_many(self._engine.store, result.counts.get("fetched", 0))
         return result
 
 

@@ -5,33 +5,39 @@ Only unadjusted ``bars`` are fetched and stored; qfq and hfq are derived from th
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 import warnings
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number
+from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS, conform
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import (
+    CacheRepairedWarning,
     EmptyResultError,
+    PartialDataWarning,
+    ProviderSchemaError,
     ProviderUnavailableError,
     StaleDataWarning,
     StoreError,
     SyntheticDataWarning,
 )
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
+from quantdb_lab.loader.answers import ask_again, expected_sessions, judged
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.coverage import Coverage
+from quantdb_lab.store.records import day_numbers
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
 
 # Which upstream adjustment fills each stored dataset: unadjusted only, every adjustment is derived from it.
@@ -41,8 +47,9 @@ _EMPTY = StoredFrame.of(pl.DataFrame(schema=BARS))
 
 #: ``call(host_family, fn, *args, **kwargs)``: runs an upstream call under rate limit, breaker and retries.
 UpstreamCall = Callable[..., Any]
-#: ``events(symbol, stored_bars)``: the factor events of a series (default: those its own bars carry).
-EventSource = Callable[[Symbol, StoredFrame], SeriesEvents]
+#: ``events(symbol, stored_bars, fetch=True)``: the factor events of a series (default: those its own bars
+#: carry); with ``fetch=False`` (at ingest) None when they would need an upstream call (a dividend table).
+EventSource = Callable[..., SeriesEvents | None]
 
 
 def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -53,7 +60,7 @@ def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
     return (SeriesKey("bars", request.symbol.canonical),)
 
 
-def _bar_events(symbol: Symbol, stored: StoredFrame) -> SeriesEvents:
+def _bar_events(symbol: Symbol, stored: StoredFrame, *, fetch: bool = True) -> SeriesEvents:
     return events_from_bars(stored)
 
 
@@ -94,32 +101,15 @@ class BarLoader:
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
         started = time.perf_counter()
         now = self.clock.now()
-        metas = self._metas(request)
-        plan = plan_load(request, mode, metas, self.calendar, now)
-        executed: list[Fetch] = []
-        rows_fetched = 0
-        stale = False
-        if plan.fetches:
-            try:
-                plan, executed, rows_fetched = self._fill(request, mode, now)
-                metas = self._metas(request)
-            except ProviderUnavailableError as exc:
-                if mode.on_provider_error != "serve_stale":
-                    raise
-                stale = True
-                stale_reason = exc
         try:
+            plan, metas, executed, rows_fetched, stale_reason = self._load_stored(request, mode, now)
             frame = self._assemble(plan, metas)
-        except StoreError:
-            # A corrupt or vanished file: forget the series and fetch it again (once).
-            self.stats.count_corrupt()
-            for key in series_keys(request):
-                with self.store.lock(key):
-                    self.store.drop(key)
-            plan, more, fetched_again = self._fill(request, mode, now)
-            executed += more
-            rows_fetched += fetched_again
-            frame = self._assemble(plan, self._metas(request))
+        except StoreError as exc:
+            # A damaged or vanished file: fetch the series' whole stored span again, never only the new part.
+            plan, metas, executed, rows_fetched = self._repair(request, mode, now, exc)
+            stale_reason = None
+            frame = self._assemble(plan, metas)
+        stale = stale_reason is not None
         if stale:
             if frame.is_empty():
                 raise stale_reason
@@ -129,8 +119,14 @@ class BarLoader:
                 StaleDataWarning,
                 stacklevel=3,
             )
+        notes = list(plan.notes)
+        partial, cut = self._partial_note(request, plan, metas)
+        if partial:
+            notes.append(partial)
         if frame.is_empty():
             raise self._empty_error(request, plan)
+        if cut:
+            warnings.warn(f"{request.symbol.canonical}: {partial}", PartialDataWarning, stacklevel=3)
         if self.provider.synthetic:
             warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=3)
         provenance = Provenance(
@@ -145,11 +141,54 @@ class BarLoader:
             stale=stale,
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
-            notes=plan.notes + self.units.notes(request.symbol.canonical, plan.start, plan.end),
+            source=getattr(self.store, "source", ""),
+            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end)),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
         return frame, provenance
+
+    def _load_stored(self, request: BarRequest, mode: ContextMode, now: datetime):  # noqa: ANN202
+        """Plan, fetch what is missing (or serve stale where the mode allows), and return what to assemble."""
+        metas = self._metas(request)
+        plan = plan_load(request, mode, metas, self.calendar, now)
+        executed: list[Fetch] = []
+        rows_fetched = 0
+        stale_reason = None
+        if plan.fetches:
+            try:
+                plan, executed, rows_fetched = self._fill(request, mode, now)
+                metas = self._metas(request)
+            except (ProviderUnavailableError, ProviderSchemaError) as exc:
+                if mode.on_provider_error != "serve_stale":
+                    raise
+                stale_reason = exc
+        return plan, metas, executed, rows_fetched, stale_reason
+
+    def _repair(self, request: BarRequest, mode: ContextMode, now: datetime, problem: StoreError):  # noqa: ANN202
+        self.stats.count_corrupt()
+        warnings.warn(
+            f"{request.symbol.canonical}: the cached series did not match what was written ({problem.reason}); "
+            "its whole stored span is fetched again",
+            CacheRepairedWarning,
+            stacklevel=4,
+        )
+        executed: list[Fetch] = []
+        rows = 0
+        for key in sorted(series_keys(request)):
+            with self.store.lock(key):
+                meta = self.store.read_meta(key)
+                self.store.drop(key)
+                span = meta.coverage if meta is not None else None
+                if span:
+                    sessions = self.calendar.session_days(from_day_number(span.first), from_day_number(span.last))
+                    if len(sessions):
+                        whole = Fetch(key, from_day_number(int(sessions[0])), from_day_number(int(sessions[-1])))
+                        fetched, calls = self._execute(whole, request, now)
+                        rows += fetched
+                        executed.extend([whole] * calls)
+        plan, more, fetched = self._fill(request, mode, now)
+        return plan, self._metas(request), executed + more, rows + fetched
 
     def _fill(self, request: BarRequest, mode: ContextMode, now: datetime) -> tuple[LoadPlan, list[Fetch], int]:
         """Take the series' locks, re-plan (another kernel may have filled them meanwhile) and fetch the rest."""
@@ -161,57 +200,71 @@ class BarLoader:
                 stack.enter_context(self.store.lock(key))
             plan = plan_load(request, mode, self._metas(request), self.calendar, now)
             for fetch in plan.fetches:
-                rows += self._execute(fetch, request, now)
-                executed.append(fetch)
+                fetched, calls = self._execute(fetch, request, now)
+                rows += fetched
+                executed.extend([fetch] * calls)
             if executed:
                 plan = plan_load(request, mode, self._metas(request), self.calendar, now)
         return plan, executed, rows
 
-    def _execute(self, fetch: Fetch, request: BarRequest, now: datetime) -> int:
-        symbol = request.symbol
-        adjust = DATASET_ADJUST[fetch.key.dataset]
+    def _call_bars(self, fetch: Fetch, symbol) -> pl.DataFrame:  # noqa: ANN001
         self.stats.count_call(f"daily_bars:{fetch.key.dataset}")
-        raw = self.call(
-            self.provider.host_family(symbol),
-            self.provider.fetch_daily_bars,
-            symbol,
-            fetch.start,
-            fetch.end,
-            adjust=adjust,
-        )
-        fresh = (
+        raw = self.call(self.provider.host_family(symbol), self.provider.fetch_daily_bars, symbol, fetch.start,
+                        fetch.end, adjust=DATASET_ADJUST[fetch.key.dataset])  # fmt: skip
+        return (
             conform(raw, BARS, source=self.provider.name)
             .filter(pl.col("date").is_between(fetch.start, fetch.end))
             .unique("date", keep="last")
             .sort("date")
         )
+
+    def _execute(self, fetch: Fetch, request: BarRequest, now: datetime) -> tuple[int, int]:
+        """One planned fetch (two calls when the answer is empty or stops short of the range); returns
+        (rows fetched, calls made). The stored series must be readable: a damaged one raises StoreError, and
+        the caller fetches its whole span again (merging into nothing would lose the rest of it)."""
+        symbol = request.symbol
         meta = self.store.read_meta(fetch.key) or SeriesMeta()
-        try:
-            old = self.store.read_frame(fetch.key, meta) if meta.rows else None
-        except StoreError:
-            old, meta = None, SeriesMeta()
-        merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
-        merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)
+        old = self.store.read_frame(fetch.key, meta) if meta.rows else None
         state = self.calendar.state(now)
-        last = day_number(fetch.end)
-        provisional_day = provisional_at = None
-        if state.latest is not None and not state.latest_final and fetch.end >= state.latest:
-            # The open session's bar is stored and served but not covered: it is fetched again once stale.
-            last = day_number(state.latest) - 1
-            provisional_day, provisional_at = day_number(state.latest), now.timestamp()
-        elif meta.provisional_day is not None and meta.provisional_day <= day_number(fetch.end):
-            provisional_day = provisional_at = None
-        else:
-            provisional_day, provisional_at = meta.provisional_day, meta.provisional_at
-        updated = replace(
-            meta,
-            coverage=meta.coverage.add(day_number(fetch.start), last),
-            provisional_day=provisional_day,
-            provisional_at=provisional_at,
-            fetched_at=now.timestamp(),
-        )
+        sessions = self.calendar.session_days(fetch.start, fetch.end)
+        expected = expected_sessions(sessions, state)
+        fresh = self._call_bars(fetch, symbol)
+        calls = 1
+        if ask_again(expected, day_numbers(fresh), meta):  # empty, or cut short at the end: asked once more
+            again = self._call_bars(fetch, symbol)
+            calls += 1
+            if again.height:
+                fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
+        merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
+        merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)  # volume units
+        updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
+                         state=state, now=now, next_session=self.calendar.next_session(fetch.end))  # fmt: skip
+        # kept with the series: market reads adjust from them (None: a dividend table not cached yet is not
+        # fetched for an unadjusted read; the single loads derive them when asked for qfq or hfq)
+        found = self.events(symbol, StoredFrame.of(merged), fetch=False)
+        updated = replace(updated, events=None if found is None else tuple(zip(
+            found.days.tolist(), found.factors.tolist(), found.references.tolist())))  # fmt: skip
         self.store.write(fetch.key, merged, updated)
-        return fresh.height
+        return fresh.height, calls
+
+    def _partial_note(self, request: BarRequest, plan: LoadPlan,
+                      metas: dict[SeriesKey, SeriesMeta | None]) -> tuple[str, bool]:  # fmt: skip
+        """Why the result may be short (sessions in range the upstream has not served yet), and whether that
+        deserves a warning: sessions after the last stored bar (a cut answer) do; days before the first stored
+        bar (most often a listing date) are only noted."""
+        asked = Coverage.from_pairs([[day_number(plan.start), day_number(plan.end)]])
+        for key in series_keys(request):
+            meta = metas.get(key)
+            if meta is None or not meta.pending:
+                continue
+            unserved = asked.subtract(asked.subtract(meta.pending))
+            days = sum(len(self.calendar.session_days(from_day_number(a), from_day_number(b)))
+                       for a, b in unserved.to_pairs())  # fmt: skip
+            if days:
+                trailing = meta.last_day is None or (unserved.last or 0) > meta.last_day
+                return (f"the upstream has not served {days} session(s) in this range (an empty or short answer); "
+                        "they are asked for again on the next read until an answer confirms them", trailing)
+        return "", False
 
     def _assemble(self, plan: LoadPlan, metas: dict[SeriesKey, SeriesMeta | None]) -> pl.DataFrame:
         request = plan.request
@@ -229,12 +282,17 @@ class BarLoader:
 
     def _empty_error(self, request: BarRequest, plan: LoadPlan) -> EmptyResultError:
         key = series_keys(request)[-1]
-        stored = self._stored(key, {key: self.store.read_meta(key)}).frame
+        meta = self.store.read_meta(key)
+        stored = self._stored(key, {key: meta}).frame
+        asked = Coverage.from_pairs([[day_number(plan.start), day_number(plan.end)]])
+        unconfirmed = meta is not None and bool(asked.subtract(asked.subtract(meta.pending)))
+        memory = ("not yet confirmed: asked for again on the next read" if unconfirmed
+                  else "confirmed by a second answer and remembered")  # fmt: skip
         if stored.is_empty():
-            reason = "the upstream has no bars for this symbol (unknown, delisted or not yet listed); remembered"
+            reason = f"the upstream has no bars for this symbol (unknown, delisted or not yet listed); {memory}"
         else:
             first, last = stored["date"].min(), stored["date"].max()
-            reason = f"no bars in this range (suspended, or outside the traded life {first}..{last})"
+            reason = f"no bars in this range (suspended, or outside the traded life {first}..{last}); {memory}"
         return EmptyResultError(
             reason, symbol=request.symbol.canonical, dataset=request.adjust or "bars", start=plan.start, end=plan.end
         )

@@ -29,6 +29,11 @@ def factor_source(provider: Provider, symbol: Symbol) -> str:
     return named(symbol) if callable(named) else named
 
 
+def can_adjust(provider: Provider, symbol: Symbol) -> bool:
+    """Whether qfq and hfq of ``symbol`` can be derived: its bars carry the factors, or a table is served."""
+    return factor_source(provider, symbol) == "bars" or hasattr(provider, "fetch_corporate_actions")
+
+
 class FactorEvents:
     """The loader's ``EventSource``: ``events(symbol, stored_bars) -> SeriesEvents``."""
 
@@ -38,10 +43,14 @@ class FactorEvents:
         self._lock = threading.Lock()
         self._memo: dict[tuple[int, int], tuple[weakref.ref, weakref.ref, SeriesEvents]] = {}
 
-    def __call__(self, symbol: Symbol, stored: StoredFrame) -> SeriesEvents:
+    def __call__(self, symbol: Symbol, stored: StoredFrame, *, fetch: bool = True) -> SeriesEvents | None:
+        """The events of ``stored``; ``fetch=False``: None rather than an upstream call for the table."""
         source = factor_source(self.provider, symbol)
         if source == "bars":
             return events_from_bars(stored)
+        if not fetch:
+            cached = None if self.reference is None else self.reference.stored_corporate_actions(symbol)
+            return None if cached is None else self._from_table(stored, cached)
         if self.reference is None or not hasattr(self.provider, "fetch_corporate_actions"):
             raise InvalidRequestError(
                 f"no adjustment factors for {symbol.canonical}: {self.provider.name}'s bars do not carry the "

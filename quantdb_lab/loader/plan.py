@@ -19,14 +19,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
+from quantdb_lab.domain.calendar import (
+    FIRST_SESSION,
+    TradingCalendar,
+    day_number,
+    from_day_number,
+)
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError, LookAheadError
+from quantdb_lab.errors import (
+    InvalidDateRangeError,
+    InvalidRequestError,
+    LookAheadError,
+)
 from quantdb_lab.store.coverage import missing_runs
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta
 
-EARLIEST = date(1990, 12, 19)
+EARLIEST = FIRST_SESSION  # the market's first session: a request with no start reads from it
 ADJUSTMENTS = ("", "qfq", "hfq")
 
 

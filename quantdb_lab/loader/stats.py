@@ -23,6 +23,7 @@ class Provenance:
     stale: bool = False  # served from cache because the upstream failed
     provisional: date | None = None  # the open session's not-yet-final bar is included
     synthetic: bool = False  # the provider is a simulation
+    source: str = ""  # the store namespace the rows came from (the provider's data identity, e.g. "akshare")
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
 

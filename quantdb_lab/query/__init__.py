@@ -3,9 +3,12 @@
 Layer above the Lab (``lab -> query -> ui``). Pieces, one job each:
 
 * ``plan``: ``QueryPlan``, its JSON schema and validation;
-* ``vocabulary`` (+ ``vocabulary.json``), ``periods``, ``parser``: the rule-based planner, no network;
-* ``llm``: the optional planner over an OpenAI-compatible endpoint, validated against the same schema;
-* ``universe``, ``execute``, ``metrics``, ``seasons``: running a plan through the Lab;
+* the rule-based planner, no network: ``vocabulary`` (+ ``vocabulary.json``), ``sectors`` (+ ``taxonomy.json``),
+  ``lexicon`` (Aho-Corasick phrase matching), ``names`` (the security master's names, pinyin, one-edit typos),
+  ``segment`` (jieba on what is left), ``periods``, ``parser``, ``builder``, ``refusals``;
+* ``llm`` and ``bounded_http``: the optional planner over an OpenAI-compatible endpoint, validated against the
+  same schema, with a total deadline and size and depth caps;
+* ``universe``, ``cost``, ``execute``, ``metrics``, ``seasons``: running a plan through the Lab;
 * ``insights``, ``figures``, ``answer``, ``agent``: explaining and measuring the result.
 """
 

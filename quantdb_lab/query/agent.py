@@ -9,14 +9,16 @@ from typing import Any
 from quantdb_lab.domain.clock import to_exchange_time
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.query.answer import Answer
+from quantdb_lab.query.cost import DEFAULT_MAX_CALLS, CostLimitError
 from quantdb_lab.query.execute import Executor
 from quantdb_lab.query.insights import insights
 from quantdb_lab.query.llm import LLMPlanner, LLMSettings
-from quantdb_lab.query.parser import Parsed, RuleParser, suggest
+from quantdb_lab.query.parser import Parsed, RuleParser
+from quantdb_lab.query.refusals import suggest
 from quantdb_lab.query.universe import Resolver
 from quantdb_lab.query.vocabulary import vocabulary
 
-_PARSERS: dict[tuple, RuleParser] = {}  # (today, names identity) -> parser: its name matcher is costly to build
+_PARSERS: dict[tuple, RuleParser] = {}  # (today, name index, calendar) -> parser
 
 
 def _counters(lab) -> tuple[int, int, int]:
@@ -39,22 +41,26 @@ def sessions_back(lab, today: date):
 
 
 def rule_parser(lab, resolver: Resolver | None, today: date) -> RuleParser:
-    names = resolver.names() if resolver is not None else {}
-    key = (today, id(names), len(names), id(lab.calendar))
+    """The rule parser for this Lab and day; the name index is built once per security master content."""
+    index = resolver.name_index() if resolver is not None else None
+    key = (today, id(index), id(lab.calendar))
     parser = _PARSERS.get(key)
     if parser is None:
         if len(_PARSERS) > 16:
             _PARSERS.clear()
-        parser = _PARSERS[key] = RuleParser(today=today, sessions_back=sessions_back(lab, today), names=names)
+        parser = _PARSERS[key] = RuleParser(today=today, sessions_back=sessions_back(lab, today), index=index)
     return parser
 
 
-def ask(lab, text: str, *, planner: Any = None, progress: Any = False) -> Answer:
+def ask(lab, text: str, *, planner: Any = None, progress: Any = False,
+        max_calls: int | None = DEFAULT_MAX_CALLS) -> Answer:  # fmt: skip
     """Answer ``text`` with ``lab``. ``planner``: None (an LLM when ``QUANTDB_LAB_LLM_*`` is set, else rules),
-    ``"rules"``, an ``LLMSettings`` or an ``LLMPlanner``. ``progress`` is handed to ``lab.portfolio``."""
+    ``"rules"``, an ``LLMSettings`` or an ``LLMPlanner``. ``progress`` is handed to ``lab.portfolio``.
+    ``max_calls``: the most upstream calls the answer may make (``cost``); a question that needs more is
+    declined with its cost, before anything is fetched. None lifts the cap."""
     started = time.perf_counter()
     before = _counters(lab)
-    answer = _answer(lab, text, planner=planner, progress=progress)
+    answer = _answer(lab, text, planner=planner, progress=progress, max_calls=max_calls)
     after = _counters(lab)
     hits, misses = after[0] - before[0], after[1] - before[1]
     answer.cache_hit_rate = hits / (hits + misses) if hits + misses else None
@@ -74,7 +80,7 @@ def _llm(planner: Any) -> LLMPlanner | None:
     return LLMPlanner(settings) if settings is not None else None
 
 
-def _answer(lab, text: str, *, planner: Any, progress: Any) -> Answer:
+def _answer(lab, text: str, *, planner: Any, progress: Any, max_calls: int | None) -> Answer:
     answer = Answer(question=text)
     today = today_of(lab)
     resolver: Resolver | None = Resolver(lab)
@@ -106,13 +112,14 @@ def _answer(lab, text: str, *, planner: Any, progress: Any) -> Answer:
         answer.unknown_symbols += unknown
         return _decline(answer, parsed, [f"unknown to the provider ({lab.provider.name}): {', '.join(unknown)}"])
     answer.plan = plan
+    executor = Executor(lab, resolver or Resolver(lab), progress=progress, max_calls=max_calls)
     try:
-        outcome = Executor(lab, resolver or Resolver(lab), progress=progress).run(plan)
+        outcome = executor.run(plan)
     except QuantdbError as exc:
-        answer.problems.append(str(exc))
+        answer.problems.append(exc.reason if isinstance(exc, CostLimitError) else str(exc))
         answer.suggestions = suggest({}, vocabulary(), language=parsed.language)
         return answer
-    answer.data, answer.notes = outcome.data, answer.notes + outcome.notes
+    answer.data, answer.notes = outcome.data, answer.notes + executor.cost_notes + outcome.notes
     answer.insights = insights(plan, outcome)
     from quantdb_lab.query.figures import figure  # plotly only when a chart is drawn
 

@@ -13,8 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError
-from quantdb_lab.query import metrics
+from quantdb_lab.loader.factors import can_adjust
+from quantdb_lab.query import cost, metrics
+from quantdb_lab.query.cost import DEFAULT_MAX_CALLS
 from quantdb_lab.query.plan import QueryPlan
 from quantdb_lab.query.seasons import DESCRIPTION, earnings_seasons
 from quantdb_lab.query.universe import Resolver
@@ -32,10 +35,12 @@ class Outcome:
 
 
 class Executor:
-    def __init__(self, lab, resolver: Resolver, *, progress: Any = False) -> None:
+    def __init__(self, lab, resolver: Resolver, *, progress: Any = False, max_calls: int | None = DEFAULT_MAX_CALLS) -> None:
         self.lab = lab
         self.resolver = resolver
         self.progress = progress
+        self.max_calls = max_calls
+        self.cost_notes: list[str] = []
 
     def run(self, plan: QueryPlan) -> Outcome:
         return getattr(self, f"_{plan.intent}")(plan)
@@ -44,6 +49,14 @@ class Executor:
     def bars(self, symbols: list[str], start: date, end: date, adjust: str) -> tuple[pl.DataFrame, list[str]]:
         if not symbols:
             raise InvalidRequestError("no securities to load")
+        if adjust and not all(can_adjust(self.lab.provider, parse_symbol(s)) for s in symbols):
+            # a source without adjustment factors (a recorded set with neither reference prices nor dividend
+            # tables) refuses qfq/hfq: answer on the prices as traded, and say so
+            self.cost_notes.append(f"unadjusted prices: {self.lab.provider.name} has no adjustment factors here")
+            adjust = ""
+        note = cost.check(self.lab, symbols, start, end, adjust, self.max_calls)  # before anything is spent
+        if note:
+            self.cost_notes.append(note)
         result = self.lab.portfolio(symbols, start=start, end=end, adjust=adjust, progress=self.progress)
         failed = [s for s in result.failed if s in symbols]
         frame = result.frame
@@ -55,6 +68,13 @@ class Executor:
         names = [self.resolver.name_of(s) for s in frame["symbol"].to_list()]
         return frame.with_columns(pl.Series("name", names, dtype=pl.String))
 
+    def benchmark(self, plan: QueryPlan) -> pl.DataFrame | None:
+        """The benchmark's daily returns (``date``, ``bench``) for a beta, else None."""
+        if plan.metric != "beta":
+            return None
+        frame, _ = self.bars([plan.benchmark or "000300.SH"], plan.first, plan.last, "")
+        return metrics.daily_returns(frame, "bench")
+
     def _failed_note(self, failed: list[str]) -> list[str]:
         if not failed:
             return []
@@ -65,8 +85,11 @@ class Executor:
     def _rank(self, plan: QueryPlan) -> Outcome:
         universe = self.resolver.universe(plan)
         frame, failed = self.bars(universe.symbols, plan.first, plan.last, plan.adjust)
-        table = metrics.period_metric(frame, plan.metric)
-        top = self._named(metrics.ranked(table, descending=plan.order == "desc", n=plan.n or 10))
+        table = metrics.period_metric(frame, plan.metric, self.benchmark(plan))
+        if plan.threshold is not None:  # "up more than 20%": the members whose period return passes it
+            bound = plan.threshold / 100.0
+            table = table.filter(pl.col("value") >= bound if plan.order == "desc" else pl.col("value") <= -bound)
+        top = self._named(metrics.ranked(table, descending=plan.order == "desc", n=plan.n or 500))
         usable = table.filter(pl.col("value").is_not_null() & pl.col("value").is_not_nan())
         facts = {"universe": universe.label, "members": len(universe.symbols), "ranked": usable.height,
                  "median": usable["value"].median() if usable.height else None,
@@ -74,22 +97,27 @@ class Executor:
         data = top.select("rank", "symbol", "name", "value", "return", "bars", "first_date", "last_date")
         return Outcome(data, series=None, facts=facts, notes=universe.notes + self._failed_note(failed))
 
+    def _measure(self, plan: QueryPlan) -> Outcome:
+        return self._compare(plan)
+
     def _compare(self, plan: QueryPlan) -> Outcome:
         symbols = list(plan.symbols)
         frame, failed = self.bars(symbols, plan.first, plan.last, plan.adjust)
         notes = self._failed_note(failed)
+        bench = self.benchmark(plan)
         if plan.window == "earnings_seasons":
             seasons = earnings_seasons(plan.first, plan.last)
             if not seasons:
                 raise InvalidRequestError(f"no earnings season between {plan.start} and {plan.end} ({DESCRIPTION})")
-            parts = [metrics.window_metric(frame, plan.metric, [(s.start, s.end)]).with_columns(
+            parts = [metrics.window_metric(frame, plan.metric, [(s.start, s.end)], bench).with_columns(
                 pl.lit(s.label).alias("window")) for s in seasons]  # fmt: skip
             spans = [(s.start, s.end) for s in seasons]
-            parts.append(metrics.window_metric(frame, plan.metric, spans).with_columns(pl.lit("all seasons").alias("window")))
+            parts.append(metrics.window_metric(frame, plan.metric, spans, bench).with_columns(
+                pl.lit("all seasons").alias("window")))  # fmt: skip
             table = pl.concat([p for p in parts if p.height])
             notes.append(f"earnings seasons are the {DESCRIPTION}; each company's own report dates are not used")
         else:
-            table = metrics.window_metric(frame, plan.metric, [(plan.first, plan.last)]).with_columns(
+            table = metrics.window_metric(frame, plan.metric, [(plan.first, plan.last)], bench).with_columns(
                 pl.lit(plan.period or "period").alias("window"))  # fmt: skip
         position = {symbol: i for i, symbol in enumerate(symbols)}  # rows in the order the question named them
         windows = {w: i for i, w in enumerate(table["window"].unique(maintain_order=True).to_list())}
@@ -109,8 +137,17 @@ class Executor:
         earlier = self.lab.calendar.sessions(plan.first - timedelta(days=5 * baseline), plan.first)
         lead = earlier[-2 * baseline - 1] if len(earlier) > 2 * baseline else plan.first - timedelta(days=4 * baseline)
         frame, failed = self.bars(universe.symbols, lead, plan.last, plan.adjust)
-        find = metrics.volume_spikes if plan.metric == "volume" else metrics.price_moves
-        found = find(frame, start=plan.first, end=plan.last, threshold=plan.threshold or 3.0)
+        threshold = plan.threshold or 3.0
+        if plan.metric == "volume":
+            found = metrics.volume_spikes(frame, start=plan.first, end=plan.last, threshold=threshold)
+            if plan.direction != "any":
+                found = found.filter(pl.col("daily_return") > 0 if plan.direction == "up" else pl.col("daily_return") < 0)
+        elif plan.threshold_unit == "pct":
+            found = metrics.percent_moves(frame, start=plan.first, end=plan.last, threshold=threshold,
+                                          direction=plan.direction)  # fmt: skip
+        else:
+            found = metrics.price_moves(frame, start=plan.first, end=plan.last, threshold=threshold,
+                                        direction=plan.direction)  # fmt: skip
         if plan.n:
             found = found.head(plan.n)
         data = self._named(found)
@@ -119,29 +156,31 @@ class Executor:
                  "days": frame.filter(pl.col("date").is_between(plan.first, plan.last))["date"].n_unique()}  # fmt: skip
         return Outcome(data.select(columns), series=None, facts=facts, notes=universe.notes + self._failed_note(failed))
 
-    def _correlation(self, plan: QueryPlan) -> Outcome:
-        notes: list[str] = []
-        if plan.commodity:
-            left_frame = self.lab.reference.commodity_daily(plan.commodity, start=plan.first, end=plan.last)
-            left_label = vocabulary().commodities.get(plan.commodity, {}).get("name", plan.commodity)
-        else:
-            left_frame, _ = self.bars([plan.index], plan.first, plan.last, "")
-            left_label = f"{self.resolver.name_of(plan.index)} ({plan.index})"
-        if left_frame.is_empty():
-            raise EmptyResultError(f"no data for {plan.commodity or plan.index}", start=plan.first, end=plan.last)
-        left = metrics.daily_returns(left_frame, "left")
-        if plan.sector:
+    def _series(self, kind: str, key: str, plan: QueryPlan, name: str) -> tuple[pl.DataFrame, str, list[str]]:
+        """One correlation series as daily returns (``date``, ``name``), its label and notes."""
+        if kind == "commodity":
+            frame = self.lab.reference.commodity_daily(key, start=plan.first, end=plan.last)
+            if frame.is_empty():
+                raise EmptyResultError(f"no data for {key}", start=plan.first, end=plan.last)
+            return metrics.daily_returns(frame, name), vocabulary().commodities.get(key, {}).get("name", key), []
+        if kind == "sector":
             universe = self.resolver.universe(QueryPlan(**{**plan.to_dict(), "symbols": (), "universe": "sector",
+                                                           "sector": key, "sector2": None, "commodity2": None,
                                                            "intent": "rank", "n": 1}))  # fmt: skip
             frame, failed = self.bars(universe.symbols, plan.first, plan.last, plan.adjust)
-            right = metrics.equal_weight_returns(frame, "right")
-            right_label = f"{universe.label}, {len(universe.symbols)} stocks equal-weighted"
-            notes += universe.notes + self._failed_note(failed)
-        else:
-            (symbol,) = plan.symbols
-            frame, _ = self.bars([symbol], plan.first, plan.last, plan.adjust)
-            right = metrics.daily_returns(frame, "right")
-            right_label = f"{self.resolver.name_of(symbol)} ({symbol})"
+            label = f"{universe.label}, {len(universe.symbols)} stocks equal-weighted"
+            return metrics.equal_weight_returns(frame, name), label, universe.notes + self._failed_note(failed)
+        adjust = "" if parse_symbol(key).kind == "index" else plan.adjust
+        frame, _ = self.bars([key], plan.first, plan.last, adjust)
+        return metrics.daily_returns(frame, name), f"{self.resolver.name_of(key)} ({key})", []
+
+    def _correlation(self, plan: QueryPlan) -> Outcome:
+        kinds = [("commodity", plan.commodity), ("commodity", plan.commodity2), ("index", plan.index),
+                 ("sector", plan.sector), ("sector", plan.sector2), *[("symbol", s) for s in plan.symbols]]
+        (lk, lkey), (rk, rkey) = [(k, v) for k, v in kinds if v]
+        left, left_label, notes = self._series(lk, lkey, plan, "left")
+        right, right_label, more = self._series(rk, rkey, plan, "right")
+        notes += more
         joined, corr, beta = metrics.correlation(left, right, "left", "right")
         if corr is None:
             raise EmptyResultError("fewer than 20 common trading days: not enough for a correlation",

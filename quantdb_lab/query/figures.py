@@ -13,19 +13,20 @@ WIDTH, HEIGHT = 900, 440
 
 def figure(plan: QueryPlan, outcome: Outcome, title: str) -> go.Figure:
     fig = {"rank": _rank, "compare": _compare, "spikes": _spikes, "correlation": _correlation,
-           "show": _show}[plan.intent](plan, outcome)  # fmt: skip
+           "show": _show, "measure": _compare}[plan.intent](plan, outcome)  # fmt: skip
     # No named template: copying one costs tens of milliseconds per figure, a sixth of the answer's budget.
     fig.update_layout(title=title, width=WIDTH, height=HEIGHT, margin={"l": 60, "r": 30, "t": 60, "b": 50})
     return fig
 
 
 def _scale(metric: str) -> float:
-    return 100.0 if metric in ("return", "volatility", "turnover") else 1.0
+    return 100.0 if metric in ("return", "volatility", "turnover", "drawdown") else 1.0
 
 
 def _label(metric: str) -> str:
     return {"return": "return (%)", "volatility": "annualised volatility (%)", "turnover": "mean turnover (%)",
-            "volume": "mean daily volume (shares)", "price": "close"}[metric]  # fmt: skip
+            "volume": "mean daily volume (shares)", "price": "close", "drawdown": "maximum drawdown (%)",
+            "sharpe": "Sharpe ratio (annualised)", "beta": "beta"}[metric]  # fmt: skip
 
 
 def _rank(plan: QueryPlan, out: Outcome) -> go.Figure:
@@ -54,6 +55,9 @@ def _compare(plan: QueryPlan, out: Outcome) -> go.Figure:
 def _spikes(plan: QueryPlan, out: Outcome) -> go.Figure:
     data = out.data.head(30)
     column, label = ("ratio", "volume / prior 20-session median") if plan.metric == "volume" else ("z", "move in sigmas")
+    if plan.metric == "price" and plan.threshold_unit == "pct":
+        data = data.with_columns((pl.col("daily_return") * 100).alias("pct"))
+        column, label = "pct", "daily move (%)"
     x = [f"{s} {d}" for s, d in zip(data["symbol"], data["date"], strict=True)]
     fig = go.Figure(go.Bar(x=x, y=data[column].to_list(), marker_color="#e9c46a"))
     fig.add_hline(y=plan.threshold or 0, line_dash="dot", annotation_text="threshold")

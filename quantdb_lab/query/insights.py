@@ -7,7 +7,9 @@ import polars as pl
 from quantdb_lab.query.execute import Outcome
 from quantdb_lab.query.plan import QueryPlan
 
-UNITS = {"return": "pct", "volatility": "pct", "turnover": "pct", "volume": "shares", "price": "price"}
+UNITS = {"return": "pct", "volatility": "pct", "turnover": "pct", "volume": "shares", "price": "price",
+         "drawdown": "pct", "sharpe": "ratio", "beta": "ratio"}
+NAMES = {"drawdown": "maximum drawdown", "sharpe": "Sharpe ratio"}
 
 
 def fmt(metric: str, value: float | None, *, signed: bool = False) -> str:
@@ -18,6 +20,8 @@ def fmt(metric: str, value: float | None, *, signed: bool = False) -> str:
         return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
     if kind == "shares":
         return f"{value / 1e6:,.2f}M shares"
+    if kind == "ratio":
+        return f"{value:.2f}"
     return f"{value:,.2f}"
 
 
@@ -28,7 +32,29 @@ def _who(row: dict) -> str:
 
 def insights(plan: QueryPlan, outcome: Outcome) -> list[str]:
     return {"rank": _rank, "compare": _compare, "spikes": _spikes, "correlation": _correlation,
-            "show": _show}[plan.intent](plan, outcome)  # fmt: skip
+            "show": _show, "measure": _measure}[plan.intent](plan, outcome)  # fmt: skip
+
+
+def _name(plan: QueryPlan) -> str:
+    if plan.metric == "beta":
+        return f"beta against {plan.benchmark or '000300.SH'}"
+    return NAMES.get(plan.metric, plan.metric)
+
+
+def _measure(plan: QueryPlan, out: Outcome) -> list[str]:
+    rows = out.data.to_dicts()
+    if not rows:
+        return ["No bars in the period: nothing to measure."]
+    text = []
+    for row in rows:
+        value = fmt(plan.metric, row["value"], signed=plan.metric == "return")
+        text.append(f"{_who(row)}: {_name(plan)} {value} from {row['first_date']} to {row['last_date']} "
+                    f"({row['bars']} sessions; return {fmt('return', row['return'], signed=True)}).")
+    if plan.metric == "sharpe":
+        text.append("Sharpe ratio: mean daily return over its standard deviation, annualised, risk-free rate 0.")
+    if plan.metric == "drawdown":
+        text.append("Maximum drawdown: the largest fall from a running peak of the close inside the period.")
+    return text
 
 
 def _rank(plan: QueryPlan, out: Outcome) -> list[str]:
@@ -39,7 +65,7 @@ def _rank(plan: QueryPlan, out: Outcome) -> list[str]:
     signed = metric == "return"
     word = "highest" if plan.order == "desc" else "lowest"
     lead = rows[0]
-    text = [(f"{_who(lead)} had the {word} {metric} in {facts['universe']}: {fmt(metric, lead['value'], signed=signed)} "
+    text = [(f"{_who(lead)} had the {word} {_name(plan)} in {facts['universe']}: {fmt(metric, lead['value'], signed=signed)} "
             f"from {lead['first_date']} to {lead['last_date']}.")]
     if len(rows) > 1:
         gap = lead["value"] - rows[1]["value"]
@@ -83,8 +109,10 @@ def _compare(plan: QueryPlan, out: Outcome) -> list[str]:
 def _spikes(plan: QueryPlan, out: Outcome) -> list[str]:
     data, facts = out.data, out.facts
     what = "volume spikes" if plan.metric == "volume" else "unusual price moves"
+    way = {"up": " up", "down": " down"}.get(plan.direction, "")
     rule = (f"volume at least {plan.threshold:g}x its prior 20-session median" if plan.metric == "volume"
-            else f"a daily return of at least {plan.threshold:g} standard deviations of the prior 60 sessions")  # fmt: skip
+            else f"a daily move{way} of at least {plan.threshold:g}%" if plan.threshold_unit == "pct"
+            else f"a daily return{way} of at least {plan.threshold:g} standard deviations of the prior 60 sessions")  # fmt: skip
     if data.is_empty():
         return [(f"No {what} in {facts['universe']} ({facts['members']} securities, {facts['days']} sessions): "
                 f"no day had {rule}.")]
@@ -94,9 +122,11 @@ def _spikes(plan: QueryPlan, out: Outcome) -> list[str]:
     if plan.metric == "volume":
         text.append(f"The largest: {_who(row)} on {row['date']} traded {row['ratio']:.1f}x its usual volume, "
                     f"with the price {fmt('return', row['daily_return'], signed=True)} that day.")
-    else:
+    elif "z" in row:
         text.append(f"The largest: {_who(row)} on {row['date']} moved {fmt('return', row['daily_return'], signed=True)}, "
                     f"{abs(row['z']):.1f} standard deviations.")
+    else:
+        text.append(f"The largest: {_who(row)} on {row['date']} moved {fmt('return', row['daily_return'], signed=True)}.")
     return text
 
 

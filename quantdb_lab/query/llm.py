@@ -3,21 +3,22 @@
 Configured by ``LLMSettings`` or the environment (``QUANTDB_LAB_LLM_URL``, ``QUANTDB_LAB_LLM_MODEL``,
 ``QUANTDB_LAB_LLM_KEY``). The model gets the question, today's date, the plan's JSON schema and the allowed
 sector and commodity keys, and must answer with one JSON object. Its answer is data: parsed with ``json``,
-validated by ``plan_from_dict`` like any plan, never executed. Any failure raises, and ``ask`` falls back to
-the rule-based parser. Standard library only (urllib), so no new dependency.
+validated by ``plan_from_dict`` like any plan, never executed. Any failure raises a typed error, and ``ask``
+falls back to the rule-based parser with a note. The exchange is bounded (``bounded_http``): ``timeout`` is a
+total deadline, the reply is capped at ``max_bytes`` and at ``max_depth`` levels of JSON nesting, redirects
+are not followed (the key is sent only to the configured host). Standard library only.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from quantdb_lab.errors import InvalidRequestError, ProviderUnavailableError
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.query.bounded_http import loads_bounded, post_json
 from quantdb_lab.query.plan import PLAN_SCHEMA, QueryPlan, plan_from_dict
 from quantdb_lab.query.vocabulary import vocabulary
 
@@ -28,8 +29,10 @@ URL_ENV, MODEL_ENV, KEY_ENV = "QUANTDB_LAB_LLM_URL", "QUANTDB_LAB_LLM_MODEL", "Q
 class LLMSettings:
     url: str  # the server's base URL, e.g. http://127.0.0.1:8000 (``/v1/chat/completions`` is appended)
     model: str
-    key: str | None = None
-    timeout: float = 20.0
+    key: str | None = field(default=None, repr=False)  # a bearer token: never in reprs, notes or logs
+    timeout: float = 20.0  # seconds for the whole call, not per read
+    max_bytes: int = 1_000_000  # a plan is well under 2 kB; a reply over this is refused unread
+    max_depth: int = 32  # JSON nesting (the envelope is 4 deep, a plan 2)
 
     @classmethod
     def from_env(cls) -> LLMSettings | None:
@@ -55,8 +58,10 @@ def instructions(today: date) -> str:
         f"Today is {today.isoformat()}; dates are inclusive ISO dates, never after today. "
         f"sector must be one of {sorted(vocab.sectors)}; commodity one of {sorted(vocab.commodities)} "
         "(SC0 = INE crude oil). Symbols are canonical: 600519.SH, 000858.SZ, 000300.SH (CSI 300). "
-        "rank needs universe and n; spikes need universe, metric volume or price and threshold (default 3); "
-        "compare needs two symbols or more; correlation needs one commodity or index and one sector or symbol."
+        "rank needs universe and n (or a return threshold in pct); spikes need universe, metric volume or price, "
+        "threshold (default 3) and threshold_unit (x for volume, sigma or pct for price); compare needs two "
+        "symbols or more, measure one or more; correlation needs exactly two series among commodity, commodity2, "
+        "index, sector, sector2 and symbols; beta is against benchmark (default 000300.SH)."
     )
 
 
@@ -77,37 +82,35 @@ class LLMPlanner:
         }
 
     def plan(self, question: str, *, today: date) -> QueryPlan:
-        body = json.dumps(self.request_body(question, today)).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.settings.key:
-            headers["Authorization"] = f"Bearer {self.settings.key}"
-        request = urllib.request.Request(self.settings.endpoint, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
-                payload = json.loads(response.read().decode("utf-8"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise ProviderUnavailableError(f"the LLM planner did not answer usably: {exc}", retryable=False,
-                                           dataset="llm_plan") from exc  # fmt: skip
-        return parse_reply(payload, today=today)
+        settings = self.settings
+        headers = {"Authorization": f"Bearer {settings.key}"} if settings.key else {}
+        _, body = post_json(settings.endpoint, self.request_body(question, today), headers=headers,
+                            timeout=settings.timeout, max_bytes=settings.max_bytes)  # fmt: skip
+        text = body.decode("utf-8", errors="replace")
+        payload = loads_bounded(text, max_depth=settings.max_depth, what="the LLM reply")
+        return parse_reply(payload, today=today, max_depth=settings.max_depth)
 
 
-def parse_reply(payload: Any, *, today: date) -> QueryPlan:
+def parse_reply(payload: Any, *, today: date, max_depth: int = 32) -> QueryPlan:
     """The plan in a chat-completions reply, validated; raises InvalidRequestError otherwise."""
     try:
         content = payload["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
         raise InvalidRequestError("the LLM reply has no message content") from None
+    if not isinstance(content, str):
+        raise InvalidRequestError("the LLM reply's content is not text")
     text = content.strip().removeprefix("```json").removeprefix("```").removesuffix("```").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise InvalidRequestError("the LLM reply is not JSON") from None
+    data = loads_bounded(text, max_depth=max_depth, what="the LLM's plan")
+    if not isinstance(data, dict):
+        raise InvalidRequestError("the LLM's plan is not a JSON object")
     plan = plan_from_dict(data)
     vocab = vocabulary()
-    if plan.sector is not None and plan.sector not in vocab.sectors:
-        raise InvalidRequestError(f"the LLM named an unknown sector {plan.sector!r}")
-    if plan.commodity is not None and plan.commodity not in vocab.commodities:
-        raise InvalidRequestError(f"the LLM named an unknown commodity {plan.commodity!r}")
+    for sector in (plan.sector, plan.sector2):
+        if sector is not None and sector not in vocab.sectors:
+            raise InvalidRequestError(f"the LLM named an unknown sector {sector!r}")
+    for commodity in (plan.commodity, plan.commodity2):
+        if commodity is not None and commodity not in vocab.commodities:
+            raise InvalidRequestError(f"the LLM named an unknown commodity {commodity!r}")
     if plan.last > today:
         raise InvalidRequestError(f"the LLM's plan ends in the future ({plan.end})")
     return plan

@@ -1,10 +1,19 @@
 """The rule-based planner: a question in English or Chinese -> a ``QueryPlan``, or the reasons it cannot be one.
 
-No network and no model: the question is matched against ``vocabulary.json`` (companies, indices, commodities,
-sectors, intent and metric words) and the period rules of ``periods``. Every word must be accounted for:
-a word that is neither recognised nor a known filler word makes the question a refusal that names it, so an
-unknown company or sector is never silently dropped into a broader plan. Defaults the question did not state
-(the period, N, the metric) are listed in ``assumptions`` and shown with the answer.
+No network and no model. In order, each step blanking what it recognised:
+
+1. what daily market data cannot answer (predictions, intraday and order-book data, trading, fundamentals:
+   ``vocabulary.json`` ``out_of_scope``) is noted, so the refusal says what was recognised and offers what can be
+   answered instead;
+2. the period (``periods``), thresholds ("3x", "more than 5%", the Chinese forms) and "in a single day";
+3. security codes, then names: the security master's and the curated aliases (``names.NameIndex``, one
+   Aho-Corasick pass), indices, commodities and sector words (``taxonomy.json``);
+4. N, the measure, the intent and order words.
+
+What is left must be filler: English words in the stop list; Chinese words that jieba (``segment``) finds to be
+fillers or of a harmless part of speech. A word within one edit of a known word or name, or read as pinyin
+(``gzmt``), is taken as that and the question parsed again, saying so in ``assumptions``. Anything else is
+named in the refusal, so an unknown company or sector is never silently dropped into a broader plan.
 """
 
 from __future__ import annotations
@@ -15,10 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from quantdb_lab.domain.symbols import parse_symbol
-from quantdb_lab.errors import InvalidRequestError, InvalidSymbolError
-from quantdb_lab.query.periods import Period, PeriodError, PeriodParser
-from quantdb_lab.query.plan import QueryPlan, plan_from_dict
+from quantdb_lab.errors import InvalidSymbolError
+from quantdb_lab.query.builder import build
+from quantdb_lab.query.names import Guess, NameIndex, name_index
+from quantdb_lab.query.periods import PeriodError, PeriodParser, iso_dates
+from quantdb_lab.query.refusals import refuse
+from quantdb_lab.query.segment import unknown_words
 from quantdb_lab.query.vocabulary import CJK, Vocabulary, vocabulary
 
 MAX_LENGTH = 500
@@ -27,25 +42,29 @@ _CODE = re.compile(r"(?<![a-z0-9.])(?:(?P<pre>sh|sz|bj)\.?)?(?P<code>\d{6})(?:\.
 _HK = re.compile(r"(?<![a-z0-9.])(?P<code>\d{4,5})\.hk(?![a-z0-9])")
 _NUMBER = re.compile(r"(?<![a-z0-9.])(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred)(?![a-z0-9.])")
 _WORD = re.compile(r"[a-z][a-z0-9'&-]*")
-_PUNCT = re.compile(r"[\s,.;:!?()\"'/%+*=_\[\]{}<>|\\~`@#$^-]+")
-INTENT_PRIORITY = ("correlation", "spikes", "compare", "rank", "show")
-DEFAULT_PERIOD = {"rank": ("month", 1), "compare": ("year", 1), "spikes": ("session", 5),
-                  "correlation": ("year", 1), "show": ("year", 1)}  # fmt: skip
-DEFAULT_THRESHOLD = {"volume": 3.0, "price": 3.0}  # volume: x the prior 20-session median; price: sigmas
+_PUNCT = re.compile(r"[\s,.;:!?()\"'/%+*=_\[\]{}<>|\\~`@#$^\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f-]+")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CONTRACTIONS = [(re.compile(p), r) for p, r in ((r"(?<=[a-z0-9])'s\b", ""), (r"n't\b", " not"), (r"'m\b", " am"),
+                                                  (r"'re\b", " are"), (r"'ve\b", " have"), (r"'d\b", " would"),
+                                                  (r"'ll\b", " will"))]
+_BUCKETS = {"company": "symbols", "index": "indices", "commodity": "commodities", "sector": "sectors"}
 
 
 @dataclass
 class Parsed:
-    """What the parser made of a question: a plan, or problems and suggestions (never both)."""
+    """What the parser made of a question: a plan, or problems and suggestions (never both). ``refusal`` names
+    the kind of question recognised as outside daily market data (prediction, intraday, trading, fundamentals)."""
 
     text: str
-    plan: QueryPlan | None = None
+    plan: object | None = None
     understood: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     unknown_symbols: list[str] = field(default_factory=list)
     language: str = "en"
+    refusal: str | None = None
 
 
 class _Work:
@@ -59,16 +78,20 @@ class _Work:
 
 
 class RuleParser:
-    """``RuleParser(today=..., sessions_back=...)``; ``names`` maps extra phrases (the provider's security names,
-    lower case) to canonical symbols."""
+    """``RuleParser(today=..., sessions_back=...)``; ``names`` maps extra phrases (the provider's security names)
+    to canonical symbols, or ``index`` is a ready ``NameIndex`` of the security master."""
 
     def __init__(self, *, today: date, sessions_back: Callable[[int], date] | None = None,
-                 names: dict[str, str] | None = None, vocab: Vocabulary | None = None) -> None:  # fmt: skip
+                 names: dict[str, str] | None = None, vocab: Vocabulary | None = None,
+                 index: NameIndex | None = None) -> None:  # fmt: skip
         self.vocab = vocab or vocabulary()
         self.today = today
         self.sessions_back = sessions_back or _weekdays_back(today)
         self.periods = PeriodParser(self.vocab, today, self.sessions_back)
-        self.entities = self.vocab.entities({k: f"company:{v}" for k, v in (names or {}).items()})
+        if index is None:
+            listed = sorted((symbol, name) for name, symbol in (names or {}).items())
+            index = name_index(listed, self.vocab.companies)
+        self.names = index
 
     def parse(self, text: str) -> Parsed:
         raw = unicodedata.normalize("NFKC", text or "").strip()
@@ -78,22 +101,97 @@ class RuleParser:
         elif len(raw) > MAX_LENGTH:
             out.problems.append(f"the question is longer than {MAX_LENGTH} characters")
         if out.problems:
-            return self._refuse(out, {})
-        work = _Work(raw.lower())
-        found = self._extract(work, out)
-        leftovers = self._leftovers(work.text)
+            return refuse(out, {}, self.vocab)
+        lowered = _CJK_GAP.sub("", raw.lower().replace("\u2019", "'"))
+        for pattern, replacement in _CONTRACTIONS:
+            lowered = pattern.sub(replacement, lowered)
+        lowered = iso_dates(lowered, self.today)
+        out, found, leftovers = self._once(lowered, out)
+        used = lowered
+        guesses = self._guesses(leftovers, lowered) if leftovers and not found["out_of_scope"] else []
+        if guesses:
+            corrected = lowered
+            for guess in guesses:
+                corrected = corrected.replace(guess.typed, f" {guess.phrase} ", 1)
+            again, found2, left2 = self._once(corrected, Parsed(text=raw, language=out.language))
+            if len(left2) < len(leftovers):
+                out, found, leftovers, used = again, found2, left2, corrected
+                for guess in guesses:
+                    symbol = guess.symbol
+                    out.assumptions.insert(0, f"read {guess.typed!r} as {guess.phrase!r}"
+                                              + (f" ({symbol})" if symbol else "") + f" ({guess.how})")
+        if not found["out_of_scope"] and (leftovers or not self._plans(out, found)):
+            out, found, leftovers = self._homophones(used, out, found, leftovers)
+        if found["out_of_scope"]:
+            return refuse(out, found, self.vocab)
         if leftovers:
             out.problems.append("did not understand " + ", ".join(repr(w) for w in leftovers))
         if not out.problems:
-            self._build(out, found)
-        return self._refuse(out, found) if out.problems else out
+            build(out, found, self.vocab, self.periods)
+        return refuse(out, found, self.vocab) if out.problems else out
 
-    # -- extraction ------------------------------------------------------------------------------------------
+    # -- one pass ------------------------------------------------------------------------------------------
+    def _once(self, text: str, out: Parsed) -> tuple[Parsed, dict, list[str]]:
+        work = _Work(text)
+        found = self._extract(work, out)
+        found["residue"] = work.text
+        return out, found, self._leftovers(work.text)
+
+    def _plans(self, out: Parsed, found: dict) -> bool:
+        """Whether ``found`` builds a plan (tried on a copy: ``out`` is left as it is)."""
+        trial = Parsed(text=out.text, language=out.language, problems=list(out.problems))
+        if not trial.problems:
+            build(trial, found, self.vocab, self.periods)
+        return trial.plan is not None
+
+    def _homophones(self, text: str, out: Parsed, found: dict, leftovers: list[str]):
+        """Chinese keywords typed with a wrong character of the same sound: windows of the question's Chinese
+        runs that touch what was not understood and sound like one keyword are read as it, if the question
+        then plans. Returns the (possibly) new parse."""
+        sounds = self.vocab.homophones
+        if not sounds or not CJK.search(found["residue"]):
+            return out, found, leftovers
+        from pypinyin import lazy_pinyin
+
+        residue = found["residue"]
+        corrected, changes, taken = text, [], set()
+        for run in _CJK_RUN.finditer(text):
+            for size in (4, 3, 2):
+                for lo in range(run.start(), run.end() - size + 1):
+                    hi = lo + size
+                    if taken & set(range(lo, hi)) or not any(not residue[i].isspace() for i in range(lo, hi)):
+                        continue
+                    window = text[lo:hi]
+                    word = sounds.get(" ".join(lazy_pinyin(window)))
+                    if word and word != window:
+                        changes.append((lo, hi, window, word))
+                        taken |= set(range(lo, hi))
+        if not changes:
+            return out, found, leftovers
+        for lo, hi, _, word in sorted(changes, reverse=True):
+            corrected = corrected[:lo] + word + corrected[hi:]
+        again, found2, left2 = self._once(corrected, Parsed(text=out.text, language=out.language))
+        if left2 or found2["out_of_scope"] or not self._plans(again, found2):
+            return out, found, leftovers
+        again.assumptions = [f"read {w!r} as {k!r} (same sound)" for _, _, w, k in changes] + out.assumptions
+        return again, found2, left2
+
     def _extract(self, work: _Work, out: Parsed) -> dict:
-        found: dict = {"symbols": [], "indices": [], "commodities": [], "sectors": [], "period": None, "n": []}
+        vocab = self.vocab
+        found: dict = {"symbols": [], "indices": [], "commodities": [], "sectors": [], "period": None, "n": [],
+                       "threshold": None, "single_day": False, "out_of_scope": []}  # fmt: skip
+        for match in vocab.out_of_scope.find(work.text):
+            found["out_of_scope"].append((match.key, match.phrase))
+            work.blank(match.start, match.end)
+        for match in vocab.single_day.find(work.text):
+            found["single_day"] = True
+            work.blank(match.start, match.end)
+        self._thresholds(work, found)
         try:
             period, spans = self.periods.find(work.text)
         except PeriodError as exc:
+            if "future" in str(exc):
+                found["out_of_scope"].append(("prediction", str(exc)))
             out.problems.append(str(exc))
             period, spans = None, []
         for lo, hi in spans:
@@ -113,35 +211,54 @@ class RuleParser:
             (found["indices"] if symbol.kind == "index" else found["symbols"]).append(symbol.canonical)
             where.setdefault(symbol.canonical, match.start())
             work.blank(match.start(), match.end())
-        for match in self.entities.find(work.text):
-            kind, _, key = match.key.partition(":")
-            bucket = {"company": "symbols", "index": "indices", "commodity": "commodities", "sector": "sectors"}[kind]
+        names = [(m, "company", m.key) for m in self.names.matcher.all(work.text)]
+        others = [(m, *m.key.split(":", 1)) for m in vocab.entities.all(work.text)]
+        for match, kind, key in _longest(names + others):
+            bucket = _BUCKETS[kind]
             if key not in found[bucket]:
                 found[bucket].append(key)
             where.setdefault(key, match.start)
             work.blank(match.start, match.end)
-        for bucket in ("symbols", "indices"):  # in the order the question names them
-            found[bucket] = sorted(dict.fromkeys(found[bucket]), key=lambda key: where[key])
+        for bucket in ("symbols", "indices", "commodities", "sectors"):  # in the order the question names them
+            found[bucket] = sorted(dict.fromkeys(found[bucket]), key=lambda key: where.get(key, 0))
         for label, bucket in (("securities", "symbols"), ("index", "indices"), ("commodity", "commodities"),
                               ("sector", "sectors")):  # fmt: skip
             if found[bucket]:
                 out.understood.append(f"{label}: {', '.join(found[bucket])}")
-        found["earnings"] = bool(self.vocab.earnings.find(work.text))
-        for match in self.vocab.earnings.find(work.text):
+        found["sector_word"] = bool(vocab.sector_words.find(work.text))  # "which sector", without one named
+        found["earnings"] = False
+        for match in vocab.earnings.find(work.text):
+            found["earnings"] = True
             work.blank(match.start, match.end)
         if found["earnings"]:
             out.understood.append("window: earnings seasons")
         self._numbers(work, found)
-        matches = {"intents": self.vocab.intents.find(work.text), "orders": self.vocab.orders.find(work.text),
-                   "metrics": self.vocab.metrics.find(work.text)}  # fmt: skip
-        for group in matches.values():
-            for match in group:
-                work.blank(match.start, match.end)
-        found["intents"] = {m.key for m in matches["intents"]}
-        found["orders"] = {m.key for m in matches["orders"]}
-        found["metrics"] = [m.key for m in matches["metrics"]]
-        found["metric_words"] = {m.phrase for m in matches["metrics"]}
+        groups = {"metrics": vocab.metrics, "intents": vocab.intents, "orders": vocab.orders,
+                  "directions": vocab.directions}  # fmt: skip
+        # one selection over all keyword kinds: "max drawdown" is a measure, not "max" plus a stray word; a
+        # phrase listed under two kinds (volume-up words are an intent and a measure) counts for both
+        tagged = [(match, name) for name, matcher in groups.items() for match in matcher.all(work.text)]
+        kept = _keywords(tagged)
+        for match, _ in kept:
+            work.blank(match.start, match.end)
+        found["metrics"] = [m.key for m, name in kept if name == "metrics"]
+        found["metric_words"] = {m.phrase for m, name in kept if name == "metrics"}
+        for name in ("intents", "orders", "directions"):
+            found[name] = {m.key for m, kind in kept if kind == name}
         return found
+
+    def _thresholds(self, work: _Work, found: dict) -> None:
+        for language, pattern in self.vocab.thresholds.items():
+            for match in pattern.finditer(work.text):
+                raw = match.group("v")
+                value = float(raw) if raw[0].isdigit() else self.vocab.zh_number(raw)
+                if not value:
+                    continue
+                unit = self.vocab.threshold_units[re.sub(r"\s+", " ", match.group("unit")).strip()]
+                if unit == "x" and language == "en" and not match.group("cmp") and not re.search(r"\d\s*x", match.group(0)):
+                    continue
+                found["threshold"] = (float(value), unit)
+                work.blank(match.start(), match.end())
 
     def _numbers(self, work: _Work, found: dict) -> None:
         for name in ("zh_n_top", "zh_n_count"):
@@ -162,195 +279,78 @@ class RuleParser:
                 work.blank(match.start(), match.end())
 
     def _leftovers(self, text: str) -> list[str]:
-        words = []
+        words: list[str] = []
+        chinese: list[str] = []
         for chunk in _PUNCT.split(text):
             if not chunk:
                 continue
-            for word in _WORD.findall(chunk) if not CJK.search(chunk) else [chunk]:
-                if word in self.vocab.stopwords_en:
-                    continue
-                if CJK.search(word):
-                    for stop in self.vocab.stopwords_zh:
-                        word = word.replace(stop, " ")
-                    words.extend(part for part in word.split() if part)
-                else:
-                    words.append(word)
+            if CJK.search(chunk):
+                latin = _WORD.findall(chunk)
+                words += [w for w in latin if w not in self.vocab.stopwords_en]
+                chinese.append(re.sub(r"[a-z0-9]+", " ", chunk))
+            else:
+                words += [w for w in _WORD.findall(chunk) if w not in self.vocab.stopwords_en]
+        if chinese:
+            dictionary = self.vocab.chinese_words
+            words += unknown_words(" ".join(chinese), fillers=self.vocab.stopwords_zh, dictionary=dictionary)
         return list(dict.fromkeys(words))
 
-    # -- building the plan -------------------------------------------------------------------------------
-    def _intent(self, found: dict) -> str | None:
-        charted = "show" in found["intents"] and set(found["metrics"]) <= {"price"}
-        if charted and "compare" in found["intents"]:  # "plot A vs B": a chart of both, not a table
-            return "show"
-        for intent in INTENT_PRIORITY:
-            if intent in found["intents"]:
-                if intent == "show" and ("rank" in found["intents"] or found["n"]):
-                    return "rank"
-                return intent
-        securities = found["symbols"] + found["indices"]
-        if len(securities) >= 2 and found["metrics"] and not found["sectors"]:
-            return "compare"
-        if (securities or found["commodities"]) and not found["sectors"] and found["period"] is not None:
-            return "show"
-        if found["n"] and (found["sectors"] or found["metrics"]):
-            return "rank"
-        return None
-
-    def _build(self, out: Parsed, found: dict) -> None:
-        intent = self._intent(found)
-        if intent is None:
-            out.problems.append("could not tell what to compute (a ranking, a comparison, spikes, a correlation "
-                                "or a chart)")
-            return
-        out.understood.insert(0, f"intent: {intent}")
-        period: Period | None = found["period"]
-        if period is None:
-            unit, n = DEFAULT_PERIOD[intent]
-            start, end = self.periods.resolve("trailing", {"n": str(n), "unit": unit}, "")
-            label = f"the last {n} {'trading days' if unit == 'session' else unit}" if n > 1 else f"the last {unit}"
-            period = Period(start, end, label)
-            out.assumptions.append(f"no period given: used {label} ({start} to {end})")
-        data: dict = {"intent": intent, "start": period.start.isoformat(), "end": period.end.isoformat(),
-                      "period": period.label}  # fmt: skip
-        metric = self._metric(out, found, intent)
-        if metric is None:
-            return
-        data["metric"] = metric
-        builder = getattr(self, f"_build_{intent}")
-        if builder(out, found, data) is False:
-            return
-        try:
-            out.plan = plan_from_dict(data)
-        except InvalidRequestError as exc:
-            out.problems.append(exc.reason.removeprefix("invalid query plan: "))
-
-    def _metric(self, out: Parsed, found: dict, intent: str) -> str | None:
-        metrics = list(dict.fromkeys(found["metrics"]))
-        if intent == "spikes":
-            metrics = ["volume" if m in ("volume", "turnover") else "price" for m in metrics if m != "volatility"] or metrics
-            metrics = [m if m in ("volume", "price") else "price" for m in metrics]
-            metrics = list(dict.fromkeys(metrics))
-        if intent in ("rank", "compare") and len(metrics) > 1 and "price" in metrics:
-            metrics.remove("price")  # "price performance": the performance is what is ranked
-        if intent == "show" and len(metrics) > 1 and "return" in metrics and "price" in metrics:
-            metrics.remove("price")
-        if len(metrics) > 1:
-            out.problems.append(f"several measures named ({', '.join(metrics)}); ask for one")
-            return None
-        if metrics:
-            return metrics[0]
-        default = {"rank": "return", "compare": "return", "spikes": "volume", "correlation": "return", "show": "price"}[intent]
-        if intent in ("rank", "compare", "spikes"):
-            out.assumptions.append(f"no measure given: used {default}")
-        return default
-
-    def _universe(self, out: Parsed, found: dict, data: dict) -> bool:
-        sectors, indices, symbols = found["sectors"], found["indices"], found["symbols"]
-        if len(sectors) + len(indices) > 1:
-            out.problems.append("name one sector or one index to rank within")
-            return False
-        if sectors:
-            data.update(universe="sector", sector=sectors[0])
-        elif indices:
-            data.update(universe="index", index=indices[0])
-        elif len(symbols) >= 2:
-            data.update(universe="symbols", symbols=symbols)
-        elif symbols:
-            out.problems.append("ranking needs a group of stocks, not one; name a sector, an index or several")
-            return False
-        else:
-            data["universe"] = "market"
-        if found["commodities"]:
-            out.problems.append("a commodity cannot be ranked with stocks")
-            return False
-        return True
-
-    def _build_rank(self, out: Parsed, found: dict, data: dict) -> bool:
-        if not self._universe(out, found, data):
-            return False
-        if len(set(found["n"])) > 1:
-            out.problems.append(f"several numbers ({', '.join(map(str, found['n']))}); which N is meant?")
-            return False
-        data["n"] = found["n"][0] if found["n"] else 10
-        if not found["n"]:
-            out.assumptions.append("no N given: showing 10")
-        falls = found["metrics"] and "return" in found["metrics"] and found["metric_words"] & _FALL_WORDS
-        data["order"] = "asc" if "asc" in found["orders"] or falls else "desc"
-        return True
-
-    def _build_compare(self, out: Parsed, found: dict, data: dict) -> bool:
-        securities = found["symbols"] + found["indices"]
-        if found["sectors"] or found["commodities"]:
-            out.problems.append("a comparison is between securities; for a sector ask for its top N instead")
-            return False
-        data["symbols"] = securities
-        if found["earnings"]:
-            data["window"] = "earnings_seasons"
-        if len(securities) < 2:
-            out.problems.append("name at least two securities to compare")
-            return False
-        return True
-
-    def _build_spikes(self, out: Parsed, found: dict, data: dict) -> bool:
-        if not self._universe(out, found, data):
-            return False
-        data["threshold"] = DEFAULT_THRESHOLD[data["metric"]]
-        if found["n"]:
-            data["n"] = found["n"][0]
-        return True
-
-    def _build_correlation(self, out: Parsed, found: dict, data: dict) -> bool:
-        left = [("commodity", c) for c in found["commodities"]] + [("index", i) for i in found["indices"]]
-        right = [("sector", s) for s in found["sectors"]] + [("symbols", s) for s in found["symbols"]]
-        if not found["commodities"] and len(found["indices"]) == 2 and not right:
-            left, right = left[:1], [("symbols", found["indices"][1])]
-        if len(left) != 1 or len(right) != 1:
-            out.problems.append("a correlation needs one commodity or index and one sector or security")
-            return False
-        data[left[0][0]] = left[0][1]
-        kind, value = right[0]
-        data.update({"sector": value} if kind == "sector" else {"symbols": [value]})
-        return True
-
-    def _build_show(self, out: Parsed, found: dict, data: dict) -> bool:
-        if found["sectors"]:
-            out.problems.append("a chart is of securities or a commodity; for a sector ask for its top N")
-            return False
-        if len(found["commodities"]) > 1:
-            out.problems.append("show one commodity at a time")
-            return False
-        data["symbols"] = found["symbols"] + found["indices"]
-        if found["commodities"]:
-            data["commodity"] = found["commodities"][0]
-        return True
-
-    # -- refusals --------------------------------------------------------------------------------------
-    def _refuse(self, out: Parsed, found: dict) -> Parsed:
-        out.plan = None
-        out.suggestions = suggest(found, self.vocab, language=out.language)
+    # -- second chances ----------------------------------------------------------------------------------
+    def _guesses(self, leftovers: list[str], text: str) -> list[Guess]:
+        out: list[Guess] = []
+        for word in leftovers:
+            guess = self._guess(word, text)
+            if guess is not None:
+                out.append(guess)
         return out
 
+    def _guess(self, word: str, text: str) -> Guess | None:
+        if CJK.search(word):
+            # the whole run of Chinese text around the word: a typo can leave part of a name recognised as a
+            # shorter alias (the short form of a bank, say) and only the rest unknown
+            runs = [m.group(0) for m in _CJK_RUN.finditer(text) if word in m.group(0)]
+            for run in [word, *runs]:
+                guess = self.names.near(run)
+                if guess is not None:
+                    return guess
+            return None
+        pinyin = self.names.pinyin(word) if 3 <= len(word) <= 24 else None
+        if isinstance(pinyin, Guess):
+            return pinyin
+        if len(word) >= 4:
+            found = process.extract(word, self.vocab.english_words, scorer=OSA.distance, score_cutoff=1, limit=3)
+            close = [f for f in found if f[1] == 1]
+            if len({f[0] for f in close}) == 1:
+                return Guess(word, close[0][0], "", "one edit")
+            near = self.names.near(word)
+            if near is not None:
+                return near
+        return None
 
-_FALL_WORDS = frozenset({"fell", "fall", "losers", "down the most"} | set(vocabulary().data["order"]["asc"]["zh"]))
+
+def _keywords(tagged: list) -> list:
+    """Longest-first selection of (match, kind) pairs; matches on exactly the same span all survive."""
+    chosen, taken = [], {}
+    for match, kind in sorted(tagged, key=lambda t: (t[0].start, -(t[0].end - t[0].start))):
+        span = (match.start, match.end)
+        clash = [s for s in taken if s[0] < span[1] and span[0] < s[1]]
+        if clash and clash != [span]:
+            continue
+        taken[span] = True
+        chosen.append((match, kind))
+    return sorted(chosen, key=lambda t: t[0].start)
 
 
-def suggest(found: dict, vocab: Vocabulary, *, language: str) -> list[str]:
-    """Close questions that would work, built from what was recognised, then the standard examples."""
-    out: list[str] = []
-    symbols = (found.get("symbols") or []) + (found.get("indices") or [])
-    if found.get("sectors"):
-        out.append(f"Top 10 stocks in the {vocab.sector_label(found['sectors'][0])} sector by return over the last month")
-    if len(symbols) >= 2:
-        out.append(f"Compare the volatility of {symbols[0]} and {symbols[1]} this year")
-    elif symbols:
-        out.append(f"Show {symbols[0]} over the last 6 months")
-    if found.get("commodities"):
-        sector = vocab.sector_label(found["sectors"][0]) if found.get("sectors") else "energy"
-        out.append(f"Correlation between {found['commodities'][0]} and the {sector} sector over the past year")
-    examples = vocab.data["examples"]
-    pool = (examples["zh"] + examples["en"]) if language == "zh" else examples["en"]
-    out.extend(e for e in pool if e not in out)
-    return out[:5]
+def _longest(matches: list) -> list:
+    """Non-overlapping (match, kind, key) triples, longest first, in text order."""
+    chosen, taken = [], set()
+    for item in sorted(matches, key=lambda t: (t[0].start, -(t[0].end - t[0].start))):
+        span = set(range(item[0].start, item[0].end))
+        if span & taken:
+            continue
+        taken |= span
+        chosen.append(item)
+    return sorted(chosen, key=lambda t: t[0].start)
 
 
 def _weekdays_back(today: date) -> Callable[[int], date]:

@@ -14,6 +14,13 @@ Rules (documented here because they are choices; the Chinese forms live in ``voc
 * "Q3" or the Chinese "third quarter" without a year: the latest third quarter that has begun.
 * Explicit dates: 2024-01-31, 2024/1/31, 20240131 and the Chinese year-month-day form; months 2024-03,
   "March 2024"; ranges "from A to B", "between A and B", "A to B" and the Chinese from/to forms; "since A".
+* Half-years: "H1 2024", "the first half of 2024" and the Chinese upper/lower half-year words; without a year,
+  the latest half that has begun (in June, the first half of this year; the second half: last year's).
+* Months and month ranges without a year ("in May", "from January to March", the Chinese "1 to 6 month"
+  form): the latest such span that has begun. "since March" starts on the latest 1 March.
+* "since the start of 2024", the Chinese "start of 2024 since" form, and any period followed by the Chinese
+  since/until-now words: from the period's first day through today.
+* "yesterday" and "the day before yesterday" (and the Chinese words) are the previous sessions; "today" is today.
 * An end after today is cut to today; a start after today is an error (no future data).
 """
 
@@ -39,7 +46,20 @@ _UNITS = {"day": "session", "days": "session", "trading day": "session", "tradin
           "months": "month", "quarter": "quarter", "quarters": "quarter", "year": "year", "years": "year"}  # fmt: skip
 _UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
 
+_HALF = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "1": 1, "2": 2}
 EN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("month_range", re.compile(rf"\b(?:from\s+|between\s+)?(?P<m1>{_MONTH})(?:\s+(?P<y1>\d{{4}}))?\s*(?:to|-|–|through|"
+                               rf"thru|until|till|and)\s*(?P<m2>{_MONTH})\b(?:\s+(?P<y2>\d{{4}}))?")),
+    ("half", re.compile(r"\b(?:(?P<y1>\d{4})\s*)?h(?P<h>[12])(?:\s*(?P<y2>\d{4}))?\b")),
+    ("half", re.compile(r"\b(?:the\s+)?(?P<h>first|second|1st|2nd)\s+half(?:\s+of)?(?:\s+(?:the\s+)?(?P<y2>\d{4}|this year|"
+                        r"last year|the year))?\b")),
+    ("since_start", re.compile(r"\bsince\s+(?:the\s+)?(?:start|beginning|begin|outset|turn)\s+of\s+(?:the\s+)?"
+                               r"(?P<y>\d{4}|this year|last year|year)\b")),
+    ("since_start", re.compile(r"\bsince\s+early\s+(?P<y>\d{4})\b")),
+    ("since_month", re.compile(rf"\bsince\s+(?P<m>{_MONTH})\b(?!\s+\d{{4}})")),
+    ("in_month", re.compile(rf"\b(?:in|during|for|of|over)\s+(?P<m>{_MONTH})\b(?!\s+\d{{4}})(?!-)")),
+    ("relative_day", re.compile(r"\b(?P<d>the day before yesterday|yesterday|today|this session|the latest session|"
+                                r"last session|the last session|last trading day|the last trading day)\b")),
     ("range", re.compile(rf"(?:from|between)\s+(?P<a>{_POINT})\s+(?:to|and|until|till|through|thru|-)\s+"
                          rf"(?P<b>{_POINT}|today|now)")),
     ("range", re.compile(rf"(?P<a>{_DAY}|\d{{4}}-\d{{1,2}})\s*(?:to|-|~|until|through)\s*(?P<b>{_DAY}|\d{{4}}-\d{{1,2}}|today|now)")),
@@ -57,6 +77,39 @@ EN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("year", re.compile(r"(?<![\d-])(?P<y>(?:19|20)\d{2})(?![\d-])")),
 ]
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+
+
+_ORD = r"(?:st|nd|rd|th)?"
+_WORD_DATES = [
+    re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORD}\b(?:,?\s*(?P<y>\d{{4}}))?"),
+    re.compile(rf"\b(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?(?P<m>{_MONTH})\b(?:,?\s*(?P<y>\d{{4}}))?"),
+]
+_ZH_DAY = re.compile(r"(?P<y>\d{4})\u5e74(?P<m>\d{1,2})\u6708(?P<d>\d{1,2})(?:\u65e5|\u53f7)")
+_ZH_SHORT_YEAR = re.compile(r"(?<![\d-])(?P<y>\d{2})(?=\u5e74)")
+
+
+def iso_dates(text: str, today: date) -> str:
+    """``text`` with dates written in words ("March 1", "1 January 2024", the Chinese year-month-day form) as
+    ISO dates, and two-digit Chinese years ("24" + year) as four digits, so the period rules see one form.
+    A day without a year is the latest such day on or before today."""
+
+    def word(match: re.Match[str]) -> str:
+        month, day = MONTHS[match.group("m")], int(match.group("d"))
+        if not 1 <= day <= 31:
+            return match.group(0)
+        year = int(match.group("y")) if match.group("y") else today.year
+        try:
+            found = date(year, month, day)
+            if not match.group("y") and found > today:
+                found = date(year - 1, month, day)
+        except ValueError:
+            return match.group(0)
+        return found.isoformat()
+
+    for pattern in _WORD_DATES:
+        text = pattern.sub(word, text)
+    text = _ZH_DAY.sub(lambda m: f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}", text)
+    return _ZH_SHORT_YEAR.sub(lambda m: ("20" if int(m.group("y")) <= today.year % 100 else "19") + m.group("y"), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +249,55 @@ class PeriodParser:
             return date(year, 1, 1), date(year, 12, 31)
         if kind == "named":
             return self._named(groups["key"])
+        if kind == "half":
+            return self._half(_HALF[groups["h"]] if groups["h"] in _HALF else (1 if groups["h"] == "\u4e0a" else 2),
+                              self._year_word(groups.get("y1") or groups.get("y2") or groups.get("which")))
+        if kind == "month_range":
+            return self._month_range(groups)
+        if kind in ("since_month", "in_month"):
+            month = MONTHS.get(str(groups["m"]).lower()) or int(groups["m"])
+            first, last = self._latest_months(month, month, None)
+            return (first, self.today) if kind == "since_month" else (first, last)
+        if kind == "since_start":
+            year = self._year_word(groups.get("y")) or self.today.year
+            return date(year, 1, 1), self.today
+        if kind == "relative_day":
+            word = groups["d"]
+            n = 3 if "before" in word else 2 if word in ("yesterday",) else 1
+            day = self.sessions_back(n) if n > 1 else self.today
+            return day, day
         raise PeriodError(f"unknown period kind {kind}")
+
+    def _year_word(self, text: str | None) -> int | None:
+        """A year named as digits (with or without the Chinese year character) or as this/last year."""
+        if not text:
+            return None
+        digits = re.match(r"(\d{4})", text)
+        if digits:
+            return int(digits.group(1))
+        named = self.vocab.data["patterns"]["zh_named"].get(text)
+        if text in ("last year",) or named == "last_year":
+            return self.today.year - 1
+        return self.today.year
+
+    def _half(self, half: int, year: int | None) -> tuple[date, date]:
+        if year is None:
+            year = self.today.year if date(self.today.year, 1 if half == 1 else 7, 1) <= self.today else self.today.year - 1
+        return (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
+
+    def _latest_months(self, first: int, last: int, year: int | None) -> tuple[date, date]:
+        """Months ``first`` to ``last`` of ``year``, or without a year the latest such span that has begun."""
+        if year is None:
+            year = self.today.year if date(self.today.year, first, 1) <= self.today else self.today.year - 1
+        end_year = year if last >= first else year + 1
+        return date(year, first, 1), date(end_year, last, month_calendar.monthrange(end_year, last)[1])
+
+    def _month_range(self, groups: dict) -> tuple[date, date]:
+        m1, m2 = (MONTHS.get(str(groups[k]).lower()) or int(groups[k]) for k in ("m1", "m2"))
+        y1, y2 = groups.get("y1"), groups.get("y2")
+        if y1 and y2:
+            return date(int(y1), m1, 1), self.point(f"{y2}-{m2}", end=True)
+        return self._latest_months(m1, m2, int(y1 or y2) if (y1 or y2) else None)
 
     def _named(self, key: str) -> tuple[date, date]:
         if key == "ytd":
@@ -210,8 +311,8 @@ class PeriodParser:
         if key.startswith("trailing_"):  # e.g. trailing_6_month: "the last half year"
             _, n, unit = key.split("_")
             return self._unit_span(int(n), unit)
-        if key == "yesterday":
-            day = self.sessions_back(2)
+        if key in ("yesterday", "day_before"):
+            day = self.sessions_back(2 if key == "yesterday" else 3)
             return day, day
         return self.today, self.today
 
@@ -220,7 +321,9 @@ class PeriodParser:
         patterns = self.vocab.patterns
         out = []
         for name, kind in (("zh_range", "range"), ("zh_since", "since"), ("zh_relative", "trailing"),
-                           ("zh_quarter", "zh_quarter"), ("zh_year", "year")):  # fmt: skip
+                           ("zh_quarter", "zh_quarter"), ("zh_year", "year"), ("zh_half", "half"),
+                           ("zh_month_range", "month_range"), ("zh_month", "in_month"),
+                           ("zh_year_start", "since_start")):  # fmt: skip
             for found in patterns[name].finditer(text):
                 groups = dict(found.groupdict())
                 if kind == "trailing":
@@ -231,7 +334,8 @@ class PeriodParser:
                     if which:
                         year = self.today.year if self.vocab.data["patterns"]["zh_named"][which] == "ytd" else self.today.year - 1
                     groups = {"q": groups["q"], "y": str(year) if year else None}
-                    kind = "quarter"
+                    out.append(("quarter", found, found.start(), found.end(), groups))
+                    continue
                 out.append((kind, found, found.start(), found.end(), groups))
         for found in self.vocab.zh_named.find(text):
             out.append(("named", None, found.start, found.end, {"key": found.key}))
@@ -246,14 +350,18 @@ class PeriodParser:
                 candidates.append((kind, found, found.start(), found.end(), found.groupdict()))
         candidates.sort(key=lambda c: (c[2], -(c[3] - c[2])))
         chosen, spans, taken = [], [], []
+        since = self.vocab.patterns["zh_since_suffix"]
         for kind, _found, lo, hi, groups in candidates:
             if any(lo < b and hi > a for a, b in taken):
                 continue
-            taken.append((lo, hi))
             try:
                 span = self.resolve(kind, groups, text[lo:hi])
             except (ValueError, KeyError) as exc:
                 raise PeriodError(f"cannot read the period {text[lo:hi]!r}: {exc}") from None
+            suffix = since.match(text, hi)
+            if suffix is not None and kind not in ("since", "since_start", "named", "trailing"):
+                span, hi = (span[0], self.today), suffix.end()  # "... since then": through today
+            taken.append((lo, hi))
             chosen.append((span, text[lo:hi].strip()))
             spans.append((lo, hi))
         if not chosen:

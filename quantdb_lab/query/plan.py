@@ -16,8 +16,10 @@ from typing import Any, Final
 
 from quantdb_lab.errors import InvalidRequestError
 
-INTENTS: Final = ("rank", "compare", "spikes", "correlation", "show")
-METRICS: Final = ("return", "volatility", "volume", "turnover", "price")
+INTENTS: Final = ("rank", "compare", "spikes", "correlation", "show", "measure")
+METRICS: Final = ("return", "volatility", "volume", "turnover", "price", "drawdown", "sharpe", "beta")
+THRESHOLD_UNITS: Final = ("x", "sigma", "pct")
+DIRECTIONS: Final = ("any", "up", "down")
 UNIVERSES: Final = ("market", "sector", "index", "symbols")
 WINDOWS: Final = ("period", "earnings_seasons")
 ORDERS: Final = ("desc", "asc")
@@ -34,22 +36,33 @@ PLAN_SCHEMA: Final[dict[str, Any]] = {
     "required": ["intent", "start", "end"],
     "properties": {
         "intent": {"enum": list(INTENTS), "description": "rank: top/bottom N of a universe; compare: securities "
-                   "side by side; spikes: unusual volume or price moves; correlation: two series' daily returns; "
-                   "show: plot securities or a commodity"},
+                   "side by side; spikes: unusual volume or price moves; correlation: two series' daily returns "
+                   "(any two of stocks, indices, sectors, commodities); show: plot securities or a commodity; "
+                   "measure: one measure of one or a few securities"},
         "symbols": {"type": "array", "items": {"type": "string", "pattern": _SYMBOL}, "uniqueItems": True},
         "universe": {"enum": [*UNIVERSES, None], "description": "rank and spikes: which stocks are ranked"},
         "sector": {"type": ["string", "null"], "description": "a sector key: technology, energy, banks, ..."},
+        "sector2": {"type": ["string", "null"], "description": "correlation only: a second sector key"},
         "index": {"type": ["string", "null"], "pattern": _SYMBOL},
         "commodity": {"type": ["string", "null"], "pattern": r"^[A-Z]{1,3}0$",
                       "description": "a futures main contract, SC0 = INE crude oil"},
-        "metric": {"enum": list(METRICS)},
+        "commodity2": {"type": ["string", "null"], "pattern": r"^[A-Z]{1,3}0$",
+                       "description": "correlation only: a second commodity"},
+        "metric": {"enum": list(METRICS), "description": "return: last/first close - 1; volatility: annualised; "
+                   "drawdown: maximum peak-to-trough fall, positive; sharpe: annualised, risk-free rate 0; "
+                   "beta: of daily returns on the benchmark's"},
+        "benchmark": {"type": ["string", "null"], "pattern": _SYMBOL, "description": "beta: the index (000300.SH)"},
         "order": {"enum": list(ORDERS)},
         "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 500},
         "start": {"type": "string", "pattern": _DATE},
         "end": {"type": "string", "pattern": _DATE},
         "period": {"type": ["string", "null"], "description": "the period as the question named it"},
         "window": {"enum": list(WINDOWS), "description": "earnings_seasons: only A-share disclosure windows"},
-        "threshold": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "threshold": {"type": ["number", "null"], "exclusiveMinimum": 0,
+                      "description": "spikes: volume x baseline, sigmas, or a daily move in percent; rank: a "
+                      "period return in percent the members must pass"},
+        "threshold_unit": {"enum": [*THRESHOLD_UNITS, None]},
+        "direction": {"enum": list(DIRECTIONS), "description": "spikes: only rises (up), falls (down), or both"},
         "adjust": {"enum": list(ADJUSTS)},
     },
 }
@@ -65,14 +78,19 @@ class QueryPlan:
     symbols: tuple[str, ...] = ()
     universe: str | None = None
     sector: str | None = None
+    sector2: str | None = None
     index: str | None = None
     commodity: str | None = None
+    commodity2: str | None = None
     metric: str = "return"
+    benchmark: str | None = None
     order: str = "desc"
     n: int | None = None
     period: str | None = None
     window: str = "period"
     threshold: float | None = None
+    threshold_unit: str | None = None
+    direction: str = "any"
     adjust: str = "qfq"
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,18 +117,38 @@ class QueryPlan:
         when = f"{self.start} to {self.end}" + (f" ({self.period})" if self.period else "")
         if self.intent == "rank":
             side = "top" if self.order == "desc" else "bottom"
-            return f"{side} {self.n} of {where} by {self.metric}, {when}"
+            passing = ""
+            if self.threshold is not None:
+                passing = f" {'up' if self.order == 'desc' else 'down'} at least {self.threshold:g}%"
+            count = f" {self.n}" if self.n else ""
+            return f"{side}{count} of {where}{passing} by {self._metric_name()}, {when}"
         if self.intent == "compare":
             seasons = " during earnings seasons" if self.window == "earnings_seasons" else ""
             return f"compare {self.metric} of {', '.join(self.symbols)}{seasons}, {when}"
         if self.intent == "spikes":
-            return f"unusual {self.metric} moves in {where} (threshold {self.threshold}), {when}"
+            unit = {"x": "x the usual volume", "sigma": " standard deviations", "pct": "% in a day"}.get(
+                self.threshold_unit or "", "")
+            way = {"up": "rises", "down": "falls"}.get(self.direction, "moves")
+            return f"unusual {self.metric} {way} in {where} (threshold {self.threshold:g}{unit}), {when}"
         if self.intent == "correlation":
-            left = self.commodity or self.index
-            right = f"the {self.sector} sector" if self.sector else ", ".join(self.symbols)
+            left, right = self.series()
             return f"correlation of daily returns of {left} and {right}, {when}"
+        if self.intent == "measure":
+            return f"{self._metric_name()} of {', '.join(self.symbols)}, {when}"
         shown = ", ".join([*self.symbols, *([self.commodity] if self.commodity else [])])
         return f"show {self.metric} of {shown}, {when}"
+
+    def _metric_name(self) -> str:
+        if self.metric == "beta":
+            return f"beta against {self.benchmark or '000300.SH'}"
+        return {"drawdown": "maximum drawdown", "sharpe": "Sharpe ratio"}.get(self.metric, self.metric)
+
+    def series(self) -> list[str]:
+        """A correlation's two series, as ``kind:key`` labels, in the plan's order."""
+        out = [f"commodity {c}" for c in (self.commodity, self.commodity2) if c]
+        out += [f"index {self.index}"] if self.index else []
+        out += [f"the {s} sector" for s in (self.sector, self.sector2) if s]
+        return out + list(self.symbols)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -182,17 +220,25 @@ def _check_intent(plan: QueryPlan) -> None:
         _check(plan.universe != "index" or bool(plan.index), "universe 'index' needs an index")
         _check(plan.universe != "symbols" or len(plan.symbols) >= 2, "universe 'symbols' needs two symbols or more")
     if plan.intent == "rank":
-        _check(plan.n is not None, "rank needs n")
-        _check(plan.metric != "price", "rank by return, volatility, volume or turnover")
+        _check(plan.n is not None or plan.threshold is not None, "rank needs n or a threshold")
+        _check(plan.metric != "price", "rank by return, volatility, volume, turnover, drawdown, sharpe or beta")
+        _check(plan.threshold is None or (plan.metric == "return" and plan.threshold_unit == "pct"),
+               "a ranking's threshold is a return in percent")
     if plan.intent == "spikes":
         _check(plan.metric in ("volume", "price"), "spikes are in volume or price")
         _check(plan.threshold is not None, "spikes need a threshold")
+        unit = plan.threshold_unit
+        _check(unit is None or (unit == "x") == (plan.metric == "volume"),
+               "volume spikes are in multiples (x) of the usual volume, price moves in sigma or pct")
     if plan.intent == "compare":
         _check(len(plan.symbols) >= 2, "compare needs two securities or more")
+    if plan.intent == "measure":
+        _check(len(plan.symbols) >= 1, "measure needs a security")
+        _check(plan.metric != "price", "measure return, volatility, volume, turnover, drawdown, sharpe or beta")
     if plan.intent == "correlation":
-        left = [x for x in (plan.commodity, plan.index) if x]
-        right = (1 if plan.sector else 0) + len(plan.symbols)
-        _check(len(left) == 1 and right == 1, "correlation needs one commodity or index and one sector or security")
+        _check(len(plan.series()) == 2, "correlation needs exactly two series (stocks, indices, sectors or commodities)")
+    _check(plan.intent == "correlation" or (plan.sector2 is None and plan.commodity2 is None),
+           "a second sector or commodity is for correlations")
     if plan.intent == "show":
         _check(bool(plan.symbols) or bool(plan.commodity), "show needs a security or a commodity")
     _check(plan.window == "period" or plan.intent == "compare", "earnings seasons apply to comparisons")

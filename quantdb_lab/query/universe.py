@@ -1,8 +1,8 @@
 """Which securities a plan is about, from the Lab's cached security master and index constituents.
 
-Sector keys (``"technology"``) become the provider's own industry names: the vocabulary lists, per key, exact
-boards (Eastmoney's Chinese board names such as semiconductors, the simulated market's English sectors) and broader industries used only
-when the provider has no exact one, which the answer then says. Nothing here fetches bars.
+Sector keys (``"solar"``) become the provider's own industry names through the taxonomy (``sectors``): the
+key's industries present in the master, or its nearest parent's when there are none, which the answer then
+says. Nothing here fetches bars.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import polars as pl
 
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import InvalidRequestError, InvalidSymbolError, QuantdbError
+from quantdb_lab.query.names import NameIndex, name_index
+from quantdb_lab.query.sectors import taxonomy
 from quantdb_lab.query.vocabulary import vocabulary
 
 
@@ -41,6 +43,10 @@ class Resolver:
         """Lower-case security name -> symbol, for the parser (stocks only; names of two characters or more)."""
         return _names(self.securities)
 
+    def name_index(self) -> NameIndex:
+        """The parser's index of this master's names plus the curated aliases (built once per master content)."""
+        return name_index(_listed(self.securities), vocabulary().companies)
+
     def name_of(self, symbol: str) -> str:
         return _name_map(self.securities).get(symbol, symbol)
 
@@ -50,21 +56,22 @@ class Resolver:
         return [s for s in symbols if parse_symbol(s).kind == "stock" and s not in listed]
 
     def industries(self, key: str) -> tuple[list[str], list[str]]:
-        """The provider's industries for a sector key, and notes (a broader industry used, say)."""
-        entry = vocabulary().sectors.get(key)
-        if entry is None:
-            raise InvalidRequestError(f"unknown sector {key!r}; known: {sorted(vocabulary().sectors)}")
-        present = {str(i).lower(): i for i in self.securities["industry"].drop_nulls().unique().to_list()}
-        exact = [present[n.lower()] for n in entry["industries"] if n.lower() in present]
-        if exact:
-            return exact, []
-        broader = [present[n.lower()] for n in entry["broader"] if n.lower() in present]
-        label = vocabulary().sector_label(key)
-        if broader:
-            return broader, [f"the provider has no {label} board; used its broader industry {', '.join(broader)}"]
-        known = ", ".join(sorted(present.values())[:30])
-        raise InvalidRequestError(f"the provider ({self.lab.provider.name}) has no industry for {label!r}; "
-                                  f"its industries include: {known}")  # fmt: skip
+        """The provider's industries for a sector key, and notes (a broader sector used, say)."""
+        tax = taxonomy()
+        if key not in tax:
+            raise InvalidRequestError(f"unknown sector {key!r}; known: {tax.keys()}")
+        present = [str(i) for i in self.securities["industry"].drop_nulls().unique().to_list()]
+        found = tax.members(key, present)
+        label = tax.label(key)
+        if found is None:
+            known = ", ".join(sorted(present)[:30])
+            raise InvalidRequestError(f"the provider ({self.lab.provider.name}) has no industry for {label!r}; "
+                                      f"its industries include: {known}")  # fmt: skip
+        if found.broader:
+            note = (f"the provider has no {label} industry; used the broader {tax.label(found.key)} sector "
+                    f"({', '.join(found.industries)})")
+            return found.industries, [note]
+        return found.industries, []
 
     def universe(self, plan) -> Universe:
         end = plan.last
@@ -72,7 +79,8 @@ class Resolver:
         if plan.universe == "sector":
             industries, notes = self.industries(plan.sector)
             members = stocks.filter(pl.col("industry").is_in(industries))["symbol"].to_list()
-            label = f"the {vocabulary().sector_label(plan.sector)} sector ({', '.join(industries)})"
+            shown = ", ".join(industries[:6]) + (f" and {len(industries) - 6} more" if len(industries) > 6 else "")
+            label = f"the {taxonomy().label(plan.sector)} sector ({shown})"
             return Universe(members, label, notes)
         if plan.universe == "index":
             try:
@@ -121,6 +129,21 @@ def _maps(frame: pl.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
 
 def _names(frame: pl.DataFrame) -> dict[str, str]:
     return _maps(frame)[0]
+
+
+_LISTED: dict[int, tuple[pl.DataFrame, list[tuple[str, str]]]] = {}
+
+
+def _listed(frame: pl.DataFrame) -> list[tuple[str, str]]:
+    """(symbol, name) of the master's stocks (A and H shares), in symbol order."""
+    hit = _LISTED.get(id(frame))
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    rows = sorted((s, n) for s, n in frame.select("symbol", "name").iter_rows() if n and _kind(s) in ("stock", "hk"))
+    if len(_LISTED) > 8:
+        _LISTED.clear()
+    _LISTED[id(frame)] = (frame, rows)
+    return rows
 
 
 def _name_map(frame: pl.DataFrame) -> dict[str, str]:

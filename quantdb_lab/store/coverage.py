@@ -52,6 +52,46 @@ class Coverage:
             return self
         return Coverage(np.append(self.starts, start), np.append(self.ends, end)).normalise()
 
+    def subtract(self, other: Coverage) -> Coverage:
+        """The days of this coverage that are not in ``other``."""
+        if not self or not other:
+            return self
+        out_s, out_e = [], []
+        for s, e in zip(self.starts.tolist(), self.ends.tolist()):
+            cursor = s
+            for a, b in zip(other.starts.tolist(), other.ends.tolist()):
+                if b < cursor or a > e:
+                    continue
+                if a > cursor:
+                    out_s.append(cursor)
+                    out_e.append(a - 1)
+                cursor = max(cursor, b + 1)
+                if cursor > e:
+                    break
+            if cursor <= e:
+                out_s.append(cursor)
+                out_e.append(e)
+        return Coverage(np.array(out_s, np.int64), np.array(out_e, np.int64))
+
+    @classmethod
+    def of_days(cls, days: np.ndarray, sessions: np.ndarray) -> Coverage:
+        """Intervals of the ``days`` (a subset of the consecutive ``sessions``), one per run of neighbours."""
+        if not len(days):
+            return cls.empty()
+        index = np.searchsorted(sessions, days)
+        breaks = np.flatnonzero(np.diff(index) != 1)
+        firsts = np.concatenate(([0], breaks + 1))
+        lasts = np.concatenate((breaks, [len(days) - 1]))
+        return cls(days[firsts].astype(np.int64), days[lasts].astype(np.int64))
+
+    @property
+    def first(self) -> int | None:
+        return int(self.starts[0]) if len(self.starts) else None
+
+    @property
+    def last(self) -> int | None:
+        return int(self.ends[-1]) if len(self.ends) else None
+
     def covered(self, days: np.ndarray) -> np.ndarray:
         """Boolean mask: is each day inside some interval."""
         if not len(self.starts) or not len(days):

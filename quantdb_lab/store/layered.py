@@ -47,6 +47,9 @@ class LayeredStore:
     """A :class:`SeriesStore` (local, fast) in front of a :class:`SharedStore` (the team's truth)."""
 
     def __init__(self, local: SeriesStore, shared: SharedStore) -> None:
+        if local.source != shared.source:
+            raise StoreError(f"the local layer holds source {local.source!r} and the shared store {shared.source!r}: "
+                             "one layered store serves one source")  # fmt: skip
         self.local = local
         self.shared = shared
         # Which shared generation each local series last matched: JSON values only, like the local index.
@@ -63,6 +66,18 @@ class LayeredStore:
     @property
     def root(self):
         return self.local.root
+
+    @property
+    def source(self) -> str:
+        return self.local.source
+
+    @property
+    def common(self):
+        return self.local.common
+
+    @property
+    def memory(self):
+        return self.local.memory
 
     @property
     def url(self) -> str:
@@ -164,6 +179,19 @@ class LayeredStore:
 
     def read_frame(self, key: SeriesKey, meta: SeriesMeta) -> pl.DataFrame:
         return self.local.read_frame(key, meta)
+
+    def read_metas(self, dataset: str, symbols=None) -> dict[str, SeriesMeta]:  # noqa: ANN001
+        """The local layer's metadata (what is warm here); series it lacks go through ``read_meta``."""
+        return self.local.read_metas(dataset, symbols)
+
+    def version(self) -> tuple[int, int, int]:
+        return self.local.version()
+
+    def read_market(self, dataset: str, symbols=None, *, start=None, end=None):  # noqa: ANN001, ANN201
+        return self.local.read_market(dataset, symbols, start=start, end=end)
+
+    def compact(self, dataset: str = "bars", *, wait: float = 0.0) -> dict:
+        return self.local.compact(dataset, wait=wait)
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
         return self.local.read_stored(key, meta)

@@ -11,19 +11,20 @@ from quantdb_lab.store.series_store import SeriesStore
 LOCAL_NAMES = ("", "local")
 
 
-def open_store(store: str | SeriesBackend | None, cache_dir: Path) -> SeriesBackend:
+def open_store(store: str | SeriesBackend | None, cache_dir: Path, *, source: str) -> SeriesBackend:
     """``None``/``"local"``: the cache directory alone. ``"s3://bucket/prefix"``: the shared store, with the
-    cache directory as its read-through layer. A ready backend object is used as it is."""
+    cache directory as its read-through layer. A ready backend object is used as it is. ``source`` is the
+    namespace of everything stored (the provider's data identity)."""
     if store is not None and not isinstance(store, str):
         return store
     name = (store or "").strip()
     if name.lower() in LOCAL_NAMES:
-        return SeriesStore(cache_dir)
+        return SeriesStore(cache_dir, source=source)
     if name.startswith("s3://"):
         try:
             from quantdb_lab.store.layered import LayeredStore
             from quantdb_lab.store.shared import SharedStore
         except ImportError as exc:  # optional dependencies fail on first use, with the fix in the message
             raise StoreError(f"a shared store needs the team extra: pip install 'quantdb_lab[team]' ({exc})") from exc
-        return LayeredStore(SeriesStore(cache_dir), SharedStore.from_url(name))
+        return LayeredStore(SeriesStore(cache_dir, source=source), SharedStore.from_url(name, source=source))
     raise StoreError(f"unknown store {store!r}: use 'local' or 's3://bucket/prefix'")

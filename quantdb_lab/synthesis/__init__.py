@@ -1,8 +1,9 @@
 """Gap synthesis: calibrated, clearly flagged fills for missing bars. Pure: frames in, frames out, no I/O.
 
 ``find_gaps`` says what is missing (sessions in the listed life with no bar and no suspension);
-``fill_gaps`` fills with a state-space model conditioned on a reference series, or a Brownian bridge, and
-scores every fill; ``synthesize`` does the same but refuses (``QualityGateError``) when any fill is poor.
+``fill_gaps`` fills with a state-space model conditioned on reference series, or a Brownian bridge, scores
+every fill and refuses per gap: a refused gap stays missing and its report names the cause ("too long",
+"jump across the gap", ...), the series' other gaps are filled. ``refusals_text`` says which and why.
 statsmodels is imported on first use of the state-space method.
 """
 
@@ -12,13 +13,13 @@ from quantdb_lab.synthesis.fill import (
     Synthesis,
     SynthesisConfig,
     fill_gaps,
-    refusal_error,
-    synthesize,
+    refusals_text,
 )
 from quantdb_lab.synthesis.gaps import Gap, find_gaps
-from quantdb_lab.synthesis.validate import FillReport
+from quantdb_lab.synthesis.validate import CAUSES, FillReport
 
 __all__ = [
+    "CAUSES",
     "DRAWS",
     "METHODS",
     "FillReport",
@@ -27,6 +28,5 @@ __all__ = [
     "SynthesisConfig",
     "fill_gaps",
     "find_gaps",
-    "refusal_error",
-    "synthesize",
+    "refusals_text",
 ]

@@ -5,10 +5,14 @@ are added with ``is_synthetic = True`` and ``close_lo``/``close_hi``, the band a
 synthetic close. ``draw="mean"`` fills with the posterior median of the close (``exp`` of the mean log price:
 the estimate that minimises absolute error); ``draw="sample"`` with one path from the same posterior.
 
-Refusals raise :class:`QualityGateError` (a fill is a data-quality decision, not a malformed request): a gap
-longer than ``max_gap`` sessions, or a fill scoring below ``min_score``. The error carries the per-gap
-reports in ``.reports``. Malformed input (several symbols, duplicate dates, bad settings) raises
-:class:`InvalidRequestError`. ``fill_gaps`` returns the reports instead of raising, for views that show them.
+Refusal is per gap, never per series: a gap longer than ``max_gap`` sessions, or whose fill scores below
+``min_score``, stays missing and its report names the cause ("too long", "jump across the gap", ...: see
+``validate``); the series' other gaps are filled. Malformed input (several symbols, duplicate dates, bad
+settings, a reference frame without ``date``/``close``) raises :class:`InvalidRequestError`.
+
+A reference is used for a gap only if it has a close on every session from the gap's left anchor to its right
+anchor; one without says nothing about those days, so that gap is filled without it (its loading is NaN in the
+report, and a note says so) rather than as if the reference had not moved.
 """
 
 from __future__ import annotations
@@ -21,12 +25,21 @@ import numpy as np
 import polars as pl
 
 from quantdb_lab.domain.calendar import day_number
-from quantdb_lab.errors import InvalidRequestError, QualityGateError
+from quantdb_lab.domain.symbols import parse_symbol
+from quantdb_lab.errors import InvalidRequestError, QuantdbError
 from quantdb_lab.synthesis.bridge import bridge_moments, bridge_sample, context_sigma
 from quantdb_lab.synthesis.gaps import Gap, Suspensions, check_series, find_gaps
 from quantdb_lab.synthesis.ohlcv import DayShapes, build_bars, day_shapes, invariants_hold
 from quantdb_lab.synthesis.statespace import fit_statespace
-from quantdb_lab.synthesis.validate import FillReport, score_fill
+from quantdb_lab.synthesis.validate import (
+    DAILY_LIMITS,
+    FREE_SESSIONS,
+    WIDEST_LIMIT,
+    FillReport,
+    refusal_reason,
+    score_fill,
+    vol_ratio,
+)
 
 METHODS = ("statespace", "bridge")
 DRAWS = ("mean", "sample")
@@ -41,7 +54,7 @@ class SynthesisConfig:
     draw: str = "mean"  # "mean" best estimate, "sample" one path from the same model
     seed: int | None = None  # sample draws are deterministic for a given seed (None: fresh entropy)
     level: float = 0.9  # coverage of the close_lo..close_hi band
-    min_score: float = 0.9  # fills scoring below are refused
+    min_score: float = 0.9  # fills scoring below are refused (per gap)
     max_gap: int = 10  # longer gaps (sessions between the anchors) are refused
     context: int = 60  # sessions of context taken on each side of a gap
     min_context: int = 20  # real returns needed for full marks on the context component
@@ -80,7 +93,8 @@ class _Series:
     grid: list[date]
     pos: dict[date, int]
     y: np.ndarray
-    x: np.ndarray | None  # the references' log closes, one column each
+    x: np.ndarray | None  # the references' log closes, one column each, NaN where a reference has none
+    limit: float | None  # the security's daily price limit (see ``validate``)
     shapes_cache: dict = field(default_factory=dict)
 
 
@@ -91,8 +105,17 @@ def _layout(frame: pl.DataFrame, sessions: Iterable[date], references: Reference
     pos = {d: i for i, d in enumerate(grid)}
     y = np.full(len(grid), np.nan)
     y[[pos[d] for d in dates]] = np.log(frame["close"].to_numpy().astype(float))
-    columns = [column for ref in _as_list(references) if (column := _on_grid(ref, grid)) is not None]
-    return _Series(frame, grid, pos, y, np.column_stack(columns) if columns else None)
+    columns = [_on_grid(ref, grid) for ref in _as_list(references)]
+    return _Series(frame, grid, pos, y, np.column_stack(columns) if columns else None, _limit(frame))
+
+
+def _limit(frame: pl.DataFrame) -> float | None:
+    if "symbol" not in frame.columns:
+        return WIDEST_LIMIT
+    try:
+        return DAILY_LIMITS.get(parse_symbol(str(frame["symbol"][0])).board)
+    except QuantdbError:  # a symbol the parser does not know: the widest A-share limit
+        return WIDEST_LIMIT
 
 
 def _as_list(references: References) -> list[pl.DataFrame]:
@@ -105,18 +128,16 @@ def _as_list(references: References) -> list[pl.DataFrame]:
     raise InvalidRequestError("reference must be a frame (date, close), a sequence of such frames, or None")
 
 
-def _on_grid(reference: pl.DataFrame, grid: list[date]) -> np.ndarray | None:
-    """The reference's log close on the grid; None if it lacks the columns or has no usable close."""
-    if not {"date", "close"} <= set(reference.columns):
-        return None
+def _on_grid(reference: pl.DataFrame, grid: list[date]) -> np.ndarray:
+    """The reference's log close on the grid, NaN on the days it has no positive close."""
+    if not {"date", "close"} <= set(reference.columns) or reference.schema["date"] != pl.Date:
+        raise InvalidRequestError("a reference frame needs a pl.Date column 'date' and a column 'close'")
     ref = (
         pl.DataFrame({"date": grid}, schema={"date": pl.Date})
-        .join(reference.select("date", pl.col("close").cast(pl.Float64)), on="date", how="left")
+        .join(reference.select("date", pl.col("close").cast(pl.Float64)).unique("date", keep="last"), on="date", how="left")
         .with_columns(pl.when(pl.col("close") > 0).then(pl.col("close").log()).alias("x"))
     )
-    values = ref["x"].fill_nan(None).forward_fill().backward_fill()
-    # Days the reference lacks carry its last level: no reference move is assumed there.
-    return values.to_numpy().astype(float) if values.null_count() == 0 else None
+    return ref["x"].fill_nan(None).to_numpy().astype(float)  # nulls become NaN
 
 
 def _clusters(gaps: list[Gap], series: _Series, context: int) -> list[list[Gap]]:
@@ -134,9 +155,26 @@ def _rng(seed: int | None, day: date, stream: int) -> np.random.Generator:
     return np.random.default_rng(None if seed is None else [seed, day_number(day), stream])
 
 
-def _refusal(gap: Gap, config: SynthesisConfig, reason: str) -> FillReport:
+def _too_long(gap: Gap, config: SynthesisConfig) -> FillReport:
+    reason = refusal_reason("too long", f"{gap.length} sessions missing in a row, more than max_gap={config.max_gap}")
     return FillReport(start=gap.start, end=gap.end, sessions=len(gap.sessions), span=gap.length,
-                      method=config.method, draw=config.draw, score=0.0, accepted=False, reason=reason)  # fmt: skip
+                      method=config.method, draw=config.draw, score=0.0, accepted=False, reason=reason,
+                      cause="too long")  # fmt: skip
+
+
+def _usable(series: _Series, cluster: list[Gap], lo: int, x: np.ndarray) -> tuple[list[int], list[str]]:
+    """The reference columns with a close on every session from each gap's left anchor to its right anchor,
+    and a note for each one left out."""
+    keep, notes = [], []
+    for k in range(x.shape[1]):
+        lacking = [series.grid[lo + i] for gap in cluster
+                   for i in range(series.pos[gap.before] - lo, series.pos[gap.after] - lo + 1) if not np.isfinite(x[i, k])]  # fmt: skip
+        if lacking:
+            days = ", ".join(str(day) for day in lacking[:3]) + (" ..." if len(lacking) > 3 else "")
+            notes.append(f"reference {k + 1} has no close on {days}: this fill is made without it")
+        else:
+            keep.append(k)
+    return keep, notes
 
 
 def _fill_cluster(series: _Series, cluster: list[Gap], config: SynthesisConfig) -> list[tuple[FillReport, pl.DataFrame | None]]:
@@ -150,11 +188,18 @@ def _fill_cluster(series: _Series, cluster: list[Gap], config: SynthesisConfig) 
     path = None
     beta, notes = (), ()
     if config.method == "statespace":
-        fit = fit_statespace(y, x)
-        mean, var, sigma, beta, notes = fit.mean, fit.var, fit.sigma, fit.beta, fit.notes
+        keep, notes = _usable(series, cluster, lo, x) if x is not None else ([], [])
+        used = x[:, keep] if keep else None
+        fit = fit_statespace(y, used)
+        mean, var, sigma, notes = fit.mean, fit.var, fit.sigma, (*notes, *fit.notes)
+        if x is not None:  # one loading per reference given, NaN for those left out of this fill
+            full = np.full(x.shape[1], np.nan)
+            full[keep] = fit.beta
+            beta = tuple(float(b) for b in full)
+        x = used
         if config.draw == "sample":
             path = fit.sample(_rng(config.seed, cluster[0].start, 0))
-        if x is None:
+        if used is None:
             notes = (*notes, "no reference series: filled from the series alone")
     context_frame = series.frame.filter(pl.col("date").is_between(series.grid[lo], series.grid[hi]))
     shapes = day_shapes(context_frame)
@@ -166,12 +211,14 @@ def _fill_cluster(series: _Series, cluster: list[Gap], config: SynthesisConfig) 
             if config.draw == "sample":
                 path = np.full(len(y), np.nan)
                 path[a + 1 : b] = bridge_sample(y[a], y[b], b - a, sigma, _rng(config.seed, gap.start, 0))
-        out.append(_gap_rows(series, gap, lo, mean, var, path, sigma, beta, x, shapes, context_returns,
-                             notes, config))  # fmt: skip
+        used_beta = tuple(b for b in beta if np.isfinite(b))
+        out.append(_gap_rows(series, gap, lo, mean, var, path, sigma, used_beta, x, shapes, context_returns,
+                             notes, config, beta))  # fmt: skip
     return out
 
 
-def _gap_rows(series, gap, lo, mean, var, path, sigma, beta, x, shapes: DayShapes, context_returns, notes, config):
+def _gap_rows(series, gap, lo, mean, var, path, sigma, beta, x, shapes: DayShapes, context_returns, notes, config,
+              all_beta):
     a, b = series.pos[gap.before] - lo, series.pos[gap.after] - lo
     wanted = {series.pos[d] - lo for d in gap.sessions}
     from scipy.stats import norm  # deferred: importing the Lab stays light
@@ -189,17 +236,18 @@ def _gap_rows(series, gap, lo, mean, var, path, sigma, beta, x, shapes: DayShape
     logs_all = np.concatenate([[series.y[lo + a]], logs, [series.y[lo + b]]])
     residuals = np.diff(logs_all) - (np.diff(x[stretch], axis=0) @ np.asarray(beta) if x is not None and beta else 0.0)
     width = float(np.max((band_hi - band_lo) / np.exp(centre)))
-    score, components, ratio, reason = score_fill(
-        residuals=residuals, sigma=sigma, draw=config.draw, band_width=width, context_returns=context_returns,
-        invariants=ok, min_context=config.min_context, max_band=config.max_band,
+    listing = series.frame["date"].to_list().index(gap.before) < FREE_SESSIONS  # maybe unlimited sessions
+    score, components, cause, detail = score_fill(
+        move=float(series.y[lo + b] - series.y[lo + a]), returns=b - a, limit=None if listing else series.limit,
+        band_width=width, context_returns=context_returns, invariants=ok, min_context=config.min_context,
+        max_band=config.max_band, level=config.level,
     )  # fmt: skip
     accepted = score >= config.min_score
     report = FillReport(
         start=gap.start, end=gap.end, sessions=len(gap.sessions), span=gap.length, method=config.method,
-        draw=config.draw, score=score, accepted=accepted,
-        reason="" if accepted else f"score {score:.3f} below {config.min_score}: {reason}",
-        components=components, vol_ratio=ratio, band_width=width, sigma=sigma, beta=beta,
-        context_returns=context_returns, notes=tuple(notes),
+        draw=config.draw, score=score, accepted=accepted, reason="" if accepted else refusal_reason(cause, detail),
+        cause="" if accepted else cause, components=components, vol_ratio=vol_ratio(residuals, sigma),
+        band_width=width, sigma=sigma, beta=all_beta, context_returns=context_returns, notes=tuple(notes),
     )  # fmt: skip
     dates = [series.grid[lo + i] for i in chosen]
     return report, _rows(series.frame, dates, columns, band_lo, band_hi)
@@ -255,7 +303,7 @@ def fill_gaps(
     fillable = []
     for gap in gaps:
         if gap.length > config.max_gap:
-            reports.append(_refusal(gap, config, f"gap of {gap.length} sessions is longer than max_gap={config.max_gap}"))
+            reports.append(_too_long(gap, config))
         else:
             fillable.append(gap)
     for cluster in _clusters(fillable, series, config.context):
@@ -269,29 +317,8 @@ def fill_gaps(
     return Synthesis(filled, tuple(reports), tuple(gaps))
 
 
-def synthesize(
-    frame: pl.DataFrame,
-    sessions: Iterable[date],
-    *,
-    reference: References = None,
-    suspensions: Suspensions = (),
-    listed: tuple[date | None, date | None] = (None, None),
-    config: SynthesisConfig = SynthesisConfig(),
-) -> Synthesis:
-    """Like :func:`fill_gaps` but all or nothing: any refused gap raises :class:`QualityGateError`."""
-    result = fill_gaps(frame, sessions, reference=reference, suspensions=suspensions, listed=listed, config=config)
-    if result.refused:
-        raise refusal_error(result, symbol=frame["symbol"][0] if "symbol" in frame.columns and frame.height else None)
-    return result
-
-
-def refusal_error(result: Synthesis, *, symbol: str | None = None, mode: str | None = None) -> QualityGateError:
-    """The error for a synthesis with refused gaps, naming each and carrying the reports."""
-    refused = result.refused
+def refusals_text(reports: Sequence[FillReport]) -> str:
+    """One line naming each refused gap and its reason, e.g. for a warning."""
+    refused = [r for r in reports if not r.accepted]
     listing = "; ".join(f"{r.start}..{r.end}: {r.reason}" for r in refused)
-    error = QualityGateError(
-        f"refused to fill {len(refused)} of {len(result.reports)} gap(s): {listing}",
-        symbol=symbol, start=refused[0].start, end=refused[-1].end, mode=mode,
-    )  # fmt: skip
-    error.reports = result.reports  # type: ignore[attr-defined]  # for views that show every score
-    return error
+    return f"{len(refused)} of {len(reports)} gap(s) left unfilled: {listing}"

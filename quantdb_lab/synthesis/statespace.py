@@ -71,14 +71,30 @@ def _fallback_params(y: np.ndarray) -> np.ndarray:
     return np.array([0.0, max(var, 1e-8)])
 
 
+def _filled(x: np.ndarray) -> np.ndarray:
+    """Each column's last known value carried forward (and the first one back) over its NaN days."""
+    out = x.copy()
+    for k in range(out.shape[1]):
+        column = out[:, k]
+        known = np.flatnonzero(np.isfinite(column))
+        if not len(known):
+            column[:] = 0.0
+            continue
+        index = np.maximum.accumulate(np.where(np.isfinite(column), np.arange(len(column)), -1))
+        column[:] = np.where(index >= 0, column[np.maximum(index, 0)], column[known[0]])
+    return out
+
+
 def fit_statespace(y: np.ndarray, x: np.ndarray | None = None, *, level: str = "llevel") -> StateSpaceFit:
     """Fit the model to the window ``y`` (log closes, NaN where missing), optionally with references ``x``
-    (one column per reference, the same length as ``y``, no NaN)."""
+    (one column per reference, the same length as ``y``; NaN on days a reference has no close, which the caller
+    keeps off the gaps themselves)."""
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-    xc = None if x is None else x.reshape(len(y), -1) - x.reshape(len(y), -1)[0]
-    beta = np.zeros(0) if xc is None else robust_loadings(np.diff(y), np.diff(xc, axis=0))
-    term = None if xc is None else xc @ beta
+    xc = None if x is None else _filled(x.reshape(len(y), -1))
+    # loadings from the days each reference has (a NaN return is left out), the level term on its filled level
+    beta = np.zeros(0) if xc is None else robust_loadings(np.diff(y), np.diff(x.reshape(len(y), -1), axis=0))
+    term = None if xc is None else (xc - xc[0]) @ beta
     model = UnobservedComponents(y if term is None else y - term, level=level)
     notes: list[str] = []
     with warnings.catch_warnings():

@@ -118,6 +118,10 @@ def test_correlation_with_crude_oil_matches_an_independent_computation(lab, answ
 
 
 def test_a_warm_cache_answers_without_upstream_calls(lab, answers):
+    # The first answers left the sessions after a suspended stock's last bar unconfirmed (a short answer is
+    # asked again once, never taken as the truth on one answer): one pass confirms them, then all is warm.
+    for question in SEEDS:
+        lab.ask(question, planner="rules")
     for question in SEEDS:
         again = lab.ask(question, planner="rules")
         assert again.upstream_calls == 0 and again.cache_hit_rate == 1.0

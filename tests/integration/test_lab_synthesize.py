@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from quantdb_lab.domain.modes import RESEARCH
-from quantdb_lab.errors import InvalidRequestError, QualityGateError, SyntheticDataWarning
+from quantdb_lab.errors import InvalidRequestError, ProviderUnavailableError, QualityWarning, SyntheticDataWarning
 from quantdb_lab.lab import Lab
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider
 from tests.support.sim import MARKET, d, make_lab
@@ -48,11 +48,12 @@ def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path
     lab, provider, _ = make_lab(tmp_path)
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
     held = frame.filter(~pl.col("date").is_in(sorted(OUTAGE)))
-    lab.synthesize(held)  # no security master cached: the index alone, and the costly master is not fetched
+    lab.synthesize(held)  # no security master cached: the indices alone, and the costly master is not fetched
     assert provider.calls["fetch_securities"] == 0
     for report in lab.last_synthesis:
         assert report.notes[-1].startswith("reference: 000300.SH + no sector (security master not cached")
-        assert len(report.beta) == 1
+        # the simulated market has no CSI 1000: its CSI 500 is the small-cap index
+        assert report.notes[-1].endswith("fetches it) + 000905.SH") and len(report.beta) == 2
     lab.reference.securities()  # cached now (ask, peers and "sector" fetch it too)
     with pytest.warns(SyntheticDataWarning, match="synthetic row"):
         out = lab.synthesize(held)
@@ -62,8 +63,8 @@ def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path
     industry = securities.filter(pl.col("symbol") == "600519.SH")["industry"][0]
     peers = sorted(s for s in securities.filter(pl.col("industry") == industry)["symbol"] if s != "600519.SH")[:10]
     for report in lab.last_synthesis:
-        assert f"reference: 000300.SH + sector {industry} ({len(peers)} members, equal weight)" in report.notes
-        assert len(report.beta) == 2  # one loading per reference
+        assert f"reference: 000300.SH + sector {industry} ({len(peers)} members, equal weight) + 000905.SH" in report.notes
+        assert len(report.beta) == 3  # one loading per reference
     assert lab.bars("000300.SH", start="2024-01-02", end="2024-06-28", adjust="").height > 100
     assert lab.last_provenance[0].from_cache  # the index was loaded through the cache by synthesize
     lab.bars(peers, start="2024-01-02", end="2024-06-28", adjust="hfq")
@@ -71,6 +72,34 @@ def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path
     truth = frame.filter(pl.col("date").is_in(sorted(OUTAGE))).sort("date")["close"].to_numpy()
     fill = out.filter(pl.col("is_synthetic")).sort("date")
     assert (abs(fill["close"].to_numpy() / truth - 1) < 0.08).all()
+
+
+class FailingMemberProvider(SimulatedProvider):
+    """The simulated upstream, failing every load of one stock."""
+
+    def __init__(self, *args, failing: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failing = failing
+
+    def fetch_daily_bars(self, symbol, start, end, *, adjust=""):
+        if getattr(symbol, "canonical", symbol) == self.failing:
+            raise ProviderUnavailableError("upstream down for this symbol", retryable=False, symbol=self.failing)
+        return super().fetch_daily_bars(symbol, start, end, adjust=adjust)
+
+
+def test_a_sector_member_that_cannot_be_loaded_is_skipped_not_the_sector(tmp_path):
+    securities = MARKET.securities()
+    industry = securities.filter(pl.col("symbol") == "600519.SH")["industry"][0]
+    peers = sorted(s for s in securities.filter(pl.col("industry") == industry)["symbol"] if s != "600519.SH")
+    _lab, _provider, clock = make_lab(tmp_path / "unused")
+    provider = FailingMemberProvider(MARKET, faults=Faults(), clock=clock, failing=peers[0])
+    lab = Lab(tmp_path / "cache", provider=provider, mode=RESEARCH, clock=clock)
+    lab.reference.securities()
+    frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
+    lab.synthesize(frame.filter(~pl.col("date").is_in(sorted(OUTAGE))))
+    members = min(len(peers) - 1, 10)  # the failing one skipped, the next one taken
+    for report in lab.last_synthesis:
+        assert f"reference: 000300.SH + sector {industry} ({members} members, equal weight) + 000905.SH" in report.notes
 
 
 def test_synthesize_a_symbol_fills_suspensions_only_on_request(tmp_path):
@@ -142,15 +171,25 @@ def test_gap_policy_flag_and_weekly_bars(tmp_path):
     assert "is_synthetic" not in weekly.columns  # weekly bars aggregate the real days only
 
 
-def test_a_long_outage_is_refused_in_bars_and_synthesize(tmp_path):
+def test_a_refused_gap_leaves_the_series_other_gaps_filled_in_bars_and_synthesize(tmp_path):
+    """Refusal is per gap, never per series: the long outage stays missing with its reason named in a
+    QualityWarning, the two short gaps around it are filled."""
     long = set(MARKET.calendar.sessions(d("2024-04-01"), d("2024-04-19")))
-    lab, _provider = outage_lab(tmp_path, missing=long)
+    short = {d("2024-03-05"), d("2024-05-20")}
+    lab, _provider = outage_lab(tmp_path, missing=long | short)
     filling = lab.using(RESEARCH.with_(gap_policy="synthesize"))
-    with pytest.raises(QualityGateError, match="max_gap=10") as info:
-        filling.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
-    assert info.value.symbol == "600519.SH" and info.value.reports[0].span == len(long)
+    with pytest.warns(QualityWarning, match=r"1 of 3 gap\(s\) left unfilled: 2024-04-01..2024-04-19: too long") as info:
+        filled = filling.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
+    assert sorted(filled.filter(pl.col("is_synthetic"))["date"].to_list()) == sorted(short)
+    assert not set(filled["date"].to_list()) & long
+    (warning,) = [w.message for w in info if "left unfilled" in str(w.message)]
+    assert [r.accepted for r in warning.report] == [True, False, True]
+    with pytest.warns(QualityWarning, match="too long: 13 sessions missing in a row"):
+        out = lab.synthesize("600519", start="2024-01-02", end="2024-06-28", adjust="")
+    assert sorted(out.filter(pl.col("is_synthetic"))["date"].to_list()) == sorted(short)
+    assert [r.cause for r in lab.last_synthesis] == ["", "too long", ""]
     generous = lab.using(RESEARCH.with_(gap_policy="synthesize", max_gap_sessions=20))
-    assert generous.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")["is_synthetic"].sum() == len(long)
+    assert generous.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")["is_synthetic"].sum() == 15
 
 
 def test_mode_fields_are_validated():

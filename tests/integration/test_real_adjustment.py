@@ -28,7 +28,7 @@ START, END = date(2020, 1, 2), date(2025, 4, 7)
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory) -> Lab:
-    clock = FixedClock(at("2025-04-08 16:00"))
+    clock = FixedClock(at("2025-04-07 16:00"))
     provider = ReplayProvider(BAOSTOCK, calendar_file=SHARED / "calendar" / "akshare_calendar.json")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -25,14 +25,16 @@ pytest.importorskip("moto")
 from quantdb_lab.domain.calendar import day_number  # noqa: E402
 from quantdb_lab.domain.clock import FixedClock  # noqa: E402
 from quantdb_lab.errors import StoreUnavailableWarning  # noqa: E402
-from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
 from quantdb_lab.lab import Lab  # noqa: E402
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
 from quantdb_lab.store.layered import LayeredStore  # noqa: E402
 from quantdb_lab.store.series_store import SeriesKey, SeriesStore  # noqa: E402
 from quantdb_lab.store.shared import SharedConfig, SharedStore  # noqa: E402
 from quantdb_lab.store.shared.retry import RetryPolicy  # noqa: E402
 from tests.support.s3 import CREDENTIALS, FaultProxyProcess, MotoServer  # noqa: E402
 from tests.support.sim import MARKET, at, calls, d  # noqa: E402
+
+SOURCE = SimulatedProvider(MARKET).source  # the store namespace of the simulated market
 
 BUCKET = "team"
 NOW = "2025-06-06 16:00"
@@ -62,14 +64,14 @@ def shared(endpoint: str, url: str, **kwargs) -> SharedStore:
         bucket=bucket, prefix=prefix, endpoint=endpoint, region="us-east-1", access_key="testing",
         secret_key="testing", session_token=None, virtual_hosted=False, connect_timeout=1.0, read_timeout=1.0,
     )  # fmt: skip
-    return SharedStore(config, retry=kwargs.pop("retry", FAST), **kwargs)
+    return SharedStore(config, retry=kwargs.pop("retry", FAST), source=SOURCE, **kwargs)
 
 
 def team_lab(tmp_path: Path, name: str, store):
     """A researcher: own cache directory, own simulated upstream, the shared store behind (a URL or a store)."""
     clock = FixedClock(at(NOW))
     provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
-    backend = store if isinstance(store, str) else LayeredStore(SeriesStore(tmp_path / name), store)
+    backend = store if isinstance(store, str) else LayeredStore(SeriesStore(tmp_path / name, source=SOURCE), store)
     return Lab(tmp_path / name, provider=provider, clock=clock, store=backend), provider
 
 
@@ -86,7 +88,7 @@ def expected(symbol: str) -> pl.DataFrame:
 def test_a_second_researcher_reads_the_first_ones_fetch_without_the_upstream(tmp_path, url):
     first, _ = team_lab(tmp_path, "a", url)
     frame = first.bars("600519", start=START, end=END, adjust="qfq")
-    lab, provider = team_lab(tmp_path, "b", SharedStore.from_url(url))
+    lab, provider = team_lab(tmp_path, "b", SharedStore.from_url(url, source=SOURCE))
     again = lab.bars("600519", start=START, end=END, adjust="qfq")
     assert calls(provider) == 0 and again.equals(frame)
     assert lab.stats()["store"] == url
@@ -158,7 +160,7 @@ def test_four_processes_fill_overlapping_portfolios_each_series_fetched_once(tmp
             fetched[symbol] = fetched.get(symbol, 0) + n
     wanted = sorted({s for p in portfolios for s in p})
     assert fetched == {s: 1 for s in wanted}  # each series came from upstream exactly once
-    store = SharedStore.from_url(url)
+    store = SharedStore.from_url(url, source=SOURCE)
     for symbol in wanted:
         meta = store.read_meta(SeriesKey("bars", symbol))
         stored = store.read_frame(SeriesKey("bars", symbol), meta)
@@ -213,7 +215,7 @@ def test_an_orphan_data_file_from_a_crashed_upload_is_ignored(tmp_path, moto, ur
     store = shared(moto.endpoint, url)
     lab, _ = team_lab(tmp_path, "a", store)
     first = lab.bars("600519.SH", start="2024-01-01", end="2024-03-31")
-    table = store.config.key("v1", "tables", "bars", "600519.SH")
+    table = store.config.key("v2", SOURCE, "tables", "bars", "600519.SH")
     store.objects.put_bytes(f"{table}/part-00000-orphan.snappy.parquet", b"half a parquet file")
     again, provider = team_lab(tmp_path, "b", shared(moto.endpoint, url))
     assert again.bars("600519.SH", start="2024-01-01", end="2024-03-31").equals(first) and calls(provider) == 0
@@ -259,7 +261,7 @@ def test_a_store_that_stays_down_falls_back_to_the_local_cache(tmp_path, proxy, 
     with warnings.catch_warnings():
         warnings.simplefilter("error", StoreUnavailableWarning)
         lab.bars("600519", start="2023-01-01", end="2024-06-30", adjust="")  # back up: the offline fetch is published too
-    meta = SharedStore.from_url(url).read_meta(SeriesKey("bars", "600519.SH"))
+    meta = SharedStore.from_url(url, source=SOURCE).read_meta(SeriesKey("bars", "600519.SH"))
     assert meta.coverage.covered(np.array([day_number(d("2023-07-03"))])).all()  # fetched while it was down
 
 

@@ -56,8 +56,9 @@ def test_refusal_shows_the_reason_and_scores(held):
     lab, frame = held
     longer = frame.filter(~pl.col("date").is_between(d("2024-04-01"), d("2024-04-30")))
     widget = GapSynthesisWidget(lab, frame=longer)
-    assert widget.fill() is None
-    assert "refused" in widget.status.value and "max_gap" in widget.status.value
+    filled = widget.fill()  # refusal is per gap: the long gap stays missing, with its reason
+    assert not filled.filter(pl.col("date").is_between(d("2024-04-01"), d("2024-04-30")))["is_synthetic"].any()
+    assert "refused" in widget.status.value and "too long" in widget.status.value
     assert "refused" in widget.scores.value
 
 

@@ -88,7 +88,7 @@ def test_a_lab_never_writes_into_the_working_directory(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, check=True)
     assert int(result.stdout.strip()) > 10
     assert list(workdir.iterdir()) == []
-    assert (cache / "v1").is_dir()
+    assert (cache / "v2").is_dir()
 
 
 def test_the_distribution_installs_only_the_quantdb_lab_package():

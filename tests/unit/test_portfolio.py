@@ -173,6 +173,12 @@ def test_keyboard_interrupt_keeps_what_was_fetched(tmp_path, on_interrupt):
     assert all(same_rows(completed.frames[s], s) for s in symbols)
     # each symbol reached the upstream once successfully, plus the call that was interrupted
     assert provider.count == len(symbols) + 1
+    # a symbol whose bars start after the range's first session or stop before its last (suspended then) had
+    # those sessions stored as unconfirmed: the next read asks once more and that answer confirms them
+    sessions = MARKET.calendar.sessions(d(START), d(END))
+    cut = sum(1 for s in symbols if (truth(s)["date"].min(), truth(s)["date"].max()) != (sessions[0], sessions[-1]))
+    confirming = fetch(lab, symbols)
+    assert confirming.counts == {"from_cache": 10 - cut, "fetched": cut, "failed": 0}
     warm = fetch(lab, symbols)
     assert warm.counts == {"from_cache": 10, "fetched": 0, "failed": 0}
 

@@ -16,24 +16,40 @@ from quantdb_lab.query.agent import rule_parser, today_of
 from quantdb_lab.query.universe import Resolver
 from tests.support.sim import make_lab
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "query" / "questions.json"
-SET = json.loads(FIXTURE.read_text(encoding="utf-8"))
-PLANNED = [item for item in SET["questions"] if not item.get("refuse")]
-REFUSED = [item for item in SET["questions"] if item.get("refuse")]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "query"
+
+
+def question_set(name: str) -> tuple[dict, list[dict], list[dict]]:
+    """A question file of tests/fixtures/query: the whole set, the questions with plans, the refusals."""
+    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data, [i for i in data["questions"] if not i.get("refuse")], [i for i in data["questions"] if i.get("refuse")]
+
+
+def sim_parser(factory, today: str):
+    """The rule parser of a Lab over the simulated market (its calendar and security names) on ``today``."""
+    lab, _, _ = make_lab(factory.mktemp("parser"))
+    assert today_of(lab) == date.fromisoformat(today)
+    return rule_parser(lab, Resolver(lab), today_of(lab))
+
+
+def plan_matches(expected: dict, plan) -> bool:
+    """Only the listed fields are compared."""
+    if plan is None:
+        return False
+    got = plan.to_dict()
+    return all(got.get(key) == value for key, value in expected.items())
+
+
+SET, PLANNED, REFUSED = question_set("questions.json")
 
 
 @pytest.fixture(scope="module")
 def parser(tmp_path_factory):
-    lab, _, _ = make_lab(tmp_path_factory.mktemp("parser"))
-    assert today_of(lab) == date.fromisoformat(SET["today"])
-    return rule_parser(lab, Resolver(lab), today_of(lab))  # the Lab's calendar and security names
+    return sim_parser(tmp_path_factory, SET["today"])
 
 
 def _matches(item, parsed) -> bool:
-    if parsed.plan is None:
-        return False
-    got = parsed.plan.to_dict()
-    return all(got.get(key) == value for key, value in item["plan"].items())
+    return plan_matches(item["plan"], parsed.plan)
 
 
 def test_the_question_set_is_large_and_bilingual():

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
 from quantdb_lab.domain.schema import BARS
-from quantdb_lab.errors import InvalidRequestError, QualityGateError
-from quantdb_lab.synthesis import SynthesisConfig, fill_gaps, find_gaps, synthesize
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.synthesis import SynthesisConfig, fill_gaps, find_gaps
 from quantdb_lab.synthesis.bridge import bridge_moments, bridge_sample
 from tests.support.sim import MARKET, at, d
 
@@ -224,35 +225,110 @@ def test_longer_gaps_than_max_gap_are_refused():
     frame, sessions = series(walk(160), drop=all_days[80:92])
     result = fill_gaps(frame, sessions, config=BRIDGE)
     (report,) = result.refused
-    assert report.span == 12 and "max_gap=10" in report.reason
+    assert report.span == 12 and report.cause == "too long"
+    assert report.reason == "too long: 12 sessions missing in a row, more than max_gap=10"
     assert result.frame.height == frame.height  # nothing added
-    with pytest.raises(QualityGateError, match="longer than max_gap=10") as info:
-        synthesize(frame, sessions, config=BRIDGE)
-    assert info.value.symbol == "600000.SH" and info.value.start == all_days[80]
-    assert info.value.reports == result.reports
-    assert synthesize(frame, sessions, config=SynthesisConfig(method="bridge", max_gap=12)).frame.height == 160
+    assert fill_gaps(frame, sessions, config=SynthesisConfig(method="bridge", max_gap=12)).frame.height == 160
 
 
-def test_an_implausible_jump_across_the_gap_is_refused_with_the_reason():
+def test_a_refused_gap_leaves_the_other_gaps_of_the_series_filled():
+    """Refusal is per gap: a long outage stays missing, the short gaps around it are filled."""
+    all_days = weekdays(date(2024, 1, 1), 240)
+    short = [all_days[40], all_days[200], all_days[201]]
+    frame, sessions = series(walk(240), drop=[*short, *all_days[100:112]])
+    for method in ("bridge", "statespace"):
+        result = fill_gaps(frame, sessions, config=SynthesisConfig(method=method))
+        assert [r.accepted for r in result.reports] == [True, False, True]
+        assert result.frame.filter(pl.col("is_synthetic"))["date"].to_list() == short
+
+
+def test_a_refusal_names_its_cause_not_a_score():
     closes = walk(160, vol=0.01)
-    closes[81:] *= 1.8  # +80% across a one-day gap with 1% daily volatility
+    closes[81:] *= 1.8  # +80% across a one-day gap with 1% daily volatility: 40 times the usual move
     all_days = weekdays(date(2024, 1, 1), 160)
     frame, sessions = series(closes, drop=[all_days[80]])
     for method in ("bridge", "statespace"):
-        result = fill_gaps(frame, sessions, config=SynthesisConfig(method=method))
-        (report,) = result.reports
-        assert not report.accepted and report.score < 0.9
-        assert "implausible" in report.reason and report.components["volatility"] < 0.9
-        with pytest.raises(QualityGateError, match="implausible"):
-            synthesize(frame, sessions, config=SynthesisConfig(method=method))
+        for draw in ("mean", "sample"):  # a property of the gap: both draws decide alike
+            result = fill_gaps(frame, sessions, config=SynthesisConfig(method=method, draw=draw, seed=1))
+            (report,) = result.reports
+            assert not report.accepted and report.cause == "jump across the gap"
+            moved = f"{closes[81] / closes[79] - 1:+.0%}"  # +84%: the walk's own two steps and the jump
+            assert report.reason.startswith(f"jump across the gap: the price moved {moved} over 2 sessions, more "
+                                            "than the daily price limit (+-10%) allows")  # fmt: skip
+            assert "score" not in report.reason
         assert fill_gaps(frame, sessions, config=SynthesisConfig(method=method, min_score=0.0)).reports[0].accepted
+
+
+@pytest.mark.parametrize("draw", ["mean", "sample"])
+def test_a_large_but_ordinary_move_across_a_gap_is_filled(draw):
+    """A 4.5-sigma move across a one-day gap happens on ordinary series (fat tails): it is filled, not refused."""
+    rng = np.random.default_rng(12)
+    steps = rng.normal(0, 0.01, 160)
+    steps[80:82] = 0.045  # 9% over the two returns around the missing day: 4.5 sigma of a two-day move
+    all_days = weekdays(date(2024, 1, 1), 160)
+    frame, sessions = series(20 * np.exp(np.cumsum(steps)), drop=[all_days[80]])
+    for method in ("bridge", "statespace"):
+        (report,) = fill_gaps(frame, sessions, config=SynthesisConfig(method=method, draw=draw, seed=5)).reports
+        assert report.accepted and report.reason == "" and report.cause == ""
+
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/data is not present")
+
+
+def real_holdout(code: str, day: date, rows: int = 80) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A Tushare qfq series (real bars) around ``day`` with ``day`` removed, and the CSI 300 as a reference."""
+    raw = pl.read_csv(REAL / "tushare_qfq_daily" / "data" / f"{code}.csv", try_parse_dates=True).sort("date")
+    i = raw["date"].to_list().index(day)
+    window = raw.slice(i - rows, 2 * rows + 1).select(
+        pl.lit(code + (".SH" if code.startswith("6") else ".SZ")).alias("symbol"), "date",
+        *(pl.col(c).cast(pl.Float64) for c in ("open", "high", "low", "close", "volume")),
+    )  # fmt: skip
+    index = pl.read_csv(REAL / "index_daily" / "baostock_hriszc" / "sh000300.csv", try_parse_dates=True)
+    return window.filter(pl.col("date") != day), index.select("date", pl.col("close").cast(pl.Float64))
+
+
+@real
+@pytest.mark.parametrize(("code", "day"), [("600176", date(2023, 4, 20)), ("000796", date(2021, 1, 6)),
+                                           ("603015", date(2025, 4, 7)), ("601398", date(2020, 7, 3))])  # fmt: skip
+def test_real_liquid_series_are_not_refused_for_ordinary_moves(code, day):
+    """Real one-day gaps whose move the old 3.3-sigma rule refused (601398 on 2020-07-03: the market's rally,
+    603015 on 2025-04-07: the tariff crash); each is filled with the CSI 300 as the reference."""
+    held, index = real_holdout(code, day)
+    sessions = sorted({*held["date"].to_list(), day})
+    result = fill_gaps(held, sessions, reference=index)
+    (report,) = result.reports
+    assert report.accepted, report.reason
+    assert result.frame.filter(pl.col("is_synthetic"))["date"].to_list() == [day]
+
+
+def test_a_reference_missing_on_the_gap_days_is_left_out_of_that_fill():
+    """A reference without a close on the missing days says nothing about them: that gap is filled without it
+    (the same fill as with no reference), and the report says so; a reference present there is used."""
+    rng = np.random.default_rng(2)
+    market = np.cumsum(rng.normal(0, 0.012, 200))
+    stock = 20 * np.exp(market + np.cumsum(rng.normal(0, 0.004, 200)))
+    all_days = weekdays(date(2024, 1, 1), 200)
+    frame, sessions = series(stock, drop=all_days[99:102])
+    full = pl.DataFrame({"date": all_days, "close": 3000 * np.exp(market)})
+    holed = full.filter(~pl.col("date").is_in(all_days[98:103]))
+    alone = fill_gaps(frame, sessions, config=SynthesisConfig())
+    without = fill_gaps(frame, sessions, reference=holed)
+    used = fill_gaps(frame, sessions, reference=full)
+    (report,) = without.reports
+    assert report.accepted and math.isnan(report.beta[0])
+    assert any("reference 1 has no close on" in note for note in report.notes)
+    synthetic = [r.frame.filter(pl.col("is_synthetic")).select("close", "close_lo", "close_hi") for r in (alone, without)]
+    assert synthetic[0].equals(synthetic[1])
+    assert used.reports[0].beta[0] == pytest.approx(1.0, abs=0.15)
 
 
 def test_too_little_context_is_refused():
     all_days = weekdays(date(2024, 1, 1), 8)
     frame, sessions = series(walk(8), drop=[all_days[4]])
     (report,) = fill_gaps(frame, sessions, config=BRIDGE).reports
-    assert not report.accepted and "real returns of context" in report.reason
+    assert not report.accepted and report.cause == "too little context"
+    assert report.reason.startswith("too little context: ") and "real returns" in report.reason
 
 
 @pytest.mark.parametrize(

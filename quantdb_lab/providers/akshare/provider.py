@@ -48,6 +48,7 @@ from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query,
 from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
 from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
+from quantdb_lab.providers.fetchers import Fetcher
 from quantdb_lab.providers.akshare.transform import (
     build_securities,
     has_no_columns,
@@ -105,6 +106,10 @@ class AkshareProvider:
         code_names = transform_code_names(raw, context=context)
         industry_by_code = self._industry_by_code() if self.industries else None
         return build_securities(code_names, industry_by_code=industry_by_code)
+
+    def fetchers(self) -> dict[str, Fetcher]:
+        """What this provider serves, by capability (``providers.fetchers``)."""
+        return {"daily_bars": Fetcher(self.fetch_daily_bars, self.host_family)}
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]

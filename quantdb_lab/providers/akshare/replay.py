@@ -82,6 +82,14 @@ class ReplayProvider:
         found = self._set_of(symbol)
         return found.factor_source if found is not None else "bars"
 
+    @property
+    def source(self) -> str:
+        """The store namespace: one per recorded directory (different recordings are different data)."""
+        import hashlib
+
+        names = "|".join(str(p.resolve()) for p in self.directories)  # one directory: the same name as before
+        return "replay-" + hashlib.sha256(names.encode()).hexdigest()[:12]
+
     # -- Provider protocol ----------------------------------------------------------------------------
     def fetch_daily_bars(self, symbol: Symbol, start: date, end: date, *, adjust: str = "") -> pl.DataFrame:
         build_bars_query(symbol, start, end, adjust=adjust)  # same validation as the live provider

@@ -22,6 +22,7 @@ from quantdb_lab.domain.schema import SECURITIES, conform
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
 from quantdb_lab.providers.base import ADJUSTMENTS
+from quantdb_lab.providers.fetchers import Fetcher
 from quantdb_lab.providers.simulated.commodities import commodity_frame
 from quantdb_lab.providers.simulated.faults import Faults
 from quantdb_lab.providers.simulated.market import SimulatedMarket
@@ -61,6 +62,12 @@ class SimulatedProvider:
 
     def __repr__(self) -> str:
         return f"SimulatedProvider({self.market!r}, latency={self.latency})"
+
+    @property
+    def source(self) -> str:
+        """The store namespace: one per simulated market (seed and size decide every bar)."""
+        quirk = "".join(f"-u{d:%Y%m%d}" for d in self.unit_quirk_days)  # other volumes: other data
+        return f"simulated-{self.market.seed}-{self.market.n_stocks}{quirk}"
 
     # -- bookkeeping --------------------------------------------------------------------------------
     def reset_counts(self) -> None:
@@ -160,7 +167,12 @@ class SimulatedProvider:
         self._enter("fetch_macro", dataset="macro", symbol=name)
         return macro_frame(self.market.seed, name, self._now(), self.market.calendar)
 
-    def host_family(self, symbol: Symbol) -> str:
+    def fetchers(self) -> dict[str, Fetcher]:
+        """What this provider serves, by capability (``providers.fetchers``); all on the unthrottled "local"."""
+        local = self.host_family
+        return {"daily_bars": Fetcher(self.fetch_daily_bars, local)}
+
+    def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
         # limits for it; fault injection, not rate limits, is how tests make this upstream misbehave.
         return "local"

@@ -1,6 +1,6 @@
 """The shared store: one Delta Lake table per (dataset, symbol) on S3-compatible object storage.
 
-Layout under ``s3://bucket/prefix/v1/``::
+Layout under ``s3://bucket/prefix/v2/<source>/`` (one namespace per data source, as in the local store)::
 
     tables/<dataset>/<symbol>/    a Delta table: Parquet data files and _delta_log/ (the truth)
     heads/<dataset>/<symbol>.json the latest commit's metadata and data files (a hint: one GET per cold read)
@@ -40,7 +40,7 @@ from quantdb_lab.errors import StoreError, StoreUnavailableError
 from quantdb_lab.store.housekeeping import clear_series, usage_by_dataset
 from quantdb_lab.store.memory import MemoryLayer
 from quantdb_lab.store.merge import merge_series
-from quantdb_lab.store.series_store import SCHEMA_VERSION, SeriesKey, SeriesMeta, StoredFrame
+from quantdb_lab.store.series_store import SCHEMA_VERSION, SeriesKey, SeriesMeta, StoredFrame, source_name
 from quantdb_lab.store.shared.config import SharedConfig, resolve_config
 from quantdb_lab.store.shared.lease import Lease
 from quantdb_lab.store.shared.objects import Conflict, ObjectClient
@@ -62,8 +62,11 @@ def _safe(symbol: str) -> str:
 class SharedStore:
     """Series on an object store, safe for many writers on many machines (see the module docstring)."""
 
-    def __init__(self, config: SharedConfig, *, retry: RetryPolicy | None = None, lease_ttl: float = 60.0) -> None:
+    def __init__(self, config: SharedConfig, *, retry: RetryPolicy | None = None, lease_ttl: float = 60.0,
+                 source: str = "default") -> None:  # fmt: skip
         self.config = config
+        self.source = source_name(source)
+        self._namespace = f"{_NAMESPACE}/{self.source}"
         self.retrier = Retrier(retry)
         self.objects = ObjectClient(config, self.retrier)
         self.lease_ttl = lease_ttl
@@ -85,13 +88,13 @@ class SharedStore:
 
     # -- names -------------------------------------------------------------------------------------------
     def _table_uri(self, key: SeriesKey) -> str:
-        return self.config.uri(_NAMESPACE, "tables", key.dataset, _safe(key.symbol))
+        return self.config.uri(self._namespace, "tables", key.dataset, _safe(key.symbol))
 
     def _head_key(self, key: SeriesKey) -> str:
-        return self.config.key(_NAMESPACE, "heads", key.dataset, f"{_safe(key.symbol)}.json")
+        return self.config.key(self._namespace, "heads", key.dataset, f"{_safe(key.symbol)}.json")
 
     def _lease_key(self, key: SeriesKey) -> str:
-        return self.config.key(_NAMESPACE, "leases", key.dataset, f"{_safe(key.symbol)}.json")
+        return self.config.key(self._namespace, "leases", key.dataset, f"{_safe(key.symbol)}.json")
 
     def holds(self, key: SeriesKey) -> bool:
         return key in getattr(self._held, "keys", ())
@@ -103,7 +106,7 @@ class SharedStore:
             return
         import uuid
 
-        probe = self.config.key(_NAMESPACE, "probe", uuid.uuid4().hex)
+        probe = self.config.key(self._namespace, "probe", uuid.uuid4().hex)
         self.objects.put_bytes(probe, b"1", if_absent=True)
         try:
             self.objects.put_bytes(probe, b"2", if_absent=True)
@@ -247,7 +250,7 @@ class SharedStore:
         return ready
 
     def _read_files(self, key: SeriesKey, files: list[str]) -> pl.DataFrame:
-        base = self.config.key(_NAMESPACE, "tables", key.dataset, key.symbol)
+        base = self.config.key(self._namespace, "tables", key.dataset, key.symbol)
         frames = []
         for name in files:
             got = self.objects.get_bytes(f"{base}/{name}")
@@ -308,7 +311,7 @@ class SharedStore:
     def drop(self, key: SeriesKey) -> None:
         """Delete the series from the shared store (its table and head); the team loses it too."""
         self.objects.delete(self._head_key(key))
-        self.objects.delete_prefix(self.config.key(_NAMESPACE, "tables", key.dataset, _safe(key.symbol)) + "/")
+        self.objects.delete_prefix(self.config.key(self._namespace, "tables", key.dataset, _safe(key.symbol)) + "/")
         with self._lock:
             self._heads.pop(key, None)
             self._tables.pop(key, None)
@@ -316,7 +319,7 @@ class SharedStore:
 
     # -- housekeeping ------------------------------------------------------------------------------------
     def keys(self) -> list[SeriesKey]:
-        prefix = self.config.key(_NAMESPACE, "heads") + "/"
+        prefix = self.config.key(self._namespace, "heads") + "/"
         out = []
         for name in self.objects.list_keys(prefix):
             dataset, _, file = name[len(prefix) :].partition("/")

@@ -137,7 +137,10 @@ class GapSynthesisWidget(widgets.VBox):
         self.gaps = self.filled.filter(pl.col("is_synthetic"))["date"].to_list()
         self._draw(self.filled)
         self.scores.value = score_table(self.reports)
-        self.message = f"filled {len(self.gaps)} session(s) in {len(self.reports)} gap(s)"
+        refused = [r for r in self.reports if not r.accepted]  # refusal is per gap: the others are filled
+        self.message = f"filled {len(self.gaps)} session(s) in {len(self.reports) - len(refused)} gap(s)" + "".join(
+            f"; refused {r.start}..{r.end}: {r.reason}" for r in refused
+        )
         return self.filled
 
     def sample_paths(self, n: int | None = None) -> list[pl.DataFrame]:

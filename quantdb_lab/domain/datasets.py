@@ -1,0 +1,127 @@
+"""Datasets as data: every dataset quantdb_lab caches, described once.
+
+A :class:`Dataset` says what a dataset's frames look like and how the rest of the system treats it: its schema,
+what indexes a row (a trading session, a timestamp, a snapshot, an event), how stored series are keyed, how long
+a fetched copy stays fresh, which column a point-in-time (``as_of``) read filters on, and which provider
+capability serves it. Providers expose ``fetchers() -> {capability: fetch}``; the loader, the planner, the quality
+checks, the cache monitor and the collector read this registry instead of branching on dataset names (the model
+is exchange_calendars' calendar registry). Adding a dataset is one entry here plus one fetcher per provider.
+
+Index kinds:
+
+* ``session``: one row per trading session (daily bars); coverage is interval arithmetic over sessions.
+* ``timestamp``: many rows per session (minute bars); coverage is still by session, each session whole.
+* ``event``: rows that happened on a session (limit-up pool, dragon-tiger list, corporate actions); the
+  ``pit_column`` says from when a row may be seen.
+* ``snapshot``: the whole dataset as known at one moment (security master, index members, quotes), stored
+  with the time it was known.
+
+Freshness:
+
+* ``final``: a closed session's rows never change; the open session's are provisional (refreshed after the
+  mode's ``cache_duration``, replaced once final).
+* ``session``: a stored copy is fresh until a session's bar becomes final after it was fetched (lists and
+  constituents change at most daily).
+* ``minutes:<n>``: fresh for n minutes (news, quotes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+import polars as pl
+
+from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, SECURITIES
+from quantdb_lab.errors import InvalidRequestError
+
+INDEX_KINDS: Final = ("session", "timestamp", "event", "snapshot")
+FETCH_UNITS: Final = ("run", "session", "window")
+FRESHNESS: Final = ("final", "session")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dataset:
+    """One dataset's description (frozen: a registry entry is data)."""
+
+    name: str  # the stored dataset's name (the store's key), e.g. "bars"
+    title: str  # what a person calls it, for the cache monitor and errors
+    schema: dict[str, pl.DataType]
+    index: str  # one of INDEX_KINDS
+    index_column: str  # the column rows are ordered by: "date" or "time"
+    unique_index: bool = True  # one row per index value within a series (False for event lists)
+    per_symbol: bool = True  # a series per symbol; False: one market-wide series (key symbol "market")
+    freshness: str = "final"  # one of FRESHNESS, or "minutes:<n>"
+    pit_column: str | None = None  # what as_of filters on (None: the index column)
+    capability: str = ""  # the key of the provider's fetchers() that serves it
+    segment_period: str = "year"  # how the cross-sectional segments are cut: "year" or "month"
+    fetch_unit: str = "run"  # one call per: "run" of missing sessions, "session", or the upstream's "window"
+    upstream_sessions: int | None = None  # how many recent sessions the upstream keeps (None: all history)
+    params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
+
+    def __post_init__(self) -> None:
+        if self.index not in INDEX_KINDS:
+            raise ValueError(f"{self.name}: index must be one of {INDEX_KINDS}, not {self.index!r}")
+        if self.freshness not in FRESHNESS and not self.freshness.startswith("minutes:"):
+            raise ValueError(f"{self.name}: freshness must be one of {FRESHNESS} or 'minutes:<n>'")
+        if self.fetch_unit not in FETCH_UNITS:
+            raise ValueError(f"{self.name}: fetch_unit must be one of {FETCH_UNITS}, not {self.fetch_unit!r}")
+        if self.index_column not in self.schema:
+            raise ValueError(f"{self.name}: the index column {self.index_column!r} is not in the schema")
+
+    @property
+    def as_of_column(self) -> str:
+        return self.pit_column or self.index_column
+
+    @property
+    def max_age_minutes(self) -> float | None:
+        return float(self.freshness.split(":", 1)[1]) if self.freshness.startswith("minutes:") else None
+
+
+_REGISTRY: dict[str, Dataset] = {}
+
+
+def register(dataset: Dataset) -> Dataset:
+    """Add a dataset (a name can be registered once; tests and plugins add their own)."""
+    if dataset.name in _REGISTRY and _REGISTRY[dataset.name] != dataset:
+        raise ValueError(f"dataset {dataset.name!r} is already registered differently")
+    _REGISTRY[dataset.name] = dataset
+    return dataset
+
+
+def dataset(name: str) -> Dataset:
+    """The registered dataset called ``name`` (InvalidRequestError naming the known ones otherwise)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidRequestError(
+            f"unknown dataset {name!r}; known: {', '.join(sorted(_REGISTRY))}", dataset=str(name)[:80]
+        ) from None
+
+
+def datasets() -> MappingProxyType[str, Dataset]:
+    """Every registered dataset, by name (read-only)."""
+    return MappingProxyType(_REGISTRY)
+
+
+def index_column_of(name: str, default: str = "date") -> str:
+    """The index column of a stored dataset (``default`` for names not registered: tests, old caches)."""
+    found = _REGISTRY.get(name)
+    return found.index_column if found is not None else default
+
+
+DAILY_BARS = register(Dataset(
+    name="bars", title="daily bars (unadjusted)", schema=BARS, index="session", index_column="date",
+    capability="daily_bars",
+))  # fmt: skip
+
+SECURITY_MASTER = register(Dataset(
+    name="securities", title="security master", schema=SECURITIES, index="snapshot", index_column="list_date",
+    per_symbol=False, freshness="session", capability="securities",
+))  # fmt: skip
+
+COMMODITY_DAILY = register(Dataset(
+    name="commodity_daily", title="futures main-contract daily bars", schema=COMMODITY_BARS, index="session",
+    index_column="date", freshness="session", capability="commodity_daily",
+))  # fmt: skip

@@ -1,0 +1,122 @@
+"""Lab methods for the whole market: lazy scans of the cache, research panels, and what a read would fetch.
+
+``scan`` never calls the upstream: it is a polars LazyFrame over what is stored (projection and predicate
+pushdown into the segment files), for aggregates over years of the whole market; ``missing`` says what a read of
+the same range would fetch. ``panel`` reads a universe (an index, a sector, a list, or the whole market) through
+the cache, fetching what is missing, in long or wide form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import FIRST_SESSION, day_number
+from quantdb_lab.domain.dates import DateLike, parse_range
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.lab.core import LabCore, SymbolsLike, _symbol_items
+from quantdb_lab.loader.plan import ADJUSTMENTS
+from quantdb_lab.store.segments import SID
+
+SHAPES = ("long", "wide")
+
+
+class MarketMixin(LabCore):
+    def scan(self, dataset: str = "bars", symbols: SymbolsLike | None = None, *, start: DateLike = None,
+             end: DateLike = None, adjust: str = "") -> pl.LazyFrame:  # fmt: skip
+        """A LazyFrame over the cached rows of ``dataset`` (all cached series, or ``symbols``) in
+        ``[start, end]``: nothing is fetched; ``lab.missing(...)`` lists what a read would fetch. Each file the
+        scan can touch is checked against its checksum when the scan is built."""
+        if adjust not in ADJUSTMENTS:
+            raise InvalidRequestError(f"adjust must be one of '', 'qfq', 'hfq', not {adjust!r}")
+        first, last = parse_range(start, end)
+        store = getattr(self._engine.store, "local", self._engine.store)
+        if not hasattr(store, "catalog"):
+            raise InvalidRequestError("this store cannot be scanned (no local catalog)")
+        from quantdb_lab.store.market import scan_market
+
+        wanted = None if symbols is None else [s.canonical for s in self._symbols(symbols)]
+        lazy = scan_market(store, dataset, wanted, start=first, end=last)
+        lazy = self._adjust_lazy(lazy, store, dataset, wanted, adjust, last) if adjust else lazy
+        return lazy.select(pl.exclude(SID))  # the series number is the store's join key, not a field
+
+    def _adjust_lazy(self, lazy: pl.LazyFrame, store, dataset: str, symbols, adjust: str, end):  # noqa: ANN001, ANN202
+        """qfq (anchored at the latest session, or ``as_of``, as bars() does) or hfq from the series' stored factor
+        events; a scan of series whose events were never derived says so rather than guess."""
+        from quantdb_lab.loader.market_adjust import adjust_cross_section, events_frame
+        from quantdb_lab.loader.read_plan import effective_range
+
+        metas = store.read_metas(dataset, symbols)
+        reference = effective_range(None, end, self._mode, self.calendar, self.clock.now()).latest
+        first, last = day_number(FIRST_SESSION), day_number(self.calendar.previous_session(reference + timedelta(days=1)))
+        # a scan never fetches: hfq needs each series from its listing, qfq each series up to R
+        short = sorted(s for s, m in metas.items() if m.events is None or not m.coverage
+                       or (adjust == "hfq" and m.coverage.first > first) or (adjust == "qfq" and m.coverage.last < last))  # fmt: skip
+        if short:
+            need = "from its listing" if adjust == "hfq" else f"up to {reference.isoformat()}"
+            raise InvalidRequestError(f"an {adjust} scan needs each series cached {need}; {len(short)} are not (e.g. "
+                                      f"{short[:3]}): read them once with lab.bars(..., adjust={adjust!r})")  # fmt: skip
+        return adjust_cross_section(lazy.sort("date", "symbol"), events_frame(metas), adjust, reference=reference)
+
+    def missing(self, symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None,
+                adjust: str | None = None) -> pl.DataFrame:  # fmt: skip
+        """What ``bars`` would fetch for these symbols and range: one row per planned upstream call."""
+        rows = []
+        for item in _symbol_items([symbols] if isinstance(symbols, (str, Symbol)) else symbols):
+            plan = self.plan(item, start=start, end=end, adjust=adjust)
+            rows += [{"symbol": plan.request.symbol.canonical, "dataset": f.key.dataset, "start": f.start,
+                      "end": f.end} for f in plan.fetches]  # fmt: skip
+        return pl.DataFrame(rows, schema={"symbol": pl.String, "dataset": pl.String, "start": pl.Date, "end": pl.Date})
+
+    def panel(self, universe: str | SymbolsLike, fields: Sequence[str] = ("close",), *, start: DateLike = None,
+              end: DateLike = None, adjust: str | None = None, shape: str = "long") -> pl.DataFrame:  # fmt: skip
+        """Fields of every member of ``universe`` over ``[start, end]`` for factor research.
+
+        ``universe``: an index (``"000300.SH"``: its constituents), a sector or industry name as the security
+        master spells it, ``"market"`` (every listed A-share), or a list of symbols. ``shape="long"`` gives
+        ``date symbol <fields>``; ``"wide"`` (one field) gives a date column and one column per symbol."""
+        if shape not in SHAPES:
+            raise InvalidRequestError(f"shape must be one of {SHAPES}, not {shape!r}")
+        fields = [fields] if isinstance(fields, str) else list(fields)
+        if shape == "wide" and len(fields) != 1:
+            raise InvalidRequestError("a wide panel holds one field: pass fields=['close'] (or another one)")
+        members = self.universe_members(universe)
+        frame = self.bars(members, start=start, end=end, adjust=adjust)
+        unknown = [f for f in fields if f not in frame.columns]
+        if unknown:
+            raise InvalidRequestError(f"unknown fields {unknown}; bars have {', '.join(frame.columns)}")
+        long = frame.select("date", "symbol", *fields)
+        if shape == "long":
+            return long
+        return long.pivot(on="symbol", index="date", values=fields[0]).sort("date")
+
+    def universe_members(self, universe: str | SymbolsLike) -> list[str]:
+        """The symbols of ``universe`` (see ``panel``), from the cached reference data."""
+        if not isinstance(universe, str):
+            return [s.canonical for s in self._symbols(universe)]
+        text = universe.strip()
+        if text.lower() == "market":
+            master = self.reference.securities()
+            return master.filter(pl.col("board").is_in(["main", "chinext", "star", "beijing"]))["symbol"].to_list()
+        try:
+            symbol = parse_symbol(text)
+        except InvalidRequestError:
+            symbol = None
+        if symbol is not None and symbol.kind == "index":
+            return self.reference.index_members(symbol)
+        if symbol is not None:
+            return [symbol.canonical]
+        master = self.reference.securities()
+        members = master.filter(pl.col("industry") == text)["symbol"].to_list()
+        if not members:
+            industries = sorted(v for v in master["industry"].unique().to_list() if v)
+            raise InvalidRequestError(f"{text!r} is neither an index, a symbol, 'market' nor an industry of the "
+                                      f"security master ({len(industries)} industries, e.g. {industries[:5]})")  # fmt: skip
+        return members
+
+    def _symbols(self, symbols: SymbolsLike) -> list[Symbol]:
+        items = [symbols] if isinstance(symbols, (str, Symbol)) else _symbol_items(symbols)
+        return [item if isinstance(item, Symbol) else parse_symbol(item) for item in items]
