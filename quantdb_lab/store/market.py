@@ -9,7 +9,6 @@ re-sorted; a compacted store returns the segments' order untouched.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ import polars as pl
 
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.catalog import DIRTY_ALL, Segment, Snapshot
-from quantdb_lab.store.frame_files import FrameFileError
+from quantdb_lab.store.frame_files import FrameFileError, file_crc
 from quantdb_lab.store.records import SeriesKey, StoredFrame
 from quantdb_lab.store.repair import warn_repaired
 from quantdb_lab.store.segments import SID, day_of, read_segment, to_day
@@ -73,25 +72,28 @@ def _segment_frames(store: SeriesStore, segments: list[Segment], lo: int | None,
     parallel Parquet decode and kept in memory for the next read; a segment the range only grazes is read by row
     groups (each checked against its content CRC)."""
     out: dict[int, pl.DataFrame] = {}
-    whole: list[tuple[int, Segment, bytes]] = []
+    whole: list[tuple[int, Segment]] = []
     for i, seg in enumerate(segments):
         cached = store.memory.get(("segment", seg.file), seg.crc)
         if cached is not None:
             out[i] = cached.frame
         elif (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day):
-            whole.append((i, seg, _verified_bytes(store, seg)))
+            _verify_file(store, seg)
+            whole.append((i, seg))
         else:
             try:
                 out[i] = read_segment(store.base, seg, lo, hi)
             except FrameFileError as exc:
                 raise _problem(store, seg, str(exc)) from exc
     if whole:
-        try:
-            frame = pl.read_parquet([io.BytesIO(data) for _, _, data in whole])
-        except Exception as exc:  # noqa: BLE001 - verified bytes that do not decode: damaged when written
+        try:  # segment files are never rewritten in place (a new version is a new name): checked, then decoded
+            frame = pl.read_parquet([store.base / seg.file for _, seg in whole])
+        except FileNotFoundError as exc:
+            raise _SegmentChanged(str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - checked bytes that do not decode: damaged when written
             raise _SegmentDamaged(whole[0][1], f"undecodable ({type(exc).__name__})") from exc
         offset = 0
-        for i, seg, _ in whole:
+        for i, seg in whole:
             part = frame.slice(offset, seg.rows)
             offset += seg.rows
             store.memory.put(("segment", seg.file), seg.crc, StoredFrame(part, np.empty(0, np.int64)))
@@ -101,16 +103,14 @@ def _segment_frames(store: SeriesStore, segments: list[Segment], lo: int | None,
     return [out[i] for i in range(len(segments))]
 
 
-def _verified_bytes(store: SeriesStore, seg: Segment) -> bytes:
-    import zlib
-
+def _verify_file(store: SeriesStore, seg: Segment) -> None:
+    """The segment file's CRC-32, read through a memory map (no copy of the file into Python)."""
     try:
-        data = (store.base / seg.file).read_bytes()
+        crc = file_crc(store.base / seg.file)
     except FileNotFoundError as exc:
         raise _SegmentChanged(f"{seg.file} is gone") from exc
-    if zlib.crc32(data) != seg.crc:
+    if crc != seg.crc:
         raise _problem(store, seg, "checksum mismatch")
-    return data
 
 
 def _problem(store: SeriesStore, seg: Segment, reason: str) -> Exception:
@@ -231,8 +231,6 @@ def scan_market(store: SeriesStore, dataset: str, symbols: list[str] | None = No
     """A lazy scan of the stored rows (projection and predicate pushdown into the Parquet files), the same
     rows as ``read_market``. Every file the scan can touch is checked against its CRC first: a lazy plan
     must not be the one path that serves a damaged file."""
-    from quantdb_lab.store.frame_files import file_crc
-
     lo, hi = to_day(start), to_day(end)
     snap = store.catalog.snapshot(dataset, symbols)
     segments = [seg for seg in snap.segments
