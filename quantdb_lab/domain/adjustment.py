@@ -111,18 +111,19 @@ def series_events(
 
 
 def _foreign_pairs(rows: np.ndarray, group: np.ndarray, jump: np.ndarray, max_run: int) -> np.ndarray:
-    """Breaks that open or close a run of another security's rows (see the module docstring)."""
+    """Breaks that open or close a run of another security's rows (see the module docstring): candidate pairs
+    of successive breaks found vectorised, then taken left to right (a break closes at most one run)."""
     skip = np.zeros(len(rows), dtype=bool)
-    i = 0
-    while i < len(rows) - 1:
-        gap = rows[i + 1] - rows[i]
-        if group[i + 1] == group[i] and gap <= max_run:
-            reverts = abs(jump[i] + jump[i + 1]) < 0.5 * max(abs(jump[i]), abs(jump[i + 1]))
-            if gap == 1 or reverts:
-                skip[i] = skip[i + 1] = True
-                i += 2
-                continue
-        i += 1
+    if len(rows) < 2:
+        return skip
+    gap = np.diff(rows)
+    reverts = np.abs(jump[:-1] + jump[1:]) < 0.5 * np.maximum(np.abs(jump[:-1]), np.abs(jump[1:]))
+    pair = (group[1:] == group[:-1]) & (gap <= max_run) & ((gap == 1) | reverts)
+    last = -1
+    for i in np.flatnonzero(pair):  # few: one per run of foreign rows
+        if i > last:
+            skip[i] = skip[i + 1] = True
+            last = i + 1
     return skip
 
 
@@ -149,20 +150,27 @@ def adjust_prices(
     ev = (
         ev.sort("symbol", "date")
         .with_columns(pl.col("factor").cum_prod().over("symbol").alias("_cum"))
+        .with_columns(pl.col("_cum").last().over("symbol").alias("_total"))
         .join(runs, on="symbol", how="inner")
     )
-    stamps = ev.select(_key(pl.col("_sid")).alias("_key"), pl.col("_sid").alias("_esid"),
-                       pl.col("date").alias("_edate"), "_cum", pl.col("reference").alias("_ref")).sort("_key")  # fmt: skip
+    # One stamp per event, and a sentinel before every symbol's first row carrying its total: each row of a
+    # symbol with events then finds a stamp of its own in one backward as-of join, no second join for qfq.
+    stamps = pl.concat([
+        ev.select(_key(pl.col("_sid")).alias("_key"), pl.col("_sid").alias("_esid"), pl.col("date").alias("_edate"),
+                  "_cum", "_total", pl.col("reference").alias("_ref")),
+        ev.group_by("_sid").agg(pl.col("_total").first()).select(
+            (pl.col("_sid").cast(pl.Int64) * (1 << 24)).alias("_key"), pl.col("_sid").alias("_esid"),
+            pl.lit(None, pl.Date).alias("_edate"), pl.lit(1.0).alias("_cum"), "_total",
+            pl.lit(None, pl.Float64).alias("_ref")),
+    ]).sort("_key")  # fmt: skip
     rows = lazy.with_columns(pl.col("symbol").rle_id().cast(pl.UInt32).alias("_sid")).with_columns(
         _key(pl.col("_sid")).alias("_key")
     )
     joined = rows.join_asof(stamps, on="_key", strategy="backward", check_sortedness=False)
     mine = pl.col("_esid") == pl.col("_sid")
     multiplier = pl.when(mine).then(pl.col("_cum")).otherwise(1.0)
-    if how == "qfq":  # divided by the symbol's product up to R, also on rows after R or before its first event
-        totals = ev.group_by("_sid").agg(pl.col("_cum").sort_by("date").last().alias("_total"))
-        joined = joined.join(totals, on="_sid", how="left", maintain_order="left")
-        multiplier = multiplier / pl.col("_total").fill_null(1.0)
+    if how == "qfq":  # divided by the symbol's product up to R (the sentinel carries it to rows before any event)
+        multiplier = multiplier / pl.when(mine).then(pl.col("_total")).otherwise(1.0)
     on_event = mine & (pl.col("_edate") == pl.col("date")) & pl.col("_ref").is_not_null()
     fixed = _with_event_change(joined, on_event) if "change" in columns and "change" in names else joined
     out = fixed.with_columns(multiplier.alias("_m")).with_columns(

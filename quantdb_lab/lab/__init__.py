@@ -6,7 +6,7 @@
 
 ``Lab`` is assembled from one core (``core``: construction, modes, ``bars``, stats) and small mixins with one
 job each (``analysis``: quality and gap synthesis; ``workflows``: portfolio and warming; ``research``:
-reference data, questions, views, real time).
+reference data, questions, views, real time; ``actions``: corporate actions).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
+from quantdb_lab.lab.actions import ActionsMixin
 from quantdb_lab.lab.analysis import QualityMixin, SynthesisMixin
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.market import MarketMixin
@@ -23,8 +24,8 @@ from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 __all__ = ["Lab", "bars", "default_lab", "SymbolsLike"]
 
 
-class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, ResearchMixin, RealtimeMixin,
-          LabCore):
+class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, ActionsMixin, ResearchMixin,
+          RealtimeMixin, LabCore):  # fmt: skip
     __doc__ = LabCore.__doc__
 
 

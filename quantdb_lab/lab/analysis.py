@@ -7,9 +7,11 @@ import polars as pl
 
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
+from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
+from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
 
@@ -25,27 +27,57 @@ class QualityMixin(LabCore):
         securities: pl.DataFrame | None = None,
         suspensions: pl.DataFrame | None = None,
         adjustment: pl.DataFrame | None = None,
+        actions: pl.DataFrame | bool | None = None,
         threshold: float | None = None,
         params: QualityParams | None = None,
     ) -> QualityReport:
         """A quality report on a frame of bars, or on the unadjusted bars of symbols (loaded through the cache).
 
         Sessions come from the Lab's calendar, feedback from the cache directory (``feedback``); the threshold
-        defaults to the mode's. See ``quantdb_lab.quality`` for the checks and the score.
+        defaults to the mode's. See ``quantdb_lab.quality`` for the checks and the score. ``actions``: dividend
+        tables to check ex-dates against (``quality.actions``): a frame, True (fetched through the cache), or
+        None (the tables already cached, no upstream call).
         """
         if isinstance(frame_or_symbols, pl.DataFrame):
             frame = frame_or_symbols
         else:
             ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
-            frame = ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust)
+            frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
         return check_quality(
             frame, sessions_list=sessions, securities=securities, suspensions=suspensions, adjustment=adjustment,
+            actions=self._action_tables(frame, actions),
             decisions=FeedbackStore(self.cache_dir).read(), params=params,
             threshold=self._mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
+
+    def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""
+        units = self._engine.loader.units
+        parts = []
+        for (symbol,), part in frame.group_by("symbol", maintain_order=True):
+            fixes = units.corrections(str(symbol))
+            parts.append(revert(part, fixes) if fixes.height else part)
+        return pl.concat(parts) if len(parts) > 1 else (parts[0] if parts else frame)
+
+    def _action_tables(self, frame: pl.DataFrame, actions: pl.DataFrame | bool | None) -> pl.DataFrame | None:
+        if isinstance(actions, pl.DataFrame) or actions is False or not frame.height:
+            return actions if isinstance(actions, pl.DataFrame) else None
+        if not hasattr(self.provider, "fetch_corporate_actions"):
+            return None
+        reference = self.reference  # type: ignore[attr-defined]  # ResearchMixin's, in Lab
+        tables = []
+        for text in frame["symbol"].unique().to_list():
+            try:
+                (symbol,) = parse_symbols(text)
+            except QuantdbError:
+                continue  # a spelling the report repairs (e.g. a code that lost its zeros): no table for it
+            table = reference.corporate_actions(symbol) if actions else reference.stored_corporate_actions(symbol)
+            if table is not None:
+                tables.append(table)
+        return pl.concat(tables) if tables else None
 
     def feedback(self, symbol: str | Symbol, check: str, date: DateLike = None, *, verdict: str = "false_positive",
                  note: str = "") -> pl.DataFrame:  # fmt: skip

@@ -11,6 +11,8 @@ from quantdb_lab.domain.clock import Clock, SystemClock
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.bar_loader import BarLoader
 from quantdb_lab.loader.dataset_loader import DatasetLoader
+from quantdb_lab.loader.factors import FactorEvents
+from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.loader.stats import Stats
 from quantdb_lab.loader.tracking import Tracker
 from quantdb_lab.providers.base import Provider
@@ -60,8 +62,11 @@ def build_engine(
         backend.common / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None)
     )
     stats = Stats()
-    loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
+    reference = ReferenceData(backend.base / "reference", source, calendar=calendar, clock=clock, stats=stats,
+                              call=throttle.call)  # fmt: skip
+    events = FactorEvents(source, reference)  # dividend tables through the cache, for sources that need them
+    loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call, events=events)
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
-    background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call)
+    background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call, events=events)
     datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
     return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets)

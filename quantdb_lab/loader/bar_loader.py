@@ -33,6 +33,7 @@ from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, sl
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
@@ -46,8 +47,9 @@ _EMPTY = StoredFrame.of(pl.DataFrame(schema=BARS))
 
 #: ``call(host_family, fn, *args, **kwargs)``: runs an upstream call under rate limit, breaker and retries.
 UpstreamCall = Callable[..., Any]
-#: ``events(symbol, stored_bars)``: the factor events of a series (default: those its own bars carry).
-EventSource = Callable[[Symbol, StoredFrame], SeriesEvents]
+#: ``events(symbol, stored_bars, fetch=True)``: the factor events of a series (default: those its own bars
+#: carry); with ``fetch=False`` (at ingest) None when they would need an upstream call (a dividend table).
+EventSource = Callable[..., SeriesEvents | None]
 
 
 def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -58,7 +60,7 @@ def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
     return (SeriesKey("bars", request.symbol.canonical),)
 
 
-def _bar_events(symbol: Symbol, stored: StoredFrame) -> SeriesEvents:
+def _bar_events(symbol: Symbol, stored: StoredFrame, *, fetch: bool = True) -> SeriesEvents:
     return events_from_bars(stored)
 
 
@@ -81,6 +83,7 @@ class BarLoader:
         self.stats = stats or Stats()
         self.call = call
         self.events = events
+        self.units = UnitCorrections(store.base / "reference", provider.name)  # volume units judged at ingest
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -139,7 +142,7 @@ class BarLoader:
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
             source=getattr(self.store, "source", ""),
-            notes=tuple(notes),
+            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end)),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
@@ -235,12 +238,15 @@ class BarLoader:
             if again.height:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
+        merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)  # volume units
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
                          state=state, now=now, next_session=following,
                          continuing=continuing)  # fmt: skip
-        found = self.events(symbol, StoredFrame.of(merged))  # kept with the series: market reads adjust from them
-        updated = replace(updated, events=tuple(zip(found.days.tolist(), found.factors.tolist(),
-                                                    found.references.tolist())))  # fmt: skip
+        # kept with the series: market reads adjust from them (None: a dividend table not cached yet is not
+        # fetched for an unadjusted read; the single loads derive them when asked for qfq or hfq)
+        found = self.events(symbol, StoredFrame.of(merged), fetch=False)
+        updated = replace(updated, events=None if found is None else tuple(zip(
+            found.days.tolist(), found.factors.tolist(), found.references.tolist())))  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return fresh.height, calls
 

@@ -1,13 +1,13 @@
-"""Reference data through the cache: the security master, index constituents, commodity main contracts, and
-the multi-modal sources (company news, macro series).
+"""Reference data through the cache: the security master, index constituents, commodity main contracts, the
+multi-modal sources (company news, macro series) and corporate actions (the dividend tables).
 
 What questions (``quantdb_lab.query``) need beside bars. Each dataset is fetched whole (the upstreams serve
 them whole), stored by ``ReferenceStore`` and served from disk until a new session's bar has become final
 after it was fetched: lists and constituents change at most daily, a futures series gains one bar a day.
 Upstream calls go through the Lab's throttle and counters, so ``lab.stats()`` sees them.
 
-Freshness per dataset: lists, constituents, commodity bars and macro series (figures are released at most
-once a day) follow the session rule above; news is fresh for ``NEWS_MAX_AGE`` and accumulates: the upstream
+Freshness per dataset: lists, constituents, commodity bars, macro series (figures are released at most
+once a day) and corporate actions (announced after a close at the earliest) follow the session rule above; news is fresh for ``NEWS_MAX_AGE`` and accumulates: the upstream
 serves only the latest articles, so each refresh is merged into what is stored (deduplicated by url).
 """
 
@@ -82,6 +82,19 @@ class ReferenceData:
         if end is not None:
             frame = frame.filter(pl.col("date") <= end)
         return frame
+
+    def corporate_actions(self, symbol: str | Symbol) -> pl.DataFrame:
+        """The dividend table of ``symbol`` as the provider has it now (``domain.actions.ACTIONS``), every row
+        announced so far; ``domain.actions.visible_actions`` cuts it at a point in time."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        fetch = self._optional("fetch_corporate_actions")
+        return self._load(f"actions_{sym.canonical}", "fetch_corporate_actions", lambda: fetch(sym))
+
+    def stored_corporate_actions(self, symbol: str | Symbol) -> pl.DataFrame | None:
+        """The dividend table of ``symbol`` as last stored, however old, without an upstream call; None if never."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        entry = self.store.read(f"actions_{sym.canonical}")
+        return entry.frame if entry is not None else None
 
     def news(self, symbol: str | Symbol) -> pl.DataFrame:
         """Articles about ``symbol`` (``domain.sources.NEWS``), all ever fetched, sorted by publication time."""

@@ -9,6 +9,10 @@ Adjustment types a provider must serve for daily bars:
 * ``"qfq"``/``"hfq"`` the upstream's own adjusted prices. The loader never stores them: it fetches ``""`` only and
   derives qfq and hfq from the ex-rights factors in the unadjusted bars (``loader.adjust``); the upstream's
   adjusted series serve at most as a cross-check.
+
+Optional, for adjustment (``loader.factors``): ``factor_source`` (``"bars"``, the default, when the change a
+provider reports on an ex-date is against the exchange's reference price; ``"actions"`` when it is close to
+close, as Eastmoney's is) and ``fetch_corporate_actions(symbol)`` (``domain.actions.ACTIONS``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ close are explained as a corporate action, as rows of another security, or repor
   reach the end of the series when its fingerprint differs throughout.
 * *Corporate action* (info, not an anomaly): a break where the reference close is below the previous close
   by a plausible ex-rights factor (0.3 to 1), not part of a foreign run. With ``adjustment`` data (the
-  cumulative hfq factor per row) the factor must match the step in it; otherwise it is a change mismatch.
+  cumulative hfq factor per row) or a dividend table (``quality.actions``) the factor must match the step in it;
+  otherwise it is a change mismatch.
 * *Change mismatch*: every other break (a reference close above the previous close no action produces).
 """
 
@@ -39,6 +40,8 @@ def with_breaks(ctx: pl.DataFrame, params: QualityParams, adjustment: pl.DataFra
         ((pl.col("_float") / pl.col("_float_base")).log().abs() > params.float_tol + 1e-4 / pl.col("turnover"))
         .alias("_fdev"),
     )
+    if "_step" in out.columns and (adjustment is None or adjustment.is_empty()):
+        return out  # set from a dividend table (quality.actions)
     if adjustment is not None and not adjustment.is_empty():
         factors = adjustment.select(pl.col("symbol").cast(pl.String), "date", pl.col("factor").cast(pl.Float64))
         out = out.join(factors, on=["symbol", "date"], how="left").with_columns(

@@ -15,6 +15,7 @@ from functools import total_ordering
 import numpy as np
 import polars as pl
 
+from quantdb_lab.quality import actions as table
 from quantdb_lab.quality import bars, continuity, corrections, limits, outliers, prepare, sessions, volume
 from quantdb_lab.quality.feedback import adapt_thresholds, apply_decisions, decisions_frame
 from quantdb_lab.quality.issues import ISSUES, empty_issues
@@ -110,6 +111,7 @@ def check_quality(
     securities: pl.DataFrame | None = None,
     suspensions: pl.DataFrame | None = None,
     adjustment: pl.DataFrame | None = None,
+    actions: pl.DataFrame | None = None,
     decisions: list[dict] | pl.DataFrame | None = None,
     threshold: float = 0.99,
     params: QualityParams | None = None,
@@ -119,6 +121,8 @@ def check_quality(
     ``sessions_list``: trading sessions (dates or day numbers) for the completeness check (skipped if None).
     ``securities``: ``symbol, list_date, is_st[, st_since]`` for limits. ``suspensions``: ``symbol, start,
     end``. ``adjustment``: ``symbol, date, factor`` (cumulative hfq factor) to confirm corporate actions.
+    ``actions``: dividend tables (``domain.actions.ACTIONS``) to check each ex-date's reference price against
+    (``quality.actions``) and to explain the jumps of sources that report changes close to close.
     ``decisions``: feedback (see ``quality.feedback``) applied to issues and thresholds.
     """
     params = params or QualityParams()
@@ -130,6 +134,8 @@ def check_quality(
     ctx = ctx.with_columns(volume.unit_factor(ctx, params))
     found = [symbol_issues, dup_issues, volume.check_unit_switch(ctx, params)]
     ctx = volume.float_baseline(ctx.with_columns(pl.col("volume") * pl.col("_unit")))
+    ctx, action_issues = table.apply_actions(ctx, actions)
+    found.append(action_issues)
     found.extend(check(ctx, params) for check in ROW_CHECKS)
     if sessions_list is not None:
         found.append(sessions.check_sessions(ctx, params, sessions.sessions_frame(sessions_list), suspensions))
@@ -145,7 +151,11 @@ def check_quality(
             pl.when(pl.col("check") == "foreign_row").then(pl.lit("corrected")).otherwise("status").alias("status")
         )
     found.append(_explained_by_gaps(breaks, found, ctx))
+    # one finding per (row, check): a break continuity explains as an ex-date may be the table's already
     issues = pl.concat([empty_issues(), *(f.select(list(ISSUES)) for f in found)])
+    issues = issues.filter(
+        pl.col("date").is_null() | pl.struct("symbol", "date", "check").is_first_distinct()
+    )
     corrected = corrections.apply_corrections(ctx, issues, foreign, params)
     issues = apply_decisions(issues, chosen).sort("symbol", "date", "check", nulls_last=True)
     rows = ctx.group_by("symbol").agg(pl.len().alias("rows"))

@@ -15,6 +15,7 @@ import polars as pl
 
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError
+from quantdb_lab.loader.factors import can_adjust
 from quantdb_lab.query import cost, metrics
 from quantdb_lab.query.cost import DEFAULT_MAX_CALLS
 from quantdb_lab.query.plan import QueryPlan
@@ -48,6 +49,11 @@ class Executor:
     def bars(self, symbols: list[str], start: date, end: date, adjust: str) -> tuple[pl.DataFrame, list[str]]:
         if not symbols:
             raise InvalidRequestError("no securities to load")
+        if adjust and not all(can_adjust(self.lab.provider, parse_symbol(s)) for s in symbols):
+            # a source without adjustment factors (a recorded set with neither reference prices nor dividend
+            # tables) refuses qfq/hfq: answer on the prices as traded, and say so
+            self.cost_notes.append(f"unadjusted prices: {self.lab.provider.name} has no adjustment factors here")
+            adjust = ""
         note = cost.check(self.lab, symbols, start, end, adjust, self.max_calls)  # before anything is spent
         if note:
             self.cost_notes.append(note)

@@ -7,6 +7,7 @@ back the source's frames, which shows the transform and its inverse agree.
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import date, datetime
 
@@ -18,6 +19,7 @@ import pytest
 import requests
 from polars.testing import assert_frame_equal
 
+from quantdb_lab.domain.actions import ACTIONS
 from quantdb_lab.domain.clock import FixedClock
 from quantdb_lab.domain.schema import BARS, SECURITIES
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
@@ -214,11 +216,28 @@ def test_weekly_and_monthly_bars(sim):
     assert monthly["日期"].tolist() == [date(2024, 1, 12)] and monthly["涨跌额"].tolist() == pytest.approx([0.70])
 
 
-def test_qfq_is_anchored_at_the_latest_bar(sim):
-    qfq = akshare.stock_zh_a_hist(symbol="600000", start_date="20240102", end_date="20240112", adjust="qfq")
-    expected = [c / 1.1 if d < EX_DATE else c for d, c in zip(SESSIONS, CLOSES["600000.SH"], strict=True)]
-    assert qfq["收盘"].tolist() == pytest.approx(expected)
-    assert qfq["涨跌幅"].tolist() == pytest.approx(akshare.stock_zh_a_hist(symbol="600000")["涨跌幅"].tolist())
+class FakeSourceWithTable(FakeSource):
+    """The fixture plus a dividend table: 600000.SH pays 0.50 cash and 1 bonus share per 10 on EX_DATE."""
+
+    def fetch_corporate_actions(self, symbol: Symbol) -> pl.DataFrame:
+        rows = [(symbol.canonical, date(2023, 12, 1), date(2024, 1, 5), EX_DATE, 0.5, 0.1, 0.0, 0.0, None, "fake")]
+        return pl.DataFrame(rows if symbol.canonical == "600000.SH" else [], schema=ACTIONS, orient="row")
+
+
+def test_qfq_and_hfq_are_eastmoneys_affine_maps_of_the_table():
+    with SimulatedAkshare(FakeSourceWithTable()).patch():
+        qfq = akshare.stock_zh_a_hist(symbol="600000", start_date="20240102", end_date="20240112", adjust="qfq")
+        hfq = akshare.stock_zh_a_hist(symbol="600000", start_date="20240102", end_date="20240112", adjust="hfq")
+        tables = akshare.stock_fhps_detail_em(symbol="600000")
+    closes = CLOSES["600000.SH"]
+    # before the ex-date (p - 0.50) / 1.1, rounded to the cent; after it p x 1.1 + 0.50 for hfq: affine, not x 1/1.1
+    assert qfq["收盘"].tolist() == pytest.approx([math.floor(round((c - 0.5) / 1.1 * 100, 6) + 0.5) / 100 if d < EX_DATE else c
+                                                 for d, c in zip(SESSIONS, closes, strict=True)])  # fmt: skip
+    assert hfq["收盘"].tolist() == pytest.approx([c if d < EX_DATE else math.floor(round((c * 1.1 + 0.5) * 100, 6) + 0.5) / 100
+                                                 for d, c in zip(SESSIONS, closes, strict=True)])  # fmt: skip
+    # changes are close to close within the adjusted series
+    assert qfq["涨跌额"].tolist()[1:] == pytest.approx(np.diff(qfq["收盘"].to_numpy()), abs=1e-9)
+    assert tables["现金分红-现金分红比例"].tolist() == [5.0] and tables["送转股份-送转总比例"].tolist() == [1.0]
 
 
 # -- failures look like akshare's ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ def lab(tmp_path_factory):
 
 
 def _closes(code: str, start: date, end: date) -> list[float]:
+    start = max(start, date(2026, 1, 27))  # the replay serves the unadjusted rows only (before: Eastmoney qfq)
     with (DAILY / "stock_data" / f"{code}.csv").open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if start <= date.fromisoformat(r["\u65e5\u671f"]) <= end]
     return [float(r["\u6536\u76d8"]) for r in sorted(rows, key=lambda r: r["\u65e5\u671f"])]

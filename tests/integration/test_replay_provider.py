@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from quantdb_lab.domain.schema import BARS, SECURITIES
 from quantdb_lab.domain.symbols import parse_symbol
-from quantdb_lab.errors import ProviderUnavailableError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderUnavailableError
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.replay import ReplayProvider
 
@@ -45,11 +45,15 @@ def test_bars_match_the_hand_written_expectation(replay):
     assert_frame_equal(replay.fetch_daily_bars(parse_symbol("600519.SH"), *ALL), expected)
 
 
-def test_range_is_inclusive_and_hfq_is_the_same_frame(replay):
+def test_range_is_inclusive_and_no_adjustment_is_served_that_was_not_recorded(replay):
     symbol = parse_symbol("600519")
     window = replay.fetch_daily_bars(symbol, date(2024, 3, 4), date(2024, 3, 5))
     assert window["date"].to_list() == [date(2024, 3, 4), date(2024, 3, 5)]
-    assert_frame_equal(replay.fetch_daily_bars(symbol, date(2024, 3, 4), date(2024, 3, 5), adjust="hfq"), window)
+    for adjust in ("hfq", "qfq"):  # the files are unadjusted: the same frame under another label would be wrong
+        with pytest.raises(InvalidRequestError, match="no " + adjust):
+            replay.fetch_daily_bars(symbol, date(2024, 3, 4), date(2024, 3, 5), adjust=adjust)
+    assert replay.adjustment_of(symbol) == "Eastmoney unadjusted (akshare CSVs)"
+    assert replay.factor_source(symbol) == "actions"  # Eastmoney's change is close to close
 
 
 def test_file_and_code_column_that_lost_leading_zeros(replay):
@@ -60,10 +64,19 @@ def test_file_and_code_column_that_lost_leading_zeros(replay):
     assert out["turnover"].to_list() == pytest.approx([0.0059, 0.0057])
 
 
-def test_unknown_symbols_and_non_stocks_are_empty(replay):
-    for text in ("600000", "000001.SH", "00700.HK"):  # no file; an index; HK
-        out = replay.fetch_daily_bars(parse_symbol(text), *ALL)
-        assert out.is_empty() and out.schema == pl.Schema(BARS)
+def test_indices_etfs_and_hk_are_served_from_their_files(replay):
+    # the files hold the same rows as the kline fixtures, so their hand-written expectations are shared
+    for text, name in (("sz399001", "kline_index_399001_f58"), ("159915", "kline_etf_159915_daily"),
+                       ("09988.HK", "kline_hk_09988_20240304_20240305")):  # fmt: skip
+        expected = pl.read_csv(FIXTURES / f"{name}.expected.csv", schema=BARS)
+        assert_frame_equal(replay.fetch_daily_bars(parse_symbol(text), *ALL), expected)
+
+
+def test_a_symbol_without_a_file_says_what_the_set_holds(replay):
+    for text in ("600000", "000001.SH", "00700.HK"):  # a stock, an index and a HK code the set has no file for
+        with pytest.raises(EmptyResultError) as info:
+            replay.fetch_daily_bars(parse_symbol(text), *ALL)
+        assert "no file" in info.value.reason and "unknown, delisted" not in str(info.value)
 
 
 def test_trade_dates_from_files_or_calendar(replay, tmp_path):
@@ -104,18 +117,21 @@ def real() -> ReplayProvider:
 @shared
 def test_real_qfq_close_matches_the_readme(real):
     # README: 600039 close on 2025-04-07, akshare qfq as of about 2026-01: 7.94 (file row: 成交量 711242, 换手率 1.06)
-    row = real.fetch_daily_bars(parse_symbol("600039"), date(2025, 4, 7), date(2025, 4, 7)).row(0, named=True)
+    row = real.fetch_daily_bars(parse_symbol("600039"), date(2025, 4, 7), date(2025, 4, 7), adjust="qfq").row(0, named=True)
     assert row["close"] == 7.94
     assert row["volume"] == 71124200.0
     assert row["turnover"] == pytest.approx(0.0106)
 
 
 @shared
-def test_real_long_file_keeps_every_row_including_negative_additive_qfq(real):
-    out = real.fetch_daily_bars(parse_symbol("600039"), *ALL)
-    assert out.height == 5532  # 5533 lines minus the header
-    assert out["date"].is_sorted()
-    assert out.row(0, named=True)["close"] == -1.52  # 2003-03-25: Eastmoney's additive qfq
+def test_real_long_file_is_qfq_up_to_the_recording_and_unadjusted_after(real):
+    symbol = parse_symbol("600039")
+    qfq = real.fetch_daily_bars(symbol, *ALL, adjust="qfq")
+    raw = real.fetch_daily_bars(symbol, *ALL)
+    assert qfq.height + raw.height == 5532  # 5533 lines minus the header: every row, each under its own label
+    assert qfq["date"].max() <= date(2026, 1, 26) < raw["date"].min()
+    assert qfq.row(0, named=True)["close"] == -1.52  # 2003-03-25: Eastmoney's additive qfq, never "unadjusted"
+    assert "qfq as of 2026-01-26" in real.adjustment_of(symbol)
 
 
 @shared

@@ -192,8 +192,16 @@ def test_ex_date_arithmetic_matches_the_actions_table(market: SimulatedMarket, s
         jumps = bars.filter((pl.col("factor") - 1).abs() > 1e-9)
         assert jumps["date"].to_list() == actions["ex_date"].to_list(), symbol
         assert np.allclose(jumps["factor"].to_numpy(), actions["factor"].to_numpy(), rtol=1e-9)
-        # ex-rights reference: (previous close - cash) / split ratio, rounded to the tick
-        expected = ((jumps["prev"] - actions["cash_dividend"]) / actions["split_ratio"] * 100 + 0.5).floor() / 100
+        # ex-rights reference: (previous close - cash + rights price x ratio) / (split ratio + rights ratio),
+        # rounded to the tick, with the amounts of the dividend table
+        last = actions["ex_date"].max() or date.min
+        table = market.corporate_actions(symbol).filter(pl.col("ex_date") <= last)  # announced, not ex yet: out
+        assert table["ex_date"].to_list() == actions["ex_date"].to_list()
+        assert np.allclose(table["cash"].to_numpy(), actions["cash_dividend"].to_numpy())
+        rights = table["rights_ratio"] * table["rights_price"].fill_null(0.0)
+        split = 1.0 + table["bonus"] + table["transfer"]
+        assert np.allclose(split.to_numpy(), actions["split_ratio"].to_numpy())
+        expected = (((jumps["prev"] - table["cash"] + rights) / (split + table["rights_ratio"]) * 100).round(6) + 0.5).floor() / 100
         assert np.allclose(jumps["ref"].to_numpy(), expected.to_numpy(), atol=1e-9)
         pct = bars["change"] / bars["ref"]
         assert ((bars["pct_change"] - pct).abs() <= 5e-5 + 1e-12).all(), symbol
@@ -209,8 +217,19 @@ def test_hfq_is_continuous_and_qfq_ends_at_the_raw_price(market: SimulatedMarket
     qfq = provider.fetch_daily_bars(symbol, EARLY, LATE, adjust="qfq")
     cumulative = np.cumprod(1.0 / raw["factor"].fill_null(1.0).to_numpy())
     assert market.actions(symbol).height > 5
-    # served hfq is rounded to the tick like Eastmoney's: within half a tick of raw x cumulative multiplier
-    assert np.all(np.abs(hfq["close"].to_numpy() - raw["close"].to_numpy() * cumulative) <= 0.005 + 1e-9)
+    # served hfq is Eastmoney's affine map of the dividend table, rounded to the tick: price x (1 + shares) + cash
+    # for each earlier action, the latest first (computed here row by row), not raw x cumulative multiplier
+    table = market.corporate_actions(symbol)
+    affine = []
+    for day, close in raw.select("date", "close").iter_rows():
+        price = close
+        for row in reversed(table.filter(pl.col("ex_date") <= day).rows(named=True)):
+            rights = row["rights_ratio"] * (row["rights_price"] or 0.0)
+            price = price * (1 + row["bonus"] + row["transfer"] + row["rights_ratio"]) + row["cash"] - rights
+        affine.append(np.floor(round(price * 100, 6) + 0.5) / 100)  # half up, in decimal
+    assert hfq["close"].to_numpy() == pytest.approx(np.array(affine), abs=1e-9)
+    drift = hfq["close"].to_numpy() / (raw["close"].to_numpy() * cumulative)
+    assert drift.max() - drift.min() > 0.01  # so hfq_close / close is no factor
     exact = market.hfq(symbol)
     ratio = exact["close"].to_numpy()[1:] / exact["close"].to_numpy()[:-1]
     assert np.allclose(ratio, (raw["close"] / raw["ref"]).to_numpy()[1:], rtol=1e-12)  # no jump at ex-dates

@@ -15,6 +15,14 @@ Endpoints and units (akshare 1.19.5; every daily-bar endpoint is an Eastmoney kl
   industry boards (``stock_board_industry_name_em``, then one paginated ``stock_board_industry_cons_em``
   call per board); board from ``Symbol.board``; ``list_date`` null (these lists do not carry it).
 
+* corporate actions, ``stock_fhps_detail_em`` (Eastmoney's dividend table: cash, bonus and transfer shares) and
+  ``stock_history_dividend_detail(indicator="配股")`` (Sina's rights issues); see ``providers.akshare.actions``.
+
+Adjustment factors come from the dividend table (``factor_source = "actions"``), not from the bars: in the
+unadjusted klines Eastmoney reports the change against the previous close, not against the ex-rights reference
+price (measured on the shared data: no ex-date of 190 stocks from Feb to Aug 2026 shows one; the live canary in
+``tests/network`` records it afresh).
+
 akshare sends every six-digit code not starting with 6 to Shenzhen (market 0), so Shanghai B shares
 (900xxx) cannot be fetched through ``stock_zh_a_hist``; they come back empty.
 
@@ -33,6 +41,7 @@ from quantdb_lab.domain.quotes import empty_quotes
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError
+from quantdb_lab.providers.akshare.actions import merge_actions, transform_fhps_detail_em, transform_sina_rights
 from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
@@ -62,6 +71,7 @@ class AkshareProvider:
 
     name = "akshare"
     synthetic = False
+    factor_source = "actions"  # Eastmoney's kline change is close to close: the reference price is not in it
 
     def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, industries: bool = True) -> None:
         self.timeout = timeout
@@ -155,11 +165,20 @@ class AkshareProvider:
         context = {"symbol": key, "dataset": "macro"}
         return transform_macro(self._call(function, {}, context=context), key, function, context=context)
 
+    def fetch_corporate_actions(self, symbol: Symbol) -> pl.DataFrame:
+        """Dividends, bonus and transfer shares (Eastmoney) and rights issues (Sina) of ``symbol``, ``ACTIONS``."""
+        context = {"symbol": symbol.canonical, "dataset": "corporate_actions"}
+        dividends = self._call("stock_fhps_detail_em", {"symbol": symbol.code}, context=context)
+        rights = self._call("stock_history_dividend_detail", {"symbol": symbol.code, "indicator": "配股"}, context=context)
+        return merge_actions(transform_fhps_detail_em(dividends, symbol, context=context),
+                             transform_sina_rights(rights, symbol, context=context))  # fmt: skip
+
     def reference_host_family(self, function: str) -> str:
         """The host family of a reference dataset's function (``fetch_securities`` spans several: exchanges)."""
         return {"fetch_commodity_daily": HOST_FAMILIES["futures_main_sina"],
                 "fetch_index_members": HOST_FAMILIES["index_stock_cons_csindex"],
-                "fetch_news": HOST_FAMILIES["stock_news_em"], "fetch_macro": HOST_FAMILIES["macro_china_cpi_yearly"]}.get(function, "exchange")  # fmt: skip
+                "fetch_news": HOST_FAMILIES["stock_news_em"], "fetch_macro": HOST_FAMILIES["macro_china_cpi_yearly"],
+                "fetch_corporate_actions": HOST_FAMILIES["stock_fhps_detail_em"]}.get(function, "exchange")  # fmt: skip
 
     # -- helpers --------------------------------------------------------------------------------------
     def _industry_by_code(self) -> dict[str, str]:

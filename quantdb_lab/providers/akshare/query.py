@@ -37,6 +37,8 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_bid_ask_em": "eastmoney_push2",  # stock/get, one request per symbol
     "index_stock_cons_csindex": "csindex",  # an .xls on oss-ch.csindex.com.cn; the throttle's fallback limit
     "stock_news_em": "eastmoney_search",  # search-api-web.eastmoney.com, over curl_cffi
+    "stock_fhps_detail_em": "eastmoney_datacenter",  # datacenter-web.eastmoney.com: stayed up through push2 bans
+    "stock_history_dividend_detail": "sina",
     **{f"macro_china_{n}": "jin10" for n in ("cpi_yearly", "ppi_yearly", "pmi_yearly", "m2_yearly", "shibor_all")},
 }
 

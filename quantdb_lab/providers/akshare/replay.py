@@ -1,16 +1,21 @@
-"""``ReplayProvider``: recorded akshare frames from a directory, read through the live provider's transform.
+"""``ReplayProvider``: recorded sets of daily bars served offline, each through a small adapter that says what
+its files hold (``providers.akshare.replay_sets``): akshare's own CSVs (A-shares, and indices, ETFs and HK where
+the set has them), baostock's unadjusted bars with the exchange's preclose, Tushare's multiplicative qfq.
 
-Layout (that of ``../shared/data/akshare_em_daily``)::
+One provider may read several sets (the first that has a symbol serves it). It serves each adjustment only as
+recorded: unadjusted bars for ``""`` where the set has them, a recorded qfq for ``"qfq"``; never the same frame
+under another label. ``adjustment_of(symbol)`` says what a symbol's files are; ``factor_source(symbol)`` tells
+the loader where its factors are (``bars`` for baostock's preclose, ``actions`` for Eastmoney's close-to-close
+changes: with no dividend table recorded, such a set serves no qfq or hfq through the Lab).
 
-    <directory>/stock_data/<code>.csv   one ``stock_zh_a_hist`` frame per A-share (or <directory>/<code>.csv)
-    <directory>/stock_names.csv         optional ``code,name`` (UTF-8, BOM allowed)
+File names may have lost leading zeros (``338.csv`` is ``000338``); so may the ``股票代码`` column inside, which
+is ignored: the symbol comes from the request. A symbol no set has a file for raises ``EmptyResultError`` naming
+what the sets hold, not "unknown, delisted or not yet listed".
 
-File names may have lost leading zeros (``338.csv`` is ``000338``); so may the ``股票代码`` column inside,
-which is ignored: the symbol comes from the request.
-
-What the files hold is whatever was recorded. The shared ``akshare_em_daily`` set is MIXED: Eastmoney qfq up
-to about 2026-01-26 (additive, so early years can be negative) and unadjusted after. The provider cannot undo
-that; the quality checks have to flag it.
+``fetch_trade_dates``: the dates in ``calendar_file`` (a JSON list of ``YYYYMMDD`` strings, such as
+``../shared/data/calendar/akshare_calendar.json``) if given, else the union of the dates in the files.
+``fetch_securities``: one row per file of akshare's layout; names from ``names_file`` (default
+``stock_names.csv`` beside the files), industry and list date null.
 """
 
 from __future__ import annotations
@@ -18,69 +23,87 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import ProviderSchemaError, ProviderUnavailableError
-from quantdb_lab.providers.akshare.columns import CODE_COLUMN, STOCK_ZH_A_HIST, STOCK_ZH_A_HIST_COLUMNS
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderUnavailableError
 from quantdb_lab.providers.akshare.query import build_bars_query
-from quantdb_lab.providers.akshare.transform import build_securities, empty_bars, transform_bars
+from quantdb_lab.providers.akshare.replay_sets import EastmoneySet, RecordedSet, open_set, read_csv
+from quantdb_lab.providers.akshare.transform import build_securities
 
-_DATE_COLUMN = next(iter(STOCK_ZH_A_HIST_COLUMNS))  # the raw date column's name
-_TEXT_COLUMNS = {_DATE_COLUMN: pl.String, CODE_COLUMN: pl.String}
+_CODE_NAME = {"code": pl.String, "name": pl.String}
+PathLike = str | os.PathLike[str]
 
 
 class ReplayProvider:
-    """Serve recorded ``stock_zh_a_hist`` CSV frames as canonical ``BARS`` (A-shares only).
-
-    * ``adjust``: the files hold one series each, served for ``""``. For ``"hfq"`` (and ``"qfq"``) the same
-      frame is returned, i.e. an adjustment factor of 1: recorded files carry no adjustment information.
-    * ``fetch_trade_dates``: the dates in ``calendar_file`` (a JSON list of ``YYYYMMDD`` strings, such as
-      ``../shared/data/calendar/akshare_calendar.json``) if given, else the union of the dates in the files.
-    * ``fetch_securities``: one row per file; names from ``names_file`` (default ``stock_names.csv`` beside
-      the files), industry and list date null.
-    """
+    """Serve recorded sets as canonical ``BARS`` (see the module docstring)."""
 
     name = "replay"
     synthetic = False
 
     def __init__(
         self,
-        directory: str | os.PathLike[str],
+        directory: PathLike | Sequence[PathLike],
         *,
-        names_file: str | os.PathLike[str] | None = None,
-        calendar_file: str | os.PathLike[str] | None = None,
+        names_file: PathLike | None = None,
+        calendar_file: PathLike | None = None,
+        qfq_until: date | None = None,
     ) -> None:
-        self.directory = Path(directory)
-        nested = self.directory / "stock_data"
-        self._bars_dir = nested if nested.is_dir() else self.directory
+        paths = [Path(directory)] if isinstance(directory, (str, os.PathLike)) else [Path(d) for d in directory]
+        self.directories = paths
+        self.directory = paths[0]
+        for path in paths:
+            if not path.is_dir():
+                raise_missing(path)
+        self.sets: list[RecordedSet] = [open_set(p, qfq_until=qfq_until) for p in paths]
         default_names = self.directory / "stock_names.csv"
         self.names_file = Path(names_file) if names_file else (default_names if default_names.exists() else None)
         self.calendar_file = Path(calendar_file) if calendar_file else None
         self._lock = threading.Lock()
-        self._frames: dict[Path, tuple[float, pl.DataFrame]] = {}
+        self._frames: dict[tuple[str, str], tuple[float, pl.DataFrame | None]] = {}
         self._trade_dates: list[date] | None = None
 
     def __repr__(self) -> str:
-        return f"ReplayProvider({str(self.directory)!r})"
+        return f"ReplayProvider({[str(p) for p in self.directories]!r})"
+
+    # -- what the sets hold ---------------------------------------------------------------------------
+    def _set_of(self, symbol: Symbol) -> RecordedSet | None:
+        return next((s for s in self.sets if symbol.canonical in s.files()), None)
+
+    def adjustment_of(self, symbol: Symbol) -> str:
+        found = self._set_of(symbol)
+        return found.label if found is not None else "no recorded file"
+
+    def factor_source(self, symbol: Symbol) -> str:
+        found = self._set_of(symbol)
+        return found.factor_source if found is not None else "bars"
 
     @property
     def source(self) -> str:
         """The store namespace: one per recorded directory (different recordings are different data)."""
         import hashlib
 
-        return "replay-" + hashlib.sha256(str(self.directory.resolve()).encode()).hexdigest()[:12]
+        names = "|".join(str(p.resolve()) for p in self.directories)  # one directory: the same name as before
+        return "replay-" + hashlib.sha256(names.encode()).hexdigest()[:12]
 
     # -- Provider protocol ----------------------------------------------------------------------------
     def fetch_daily_bars(self, symbol: Symbol, start: date, end: date, *, adjust: str = "") -> pl.DataFrame:
         build_bars_query(symbol, start, end, adjust=adjust)  # same validation as the live provider
-        path = self._files().get(symbol.code) if symbol.kind == "stock" and symbol.exchange != "HK" else None
-        if path is None:
-            return empty_bars()
-        frame = self._read(symbol, path)
+        found = self._set_of(symbol)
+        if found is None:
+            held = "; ".join(f"{s.directory.name}: {s.label}, {len(s.files())} files" for s in self.sets)
+            raise EmptyResultError(f"the recorded sets have no file for this symbol ({held})",
+                                   symbol=symbol.canonical, dataset="daily_bars")  # fmt: skip
+        frame = self._read(found, symbol, adjust)
+        if frame is None:
+            raise InvalidRequestError(
+                f"the recorded set {found.directory.name} holds {found.label}: no {adjust or 'unadjusted'} bars "
+                "recorded for it", symbol=symbol.canonical, dataset="daily_bars",
+            )  # fmt: skip
         return frame.filter(pl.col("date").is_between(start, end))
 
     def fetch_trade_dates(self) -> list[date]:
@@ -90,7 +113,8 @@ class ReplayProvider:
             return list(self._trade_dates)
 
     def fetch_securities(self) -> pl.DataFrame:
-        codes = sorted(self._files())
+        codes = sorted({k.split(".")[0] for s in self.sets if isinstance(s, EastmoneySet)
+                        for k, (_, e) in s.files().items() if e.function == "stock_zh_a_hist"})  # fmt: skip
         names: dict[str, str] = {}
         if self.names_file is not None:
             table = pl.read_csv(self.names_file, schema_overrides={"code": pl.String, "name": pl.String})
@@ -102,44 +126,27 @@ class ReplayProvider:
         return "local"
 
     # -- files ----------------------------------------------------------------------------------------
-    def _files(self) -> dict[str, Path]:
-        if not self._bars_dir.is_dir():
-            raise ProviderUnavailableError(
-                f"replay directory {self._bars_dir} does not exist", retryable=False, dataset="daily_bars"
-            )
-        return {
-            p.stem.zfill(6): p
-            for p in sorted(self._bars_dir.glob("*.csv"))
-            if p.stem.isdigit() and len(p.stem) <= 6
-        }
-
-    def _read(self, symbol: Symbol, path: Path) -> pl.DataFrame:
-        mtime = path.stat().st_mtime
+    def _read(self, found: RecordedSet, symbol: Symbol, adjust: str) -> pl.DataFrame | None:
+        mtime = _first_path(found.files()[symbol.canonical]).stat().st_mtime
+        key = (symbol.canonical, adjust)
         with self._lock:
-            cached = self._frames.get(path)
+            cached = self._frames.get(key)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        raw = self._read_csv(path, symbol=symbol.canonical)
-        frame = transform_bars(raw, STOCK_ZH_A_HIST, symbol)
+        frame = found.read(symbol, adjust)
         with self._lock:
-            self._frames[path] = (mtime, frame)
+            self._frames[key] = (mtime, frame)
         return frame
-
-    @staticmethod
-    def _read_csv(path: Path, *, symbol: str | None, columns: list[str] | None = None) -> pl.DataFrame:
-        try:
-            return pl.read_csv(path, columns=columns, schema_overrides=_TEXT_COLUMNS, infer_schema_length=None)
-        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise ProviderSchemaError(
-                f"cannot read recorded file {path.name}: {exc}", symbol=symbol, dataset="daily_bars"
-            ) from exc
 
     def _dates_in_files(self) -> list[date]:
         days: set[date] = set()
-        for path in self._files().values():
-            raw = self._read_csv(path, symbol=None, columns=[_DATE_COLUMN])
-            parsed = raw[_DATE_COLUMN].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-            days.update(parsed.drop_nulls().to_list())
+        for found in self.sets:
+            for value in found.files().values():
+                path = _first_path(value)
+                column = "日期" if "日期" in read_csv(path, symbol=None).columns else "date"
+                raw = read_csv(path, symbol=None, columns=[column], text=(column,))
+                parsed = raw[column].str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+                days.update(parsed.drop_nulls().to_list())
         return sorted(days)
 
     def _read_calendar(self) -> list[date]:
@@ -148,4 +155,10 @@ class ReplayProvider:
         return sorted({date(int(v[:4]), int(v[4:6]), int(v[6:8])) for v in map(str, values)})
 
 
-_CODE_NAME = {"code": pl.String, "name": pl.String}
+def _first_path(value: object) -> Path:
+    """A set's files entry (a path, a list of paths, or a path with its endpoint) -> its first path."""
+    return Path(value[0]) if isinstance(value, (list, tuple)) else Path(value)  # type: ignore[arg-type]
+
+
+def raise_missing(path: Path) -> None:
+    raise ProviderUnavailableError(f"replay directory {path} does not exist", retryable=False, dataset="daily_bars")

@@ -6,10 +6,16 @@ tests. The frames follow the akshare 1.19.5 shapes (Chinese names, column order,
 
 Behaviour per function, where it departs from "the source's canonical frame, inverted":
 
-* daily bars: ``period`` weekly/monthly are resampled from the source's daily bars; ``adjust='hfq'`` asks the
-  source for hfq; ``adjust='qfq'`` is derived multiplicatively from the '' and hfq series, anchored at the
-  latest bar up to today (Eastmoney's real qfq is additive; see ``inverse.forward_adjust``).
+* daily bars, as Eastmoney serves them: ``period`` weekly/monthly are resampled from the source's daily bars.
+  ``adjust='qfq'``/``'hfq'`` are Eastmoney's affine adjustment of the source's unadjusted bars with the source's
+  dividend table (``domain.actions.eastmoney_adjust``: raw minus later cash dividends over the share ratios,
+  anchored at the latest bar up to today), or the source's own adjusted bars when it has no table. Unadjusted
+  changes are reported against the previous close (``change_basis="previous_close"``, what the shared real
+  data shows), or against the ex-rights reference price (``"reference"``). On ``unit_quirk_days`` the volume
+  column is in shares instead of lots and the turnover 0 (Eastmoney on 2026-01-27/28).
   Requests are clamped to today (the clock's, if given): a market has no bars in the future.
+* dividend tables: ``stock_fhps_detail_em`` and ``stock_history_dividend_detail`` from the source's
+  ``fetch_corporate_actions`` (``simulated_actions``); a source without one has no dividends.
 * failures look like akshare's: no bars give ``pd.DataFrame()``; for HK and indices, no bars for a symbol
   missing from the source's security master give the ``TypeError`` on ``None`` of an unknown code. The
   source's ``ProviderUnavailableError`` becomes requests' ``ConnectionError(RemoteDisconnected)``, its
@@ -32,8 +38,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from quantdb_lab.domain.actions import eastmoney_adjust, empty_actions
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.dates import parse_date
+from quantdb_lab.domain.resample import resample
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import (
     EmptyResultError,
@@ -51,8 +59,8 @@ from quantdb_lab.providers.akshare.columns import (
     STOCK_ZH_INDEX_DAILY_EM,
     BarEndpoint,
 )
-from quantdb_lab.domain.resample import resample
-from quantdb_lab.providers.akshare.inverse import forward_adjust, to_akshare_bars
+from quantdb_lab.providers.akshare.inverse import to_akshare_bars
+from quantdb_lab.providers.akshare.simulated_actions import DividendTables
 from quantdb_lab.providers.base import Provider
 
 FUNCTIONS = (
@@ -65,7 +73,10 @@ FUNCTIONS = (
     "stock_info_a_code_name",
     "stock_board_industry_name_em",
     "stock_board_industry_cons_em",
+    "stock_fhps_detail_em",
+    "stock_history_dividend_detail",
 )
+EASTMONEY_UNIT_QUIRK: tuple[date, ...] = (date(2026, 1, 27), date(2026, 1, 28))
 _SINA_MISSING_SESSION = date(1992, 5, 4)  # akshare appends it: Sina's list lacks this session
 _INDEX_PREFIXES = ("sz", "bj", "sh", "csi")  # akshare tests them in this order, with str.find
 
@@ -74,15 +85,22 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare:
+class SimulatedAkshare(DividendTables):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``
     advances instead of waiting). ``call_counts`` counts calls per function name (thread-safe).
     """
 
-    def __init__(self, source: Provider, *, latency: float = 0.0, clock: Clock | None = None) -> None:
+    def __init__(
+        self, source: Provider, *, latency: float = 0.0, clock: Clock | None = None,
+        change_basis: str = "previous_close", unit_quirk_days: tuple[date, ...] = EASTMONEY_UNIT_QUIRK,
+    ) -> None:  # fmt: skip
+        if change_basis not in ("previous_close", "reference"):
+            raise ValueError(f"change_basis must be 'previous_close' or 'reference', not {change_basis!r}")
         self.source = source
+        self.change_basis = change_basis
+        self.unit_quirk_days = tuple(unit_quirk_days)
         self.latency = latency
         self.clock = clock
         self._lock = threading.Lock()
@@ -182,6 +200,12 @@ class SimulatedAkshare:
             if on_unknown == "raise" and not self._listed(text):
                 raise TypeError("'NoneType' object is not subscriptable")
             return pd.DataFrame()
+        if self.unit_quirk_days:  # shares where lots were expected, turnover 0
+            quirk = pl.col("date").is_in(self.unit_quirk_days)
+            frame = frame.with_columns(
+                pl.when(quirk).then(pl.col("volume") * endpoint.lot_size).otherwise(pl.col("volume")).alias("volume"),
+                pl.when(quirk).then(0.0).otherwise(pl.col("turnover")).alias("turnover"),
+            )
         return to_akshare_bars(resample(frame, period), endpoint, code=text)  # type: ignore[arg-type]
 
     def _bars(self, text: str, start: date | None, end: date | None, adjust: str) -> pl.DataFrame:
@@ -193,12 +217,26 @@ class SimulatedAkshare:
         last = min(end or date.max, self._today())
         if first > last:
             return pl.DataFrame()
-        if adjust != "qfq":
+        fetch_actions = getattr(self.source, "fetch_corporate_actions", None)
+        if adjust and fetch_actions is None:
             return self._source_bars(symbol, first, last, adjust)
-        # qfq is anchored at the latest bar, whatever range was asked for.
-        raw = self._source_bars(symbol, first, self._today(), "")
-        hfq = self._source_bars(symbol, first, self._today(), "hfq")
-        return forward_adjust(raw, hfq).filter(pl.col("date") <= last)
+        if not adjust and self.change_basis == "reference":
+            return self._source_bars(symbol, first, last, "")
+        # The whole history up to today: qfq is anchored at the latest bar, and a change needs the close before.
+        raw = self._source_bars(symbol, date(1970, 1, 1), self._today(), "")
+        if raw.is_empty():
+            return raw
+        if adjust:
+            with _as_upstream_failure():
+                actions = fetch_actions(symbol)
+            out = eastmoney_adjust(raw, actions, adjust)  # type: ignore[arg-type]
+        else:
+            previous = pl.col("close").shift(1)
+            out = raw.with_columns(
+                pl.when(previous.is_not_null()).then((pl.col("close") - previous).round(6)).otherwise("change").alias("change"),
+                pl.when(previous.is_not_null()).then(pl.col("close") / previous - 1.0).otherwise("pct_change").alias("pct_change"),
+            )  # fmt: skip
+        return out.filter(pl.col("date").is_between(first, last))
 
     def _source_bars(self, symbol: Symbol, start: date, end: date, adjust: str) -> pl.DataFrame:
         with _as_upstream_failure():
@@ -206,6 +244,20 @@ class SimulatedAkshare:
                 return self.source.fetch_daily_bars(symbol, start, end, adjust=adjust)
             except (EmptyResultError, InvalidRequestError):
                 raise _NoData from None
+
+    # -- dividend tables: the functions are in simulated_actions.DividendTables --------------------------
+    def _actions(self, code: str) -> pl.DataFrame | None:
+        fetch = getattr(self.source, "fetch_corporate_actions", None)
+        try:
+            symbol = parse_symbol(code)
+        except InvalidRequestError:
+            return None
+        if fetch is None:
+            return empty_actions()
+        if not self._listed(code):
+            return None
+        with _as_upstream_failure():
+            return fetch(symbol)
 
     # -- calendar ---------------------------------------------------------------------------------------
     def tool_trade_date_hist_sina(self) -> pd.DataFrame:

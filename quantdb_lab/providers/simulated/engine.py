@@ -24,6 +24,9 @@ from quantdb_lab.providers.simulated.factors import (
 from quantdb_lab.providers.simulated.universe import Profile, symbol_rng
 
 _SPLITS = np.array([1.2, 1.3, 1.5, 2.0])  # shares after / shares before (10 bonus 2, 3, 5, 10)
+_BONUS_SHARE = np.array([0.0, 0.4, 0.6, 1.0])  # part of the new shares that is bonus, the rest transfer from reserves
+_RIGHTS_UNTIL = date(2012, 1, 1)  # rights issues were common in the 1990s and 2000s
+_RIGHTS_RATIOS = np.array([0.1, 0.2, 0.3])
 _BOARD_LIMIT = {"main": 0.10, "chinext": 0.20, "star": 0.20, "beijing": 0.30, "etf": 0.10}
 _CARRY = 0.8  # share of a clipped move pushed to the next session: this is what makes limit streaks
 _KAPPA = 0.0005  # weak pull of the log price toward an anchor, so 30 years of noise keep prices plausible
@@ -36,6 +39,10 @@ class Schedule:
     ex_pos: np.ndarray  # positions into bar_g of ex-dates
     ex_split: np.ndarray  # split ratio per ex-date (1.0 = none)
     ex_cash: np.ndarray  # whether the ex-date also pays cash
+    ex_bonus: np.ndarray  # bonus shares per share (the rest of ex_split - 1 is transfer)
+    ex_rights: np.ndarray  # rights shares offered per share (0.0 = none)
+    ex_discount: np.ndarray  # rights price / previous close
+    ex_announce: np.ndarray  # positions into bar_g of the announcement of each action
     event_pos: np.ndarray  # positions into bar_g of news shocks
     event_mag: np.ndarray  # their log-return size
 
@@ -59,7 +66,11 @@ class History:
     flag: np.ndarray  # +1/-1 closed at limit up/down, +2/-2 the same all day ("one-word" board)
     ex_pos: np.ndarray
     ex_cash: np.ndarray  # cash dividend per share paid on each ex-date, CNY
-    ex_split: np.ndarray
+    ex_split: np.ndarray  # 1 + bonus + transfer shares per share
+    ex_bonus: np.ndarray
+    ex_rights: np.ndarray  # rights shares per share
+    ex_rights_price: np.ndarray  # CNY per rights share
+    ex_announce: np.ndarray  # day numbers of the announcements
     tick_scale: int
 
 
@@ -104,13 +115,23 @@ def make_schedule(profile: Profile, factors: Factors, seed: int) -> Schedule:
         keep = pays & (np.array(targets) >= earliest) & (pos >= 1) & (pos < len(bar_g))
         pos, first = np.unique(pos[keep], return_index=True)
         ex_pos, ex_split, ex_cash = pos, splits[keep][first], cash[keep][first]
+    # Share structure and rights issues from their own stream: the draws above (and so every history without
+    # a rights issue) stay what they were before these were modelled.
+    extra = symbol_rng(seed, profile.symbol, 3)
+    k = len(ex_pos)
+    ex_bonus = np.round((ex_split - 1.0) * _BONUS_SHARE[extra.integers(0, 4, k)], 1)
+    early = factors.days[bar_g[ex_pos]] < day_number(_RIGHTS_UNTIL) if k else np.zeros(0, dtype=bool)
+    ex_rights = np.where(early & (extra.random(k) < 0.08), _RIGHTS_RATIOS[extra.integers(0, 3, k)], 0.0)
+    ex_discount = extra.uniform(0.55, 0.85, k)
+    ex_announce = np.maximum(ex_pos - extra.integers(10, 61, k), 0)
     event_pos, event_mag = empty_i, empty_f
     if profile.kind == "stock":
         count = int(rng.poisson(0.3 * years))
         event_pos = np.sort(rng.integers(1, max(len(bar_g), 2), count))
         sign = np.where(rng.random(count) < 0.55, 1.0, -1.0)
         event_mag = sign * rng.uniform(0.15, 0.45, count)
-    return Schedule(bar_g, tuple(suspensions), ex_pos, ex_split, ex_cash, event_pos, event_mag)
+    return Schedule(bar_g, tuple(suspensions), ex_pos, ex_split, ex_cash, ex_bonus, ex_rights, ex_discount,
+                    ex_announce, event_pos, event_mag)  # fmt: skip
 
 
 def _limits(profile: Profile, days: np.ndarray) -> np.ndarray:
@@ -126,10 +147,11 @@ def _limits(profile: Profile, days: np.ndarray) -> np.ndarray:
     return lim
 
 
-def _run(des, anchor, lim, ex_pos, ex_yield, ex_split, first_ref, first_close, scale):  # noqa: ANN001, ANN202
+def _run(des, anchor, lim, ex_pos, ex_yield, ex_split, ex_rights, ex_discount, first_ref, first_close, scale):  # noqa: ANN001, ANN202
     """The sequential part: round to the tick, clip at limits, carry clipped moves, apply ex-rights prices."""
     n = len(des)
     close, ref, flag, cash = [0.0] * n, [0.0] * n, [0] * n, [0.0] * len(ex_pos)
+    rights_price = [0.0] * len(ex_pos)
     floor, exp, log = math.floor, math.exp, math.log
     tick = 1.0 / scale
     ref[0], close[0] = first_ref, first_close
@@ -140,7 +162,11 @@ def _run(des, anchor, lim, ex_pos, ex_yield, ex_split, first_ref, first_close, s
         if i == nxt:
             paid = floor(prev * ex_yield[k] * 1000.0 + 0.5) / 1000.0
             cash[k] = paid
-            r = max(floor((prev - paid) / ex_split[k] * scale + 0.5) / scale, tick)
+            rights = ex_rights[k]
+            rp = floor(prev * ex_discount[k] * 100.0 + 0.5) / 100.0 if rights else 0.0
+            rights_price[k] = rp
+            # rounded half up in decimal, as the exchange does (a float tie like 37.505 -> 37.5049999 must go up)
+            r = max(floor(round((prev - paid + rp * rights) / (ex_split[k] + rights) * scale, 6) + 0.5) / scale, tick)
             k += 1
             nxt = ex_pos[k] if k < len(ex_pos) else -1
         d = des[i] + carry + _KAPPA * (anchor[i] - log(r))
@@ -159,7 +185,7 @@ def _run(des, anchor, lim, ex_pos, ex_yield, ex_split, first_ref, first_close, s
         if c < tick:
             c = tick
         close[i], ref[i], prev = c, r, c
-    return close, ref, flag, cash
+    return close, ref, flag, cash, rights_price
 
 
 def simulate(
@@ -197,9 +223,10 @@ def simulate(
             first_close = float(_round(np.array([first_ref * math.exp(des[0])]), scale)[0])
     lim = _limits(profile, days)
     ex_yield = np.where(schedule.ex_cash, profile.dividend_yield, 0.0)
-    close_l, ref_l, flag_l, cash_l = _run(
+    close_l, ref_l, flag_l, cash_l, rights_price = _run(
         des.tolist(), anchor.tolist(), lim.tolist(), schedule.ex_pos.tolist(), ex_yield.tolist(),
-        schedule.ex_split.tolist(), first_ref, first_close, scale,
+        schedule.ex_split.tolist(), schedule.ex_rights.tolist(), schedule.ex_discount.tolist(), first_ref,
+        first_close, scale,
     )  # fmt: skip
     close, ref, flag = np.array(close_l), np.array(ref_l), np.array(flag_l, dtype=np.int8)
     open_, high, low = _ohlc(rng, profile, close, ref, flag, lim, vol, scale)
@@ -211,7 +238,8 @@ def simulate(
         days=days, open=open_, high=high, low=low, close=close, volume=volume, amount=amount,
         turnover=turnover, change=change, pct_change=np.round(change / ref, 4), ref=ref,
         adj=np.cumprod(1.0 / factor), flag=flag, ex_pos=schedule.ex_pos, ex_cash=np.array(cash_l),
-        ex_split=schedule.ex_split, tick_scale=scale,
+        ex_split=schedule.ex_split, ex_bonus=schedule.ex_bonus, ex_rights=schedule.ex_rights,
+        ex_rights_price=np.array(rights_price), ex_announce=days[schedule.ex_announce], tick_scale=scale,
     )  # fmt: skip
 
 
@@ -237,7 +265,7 @@ def _ohlc(rng, profile, close, ref, flag, lim, vol, scale):  # noqa: ANN001, ANN
 def _volume(rng, profile, schedule, close, ref, flag, high, low, days, vol):  # noqa: ANN001, ANN202
     n = len(close)
     split = np.ones(n)
-    split[schedule.ex_pos] = schedule.ex_split
+    split[schedule.ex_pos] = schedule.ex_split + schedule.ex_rights  # rights shares add to the float too
     float_shares = profile.float_shares * np.cumprod(split)
     if profile.kind in ("index", "etf"):  # markets grew: fewer shares traded in early years
         float_shares = float_shares * np.exp((days - day_number(date(2025, 1, 1))) / 365.25 * 0.12)

@@ -20,6 +20,7 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 
+from quantdb_lab.domain.actions import ACTIONS
 from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock, SystemClock, to_exchange_time
 from quantdb_lab.domain.schema import BARS, empty_frame
@@ -229,6 +230,29 @@ class SimulatedMarket:
             "split_ratio": history.ex_split, "factor": factor,
         }, schema=ACTIONS_SCHEMA)  # fmt: skip
         return frame.filter((pl.col("ex_date") <= vis.latest) & (pl.col("factor") != 1.0))
+
+    def corporate_actions(self, symbol: str | Symbol, *, now: datetime | None = None) -> pl.DataFrame:
+        """The dividend table (``domain.actions.ACTIONS``) as announced by ``now``: an action is listed from its
+        announcement, with its ex-date even when that is still ahead (the record date is the session before).
+        Cash, bonus and transfer per share and rights issues (ratio and price) are the ones the prices used."""
+        history = self.history(symbol)
+        vis = self.visibility(now)
+        if history is None or vis.latest is None or not len(history.ex_pos):
+            return pl.DataFrame(schema=ACTIONS)
+        pos = history.ex_pos
+        split = history.ex_split - 1.0
+        frame = pl.DataFrame({
+            "symbol": [_canonical(symbol)] * len(pos),
+            "announcement_date": history.ex_announce.astype("datetime64[D]"),
+            "record_date": history.days[pos - 1].astype("datetime64[D]"),
+            "ex_date": history.days[pos].astype("datetime64[D]"),
+            "cash": history.ex_cash, "bonus": history.ex_bonus, "transfer": np.round(split - history.ex_bonus, 6),
+            "rights_ratio": history.ex_rights, "rights_price": np.where(history.ex_rights > 0, history.ex_rights_price, np.nan),
+            "source": ["simulated"] * len(pos),
+        }, schema_overrides=ACTIONS)  # fmt: skip
+        frame = frame.with_columns(pl.col("rights_price").fill_nan(None)).select(list(ACTIONS))
+        changes = (pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") + pl.col("rights_ratio") > 0)
+        return frame.filter((pl.col("announcement_date") <= vis.latest) & changes)
 
     def hfq(self, symbol: str | Symbol, *, now: datetime | None = None) -> pl.DataFrame:
         """Exact (unrounded) back-adjusted OHLC of every visible bar: raw x prod over ex-dates e <= t of

@@ -1,5 +1,11 @@
 """SimulatedProvider: the Provider protocol served from a SimulatedMarket, with latency, call counts and
-fault injection. Its data is synthetic (``synthetic = True``); see ``market.py`` for what it models."""
+fault injection. Its data is synthetic (``synthetic = True``); see ``market.py`` for what it models.
+
+Where it stands in for Eastmoney it behaves like it: qfq and hfq are Eastmoney's affine adjustment of the raw
+prices with the dividend table (``domain.actions.eastmoney_adjust``), not the exact multiplicative truth the
+market keeps (``SimulatedMarket.bars(adjust=...)``, ``.hfq``, ``.actions``); unadjusted changes are reported
+against the ex-rights reference price; ``unit_quirk_days`` serve volume in shares where lots were expected
+(100x too large once multiplied out) with turnover 0, as Eastmoney did on 2026-01-27/28."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from datetime import date
 
 import polars as pl
 
+from quantdb_lab.domain.actions import eastmoney_adjust
 from quantdb_lab.domain.calendar import FIRST_SESSION
 from quantdb_lab.domain.clock import Clock, to_exchange_time
 from quantdb_lab.domain.schema import SECURITIES, conform
@@ -23,7 +30,7 @@ from quantdb_lab.providers.simulated.quotes import QuoteBook
 from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
-            "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro")
+            "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions")
 
 
 class SimulatedProvider:
@@ -41,8 +48,10 @@ class SimulatedProvider:
         latency: float = 0.0,
         faults: Faults | None = None,
         clock: Clock | None = None,
+        unit_quirk_days: tuple[date, ...] = (),
     ) -> None:
         self.market = market if market is not None else SimulatedMarket(seed=seed, clock=clock)
+        self.unit_quirk_days = tuple(unit_quirk_days)
         self.latency = latency
         self.faults = faults if faults is not None else Faults(seed=seed)
         self.clock = clock
@@ -57,7 +66,8 @@ class SimulatedProvider:
     @property
     def source(self) -> str:
         """The store namespace: one per simulated market (seed and size decide every bar)."""
-        return f"simulated-{self.market.seed}-{self.market.n_stocks}"
+        quirk = "".join(f"-u{d:%Y%m%d}" for d in self.unit_quirk_days)  # other volumes: other data
+        return f"simulated-{self.market.seed}-{self.market.n_stocks}{quirk}"
 
     # -- bookkeeping --------------------------------------------------------------------------------
     def reset_counts(self) -> None:
@@ -79,8 +89,8 @@ class SimulatedProvider:
     def fetch_daily_bars(self, symbol: Symbol, start: date, end: date, *, adjust: str = "") -> pl.DataFrame:
         """Bars of ``symbol`` in ``[start, end]`` visible at the clock's now, ``BARS`` schema, sorted.
 
-        "" raw, "hfq" back-adjusted, "qfq" forward-adjusted to the latest visible bar (multiplicative);
-        adjusted prices are rounded to the tick, like Eastmoney's. Empty frame when there are no bars.
+        "" raw; "qfq" and "hfq" adjusted the way Eastmoney adjusts (affine, with the dividend table announced by
+        now, rounded to the tick). Empty frame when there are no bars.
         """
         sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
         if adjust not in ADJUSTMENTS:
@@ -88,7 +98,25 @@ class SimulatedProvider:
         if start is not None and end is not None and start > end:
             raise InvalidDateRangeError("end is before start", symbol=str(sym), start=start, end=end)
         self._enter("fetch_daily_bars", dataset="daily_bars", symbol=sym.canonical)
-        return self.market.bars(sym, start, end, adjust=adjust, now=self._now())
+        now = self._now()
+        if adjust == "":
+            bars = self.market.bars(sym, start, end, now=now)
+        else:  # the whole visible history, adjusted, then the range (qfq depends on every later action)
+            bars = eastmoney_adjust(self.market.bars(sym, now=now), self.market.corporate_actions(sym, now=now), adjust)  # type: ignore[arg-type]
+            bars = bars.filter(pl.col("date").is_between(start or FIRST_SESSION, end or date.max))
+        if self.unit_quirk_days and not bars.is_empty():
+            quirk = pl.col("date").is_in(self.unit_quirk_days)
+            bars = bars.with_columns(
+                pl.when(quirk).then(pl.col("volume") * 100.0).otherwise(pl.col("volume")).alias("volume"),
+                pl.when(quirk).then(0.0).otherwise(pl.col("turnover")).alias("turnover"),
+            )
+        return bars
+
+    def fetch_corporate_actions(self, symbol: Symbol) -> pl.DataFrame:
+        """The dividend table announced by now (``domain.actions.ACTIONS``; ``SimulatedMarket.corporate_actions``)."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        self._enter("fetch_corporate_actions", dataset="corporate_actions", symbol=sym.canonical)
+        return self.market.corporate_actions(sym, now=self._now())
 
     def fetch_trade_dates(self) -> list[date]:
         """Sessions from 1990-12-19 to the end of the clock's current year (as upstream lists do)."""

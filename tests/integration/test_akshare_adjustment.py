@@ -1,0 +1,97 @@
+"""qfq and hfq through the Lab over akshare's functions, answered by a simulated upstream that behaves like
+Eastmoney: affine adjusted klines, changes close to close in the unadjusted ones, a dividend table, the volume
+unit quirk. Expected values are SimulatedMarket's exact truth (its actions and multipliers), independent of the
+loader. The old derivation (``hfq_close / close`` of Eastmoney's hfq) fails these: its ratio drifts."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import polars as pl
+import pytest
+
+from quantdb_lab.domain.clock import FixedClock
+from quantdb_lab.lab import Lab
+from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider
+from quantdb_lab.throttle.policy import RateLimit
+from tests.support.sim import MARKET, at, d
+
+NOW = "2025-06-06 16:00"
+FAST = {family: RateLimit(per_second=1e9, burst=10**9) for family in ("eastmoney_push2his", "eastmoney_datacenter", "sina")}
+
+
+@pytest.fixture
+def upstream():
+    clock = FixedClock(at(NOW))
+    source = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    sim = SimulatedAkshare(source, clock=clock)
+    with sim.patch(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield sim, clock
+
+
+def lab_over(upstream, tmp_path) -> Lab:
+    _, clock = upstream
+    return Lab(tmp_path / "cache", provider=AkshareProvider(timeout=10), clock=clock, limits=FAST)
+
+
+def truth(symbol: str, start: str, end: str, how: str) -> np.ndarray:
+    now = at(NOW)
+    raw = MARKET.bars(symbol, d(start), d(end), now=now)
+    actions = MARKET.actions(symbol, now=now)  # factor = reference / previous close, exact
+    out = []
+    for day, close in raw.select("date", "close").iter_rows():
+        if how == "qfq":
+            out.append(close * float(actions.filter(pl.col("ex_date") > day)["factor"].product() or 1.0))
+        else:
+            out.append(close / float(actions.filter(pl.col("ex_date") <= day)["factor"].product() or 1.0))
+    return np.array(out)
+
+
+def symbol_with_actions(n: int = 3) -> str:
+    return next(s for s in MARKET.symbols("stock")
+                if sum(d("2020-01-01") <= e <= d("2025-06-06") for e in MARKET.ex_dates(s)) >= n)  # fmt: skip
+
+
+def test_qfq_and_hfq_equal_the_exact_multiplicative_truth(upstream, tmp_path):
+    sim, _ = upstream
+    lab = lab_over(upstream, tmp_path)
+    symbol = symbol_with_actions()
+    qfq = lab.bars(symbol, start="2020-01-01", end="2024-12-31", adjust="qfq")
+    assert qfq["close"].to_numpy() == pytest.approx(truth(symbol, "2020-01-01", "2024-12-31", "qfq"), rel=1e-9)
+    hfq = lab.bars(symbol, start="2020-01-01", end="2024-12-31", adjust="hfq")
+    assert hfq["close"].to_numpy() == pytest.approx(truth(symbol, "2020-01-01", "2024-12-31", "hfq"), rel=1e-9)
+    assert sim.call_counts["stock_zh_a_hist"] == 2  # qfq: one call for the bars; hfq: the rest of the history
+    # what Eastmoney serves is not that: its qfq / our qfq drifts between ex-dates
+    import akshare
+
+    em = akshare.stock_zh_a_hist(symbol=symbol[:6], start_date="20200101", end_date="20241231", adjust="qfq")
+    drift = em["收盘"].to_numpy() / qfq["close"].to_numpy()
+    assert drift.max() - drift.min() > 0.01
+
+
+def test_cold_qfq_is_one_bar_call_and_one_dividend_table(upstream, tmp_path):
+    sim, _ = upstream
+    lab = lab_over(upstream, tmp_path)
+    symbol = symbol_with_actions()
+    lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")
+    counts = sim.call_counts
+    assert (counts["stock_zh_a_hist"], counts["stock_fhps_detail_em"], counts["stock_history_dividend_detail"]) == (1, 1, 1)
+    lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")  # warm: the table is cached too
+    assert sim.call_counts == counts
+
+
+def test_ex_date_change_is_against_the_reference_in_adjusted_reads(upstream, tmp_path):
+    lab = lab_over(upstream, tmp_path)
+    symbol = symbol_with_actions()
+    ex = next(e for e in MARKET.ex_dates(symbol) if d("2024-01-01") <= e <= d("2024-12-31"))
+    raw = lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="")
+    qfq = lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")
+    row = raw.with_row_index().filter(pl.col("date") == ex).row(0, named=True)
+    previous = raw["close"][row["index"] - 1]
+    assert row["change"] == pytest.approx(row["close"] - previous)  # Eastmoney's unadjusted change: close to close
+    closes = qfq["close"].to_numpy()
+    i = row["index"]
+    assert qfq["pct_change"][i] == pytest.approx(closes[i] / closes[i - 1] - 1, rel=1e-9)  # the total return
