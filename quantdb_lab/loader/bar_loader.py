@@ -275,6 +275,11 @@ class BarLoader:
         if request.adjust == "":
             return slice_dates(stored, plan.start, plan.end)
         events = self.events(request.symbol, stored)
+        meta = metas.get(SeriesKey("bars", request.symbol.canonical))
+        if meta is not None and meta.events is None and events is not None and hasattr(self.store, "remember_events"):
+            # derived now (a dividend table fetched for this read): kept, so market reads can adjust this series
+            self.store.remember_events(SeriesKey("bars", request.symbol.canonical), meta.generation, tuple(zip(
+                events.days.tolist(), events.factors.tolist(), events.references.tolist())))  # fmt: skip
         return derive(stored, events, plan.start, plan.end, request.adjust, plan.reference)
 
     def _stored(self, key: SeriesKey, metas: dict[SeriesKey, SeriesMeta | None]) -> StoredFrame:

@@ -29,6 +29,7 @@ Why these choices:
 from __future__ import annotations
 
 import io
+import json
 import re
 import sqlite3
 import threading
@@ -351,6 +352,24 @@ class SeriesStore:
         if changed is None:
             return previous.dirty_from
         return changed if previous.dirty_from is None else min(changed, previous.dirty_from)
+
+    def remember_events(self, key: SeriesKey, generation: int, events: tuple) -> None:
+        """Keep factor events derived after the write (from a dividend table fetched later) with the series'
+        metadata, without rewriting its file; nothing happens if the series changed meanwhile."""
+
+        def update(catalog: Catalog) -> None:
+            with catalog.transaction() as con:
+                row = con.execute("SELECT meta, generation FROM series WHERE dataset=? AND symbol=?",
+                                  (key.dataset, key.symbol)).fetchone()  # fmt: skip
+                if row is None or row[1] != generation:
+                    return
+                meta = replace(SeriesMeta.from_json(json.loads(row[0])), events=events)
+                con.execute("UPDATE series SET meta=? WHERE dataset=? AND symbol=?",
+                            (json.dumps(meta.to_json()), key.dataset, key.symbol))  # fmt: skip
+            with self._meta_lock:
+                self._metas.pop(key, None)
+
+        self._catalog_call(update)
 
     def drop(self, key: SeriesKey) -> None:
         """Forget a series (a damaged one is fetched again)."""

@@ -95,3 +95,25 @@ def test_ex_date_change_is_against_the_reference_in_adjusted_reads(upstream, tmp
     closes = qfq["close"].to_numpy()
     i = row["index"]
     assert qfq["pct_change"][i] == pytest.approx(closes[i] / closes[i - 1] - 1, rel=1e-9)  # the total return
+
+
+def test_a_cross_section_over_akshare_is_adjusted_from_the_dividend_tables(upstream, tmp_path, monkeypatch):
+    """Factors from the tables, derived by a first qfq read, are kept with each series: a new kernel's
+    market read adjusts the whole cross-section from them, equal to the exact truth."""
+    from quantdb_lab.loader import batch
+
+    start, end = "2024-01-02", "2024-12-31"
+    symbols = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s) < d("2023-06-01")][: batch.MARKET_READ_MIN + 4]
+    first = lab_over(upstream, tmp_path)
+    first.bars(symbols, start=start, end=end, adjust="qfq")
+    first.bars(symbols, start=start, end=end, adjust="qfq")  # confirmations
+    metas = first._engine.store.read_metas("bars", symbols)
+    assert all(metas[s].events is not None for s in symbols)  # derived from the tables, and kept
+    reads = []
+    real = batch._market_read
+    monkeypatch.setattr(batch, "_market_read", lambda *a: reads.append(1) or real(*a))
+    again = lab_over(upstream, tmp_path).bars(symbols, start=start, end=end, adjust="qfq")
+    assert reads and len(again["symbol"].unique()) == len(symbols)
+    for symbol in symbols[::9]:
+        mine = again.filter(pl.col("symbol") == symbol)["close"].to_numpy()
+        assert mine == pytest.approx(truth(symbol, start, end, "qfq"), rel=1e-9)
