@@ -191,7 +191,17 @@ class LayeredStore:
         return self.local.read_market(dataset, symbols, start=start, end=end)
 
     def compact(self, dataset: str = "bars", *, wait: float = 0.0) -> dict:
-        return self.local.compact(dataset, wait=wait)
+        """Compact the local layer, then publish its segments to the team store (``shared.publish``): the
+        team's readers, and DuckDB or Spark over S3, get the cross-section as a few files."""
+        from quantdb_lab.store.shared.publish import publish_segments
+
+        report = self.local.compact(dataset, wait=wait)
+        try:
+            report["team"] = publish_segments(self.shared, self.local, dataset)
+        except StoreUnavailableError as exc:
+            warnings.warn(f"the team store is unavailable ({exc}); the segments were not published",
+                          StoreUnavailableWarning, stacklevel=2)  # fmt: skip
+        return report
 
     def read_stored(self, key: SeriesKey, meta: SeriesMeta) -> StoredFrame:
         return self.local.read_stored(key, meta)

@@ -274,3 +274,29 @@ def test_a_server_stopped_mid_test_is_survived(tmp_path):
     with pytest.warns(StoreUnavailableWarning):
         again = lab.bars("600000.SH", start="2023-10-01", end="2024-03-31")
     assert again.height > frame.height and again.tail(frame.height).equals(frame)
+
+
+# -- the cross-sectional layout, published for many readers --------------------------------------------------
+def test_duckdb_reads_the_team_stores_cross_section_without_quantdb_lab(tmp_path, moto, url):
+    duckdb = pytest.importorskip("duckdb")
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    from quantdb_lab.loader import batch
+    from quantdb_lab.store.shared.publish import published_files
+
+    store = shared(moto.endpoint, url)
+    lab, _ = team_lab(tmp_path, "a", store)
+    symbols = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s) < d("2022-06-01")][: batch.MARKET_READ_MIN]
+    lab.bars(symbols, start=START, end=END, adjust="")
+    lab.bars(symbols, start=START, end=END, adjust="")  # confirmations
+    report = lab.compact()
+    assert report["team"]["segments"] >= 2 and not report["team"].get("skipped")
+    files = published_files(store)
+    s3 = pafs.S3FileSystem(endpoint_override=moto.endpoint, scheme="http", access_key="testing", secret_key="testing",
+                           region="us-east-1")  # fmt: skip
+    dataset = ds.dataset([f.removeprefix("s3://") for f in files], filesystem=s3, format="parquet")  # noqa: F841
+    got = duckdb.sql(f"SELECT symbol, date, close FROM dataset WHERE date BETWEEN DATE '{START}' AND DATE '{END}' "
+                     "ORDER BY date, symbol").pl()  # fmt: skip
+    expected = lab.bars(symbols, start=START, end=END, adjust="").select("symbol", "date", "close")
+    assert got.equals(expected)

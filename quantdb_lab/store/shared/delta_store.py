@@ -66,7 +66,7 @@ class SharedStore:
                  source: str = "default") -> None:  # fmt: skip
         self.config = config
         self.source = source_name(source)
-        self._namespace = f"{_NAMESPACE}/{self.source}"
+        self.namespace = f"{_NAMESPACE}/{self.source}"
         self.retrier = Retrier(retry)
         self.objects = ObjectClient(config, self.retrier)
         self.lease_ttl = lease_ttl
@@ -88,13 +88,13 @@ class SharedStore:
 
     # -- names -------------------------------------------------------------------------------------------
     def _table_uri(self, key: SeriesKey) -> str:
-        return self.config.uri(self._namespace, "tables", key.dataset, _safe(key.symbol))
+        return self.config.uri(self.namespace, "tables", key.dataset, _safe(key.symbol))
 
     def _head_key(self, key: SeriesKey) -> str:
-        return self.config.key(self._namespace, "heads", key.dataset, f"{_safe(key.symbol)}.json")
+        return self.config.key(self.namespace, "heads", key.dataset, f"{_safe(key.symbol)}.json")
 
     def _lease_key(self, key: SeriesKey) -> str:
-        return self.config.key(self._namespace, "leases", key.dataset, f"{_safe(key.symbol)}.json")
+        return self.config.key(self.namespace, "leases", key.dataset, f"{_safe(key.symbol)}.json")
 
     def holds(self, key: SeriesKey) -> bool:
         return key in getattr(self._held, "keys", ())
@@ -106,7 +106,7 @@ class SharedStore:
             return
         import uuid
 
-        probe = self.config.key(self._namespace, "probe", uuid.uuid4().hex)
+        probe = self.config.key(self.namespace, "probe", uuid.uuid4().hex)
         self.objects.put_bytes(probe, b"1", if_absent=True)
         try:
             self.objects.put_bytes(probe, b"2", if_absent=True)
@@ -250,7 +250,7 @@ class SharedStore:
         return ready
 
     def _read_files(self, key: SeriesKey, files: list[str]) -> pl.DataFrame:
-        base = self.config.key(self._namespace, "tables", key.dataset, key.symbol)
+        base = self.config.key(self.namespace, "tables", key.dataset, key.symbol)
         frames = []
         for name in files:
             got = self.objects.get_bytes(f"{base}/{name}")
@@ -311,7 +311,7 @@ class SharedStore:
     def drop(self, key: SeriesKey) -> None:
         """Delete the series from the shared store (its table and head); the team loses it too."""
         self.objects.delete(self._head_key(key))
-        self.objects.delete_prefix(self.config.key(self._namespace, "tables", key.dataset, _safe(key.symbol)) + "/")
+        self.objects.delete_prefix(self.config.key(self.namespace, "tables", key.dataset, _safe(key.symbol)) + "/")
         with self._lock:
             self._heads.pop(key, None)
             self._tables.pop(key, None)
@@ -319,7 +319,7 @@ class SharedStore:
 
     # -- housekeeping ------------------------------------------------------------------------------------
     def keys(self) -> list[SeriesKey]:
-        prefix = self.config.key(self._namespace, "heads") + "/"
+        prefix = self.config.key(self.namespace, "heads") + "/"
         out = []
         for name in self.objects.list_keys(prefix):
             dataset, _, file = name[len(prefix) :].partition("/")
