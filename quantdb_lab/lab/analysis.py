@@ -10,7 +10,13 @@ from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
-from quantdb_lab.quality import QualityParams, QualityReport, check_quality, decisions_frame
+from quantdb_lab.providers.fetchers import fetchers_of
+from quantdb_lab.quality import (
+    QualityParams,
+    QualityReport,
+    check_quality,
+    decisions_frame,
+)
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
@@ -65,7 +71,7 @@ class QualityMixin(LabCore):
     def _action_tables(self, frame: pl.DataFrame, actions: pl.DataFrame | bool | None) -> pl.DataFrame | None:
         if isinstance(actions, pl.DataFrame) or actions is False or not frame.height:
             return actions if isinstance(actions, pl.DataFrame) else None
-        if not hasattr(self.provider, "fetch_corporate_actions"):
+        if "corporate_actions" not in fetchers_of(self.provider):
             return None
         reference = self.reference  # type: ignore[attr-defined]  # ResearchMixin's, in Lab
         tables = []

@@ -21,6 +21,7 @@ from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.adjust import SeriesEvents, events_from_bars
 from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.providers.base import Provider
+from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.store.series_store import StoredFrame
 
 
@@ -31,7 +32,7 @@ def factor_source(provider: Provider, symbol: Symbol) -> str:
 
 def can_adjust(provider: Provider, symbol: Symbol) -> bool:
     """Whether qfq and hfq of ``symbol`` can be derived: its bars carry the factors, or a table is served."""
-    return factor_source(provider, symbol) == "bars" or hasattr(provider, "fetch_corporate_actions")
+    return factor_source(provider, symbol) == "bars" or "corporate_actions" in fetchers_of(provider)
 
 
 class FactorEvents:
@@ -51,7 +52,7 @@ class FactorEvents:
         if not fetch:
             cached = None if self.reference is None else self.reference.stored_corporate_actions(symbol)
             return None if cached is None else self._from_table(stored, cached)
-        if self.reference is None or not hasattr(self.provider, "fetch_corporate_actions"):
+        if self.reference is None or "corporate_actions" not in fetchers_of(self.provider):
             raise InvalidRequestError(
                 f"no adjustment factors for {symbol.canonical}: {self.provider.name}'s bars do not carry the "
                 "ex-rights reference price and it serves no dividend table; read adjust='' instead",

@@ -24,9 +24,9 @@ from quantdb_lab.domain.calendar import TradingCalendar, final_after
 from quantdb_lab.domain.clock import Clock, to_exchange_time
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
-from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
+from quantdb_lab.providers.fetchers import Fetcher, fetcher_for
 from quantdb_lab.store.reference_store import ReferenceStore
 
 Call = Callable[..., Any]
@@ -56,7 +56,8 @@ class ReferenceData:
 
     def securities(self) -> pl.DataFrame:
         """``SECURITIES`` columns (symbol, name, industry, board, list_date) of everything the provider lists."""
-        return self._load("securities", "fetch_securities", lambda: self.provider.fetch_securities())
+        fetch = self._fetcher("securities")
+        return self._load("securities", "securities", lambda: fetch.fetch())
 
     def stored_securities(self) -> pl.DataFrame | None:
         """The security master as last stored, however old, without an upstream call; None if never fetched.
@@ -68,15 +69,15 @@ class ReferenceData:
     def index_members(self, index: str | Symbol) -> list[str]:
         """Canonical symbols of the index's constituents (raises InvalidRequestError if the provider has none)."""
         symbol = index if isinstance(index, Symbol) else parse_symbol(index)
-        fetch = self._optional("fetch_index_members")
-        frame = self._load(f"index_members_{symbol.canonical}", "fetch_index_members",
-                           lambda: pl.DataFrame({"symbol": fetch(symbol)}, schema={"symbol": pl.String}))  # fmt: skip
+        fetch = self._fetcher("index_members")
+        frame = self._load(f"index_members_{symbol.canonical}", "index_members",
+                           lambda: pl.DataFrame({"symbol": fetch.fetch(symbol)}, schema={"symbol": pl.String}))  # fmt: skip
         return frame["symbol"].to_list()
 
     def commodity_daily(self, code: str, *, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Main-contract daily bars of ``code`` (``SC0``: INE crude oil) in ``[start, end]``, COMMODITY_BARS."""
-        fetch = self._optional("fetch_commodity_daily")
-        frame = self._load(f"commodity_{code.upper()}", "fetch_commodity_daily", lambda: fetch(code.upper()))
+        fetch = self._fetcher("commodity_daily")
+        frame = self._load(f"commodity_{code.upper()}", "commodity_daily", lambda: fetch.fetch(code.upper()))
         if start is not None:
             frame = frame.filter(pl.col("date") >= start)
         if end is not None:
@@ -87,8 +88,8 @@ class ReferenceData:
         """The dividend table of ``symbol`` as the provider has it now (``domain.actions.ACTIONS``), every row
         announced so far; ``domain.actions.visible_actions`` cuts it at a point in time."""
         sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
-        fetch = self._optional("fetch_corporate_actions")
-        return self._load(f"actions_{sym.canonical}", "fetch_corporate_actions", lambda: fetch(sym))
+        fetch = self._fetcher("corporate_actions")
+        return self._load(f"actions_{sym.canonical}", "corporate_actions", lambda: fetch.fetch(sym))
 
     def stored_corporate_actions(self, symbol: str | Symbol) -> pl.DataFrame | None:
         """The dividend table of ``symbol`` as last stored, however old, without an upstream call; None if never."""
@@ -99,35 +100,25 @@ class ReferenceData:
     def news(self, symbol: str | Symbol) -> pl.DataFrame:
         """Articles about ``symbol`` (``domain.sources.NEWS``), all ever fetched, sorted by publication time."""
         sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
-        fetch = self._optional("fetch_news")
+        fetch = self._fetcher("news")
         name = f"news_{sym.canonical}"
 
         def merged() -> pl.DataFrame:
-            fresh, stored = fetch(sym), self.store.read(name)
+            fresh, stored = fetch.fetch(sym), self.store.read(name)
             frame = fresh if stored is None else pl.concat([stored.frame, fresh], how="vertical")
             return frame.unique("url", keep="last", maintain_order=True).sort("published_at")
 
-        return self._load(name, "fetch_news", merged, max_age=NEWS_MAX_AGE)
+        return self._load(name, "news", merged, max_age=NEWS_MAX_AGE)
 
     def macro(self, name: str) -> pl.DataFrame:
         """A macro series (``domain.sources.MACRO``: period, release_date, value), sorted by release date."""
         key = macro_series(name).name
-        fetch = self._optional("fetch_macro")
-        return self._load(f"macro_{key}", "fetch_macro", lambda: fetch(key))
+        fetch = self._fetcher("macro")
+        return self._load(f"macro_{key}", "macro", lambda: fetch.fetch(key))
 
     # -- machinery ---------------------------------------------------------------------------------------
-    def _optional(self, method: str) -> Call:
-        fetch = getattr(self.provider, method, None)
-        if fetch is None:
-            raise InvalidRequestError(f"provider {self.provider.name!r} does not serve {method[6:]}",
-                                      dataset=method[6:])  # fmt: skip
-        return fetch
-
-    def _family(self, function: str) -> str:
-        named = getattr(self.provider, "reference_host_family", None)
-        if named is not None:
-            return named(function)
-        return self.provider.host_family(parse_symbol("000300.SH"))  # one-host providers: same family for all
+    def _fetcher(self, capability: str) -> Fetcher:
+        return fetcher_for(self.provider, capability, dataset=capability)
 
     def _load(self, name: str, function: str, fetch: Callable[[], pl.DataFrame], *,
               max_age: timedelta | None = None) -> pl.DataFrame:  # fmt: skip
@@ -139,7 +130,7 @@ class ReferenceData:
             boundary = last_final_moment(self.calendar, now)
             fresh = entry is not None and (boundary is None or to_exchange_time(entry.fetched_at) >= boundary)
         if not fresh:
-            frame = self._call(self._family(function), fetch)
+            frame = self._call(self._fetcher(function).host_family(None), fetch)
             self.stats.count_call(function)
             entry = self.store.write(name, frame, now)
         assert entry is not None

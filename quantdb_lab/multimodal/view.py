@@ -33,6 +33,7 @@ from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSymbolError
 from quantdb_lab.multimodal.relevance import Sources, choose
 from quantdb_lab.multimodal.sentiment import score_frame
+from quantdb_lab.providers.fetchers import fetchers_of
 
 CLOSE: Final = time(15, 0)
 PRICE_COLUMNS: Final[dict[str, str]] = {
@@ -140,9 +141,10 @@ def build_view(lab: Any, symbol_or_sector: str | Symbol, *, start: DateLike = No
 def _served(provider: Any, sources: Sources) -> Sources:
     news, macro, commodities = sources.news, sources.macro, sources.commodities
     reasons = list(sources.reasons)
-    for kind, method in (("news", "fetch_news"), ("macro", "fetch_macro"), ("commodities", "fetch_commodity_daily")):
+    served = fetchers_of(provider)
+    for kind, capability in (("news", "news"), ("macro", "macro"), ("commodities", "commodity_daily")):
         wanted = {"news": news, "macro": macro, "commodities": commodities}[kind]
-        if wanted and not callable(getattr(provider, method, None)):
+        if wanted and capability not in served:
             reasons.append(f"provider {provider.name!r} serves no {kind}: left out")
             news, macro, commodities = (False if kind == "news" else news, () if kind == "macro" else macro,
                                         () if kind == "commodities" else commodities)  # fmt: skip

@@ -28,9 +28,14 @@ class Fetcher:
 
 
 def fetchers_of(provider: Any) -> dict[str, Fetcher]:
-    """The provider's capabilities ({} for a provider that predates ``fetchers()``)."""
-    table = provider.fetchers() if callable(getattr(provider, "fetchers", None)) else {}
-    return dict(table)
+    """The provider's capabilities. A provider written to the bare ``Provider`` protocol (no ``fetchers()``)
+    serves the protocol's own three: daily bars, trade dates and the security master."""
+    if callable(getattr(provider, "fetchers", None)):
+        return dict(provider.fetchers())
+    family = provider.host_family
+    return {"daily_bars": Fetcher(provider.fetch_daily_bars, family),
+            "trade_dates": Fetcher(provider.fetch_trade_dates, lambda _symbol=None: "exchange"),
+            "securities": Fetcher(provider.fetch_securities, lambda _symbol=None: "exchange")}  # fmt: skip
 
 
 def fetcher_for(provider: Any, capability: str, *, dataset: str) -> Fetcher:

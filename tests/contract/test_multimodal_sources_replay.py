@@ -112,5 +112,6 @@ def test_unknown_macro_series_is_a_typed_error():
 
 def test_host_families():
     provider = AkshareProvider()
-    assert provider.reference_host_family("fetch_news") == "eastmoney_search"
-    assert provider.reference_host_family("fetch_macro") == "jin10"
+    served = provider.fetchers()
+    assert served["news"].host_family(None) == "eastmoney_search"
+    assert served["macro"].host_family(None) == "jin10"

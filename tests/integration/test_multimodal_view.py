@@ -133,7 +133,8 @@ def test_each_source_has_its_own_freshness(tmp_path):
 
 def test_rules_leave_out_sources_the_provider_does_not_serve(tmp_path, monkeypatch):
     lab, provider, _ = make_lab(tmp_path)
-    monkeypatch.setattr(type(provider), "fetch_news", None)
+    served = {k: v for k, v in provider.fetchers().items() if k != "news"}
+    monkeypatch.setattr(provider, "fetchers", lambda: served)
     result = build_view(lab, SYMBOL, start="2024-01-01", end="2024-02-29", context="momentum")
     assert "news_count" not in result.frame.columns and any("serves no news" in r for r in result.sources.reasons)
     with pytest.raises(InvalidRequestError):  # named explicitly: a typed error, not a silent gap

@@ -62,5 +62,6 @@ def test_a_renamed_column_is_schema_drift(monkeypatch):
 
 def test_reference_host_families():
     provider = AkshareProvider()
-    assert provider.reference_host_family("fetch_commodity_daily") == "sina"
-    assert provider.reference_host_family("fetch_securities") == "exchange"
+    served = provider.fetchers()
+    assert served["commodity_daily"].host_family(None) == "sina"
+    assert served["securities"].host_family(None) == "exchange"

@@ -108,8 +108,22 @@ class AkshareProvider:
         return build_securities(code_names, industry_by_code=industry_by_code)
 
     def fetchers(self) -> dict[str, Fetcher]:
-        """What this provider serves, by capability (``providers.fetchers``)."""
-        return {"daily_bars": Fetcher(self.fetch_daily_bars, self.host_family)}
+        """What this provider serves, by capability (``providers.fetchers``), each with its host family."""
+
+        def on(function: str):  # noqa: ANN202 - a fixed host family, whatever the symbol
+            return lambda _symbol=None: HOST_FAMILIES[function]
+
+        return {
+            "daily_bars": Fetcher(self.fetch_daily_bars, self.host_family),
+            "trade_dates": Fetcher(self.fetch_trade_dates, lambda _symbol=None: "exchange"),
+            "securities": Fetcher(self.fetch_securities, lambda _symbol=None: "exchange"),
+            "index_members": Fetcher(self.fetch_index_members, on("index_stock_cons_csindex")),
+            "commodity_daily": Fetcher(self.fetch_commodity_daily, on("futures_main_sina")),
+            "corporate_actions": Fetcher(self.fetch_corporate_actions, on("stock_fhps_detail_em")),
+            "news": Fetcher(self.fetch_news, on("stock_news_em")),
+            "macro": Fetcher(self.fetch_macro, on("macro_china_cpi_yearly")),
+            "quotes": Fetcher(self.fetch_quotes, lambda _symbol=None: self.quotes_host_family()),
+        }
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]
@@ -172,13 +186,6 @@ class AkshareProvider:
         rights = self._call("stock_history_dividend_detail", {"symbol": symbol.code, "indicator": "配股"}, context=context)
         return merge_actions(transform_fhps_detail_em(dividends, symbol, context=context),
                              transform_sina_rights(rights, symbol, context=context))  # fmt: skip
-
-    def reference_host_family(self, function: str) -> str:
-        """The host family of a reference dataset's function (``fetch_securities`` spans several: exchanges)."""
-        return {"fetch_commodity_daily": HOST_FAMILIES["futures_main_sina"],
-                "fetch_index_members": HOST_FAMILIES["index_stock_cons_csindex"],
-                "fetch_news": HOST_FAMILIES["stock_news_em"], "fetch_macro": HOST_FAMILIES["macro_china_cpi_yearly"],
-                "fetch_corporate_actions": HOST_FAMILIES["stock_fhps_detail_em"]}.get(function, "exchange")  # fmt: skip
 
     # -- helpers --------------------------------------------------------------------------------------
     def _industry_by_code(self) -> dict[str, str]:

@@ -170,7 +170,11 @@ class SimulatedProvider:
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``); all on the unthrottled "local"."""
         local = self.host_family
-        return {"daily_bars": Fetcher(self.fetch_daily_bars, local)}
+        return {name: Fetcher(fetch, local) for name, fetch in (
+            ("daily_bars", self.fetch_daily_bars), ("trade_dates", self.fetch_trade_dates),
+            ("securities", self.fetch_securities), ("index_members", self.fetch_index_members),
+            ("commodity_daily", self.fetch_commodity_daily), ("corporate_actions", self.fetch_corporate_actions),
+            ("news", self.fetch_news), ("macro", self.fetch_macro), ("quotes", self.fetch_quotes))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
