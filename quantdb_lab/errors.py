@@ -7,7 +7,7 @@
     │   ├── InvalidSymbolError
     │   └── InvalidDateRangeError
     ├── ProviderError
-    │   ├── ProviderUnavailableError      .retryable, .retry_at
+    │   ├── ProviderUnavailableError      .retryable, .retry_at, .kind ("unreachable", "ban", "timeout"), .host
     │   ├── ProviderSchemaError
     │   └── EmptyResultError
     ├── StoreError
@@ -25,6 +25,8 @@
     ├── SchemaDriftWarning
     ├── SyntheticDataWarning
     ├── CalendarBoundsWarning
+    ├── CacheRepairedWarning         a damaged cache file or catalog was found, set aside and repaired
+    ├── WaitWarning                  a call waits on a permit or lease another process holds
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -57,6 +59,8 @@ __all__ = [
     "SchemaDriftWarning",
     "SyntheticDataWarning",
     "CalendarBoundsWarning",
+    "CacheRepairedWarning",
+    "WaitWarning",
     "QualityWarning",
 ]
 
@@ -119,7 +123,13 @@ class ProviderError(QuantdbError):
 
 
 class ProviderUnavailableError(ProviderError):
-    """The upstream could not be reached or refused; ``retryable`` says whether trying again may help."""
+    """The upstream could not be reached or refused; ``retryable`` says whether trying again may help.
+
+    ``kind`` says how it failed, for the breaker and for the user: ``"unreachable"`` (no connection could be
+    made at all: name resolution, refused, no route; trying again at once will not help), ``"ban"`` (the upstream
+    answered with a refusal: HTTP 403/429/456, a captcha page, a dropped connection; later, not now),
+    ``"timeout"`` (no answer within the deadline), or ``""``. ``host`` names the host concerned, when known.
+    """
 
     def __init__(
         self,
@@ -127,10 +137,14 @@ class ProviderUnavailableError(ProviderError):
         *,
         retryable: bool = True,
         retry_at: datetime | None = None,
+        kind: str = "",
+        host: str | None = None,
         **context: Any,
     ) -> None:
         self.retryable = retryable
         self.retry_at = retry_at
+        self.kind = kind
+        self.host = host
         super().__init__(reason, **context)
 
     def _message(self) -> str:
@@ -235,6 +249,16 @@ class SyntheticDataWarning(QuantdbWarning):
 
 class CalendarBoundsWarning(QuantdbWarning):
     """A date lies past the bundled exchange calendar; the provider's trade dates were used instead."""
+
+
+class CacheRepairedWarning(QuantdbWarning):
+    """A cache file, a compacted segment or the catalog did not match what was written (checksum, row count,
+    invariants) or could not be read: it was set aside and the data is fetched again or rebuilt from the files."""
+
+
+class WaitWarning(QuantdbWarning):
+    """A call has been waiting for a while on something another process holds (an upstream permit, a team-store
+    lease): the message says what, who holds it and how long the wait can last at most."""
 
 
 class QualityWarning(QuantdbWarning):
