@@ -14,6 +14,7 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar, day_number
 from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.deadlines import deadline
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS, conform
 from quantdb_lab.errors import (
@@ -93,7 +94,8 @@ class BarLoader:
         stale = False
         if plan.fetches:
             try:
-                plan, executed, rows_fetched = self._fill(request, mode, now)
+                with deadline(mode.retry_budget.total_seconds(), clock=self.clock, what=request.symbol.canonical):
+                    plan, executed, rows_fetched = self._fill(request, mode, now)
                 metas = self._metas(request)
             except ProviderUnavailableError as exc:
                 if mode.on_provider_error != "serve_stale":
