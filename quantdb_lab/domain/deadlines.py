@@ -8,7 +8,8 @@ context mode's ``retry_budget``) opens a scope::
         ...  # every wait below reads remaining() and gives up when it reaches 0
 
 and whatever waits below it (the throttle's retries and permit waits, an akshare call, a team-store lease)
-bounds itself by ``remaining()``. Scopes nest to the tighter of the two, never extend an outer one. The scope
+bounds itself by ``remaining()``. Scopes nest to the tighter of the two, never extend an outer one (also
+when they read different clocks: an inner scope keeps its outer one and answers for the tighter). The scope
 lives in a ``contextvars.ContextVar``: each thread (and each pool worker) starts without one, so a scope is
 opened where the work runs, as the loader does per load.
 
@@ -35,16 +36,26 @@ class Deadline:
     expires: float
     budget: float  # the whole budget, in seconds, as it was opened
     what: str = ""
+    outer: Deadline | None = None  # the scope this one was opened in (on another clock, or looser)
+
+    def _own(self) -> float:
+        return max(0.0, self.expires - self.clock.monotonic())
+
+    def binding(self) -> Deadline:
+        """The scope of this chain that ends first (the one a message should name)."""
+        outer = self.outer.binding() if self.outer is not None else None
+        return outer if outer is not None and outer._own() < self._own() else self
 
     def remaining(self) -> float:
-        return max(0.0, self.expires - self.clock.monotonic())
+        return self.binding()._own()
 
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0.0
 
     def describe(self) -> str:
-        return f"the {self.budget:g} s budget" + (f" of {self.what}" if self.what else "")
+        scope = self.binding()
+        return f"the {scope.budget:g} s budget" + (f" of {scope.what}" if scope.what else "")
 
 
 _current: ContextVar[Deadline | None] = ContextVar("quantdb_lab_deadline", default=None)
@@ -69,7 +80,7 @@ def deadline(seconds: float | None, *, clock: Clock, what: str = "") -> Iterator
     if seconds is None or not math.isfinite(seconds):
         yield outer
         return
-    scope = Deadline(clock, clock.monotonic() + max(0.0, seconds), float(seconds), what)
+    scope = Deadline(clock, clock.monotonic() + max(0.0, seconds), float(seconds), what, outer)
     if outer is not None and outer.clock is clock and outer.expires <= scope.expires:
         scope = outer
     token = _current.set(scope)

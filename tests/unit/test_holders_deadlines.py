@@ -48,3 +48,11 @@ def test_deadlines_nest_to_the_tighter_and_close_with_their_scope():
         clock.advance(10.0)
         assert outer.expired and remaining(5.0) == 0.0
     assert current_deadline() is None
+
+
+def test_a_scope_on_another_clock_keeps_the_tighter_outer_bound():
+    real, fixed = FixedClock(datetime(2025, 1, 2, 10, 0)), FixedClock(datetime(2025, 1, 2, 10, 0))
+    with deadline(4.0, clock=real, what="the user's"):
+        with deadline(20.0, clock=fixed, what="a load") as inner:  # a FixedClock never moves by itself
+            real.advance(3.0)
+            assert remaining(60.0) == pytest.approx(1.0) and inner.describe() == "the 4 s budget of the user's"
