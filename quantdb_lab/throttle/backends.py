@@ -114,8 +114,10 @@ class SqliteBackend:
         except BaseException:
             conn.close()
             raise
-        if created:
-            apply_file_mode(self.path)  # SQLite gives its -wal and -shm files the database's mode
+        if created:  # SQLite gives later -wal and -shm files the database's mode; these two came first
+            for suffix in ("", "-wal", "-shm"):
+                if Path(str(self.path) + suffix).exists():
+                    apply_file_mode(Path(str(self.path) + suffix))
         self._local.conn, self._local.pid, self._local.inode = conn, os.getpid(), _inode(self.path)
         return conn
 
