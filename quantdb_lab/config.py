@@ -58,3 +58,33 @@ def memory_budget_bytes() -> int:
     if not math.isfinite(megabytes) or megabytes < 0:
         raise ValueError(f"{MEMORY_ENV} must be a number of megabytes >= 0, not {raw!r}")
     return int(megabytes * 2**20)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the OS shows it (Linux), else by setting it back."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # not thread-safe for that instant: only where /proc is missing
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The one mode of every file quantdb_lab creates in a cache directory (frames, index, throttle state, logs,
+    locks): ``0o666`` less the umask, as ``open()`` would give, not the ``0o600`` of ``tempfile.mkstemp``.
+    Several kernels, a cron warmer and a dashboard server share a cache; the umask says who else may read it
+    (``umask 077`` keeps it private, ``002`` shares it with a group)."""
+    return 0o666 & ~_umask()
+
+
+def apply_file_mode(path: str | os.PathLike[str]) -> None:
+    """Give ``path`` (a file just created) the cache's file mode; a file another user owns is left as it is."""
+    try:
+        os.chmod(path, file_mode())
+    except PermissionError:
+        pass

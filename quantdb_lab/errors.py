@@ -7,7 +7,7 @@
     │   ├── InvalidSymbolError
     │   └── InvalidDateRangeError
     ├── ProviderError
-    │   ├── ProviderUnavailableError      .retryable, .retry_at
+    │   ├── ProviderUnavailableError      .retryable, .retry_at, .kind ("unreachable", "ban", "timeout"), .host
     │   ├── ProviderSchemaError
     │   └── EmptyResultError
     ├── StoreError
@@ -29,6 +29,9 @@
     ├── LegacyCacheWarning           an older cache without provenance was set aside, not read
     ├── PartialDataWarning           the upstream's answer was short; the missing sessions are asked again
     ├── SymbolsSkippedWarning        a batch left out symbols that were empty, unknown or failed (.skipped)
+
+
+    ├── WaitWarning                  a call waits on a permit or lease another process holds
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -65,6 +68,7 @@ __all__ = [
     "LegacyCacheWarning",
     "PartialDataWarning",
     "SymbolsSkippedWarning",
+    "WaitWarning",
     "QualityWarning",
 ]
 
@@ -127,7 +131,13 @@ class ProviderError(QuantdbError):
 
 
 class ProviderUnavailableError(ProviderError):
-    """The upstream could not be reached or refused; ``retryable`` says whether trying again may help."""
+    """The upstream could not be reached or refused; ``retryable`` says whether trying again may help.
+
+    ``kind`` says how it failed, for the breaker and for the user: ``"unreachable"`` (no connection could be
+    made at all: name resolution, refused, no route; trying again at once will not help), ``"ban"`` (the upstream
+    answered with a refusal: HTTP 403/429/456, a captcha page, a dropped connection; later, not now),
+    ``"timeout"`` (no answer within the deadline), or ``""``. ``host`` names the host concerned, when known.
+    """
 
     def __init__(
         self,
@@ -135,10 +145,14 @@ class ProviderUnavailableError(ProviderError):
         *,
         retryable: bool = True,
         retry_at: datetime | None = None,
+        kind: str = "",
+        host: str | None = None,
         **context: Any,
     ) -> None:
         self.retryable = retryable
         self.retry_at = retry_at
+        self.kind = kind
+        self.host = host
         super().__init__(reason, **context)
 
     def _message(self) -> str:
@@ -268,6 +282,11 @@ class SymbolsSkippedWarning(QuantdbWarning):
     def __init__(self, message: str, skipped: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.skipped = dict(skipped or {})
+
+
+class WaitWarning(QuantdbWarning):
+    """A call has been waiting for a while on something another process holds (an upstream permit, a team-store
+    lease): the message says what, who holds it and how long the wait can last at most."""
 
 
 class QualityWarning(QuantdbWarning):

@@ -34,6 +34,10 @@ class ContextMode:
     max_gap_sessions: int = 10  # longer gaps are refused
     # below quality_threshold, bars() warns (QualityWarning) or raises QualityGateError; "ignore" skips the checks
     on_quality_fail: OnQualityFail = "ignore"
+    # Total time one load may spend on the upstream: permit waits, the calls, retries and their back-off
+    # together (a deadline, see domain.deadlines). A portfolio does not wait for a breaker past it either:
+    # what is left is for result.retry(). Interactive research: seconds; a cron warmer may give more.
+    retry_budget: timedelta = timedelta(seconds=20)
 
     def __post_init__(self) -> None:
         if self.price_adjust not in ("", "qfq", "hfq"):
@@ -46,6 +50,8 @@ class ContextMode:
             raise InvalidRequestError("quality_threshold must lie in [0, 1]")
         if self.gap_policy not in GAP_POLICIES:
             raise InvalidRequestError(f"gap_policy must be one of {GAP_POLICIES}, not {self.gap_policy!r}")
+        if not isinstance(self.retry_budget, timedelta) or self.retry_budget <= timedelta(0):
+            raise InvalidRequestError(f"retry_budget must be a positive timedelta, not {self.retry_budget!r}")
         if not 0.0 <= self.synthesis_threshold <= 1.0 or self.max_gap_sessions < 1:
             raise InvalidRequestError("synthesis_threshold must lie in [0, 1] and max_gap_sessions be >= 1")
 
@@ -62,6 +68,7 @@ RESEARCH = ContextMode(
     price_adjust="qfq",
     on_provider_error="serve_stale",
     on_quality_fail="warn",
+    retry_budget=timedelta(seconds=20),
 )
 TRADING = ContextMode(
     name="trading",
@@ -71,6 +78,7 @@ TRADING = ContextMode(
     price_adjust="",
     on_provider_error="raise",
     on_quality_fail="raise",
+    retry_budget=timedelta(seconds=5),
 )
 BACKTESTING = ContextMode(
     name="backtesting",
@@ -80,6 +88,7 @@ BACKTESTING = ContextMode(
     price_adjust="hfq",
     on_provider_error="serve_stale",
     on_quality_fail="raise",
+    retry_budget=timedelta(minutes=2),
 )
 
 MODES: dict[str, ContextMode] = {m.name: m for m in (RESEARCH, TRADING, BACKTESTING)}

@@ -16,6 +16,7 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.deadlines import deadline
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import BARS, conform
 from quantdb_lab.domain.symbols import Symbol
@@ -103,6 +104,8 @@ class BarLoader:
         now = self.clock.now()
         try:
             plan, metas, executed, rows_fetched, stale_reason = self._load_stored(request, mode, now)
+            if stale_reason is not None and not any(m is not None and m.rows for m in metas.values()):
+                raise stale_reason  # nothing cached to serve: the upstream's own error, not a later one
             frame = self._assemble(plan, metas)
         except StoreError as exc:
             # A damaged or vanished file: fetch the series' whole stored span again, never only the new part.
@@ -157,7 +160,8 @@ class BarLoader:
         stale_reason = None
         if plan.fetches:
             try:
-                plan, executed, rows_fetched = self._fill(request, mode, now)
+                with deadline(mode.retry_budget.total_seconds(), clock=self.clock, what=request.symbol.canonical):
+                    plan, executed, rows_fetched = self._fill(request, mode, now)
                 metas = self._metas(request)
             except (ProviderUnavailableError, ProviderSchemaError) as exc:
                 if mode.on_provider_error != "serve_stale":

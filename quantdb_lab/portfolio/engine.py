@@ -10,7 +10,9 @@ How one ``PortfolioFetcher.fetch`` runs:
    re-implements those.
 3. A portfolio-level retry pass, which the throttle cannot do per call: symbols that failed retryably (retries
    exhausted, or refused by an open breaker) are tried again after a back-off, or once the breaker says it
-   will let a probe through, if that is soon enough (``breaker_wait``).
+   will let a probe through, if that is soon enough (``breaker_wait``, by default the mode's
+   ``retry_budget``: research waits seconds, not minutes; ``result.retry()`` is there for later). A symbol
+   that could not be reached at all is not retried.
 4. Ctrl-C stops waiting at once: pending symbols are cancelled, what finished is kept (it is in the cache
    too), and the rest are marked failed so ``retry()`` fetches only them.
 
@@ -89,8 +91,10 @@ class PortfolioFetcher:
         throttle: Throttle | None = None,
         retry_rounds: int = 2,
         retry_delay: float = 2.0,
-        breaker_wait: float = 300.0,
+        breaker_wait: float | None = None,
     ) -> None:
+        if breaker_wait is None:
+            breaker_wait = mode.retry_budget.total_seconds()
         if retry_rounds < 0 or retry_delay < 0 or breaker_wait < 0:
             raise InvalidRequestError("retry_rounds, retry_delay and breaker_wait must not be negative")
         self.source = source
@@ -171,6 +175,7 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.started = time.perf_counter()
         self.interrupted = False
+        self.waiting_note = ""  # the throttle wait last shown in the progress note
 
     # -- phases ------------------------------------------------------------------------------------------
     def execute(self) -> None:
@@ -202,7 +207,8 @@ class _Run:
         self.timings["retry"] = time.perf_counter() - mark
 
     def retry_pass(self) -> None:
-        """Try retryable failures again until none is left, or the wait is longer than ``breaker_wait``.
+        """Try retryable failures again until none is left, or the pass would wait longer than ``breaker_wait``
+        in all.
 
         A symbol that failed by itself (retries exhausted) gets ``retry_rounds`` more tries. One that was only
         refused by an open breaker (the error names ``retry_at``) was never tried, so it does not use up its
@@ -219,10 +225,12 @@ class _Run:
                 return
             outcomes = [self.outcomes[r.symbol.canonical] for r in again]
             delay = self.delay_before(outcomes)
-            if delay > self.fetcher.breaker_wait:
-                return  # the upstream asks for a longer pause than we block for: result.retry() is for later
+            budget = self.fetcher.breaker_wait
+            if self.timings["waited"] + delay > budget:  # result.retry() is for later
+                self.emit(note=f"{len(again)} failed: a retry in {delay:.0f} s is past the {budget:g} s budget")
+                return
             note = f"retry {round_no + 1}: {len(again)} symbols"
-            self.emit(note=f"{note} in {delay:.0f} s" if delay >= 1 else note)
+            self.emit(note=f"{note} in {delay:.0f} s (budget {budget:g} s)" if delay >= 1 else note)
             self.sleep(delay)
             # Symbols that never failed by themselves first: the first call after a cool-down is the breaker's
             # probe, and one of those is likelier to succeed (and close the breaker) than one that kept failing.
@@ -254,8 +262,20 @@ class _Run:
             step = min(remaining, POLL)
             self.fetcher.clock.sleep(step)
             remaining -= step
-            self.sink.tick()
+            self.tick()
         self.timings["waited"] += time.perf_counter() - started
+
+    def tick(self) -> None:
+        """Keep the display alive while waiting; say what a call waits for (a permit another kernel holds)."""
+        throttle = self.fetcher.throttle
+        waits = throttle.waiting() if throttle is not None else []
+        if waits and waits[0] != self.waiting_note:
+            self.waiting_note = waits[0]
+            self.emit(note=f"waiting: {waits[0]}")
+        elif not waits and self.waiting_note:
+            self.waiting_note = ""
+            self.emit(note="fetching")
+        self.sink.tick()
 
     def load(self, request: BarRequest) -> _Done:
         started = time.perf_counter()
@@ -289,7 +309,7 @@ class _Run:
                         self.settle(future.result())
                 if escaped is not None:
                     raise escaped
-                self.sink.tick()
+                self.tick()
         finally:
             # Cancel what has not started; calls in flight finish in the background and land in the cache.
             for pool in pools:

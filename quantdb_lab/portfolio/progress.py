@@ -66,14 +66,20 @@ class CallbackSink(NullSink):
 
 
 class TqdmSink:
-    """``tqdm.auto``: an ipywidgets bar in a notebook, a text bar in a terminal; shown only after SHOW_AFTER."""
+    """``tqdm.auto``: an ipywidgets bar in a notebook, a text bar in a terminal; shown only after SHOW_AFTER.
+
+    A fetch that ends with failures ends red (the notebook's "danger" style, a red text bar), and is shown even
+    when it was quick: a silent bar must never hide a failure.
+    """
 
     def __init__(self, total: int, *, desc: str = "portfolio") -> None:
         from tqdm.auto import tqdm  # deferred: importing the package must stay light
 
         self._bar = tqdm(total=total, desc=desc, unit="symbol", delay=SHOW_AFTER, file=sys.stderr, leave=True)
+        self._failed = 0
 
     def update(self, event: PortfolioProgress) -> None:
+        self._failed = event.failed
         counts = {"cached": event.from_cache, "fetched": event.fetched, "failed": event.failed}
         self._bar.set_postfix(ordered_dict=counts, refresh=False)
         if event.note:
@@ -85,6 +91,12 @@ class TqdmSink:
         self._bar.update(0)
 
     def close(self) -> None:
+        if self._failed:
+            self._bar.colour = "red"
+            if hasattr(self._bar, "container"):  # tqdm.notebook: shown now if delayed, and kept red by close()
+                self._bar.disp(bar_style="danger")
+            else:
+                self._bar.refresh()
         self._bar.close()
 
 

@@ -153,8 +153,29 @@ class PortfolioResult:
         )
         return text + (" (interrupted: .retry() fetches the rest)" if self.interrupted else "")
 
+    def failure_reasons(self, *, limit: int = 10) -> list[str]:
+        """One line per distinct reason of failure, with the symbols it stopped: ``"600519.SH, 000001.SZ:
+        ProviderUnavailableError: could not reach ..."`` (the ``limit`` commonest; a last line counts the rest)."""
+        groups: dict[str, list[str]] = {}
+        for symbol in self.failed:
+            error = self.errors.get(symbol)
+            if error is not None:
+                why = f"{type(error).__name__}: {getattr(error, 'reason', None) or error}"
+            else:
+                why = self.outcomes.get(symbol, _MISSING).error or "failed"
+            groups.setdefault(why, []).append(symbol)
+        ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+        lines = [f"{_symbols(symbols)}: {why}" for why, symbols in ranked[:limit]]
+        if len(ranked) > limit:
+            lines.append(f"... {len(ranked) - limit} more reasons for {sum(len(s) for _, s in ranked[limit:])} symbols")
+        return lines
+
     def __repr__(self) -> str:
-        return f"PortfolioResult({self.summary()})"
+        text = f"PortfolioResult({self.summary()})"
+        reasons = self.failure_reasons()
+        if reasons:
+            text += "\nfailed (.retry() fetches only these):\n" + "\n".join(f"  {line}" for line in reasons)
+        return text
 
     def _repr_html_(self) -> str:
         failed = self.status.filter(pl.col("status") == FAILED)
@@ -165,6 +186,11 @@ class PortfolioResult:
 
 
 _MISSING = SymbolOutcome(symbol="", status=FAILED, error="not attempted", retryable=True)
+
+
+def _symbols(symbols: Sequence[str], shown: int = 8) -> str:
+    head = ", ".join(symbols[:shown])
+    return head + (f" and {len(symbols) - shown} more" if len(symbols) > shown else "")
 
 
 def status_html(status: pl.DataFrame, *, limit: int = 200) -> str:

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from quantdb_lab.config import apply_file_mode
 from quantdb_lab.store.records import SeriesMeta
 
 LAYOUT_VERSION = "2.2"
@@ -120,6 +121,9 @@ class Catalog:
         self.commits = 0  # write transactions committed through this connection (data_version counts the others)
         self._con = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._con.execute("PRAGMA journal_mode=WAL")
+        for suffix in ("", "-wal", "-shm"):  # SQLite's own files take the cache's one mode too
+            if Path(f"{self.path}{suffix}").exists():
+                apply_file_mode(f"{self.path}{suffix}")
         self._con.execute("PRAGMA synchronous=NORMAL")
         with self.transaction() as con:
             for statement in _SCHEMA:

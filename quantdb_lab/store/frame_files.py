@@ -6,8 +6,8 @@
   a file that still decodes after damage (a flipped byte turns an amount into -35.6) is caught, not served.
 * The footer carries the series' metadata as JSON (key ``quantdb_lab``), so the catalog can be rebuilt from the
   files alone when it is lost or damaged.
-* Files are created with one mode, ``0o666`` less the process umask (like any other file the user creates),
-  not the ``0o600`` of ``tempfile.mkstemp``: several kernels, a cron warmer and the dashboard share the cache.
+* Files are created with the cache's one mode (``config.file_mode``: ``0o666`` less the umask), not the
+  ``0o600`` of ``tempfile.mkstemp``: several kernels, a cron warmer and the dashboard share the cache.
 """
 
 from __future__ import annotations
@@ -21,15 +21,10 @@ from pathlib import Path
 
 import polars as pl
 
+from quantdb_lab.config import apply_file_mode
+
 FOOTER_KEY = "quantdb_lab"
 TEMP_SUFFIX = ".tmp"
-
-
-def file_mode() -> int:
-    """The mode every cache file is created with: ``0o666`` less the umask (read without changing it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -39,7 +34,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, file_mode())
+        apply_file_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

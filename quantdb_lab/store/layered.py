@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import diskcache
 import polars as pl
 
+from quantdb_lab.config import apply_file_mode
 from quantdb_lab.errors import StoreError, StoreUnavailableError, StoreUnavailableWarning
 from quantdb_lab.store.merge import merge_series
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
@@ -47,7 +48,7 @@ class LayeredStore:
     """A :class:`SeriesStore` (local, fast) in front of a :class:`SharedStore` (the team's truth)."""
 
     def __init__(self, local: SeriesStore, shared: SharedStore) -> None:
-        if local.source != shared.source:
+        if shared is not None and local.source != shared.source:
             raise StoreError(f"the local layer holds source {local.source!r} and the shared store {shared.source!r}: "
                              "one layered store serves one source")  # fmt: skip
         self.local = local
@@ -56,6 +57,8 @@ class LayeredStore:
         self._synced = diskcache.Cache(
             str(local.base / "shared-sync"), disk=diskcache.JSONDisk, eviction_policy="none", size_limit=2**30
         )
+        for path in (local.base / "shared-sync").iterdir():  # SQLite's own mode is not the cache's
+            apply_file_mode(path)
         self._state = threading.local()
 
     # what the Lab needs beyond the protocol

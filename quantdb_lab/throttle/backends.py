@@ -15,11 +15,15 @@ import os
 import sqlite3
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
 
-from quantdb_lab.errors import StoreError
+import filelock
+
+from quantdb_lab.config import apply_file_mode
+from quantdb_lab.errors import CacheRepairedWarning, StoreError
 from quantdb_lab.throttle.state import FamilyState
 
 R = TypeVar("R")
@@ -77,7 +81,13 @@ class MemoryBackend:
 
 
 class SqliteBackend:
-    """Shared by every thread and process that opens the same ``state_dir``."""
+    """Shared by every thread and process that opens the same ``state_dir``.
+
+    A damaged database (garbage bytes, a truncated file, a dropped table) is deleted and created afresh with a
+    ``CacheRepairedWarning``: its state is ephemeral, so nothing is lost but a few seconds of pacing. Each
+    transaction first checks that the file is still the one its connection opened, so a kernel whose peer
+    rebuilt the database moves to the new one instead of pacing itself alone on the deleted file.
+    """
 
     def __init__(self, state_dir: Path, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(state_dir) / DB_NAME
@@ -85,39 +95,70 @@ class SqliteBackend:
         self._local = threading.local()  # sqlite3 connections belong to one thread
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+            self._run(lambda conn: None)  # opens (and migrates, or rebuilds) the database
+        except OSError as exc:
             raise StoreError(f"cannot open throttle state at {self.path}: {exc}") from exc
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None and self._local.pid == os.getpid() and self._local.inode == _inode(self.path):
             return conn
+        self._disconnect()
+        created = not self.path.exists()
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-        _set_wal(conn)
-        conn.execute("PRAGMA synchronous=NORMAL")  # losing the last permits in a power cut is harmless
-        self._local.conn, self._local.pid = conn, os.getpid()
+        try:
+            _set_wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")  # losing the last permits in a power cut is harmless
+            _migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        if created:  # SQLite gives later -wal and -shm files the database's mode; these two came first
+            for suffix in ("", "-wal", "-shm"):
+                if Path(str(self.path) + suffix).exists():
+                    apply_file_mode(Path(str(self.path) + suffix))
+        self._local.conn, self._local.pid, self._local.inode = conn, os.getpid(), _inode(self.path)
         return conn
 
-    def _migrate(self) -> None:
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            if version != SCHEMA_VERSION:
-                conn.execute("DROP TABLE IF EXISTS family_state")
-                conn.execute("CREATE TABLE family_state (family TEXT PRIMARY KEY, state TEXT NOT NULL)")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    def _disconnect(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None and self._local.pid == os.getpid():
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    def _run(self, operation: Callable[[sqlite3.Connection], R], what: str = "failed") -> R:
+        """``operation`` on this thread's connection; a damaged database is rebuilt once and the operation rerun."""
+        for attempt in (0, 1):
+            seen = _inode(self.path)
+            try:
+                return operation(self._connect())
+            except sqlite3.Error as exc:
+                if attempt == 1 or not _is_damage(exc):
+                    raise StoreError(f"throttle state at {self.path} {what}: {exc}") from exc
+                self._rebuild(seen, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rebuild(self, seen: int | None, exc: sqlite3.Error) -> None:
+        self._disconnect()
+        with filelock.FileLock(str(self.path) + ".lock", timeout=self._busy_timeout):
+            if _inode(self.path) != seen:
+                return  # another kernel rebuilt it meanwhile: use theirs
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            self._connect()
+        warnings.warn(
+            f"the throttle database {self.path} was damaged ({exc}); it was rebuilt empty (its state is "
+            "ephemeral: rate limits and breakers start afresh)",
+            CacheRepairedWarning,
+            stacklevel=5,
+        )
 
     def transact(self, family: str, update: Callable[[FamilyState], R]) -> R:
-        try:
-            conn = self._connect()
+        def run(conn: sqlite3.Connection) -> R:
             conn.execute("BEGIN IMMEDIATE")  # take the write lock before reading: no lost updates
             try:
                 row = conn.execute("SELECT state FROM family_state WHERE family = ?", (family,)).fetchone()
@@ -133,26 +174,22 @@ class SqliteBackend:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"throttle state at {self.path} failed: {exc}") from exc
-        return result
+            return result
+
+        return self._run(run)
 
     def snapshot(self) -> dict[str, FamilyState]:
-        try:
-            rows = self._connect().execute("SELECT family, state FROM family_state").fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read throttle state at {self.path}: {exc}") from exc
+        rows = self._run(lambda conn: conn.execute("SELECT family, state FROM family_state").fetchall(), "unreadable")
         return {family: FamilyState.from_json(text) for family, text in rows}
 
     def delete(self, family: str | None) -> None:
-        try:
-            conn = self._connect()
+        def run(conn: sqlite3.Connection) -> None:
             if family is None:
                 conn.execute("DELETE FROM family_state")
             else:
                 conn.execute("DELETE FROM family_state WHERE family = ?", (family,))
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot reset throttle state at {self.path}: {exc}") from exc
+
+        self._run(run, "cannot be reset")
 
     def change_mark(self) -> int | None:
         """SQLite's ``data_version`` on this thread's connection: it moves whenever another connection (another
@@ -161,6 +198,37 @@ class SqliteBackend:
             return int(self._connect().execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error:
             return None
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+_DAMAGE = ("not a database", "malformed", "no such table", "disk i/o error", "file is encrypted", "disk image")
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """A damaged file, as opposed to a busy one (locked, busy: those are waits, bounded by busy_timeout)."""
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError or any(word in text for word in _DAMAGE)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version != SCHEMA_VERSION:
+            conn.execute("DROP TABLE IF EXISTS family_state")
+            conn.execute("CREATE TABLE family_state (family TEXT PRIMARY KEY, state TEXT NOT NULL)")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _set_wal(conn: sqlite3.Connection) -> None:

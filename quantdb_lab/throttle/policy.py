@@ -83,7 +83,8 @@ _BAN_MARKERS: Final = ("RemoteDisconnected", "Remote end closed connection witho
 
 
 def looks_like_ban(exc: BaseException) -> bool:
-    """True when ``exc`` or anything it was raised from is Eastmoney's ban signature (RemoteDisconnected).
+    """True when ``exc`` or anything it was raised from is a ban: Eastmoney's signature (RemoteDisconnected),
+    or an error the provider already judged one (``kind == "ban"``: HTTP 403/429/456, a captcha page).
 
     Walks ``__cause__``/``__context__`` because providers translate the transport error once, with ``from``.
     """
@@ -91,6 +92,8 @@ def looks_like_ban(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if getattr(current, "kind", None) == "ban":
+            return True
         text = f"{type(current).__name__}: {current}"
         if any(marker in text for marker in _BAN_MARKERS):
             return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final
 
@@ -43,6 +44,9 @@ def classify(exc: BaseException | None, policy: BreakerPolicy) -> Outcome:
         return Outcome.SUCCESS
     if policy.is_ban is not None and policy.is_ban(exc):
         return Outcome.BAN
+    # No connection could be made at all: not retried, but it says the host (or the network) is down.
+    if isinstance(exc, ProviderUnavailableError) and exc.kind == "unreachable":
+        return Outcome.FAILURE
     # A permanent refusal of one request (retryable=False, e.g. a delisted code) says nothing about the host:
     # counting it would let a few bad symbols in a portfolio open the breaker for everyone.
     if isinstance(exc, ProviderUnavailableError) and not exc.retryable:
@@ -64,6 +68,7 @@ class FamilyState:
     open_until: float | None = None
     probe: str | None = None  # lease of the one call let through while half-open
     leases: dict[str, float] = field(default_factory=dict)  # permits in flight -> expiry
+    holders: dict[str, str] = field(default_factory=dict)  # permits in flight -> holder (domain.holders)
     calls: int = 0
     retries: int = 0
     refusals: int = 0
@@ -83,10 +88,38 @@ class FamilyState:
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return cls()
         known = {f.name for f in fields(cls)}
-        try:
-            return cls(**{k: v for k, v in data.items() if k in known})
-        except TypeError:
-            return cls()
+        values = {k: v for k, v in data.items() if k in known}
+        if not all(_CHECKS[k](v) for k, v in values.items()):
+            return cls()  # damaged or foreign: the state is ephemeral, a fresh one loses a few seconds of pacing
+        return cls(**values)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _mapping(value: Any, check: Callable[[Any], bool]) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and check(v) for k, v in value.items())
+
+
+_CHECKS: Final[dict[str, Callable[[Any], bool]]] = {
+    "version": lambda v: True,
+    "tat": _number,
+    "breaker": lambda v: v in (CLOSED, OPEN, HALF_OPEN),
+    "failures": _count,
+    "trips": _count,
+    "open_until": lambda v: v is None or _number(v),
+    "probe": lambda v: v is None or isinstance(v, str),
+    "leases": lambda v: _mapping(v, _number),
+    "holders": lambda v: _mapping(v, lambda h: isinstance(h, str)),
+    "calls": _count,
+    "retries": _count,
+    "refusals": _count,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +132,8 @@ class Granted:
 class Wait:
     seconds: float
     reason: str
+    holder: str | None = None  # who holds the slot waited for (the oldest live permit), when it is a slot
+    until: float | None = None  # when that permit's lease runs out at the latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +146,41 @@ class Refused:
 Decision = Granted | Wait | Refused
 
 
-def _drop_expired(state: FamilyState, now: float) -> None:
-    # A lease outlives its holder only if the process died mid-call; expiry frees the slot.
-    state.leases = {lease: until for lease, until in state.leases.items() if until > now}
+#: ``is_gone(holder) -> bool``: True when the process that took a permit no longer exists (domain.holders).
+IsGone = Callable[[str], bool]
+
+
+def _drop(state: FamilyState, keep: Callable[[str, float], bool]) -> None:
+    state.leases = {lease: until for lease, until in state.leases.items() if keep(lease, until)}
+    state.holders = {lease: who for lease, who in state.holders.items() if lease in state.leases}
     if state.probe is not None and state.probe not in state.leases:
         state.probe = None
 
 
+def _drop_expired(state: FamilyState, now: float) -> None:
+    # A lease outlives its holder only if the process died mid-call; expiry frees the slot.
+    _drop(state, lambda lease, until: until > now)
+
+
+def _drop_dead(state: FamilyState, is_gone: IsGone | None) -> None:
+    """Free at once the permits of holders known dead (a kernel killed mid-call), without waiting for expiry."""
+    if is_gone is not None and state.leases:
+        _drop(state, lambda lease, until: not (lease in state.holders and is_gone(state.holders[lease])))
+
+
+def _slot_wait(state: FamilyState, poll: float, reason: str) -> Wait:
+    oldest = min(state.leases, key=state.leases.__getitem__, default=None)
+    if oldest is None:
+        return Wait(poll, reason)
+    return Wait(poll, reason, state.holders.get(oldest), state.leases[oldest])
+
+
 def admit(
-    state: FamilyState, limit: RateLimit, now: float, *, lease: str, lease_seconds: float, poll: float
-) -> Decision:
-    """Decide whether the call holding ``lease`` may go now; mutates ``state`` (the caller commits it)."""
+    state: FamilyState, limit: RateLimit, now: float, *, lease: str, lease_seconds: float, poll: float,
+    holder: str | None = None, is_gone: IsGone | None = None,
+) -> Decision:  # fmt: skip
+    """Decide whether the call holding ``lease`` (taken by ``holder``) may go now; mutates ``state`` (the caller
+    commits it). While a slot is wanted, permits whose holder ``is_gone`` are freed first."""
     _drop_expired(state, now)
     if state.breaker == OPEN:
         if state.open_until is not None and now < state.open_until:
@@ -129,9 +188,13 @@ def admit(
             return Refused(state.open_until, state.failures, state.trips)
         state.breaker, state.probe = HALF_OPEN, None
     if state.breaker == HALF_OPEN and state.probe is not None:
-        return Wait(poll, "a half-open probe is in flight")
+        _drop_dead(state, is_gone)
+        if state.probe is not None:
+            return _slot_wait(state, poll, "a half-open probe is in flight")
     if limit.max_concurrency is not None and len(state.leases) >= limit.max_concurrency:
-        return Wait(poll, "max_concurrency calls in flight")
+        _drop_dead(state, is_gone)
+        if len(state.leases) >= limit.max_concurrency:
+            return _slot_wait(state, poll, "max_concurrency calls in flight")
 
     interval = 1.0 / limit.per_second
     tolerance = (limit.burst - 1) * interval
@@ -143,15 +206,24 @@ def admit(
     state.tat = tat + interval
     state.calls += 1
     state.leases[lease] = now + lease_seconds
+    if holder is not None:
+        state.holders[lease] = holder
     probe = state.breaker == HALF_OPEN
     if probe:
         state.probe = lease
     return Granted(lease, probe)
 
 
-def settle(state: FamilyState, policy: BreakerPolicy, now: float, *, lease: str, outcome: Outcome) -> None:
-    """Release ``lease`` and move the breaker according to how the call went."""
+def settle(state: FamilyState, policy: BreakerPolicy, now: float, *, lease: str, outcome: Outcome) -> float | None:
+    """Release ``lease`` and move the breaker according to how the call went; returns when an open breaker
+    lets the next call through (None while it is closed)."""
+    _settle(state, policy, now, lease=lease, outcome=outcome)
+    return state.open_until if state.breaker == OPEN else None
+
+
+def _settle(state: FamilyState, policy: BreakerPolicy, now: float, *, lease: str, outcome: Outcome) -> None:
     state.leases.pop(lease, None)
+    state.holders.pop(lease, None)
     was_probe = state.probe == lease
     if was_probe:
         state.probe = None

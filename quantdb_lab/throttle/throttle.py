@@ -7,6 +7,12 @@ Jupyter kernels on one machine (one IP, as far as Eastmoney is concerned) stay u
 
 Every wait goes through the injected ``Clock`` in slices of at most ``SLICE`` seconds: a ``FixedClock`` makes
 tests instant, and Ctrl-C in a notebook interrupts a long wait promptly.
+
+Waits are bounded twice over. A permit records its holder (host, pid and start time, ``domain.holders``): a
+permit whose process is gone (a kernel killed mid-call) is freed at once, not after its ``LEASE_SECONDS``.
+And an open ``domain.deadlines`` scope (the loader opens one per load from the mode's ``retry_budget``) bounds
+the whole of ``call``: permit waits, retries and back-off together. A wait on a slot another live process
+holds says so once, after ``WAIT_NOTICE`` seconds, with a ``WaitWarning`` naming the holder and the bound.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,7 +29,9 @@ from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ, Clock, SystemClock
-from quantdb_lab.errors import ProviderUnavailableError
+from quantdb_lab.domain.deadlines import current_deadline
+from quantdb_lab.domain.holders import Holder, current_holder, is_dead
+from quantdb_lab.errors import ProviderUnavailableError, WaitWarning
 from quantdb_lab.throttle.backends import MemoryBackend, SqliteBackend, StateBackend
 from quantdb_lab.throttle.policy import (
     DEFAULT_LIMITS,
@@ -38,6 +47,7 @@ from quantdb_lab.throttle.state import (
     RATE_WAIT,
     Outcome,
     Refused,
+    Wait,
     admit,
     breaker_view,
     classify,
@@ -55,6 +65,7 @@ MARK_POLL: Final = 0.005  # how often a waiter reads the shared state's change m
 # A permit's lease outlives a crashed holder by at most this long. It must exceed the slowest legitimate
 # call: a full clist pull is ~58 pages about 1 s apart, plus akshare's own retries.
 LEASE_SECONDS: Final = 300.0
+WAIT_NOTICE: Final = 2.0  # seconds of waiting on a slot another process holds before a WaitWarning says so
 
 
 def _to_datetime(epoch: float) -> datetime:
@@ -90,6 +101,7 @@ class Throttle:
         # another thread (a background warmer) is woken at once instead of at its next poll.
         self._released = threading.Condition()
         self._releases = 0  # settled permits of this process, counted under _released
+        self._waits: dict[int, str] = {}  # thread -> what it waits for (a slot), for progress displays
 
     # -- public -----------------------------------------------------------------------------------------
     def limit_for(self, host_family: str) -> RateLimit:
@@ -97,10 +109,13 @@ class Throttle:
 
     def call(self, host_family: str, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` under the family's rate limit and breaker, retried while its errors say
-        ``retryable=True``. Other errors propagate at once; an open breaker raises ``ProviderUnavailableError``
-        (``retryable=False``, ``retry_at`` set) without calling ``fn``.
+        ``retryable=True`` and the open deadline (``domain.deadlines``) leaves time for the back-off. Other
+        errors propagate at once; an open breaker raises ``ProviderUnavailableError`` (``retryable=False``,
+        ``retry_at`` set) without calling ``fn``; an error that opened the breaker is not retried, and carries
+        the breaker's ``retry_at``.
         """
         last: BaseException | None = None
+        scope = current_deadline()
         for attempt in count():
             admitted = False
             try:
@@ -112,6 +127,9 @@ class Throttle:
                     exc.__cause__ = last  # the breaker opened during our retries: show what opened it
                 delay = self._retry_delay(exc, attempt)
                 if delay is None:
+                    raise
+                if scope is not None and delay >= scope.remaining():
+                    exc.add_note(f"not retried: {scope.describe()} has {scope.remaining():.1f} s left")
                     raise
                 last = exc
             self._backend.transact(host_family, _count_retry)
@@ -130,7 +148,10 @@ class Throttle:
         try:
             yield
         except BaseException as exc:
-            self._settle(host_family, lease, classify(exc, self._breaker))
+            open_until = self._settle(host_family, lease, classify(exc, self._breaker))
+            if open_until is not None and isinstance(exc, ProviderUnavailableError) and exc.retry_at is None:
+                exc.retry_at = _to_datetime(open_until)  # it opened the breaker: retryable then, not now
+                exc.args = (exc._message(),)
             raise
         self._settle(host_family, lease, Outcome.SUCCESS)
 
@@ -177,44 +198,65 @@ class Throttle:
     def _admit(self, family: str, timeout: float | None) -> str:
         limit = self.limit_for(family)
         lease = uuid.uuid4().hex
-        deadline = None if timeout is None else self._clock.monotonic() + timeout
-        while True:
-            # Taken before the check: a release between the check and the wait then ends the wait at once.
-            mark = self._release_mark()
-            # Read the time inside the transaction: a reading taken before waiting for the lock is stale, and
-            # others may have moved the bucket past it meanwhile.
-            decision = self._backend.transact(
-                family,
-                lambda state: admit(
-                    state, limit, self._now(), lease=lease, lease_seconds=self._lease_seconds, poll=POLL
-                ),
-            )
-            if isinstance(decision, Granted):
-                return decision.lease
-            if isinstance(decision, Refused):
-                raise ProviderUnavailableError(
-                    f"circuit breaker for host family {family!r} is open after {decision.failures} consecutive "
-                    f"upstream failures (opening #{decision.trips}); calls fail fast until it lets a probe "
-                    "through",
-                    retryable=False,
-                    retry_at=_to_datetime(decision.retry_at),
+        holder = str(current_holder())
+        scope = current_deadline()
+        started = self._clock.monotonic()
+        bounds = [(started + timeout, f"{timeout:g} s")] if timeout is not None else []
+        if scope is not None:
+            bounds.append((started + scope.remaining(), scope.describe()))
+        deadline, bound = min(bounds, default=(None, ""))
+        noticed = False
+        try:
+            while True:
+                # Taken before the check: a release between the check and the wait then ends the wait at once.
+                mark = self._release_mark()
+                # Read the time inside the transaction: a reading taken before waiting for the lock is stale, and
+                # others may have moved the bucket past it meanwhile.
+                decision = self._backend.transact(
+                    family,
+                    lambda state: admit(
+                        state, limit, self._now(), lease=lease, lease_seconds=self._lease_seconds, poll=POLL,
+                        holder=holder, is_gone=_is_gone,
+                    ),  # fmt: skip
                 )
-            if decision.reason == RATE_WAIT:
-                wait = decision.seconds + self._rng.uniform(0.0, limit.jitter / limit.per_second)
-            else:  # polling: jittered so pollers in several processes do not fall into lockstep
-                wait = self._rng.uniform(0.5, 1.5) * decision.seconds
-            if deadline is not None:
-                remaining = deadline - self._clock.monotonic()
-                if remaining <= 0:
+                if isinstance(decision, Granted):
+                    return decision.lease
+                if isinstance(decision, Refused):
                     raise ProviderUnavailableError(
-                        f"no permit for host family {family!r} within {timeout:g} s ({decision.reason})",
-                        retryable=True,
+                        f"circuit breaker for host family {family!r} is open after {decision.failures} consecutive "
+                        f"upstream failures (opening #{decision.trips}); calls fail fast until it lets a probe "
+                        "through",
+                        retryable=False,
+                        retry_at=_to_datetime(decision.retry_at),
                     )
-                wait = min(wait, remaining)
-            if decision.reason == RATE_WAIT:
-                self._sleep(wait)
-            else:
-                self._await_release(wait, mark)
+                waited = self._clock.monotonic() - started
+                if decision.reason == RATE_WAIT:
+                    wait = decision.seconds + self._rng.uniform(0.0, limit.jitter / limit.per_second)
+                else:  # polling: jittered so pollers in several processes do not fall into lockstep
+                    wait = self._rng.uniform(0.5, 1.5) * decision.seconds
+                    self._waits[threading.get_ident()] = _wait_text(family, decision)
+                    if not noticed and waited >= WAIT_NOTICE and decision.holder != holder:
+                        noticed = True
+                        left = None if deadline is None else deadline - self._clock.monotonic()
+                        warnings.warn(_notice(family, decision, waited, left, bound), WaitWarning, stacklevel=4)
+                if deadline is not None:
+                    remaining = deadline - self._clock.monotonic()
+                    if remaining <= 0:
+                        raise ProviderUnavailableError(
+                            f"no permit for host family {family!r} within {bound}: {_wait_text(family, decision)}",
+                            retryable=True,
+                        )
+                    wait = min(wait, remaining)
+                if decision.reason == RATE_WAIT:
+                    self._sleep(wait)
+                else:
+                    self._await_release(wait, mark)
+        finally:
+            self._waits.pop(threading.get_ident(), None)
+
+    def waiting(self) -> list[str]:
+        """What this process's callers are waiting for now, one line each (for progress bars)."""
+        return list(self._waits.values())
 
     def _release_mark(self) -> tuple[int, int | None]:
         """Changes when a permit is released: by this process (counted), or by another (the shared state's mark)."""
@@ -235,13 +277,14 @@ class Throttle:
                     return
                 wait_on(self._released, min(left, step))
 
-    def _settle(self, family: str, lease: str, outcome: Outcome) -> None:
-        self._backend.transact(
+    def _settle(self, family: str, lease: str, outcome: Outcome) -> float | None:
+        open_until = self._backend.transact(
             family, lambda state: settle(state, self._breaker, self._now(), lease=lease, outcome=outcome)
         )
         with self._released:
             self._releases += 1
             self._released.notify_all()
+        return open_until if outcome in (Outcome.FAILURE, Outcome.BAN) else None
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:
         """Seconds before the next attempt, or None to give up and re-raise."""
@@ -259,3 +302,22 @@ class Throttle:
 
 def _count_retry(state: FamilyState) -> None:
     state.retries += 1
+
+
+def _is_gone(holder: str) -> bool:
+    return is_dead(Holder.parse(holder))
+
+
+def _wait_text(family: str, decision: Wait) -> str:
+    holder = Holder.parse(decision.holder)
+    text = decision.reason
+    if holder is not None:
+        text += f", held by {holder.describe()}"
+    if decision.until is not None:
+        text += f" (its lease ends by {_to_datetime(decision.until):%H:%M:%S})"
+    return text
+
+
+def _notice(family: str, decision: Wait, waited: float, left: float | None, bound: str) -> str:
+    limit = "until the holder finishes or its lease ends" if left is None else f"at most {left:.0f} s more ({bound})"
+    return f"waiting {waited:.0f} s for a permit to host family {family!r}: {_wait_text(family, decision)}; {limit}"

@@ -3,11 +3,17 @@
 Voila runs in its own process group (so a terminal's Ctrl-C reaches only us, and we stop it in order), with
 sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
 ``JUPYTER_PATH`` from the package's ``jupyter_data`` folder.
+
+It asks for a token, as JupyterLab does: anyone who can reach 127.0.0.1 (every local user) could otherwise run
+the dashboards' kernels with the owner's environment and files. The token is random per server and passed in
+the server's environment (``JUPYTER_TOKEN``), not on its command line, which every local user can read;
+``url()`` carries it (``?token=...``) and the browser keeps a login cookie after the first page.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -47,6 +53,7 @@ def voila_command(directory: Path, port: int, *, theme: str = "light") -> list[s
         sys.executable, "-m", "voila", str(directory),
         "--no-browser", f"--Voila.ip={HOST}", f"--port={port}", "--Voila.port_retries=0",
         "--strip_sources=True", f"--template={TEMPLATE}", f"--theme={theme}",
+        "--Voila.auto_token=True",  # the token itself comes from JUPYTER_TOKEN in the server's environment
     ]  # fmt: skip
 
 
@@ -65,19 +72,30 @@ class VoilaServer:
     """``with VoilaServer(directory) as server: server.url("cache_monitor.ipynb")``."""
 
     def __init__(self, directory: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
-                 log: Path | None = None) -> None:  # fmt: skip
+                 log: Path | None = None, token: str | None = None) -> None:  # fmt: skip
         self.directory = Path(directory)
         self.port = port or free_port()
-        self.env = dict(env) if env is not None else voila_env(os.environ)
+        self.token = token or secrets.token_urlsafe(32)
+        self.env = {**(dict(env) if env is not None else voila_env(os.environ)), "JUPYTER_TOKEN": self.token}
         self.log = log
         self.process: subprocess.Popen | None = None
 
+    def __repr__(self) -> str:
+        return f"VoilaServer({str(self.directory)!r}, port={self.port})"  # never the token
+
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}/"
+        """The landing page, with the token (what to print for the user to open)."""
+        return f"{self.link()}?token={self.token}"
+
+    def link(self, notebook: str | None = None) -> str:
+        """The address of ``notebook`` (or of the landing page) as pages link to it: no token."""
+        root = f"http://{HOST}:{self.port}/"
+        return root if notebook is None else f"{root}voila/render/{notebook}"
 
     def url(self, notebook: str | None = None) -> str:
-        return self.base_url if notebook is None else f"{self.base_url}voila/render/{notebook}"
+        """The address to open ``notebook`` (or the landing page) at, with the token."""
+        return f"{self.link(notebook)}?token={self.token}"
 
     def start(self, timeout: float = 30.0) -> Self:
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()

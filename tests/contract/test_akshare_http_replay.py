@@ -141,12 +141,12 @@ def test_unknown_symbol_is_an_empty_canonical_frame(rsps, provider, text, url, s
 
 
 @pytest.mark.parametrize("status", [200, 403])
-def test_html_page_is_retryable_unavailable(rsps, provider, status):
+def test_html_page_is_a_ban_retryable_later(rsps, provider, status):
     body = (FIXTURES / "captcha_page.html").read_text(encoding="utf-8")
     rsps.get(KLINE_URL, body=body, status=status, content_type="text/html; charset=utf-8")
     with pytest.raises(ProviderUnavailableError) as info:
         provider.fetch_daily_bars(parse_symbol("600519"), date(2024, 3, 1), date(2024, 3, 5))
-    assert info.value.retryable is True
+    assert info.value.retryable is True and info.value.kind == "ban"
     assert isinstance(info.value.__cause__, requests.exceptions.JSONDecodeError)
     assert info.value.symbol == "600519.SH"
 

@@ -23,23 +23,16 @@ pytest.importorskip("deltalake")
 pytest.importorskip("moto")
 
 from quantdb_lab.domain.calendar import day_number  # noqa: E402
-from quantdb_lab.domain.clock import FixedClock  # noqa: E402
 from quantdb_lab.errors import StoreUnavailableWarning  # noqa: E402
 from quantdb_lab.lab import Lab  # noqa: E402
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
-from quantdb_lab.store.layered import LayeredStore  # noqa: E402
-from quantdb_lab.store.series_store import SeriesKey, SeriesStore  # noqa: E402
-from quantdb_lab.store.shared import SharedConfig, SharedStore  # noqa: E402
-from quantdb_lab.store.shared.retry import RetryPolicy  # noqa: E402
+from quantdb_lab.store.series_store import SeriesKey  # noqa: E402
+from quantdb_lab.store.shared import SharedStore  # noqa: E402
 from tests.support.s3 import CREDENTIALS, FaultProxyProcess, MotoServer  # noqa: E402
-from tests.support.sim import MARKET, at, calls, d  # noqa: E402
+from tests.support.sim import MARKET, calls, d  # noqa: E402
+from tests.support.team import BUCKET, NOW, SOURCE, shared, team_lab  # noqa: E402
 
-SOURCE = SimulatedProvider(MARKET).source  # the store namespace of the simulated market
-
-BUCKET = "team"
-NOW = "2025-06-06 16:00"
 START, END = "2023-01-01", "2024-12-31"
-FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05, cooldown=5.0)
 
 
 @pytest.fixture(scope="module")
@@ -56,23 +49,6 @@ def url(moto, monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto.endpoint)
     return f"s3://{BUCKET}/{uuid.uuid4().hex}"
-
-
-def shared(endpoint: str, url: str, **kwargs) -> SharedStore:
-    bucket, prefix = url[len("s3://") :].split("/", 1)
-    config = SharedConfig(
-        bucket=bucket, prefix=prefix, endpoint=endpoint, region="us-east-1", access_key="testing",
-        secret_key="testing", session_token=None, virtual_hosted=False, connect_timeout=1.0, read_timeout=1.0,
-    )  # fmt: skip
-    return SharedStore(config, retry=kwargs.pop("retry", FAST), source=SOURCE, **kwargs)
-
-
-def team_lab(tmp_path: Path, name: str, store):
-    """A researcher: own cache directory, own simulated upstream, the shared store behind (a URL or a store)."""
-    clock = FixedClock(at(NOW))
-    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
-    backend = store if isinstance(store, str) else LayeredStore(SeriesStore(tmp_path / name, source=SOURCE), store)
-    return Lab(tmp_path / name, provider=provider, clock=clock, store=backend), provider
 
 
 def expected(symbol: str) -> pl.DataFrame:
@@ -173,7 +149,8 @@ def test_four_processes_fill_overlapping_portfolios_each_series_fetched_once(tmp
 # -- crashes ------------------------------------------------------------------------------------------------
 def _crash_holding_the_lease(endpoint: str, url: str) -> None:
     store = shared(endpoint, url, lease_ttl=1.5)
-    store.lock(SeriesKey("bars", "600000.SH")).__enter__()
+    held = store.lock(SeriesKey("bars", "600000.SH"))  # referenced: a dropped one would be closed (released)
+    held.__enter__()
     os._exit(1)  # dies mid-fill: no release, no commit
 
 

@@ -70,7 +70,8 @@ def test_the_command_starts_voila_prints_the_url_and_stops_on_ctrl_c(tmp_path):
     cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = cli.stdout.readline()
-        assert line.startswith("Dashboards at http://127.0.0.1:") and line.rstrip().endswith("/voila/render/cache_monitor.ipynb")
+        address = line.split()[-1].split("?token=")[0]  # the printed URL carries the server's token
+        assert line.startswith("Dashboards at http://127.0.0.1:") and address.endswith("/voila/render/cache_monitor.ipynb")
         base = line.split()[-1].split("/voila/")[0]
         with urllib.request.urlopen(line.split()[-1], timeout=60) as response:  # runs the notebook
             page = response.read().decode()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -331,3 +331,57 @@ def test_cli_fetch_portfolio_prints_the_status_table_and_writes_the_frame(tmp_pa
     assert main(argv) == 0 and "2 from cache" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="not both"):
         main([*argv[:4], "fetch", "600519", "--portfolio", str(book)])
+
+
+# -- failing fast and plainly (issue 15.4) -------------------------------------------------------------------
+def test_an_open_breaker_is_not_waited_for_past_the_modes_budget(tmp_path):
+    """The simulated upstream is down: the breaker opens for 60 s; research's 20 s budget does not wait it out."""
+    lab, provider, clock = make_lab(tmp_path)
+    provider.faults.down = True
+    started = clock.monotonic()
+    result = fetch(lab, LISTED[:8])
+    assert set(result.failed) == set(LISTED[:8])
+    assert clock.monotonic() - started <= RESEARCH.retry_budget.total_seconds()  # simulated seconds waited
+    patient = fetch(lab.using(RESEARCH.with_(retry_budget=timedelta(minutes=5))), LISTED[8:10])
+    assert set(patient.failed) == set(LISTED[8:10]) and clock.monotonic() - started > 60  # a cron warmer's longer budget does wait for the probe
+
+
+def test_repr_of_a_result_lists_the_failed_symbols_and_why(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
+    provider.faults.permanent_symbols = {LISTED[1], LISTED[3]}
+    shown = repr(fetch(lab, LISTED[:4]))
+    lines = shown.splitlines()
+    assert lines[0].startswith("PortfolioResult(4 symbols") and "2 failed" in lines[0]
+    assert f"{LISTED[1]}, {LISTED[3]}: " in lines[2] and "Error: " in lines[2]  # one line per distinct reason
+    assert LISTED[0] not in shown
+
+
+def test_a_bar_that_ends_with_failures_ends_red_in_a_terminal(tmp_path, capsys):
+    lab, provider, _ = make_lab(tmp_path)
+    provider.faults.permanent_symbols = {LISTED[1]}
+    lab.portfolio(LISTED[:3], start=START, end=END, adjust="")  # quick, yet shown: it failed
+    err = capsys.readouterr().err
+    assert "failed=1" in err and "\x1b[31m" in err  # tqdm's red
+    lab.portfolio(LISTED[4:6], start=START, end=END, adjust="")  # quick and clean: silent
+    assert capsys.readouterr().err == ""
+
+
+def test_a_bar_that_ends_with_failures_ends_red_in_a_notebook(tmp_path, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import tqdm.auto
+    import tqdm.notebook
+
+    bars = []
+
+    def notebook_bar(*args, **kwargs):
+        bars.append(tqdm.notebook.tqdm(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", notebook_bar)
+    lab, provider, _ = make_lab(tmp_path)
+    provider.faults.permanent_symbols = {LISTED[1]}
+    lab.portfolio(LISTED[:3], start=START, end=END, adjust="")
+    lab.portfolio(LISTED[4:6], start=START, end=END, adjust="")
+    failing, clean = (bar.container.children[1] for bar in bars)
+    assert failing.bar_style == "danger" and failing.style.bar_color == "red"
+    assert clean.bar_style == "success"

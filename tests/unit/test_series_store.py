@@ -208,9 +208,10 @@ def test_bad_memory_budget_is_named(monkeypatch, value):
 def test_files_are_created_with_one_mode(tmp_path):
     store = SeriesStore(tmp_path)
     put(store, KEY, frame())
-    mask = os.umask(0)
-    os.umask(mask)
-    assert store.frame_path(KEY).stat().st_mode & 0o777 == 0o666 & ~mask
+    from quantdb_lab.config import file_mode
+
+    assert store.frame_path(KEY).stat().st_mode & 0o777 == file_mode()
+    assert store.catalog_path.stat().st_mode & 0o777 == file_mode()
 
 
 def test_stale_files_are_cleaned_and_live_ones_kept(tmp_path):

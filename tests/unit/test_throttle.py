@@ -397,11 +397,11 @@ def test_a_ban_signature_opens_the_breaker_at_once(make, clock):
         except ConnectionError as exc:
             raise Unavailable() from exc
 
-    with pytest.raises(ProviderUnavailableError) as caught:
+    with pytest.raises(Unavailable) as caught:
         throttle.call(FAM, banned)
-    # The retry after the ban was refused by the open breaker, chained to the failure that opened it.
-    assert caught.value.retryable is False and caught.value.retry_at == T0 + timedelta(seconds=60)
-    assert looks_like_ban(caught.value.__cause__)
+    # The ban itself is raised, not retried into the open breaker: it says when a next attempt is allowed.
+    assert caught.value.retry_at == T0 + timedelta(seconds=60) and "next attempt allowed" in str(caught.value)
+    assert looks_like_ban(caught.value) and clock.sleeps == []
     status = row(throttle)
     assert (status["breaker"], status["calls"], status["failures"]) == ("open", 1, 1)
 

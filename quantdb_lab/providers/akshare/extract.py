@@ -1,81 +1,64 @@
-"""Extract: call one akshare function under a deadline and translate whatever it raises, once.
+"""Extract: call one akshare function under a total deadline and translate whatever it raises, once.
 
 akshare is imported here, lazily, and called through the module (``ak.<function>``) so tests and benchmarks
 can patch ``akshare.<function>``. The raw frame is returned untouched.
 
-Translation table (akshare 1.19.5 behaviour, see the upstream notes):
-
-* no data -> ``None`` (bar endpoints turn it into an empty canonical frame; the loader decides on
-  ``EmptyResultError``): ``pd.DataFrame()`` without columns, ``TypeError`` about ``NoneType`` (``"data":
-  null``), ``IndexError`` (unknown board), ``ValueError`` "all scalar values" / "Expected object or value";
-* upstream unreachable -> ``ProviderUnavailableError(retryable=True)``: requests' ConnectionError, Timeout,
-  ProxyError, ``JSONDecodeError`` (an HTML, captcha or 403 page), ``RemoteDisconnected``, our own deadline;
-* upstream format changed -> ``ProviderSchemaError`` (not retryable): ``ValueError`` "Length mismatch",
-  ``KeyError``;
-* anything else -> ``ProviderUnavailableError(retryable=False)``, with the original as ``__cause__``.
+Every call runs in a thread of its own under a deadline: the provider's ``timeout``, or less when an open
+``domain.deadlines`` scope (the loader's retry budget) has less left. ``timeout=`` is passed on as well to the
+functions that accept it, but it is requests' per-read limit, which a server trickling a byte a second never
+trips: the deadline is what ends the call, and the sockets of an abandoned call are shut (``wire.abort``) so
+its thread ends too. What the answers were (a 403, a captcha page) comes from ``wire.observe``; what a failure
+means is decided in ``failures``.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
-from http.client import RemoteDisconnected
-from typing import Any, Literal
+from typing import Any
 
-from quantdb_lab.errors import ProviderSchemaError, ProviderUnavailableError
+from quantdb_lab.domain.deadlines import current_deadline, remaining
+from quantdb_lab.errors import ProviderUnavailableError
+from quantdb_lab.providers.akshare.failures import Outcome, ban_error, ban_in, classify, translate
+from quantdb_lab.providers.akshare.wire import Observation, abort, observe
 
-Outcome = Literal["empty", "unavailable", "schema"]
-
-_EMPTY_MESSAGES = ("all scalar values", "Expected object or value")
+__all__ = ["DeadlineExceeded", "Outcome", "call_akshare", "classify", "clear_akshare_cache", "run_with_deadline"]
 
 
 class DeadlineExceeded(TimeoutError):
-    """The call did not return within the deadline (its thread is abandoned, not killed)."""
+    """The call did not return within the deadline (its thread is abandoned and its sockets shut)."""
 
 
-def classify(exc: BaseException) -> Outcome | None:
-    """Which of our outcomes an exception raised inside akshare stands for; ``None`` if unknown."""
-    import requests
-    import urllib3
-
-    # JSONDecodeError is also a ValueError: transport failures are decided first.
-    transport = (requests.RequestException, urllib3.exceptions.HTTPError, RemoteDisconnected, ConnectionError)
-    if isinstance(exc, (*transport, TimeoutError, json.JSONDecodeError)):
-        return "unavailable"
-    if isinstance(exc, KeyError):
-        return "schema"
-    if isinstance(exc, IndexError):
-        return "empty"
-    if isinstance(exc, TypeError) and "NoneType" in str(exc):
-        return "empty"
-    if isinstance(exc, ValueError):
-        message = str(exc)
-        if "Length mismatch" in message:
-            return "schema"
-        if any(text in message for text in _EMPTY_MESSAGES):
-            return "empty"
-    return None
-
-
-def run_with_deadline(function: Callable[..., Any], kwargs: Mapping[str, Any], seconds: float) -> Any:
-    """``function(**kwargs)`` in a daemon thread; raise :class:`DeadlineExceeded` after ``seconds``."""
+def run_with_deadline(
+    function: Callable[..., Any], kwargs: Mapping[str, Any], seconds: float
+) -> tuple[Any, Observation]:
+    """``function(**kwargs)`` in a daemon thread, observed on the wire; raise :class:`DeadlineExceeded` after
+    ``seconds`` (having shut the call's sockets). Returns the value and what the call saw."""
     box: dict[str, Any] = {}
+    ready = threading.Event()
 
     def target() -> None:
-        try:
-            box["value"] = function(**kwargs)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
-            box["error"] = exc
+        with observe() as observation:
+            box["observation"] = observation
+            ready.set()
+            try:
+                box["value"] = function(**kwargs)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+                box["error"] = exc
 
     thread = threading.Thread(target=target, name=f"akshare-{getattr(function, '__name__', 'call')}", daemon=True)
     thread.start()
     thread.join(seconds)
+    ready.wait()
+    observation: Observation = box["observation"]
     if thread.is_alive():
+        abort(observation)
         raise DeadlineExceeded(f"no answer within {seconds:g} s")
     if "error" in box:
-        raise box["error"]
-    return box["value"]
+        error = box["error"]
+        error.observation = observation  # what the call saw, for the translation
+        raise error
+    return box["value"], observation
 
 
 def clear_akshare_cache(function: str) -> None:
@@ -98,33 +81,28 @@ def call_akshare(
 ) -> Any | None:
     """Call ``akshare.<function>(**kwargs)``; the raw result, ``None`` for "no data", or a typed error.
 
-    Functions that take ``timeout=`` get it (a per-socket limit in requests); the others run under a deadline
-    of ``timeout`` seconds, since akshare passes none to requests for several of them.
+    The call ends after ``timeout`` seconds, or sooner when the open deadline has less left.
     """
     import akshare as ak
 
     target = getattr(ak, function)
+    seconds = remaining(timeout)
+    if seconds <= 0:
+        scope = current_deadline()
+        spent = scope.describe() if scope is not None else "the budget"
+        raise ProviderUnavailableError(f"akshare.{function} not called: {spent} is spent", retryable=True,
+                                       kind="timeout", **context)  # fmt: skip
+    call_kwargs = {**kwargs, "timeout": seconds} if accepts_timeout else dict(kwargs)
     try:
-        if accepts_timeout:
-            return target(**kwargs, timeout=timeout)
-        return run_with_deadline(target, kwargs, timeout)
+        value, observation = run_with_deadline(target, call_kwargs, seconds)
     except DeadlineExceeded as exc:
         raise ProviderUnavailableError(
-            f"akshare.{function} gave no answer within {timeout:g} s", retryable=True, **context
+            f"akshare.{function} gave no answer within {seconds:g} s", retryable=True, kind="timeout", **context
         ) from exc
-    except Exception as exc:
-        outcome = classify(exc)
-        detail = f"{type(exc).__name__}: {exc}"
-        if outcome == "empty":
-            return None
-        if outcome == "unavailable":
-            raise ProviderUnavailableError(
-                f"akshare.{function} could not get an answer from upstream ({detail})", retryable=True, **context
-            ) from exc
-        if outcome == "schema":
-            raise ProviderSchemaError(
-                f"akshare.{function} could not parse the upstream answer; its format changed ({detail})", **context
-            ) from exc
-        raise ProviderUnavailableError(
-            f"akshare.{function} failed unexpectedly ({detail})", retryable=False, **context
-        ) from exc
+    except Exception as exc:  # noqa: BLE001 - translated into our typed errors, or "no data"
+        translate(function, exc, getattr(exc, "observation", Observation()).answers, context)
+        return None
+    answer = ban_in(observation.answers, html=False)
+    if answer is not None:  # akshare made something of a refusal (a 403 saying "data": null is "no data")
+        raise ban_error(function, answer, context)
+    return value

@@ -18,7 +18,7 @@ Both engines get these explicitly: boto3 (leases, heads, frames) and deltalake (
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from quantdb_lab.errors import StoreError
@@ -27,15 +27,31 @@ ADDRESSING_ENV = "QUANTDB_LAB_S3_ADDRESSING"
 _VIRTUAL_HOSTS = (".amazonaws.com", ".aliyuncs.com", ".myqcloud.com")
 
 
+_SECRET_OPTIONS = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+class StorageOptions(dict):
+    """deltalake's options: a plain ``dict[str, str]`` whose repr never shows the secret key or session token."""
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in _SECRET_OPTIONS else v) for k, v in self.items()}
+        return f"StorageOptions({shown!r})"
+
+    __str__ = __repr__
+
+
 @dataclass(frozen=True, slots=True)
 class SharedConfig:
+    """Where the shared store is and the credentials to reach it; its repr shows neither key (a notebook's
+    output, a traceback or a log line must never carry them)."""
+
     bucket: str
     prefix: str  # no leading or trailing slash; may be empty
     endpoint: str | None
     region: str
-    access_key: str | None
-    secret_key: str | None
-    session_token: str | None
+    access_key: str | None = field(repr=False)
+    secret_key: str | None = field(repr=False)
+    session_token: str | None = field(repr=False)
     virtual_hosted: bool
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
@@ -53,7 +69,7 @@ class SharedConfig:
 
     def storage_options(self) -> dict[str, str]:
         """deltalake (object_store) options: the same endpoint and credentials, bounded retries and timeouts."""
-        options = {
+        options = StorageOptions({
             "AWS_REGION": self.region,
             "AWS_VIRTUAL_HOSTED_STYLE_REQUEST": "true" if self.virtual_hosted else "false",
             "conditional_put": "etag",  # commits are If-None-Match puts: safe concurrent writers, no DynamoDB
@@ -61,7 +77,7 @@ class SharedConfig:
             "connect_timeout": f"{int(self.connect_timeout)}s",
             "max_retries": "3",
             "retry_timeout": f"{int(self.read_timeout * 2)}s",
-        }
+        })
         if self.endpoint:
             options["AWS_ENDPOINT_URL"] = self.endpoint
             if self.endpoint.startswith("http://"):

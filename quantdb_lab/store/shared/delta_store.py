@@ -45,6 +45,7 @@ from quantdb_lab.store.shared.config import SharedConfig, resolve_config
 from quantdb_lab.store.shared.lease import Lease
 from quantdb_lab.store.shared.objects import Conflict, ObjectClient
 from quantdb_lab.store.shared.retry import Retrier, RetryPolicy
+from quantdb_lab.store.shared.validate import parse_head, quarantine
 
 _NAMESPACE = f"v{SCHEMA_VERSION}"
 META_FIELD = "quantdb_lab.meta"
@@ -145,9 +146,25 @@ class SharedStore:
         head = self._authoritative(key) if self.holds(key) else self._read_head(key)
         return SeriesMeta.from_json(head["meta"]) if head else None
 
+    def _get_head(self, key: SeriesKey) -> tuple[dict, str] | None:
+        """The stored head and its ETag; a damaged one is set aside (then None: there is no head)."""
+        name = self._head_key(key)
+        got = self.objects.get_bytes(name)
+        if got is None:
+            return None
+        head = parse_head(got[0], SeriesMeta.from_json)
+        if head is None:
+            quarantine(self.objects, name, got[0], got[1], "not a head of this version")
+            return None
+        return head, got[1]
+
     def _read_head(self, key: SeriesKey) -> dict | None:
-        got = self.objects.get_json(self._head_key(key))
-        head = got[0] if got else None
+        name = self._head_key(key)
+        got = self.objects.get_bytes(name)
+        head = parse_head(got[0], SeriesMeta.from_json) if got is not None else None
+        if got is not None and head is None:
+            quarantine(self.objects, name, got[0], got[1], "not a head of this version")
+            head = self._rebuild_head(key)
         with self._lock:
             if head is None:
                 self._heads.pop(key, None)
@@ -178,6 +195,15 @@ class SharedStore:
         meta = replace(SeriesMeta.from_json(json.loads(raw)), generation=table.version() + 1, bytes=size)
         return {"version": table.version(), "files": files, "meta": meta.to_json()}
 
+    def _rebuild_head(self, key: SeriesKey) -> dict | None:
+        """The head of the table's current version, from the Delta log, published again (None: no table)."""
+        table = self._load(key)
+        if table is None:
+            return None
+        head = self._head_of(key, table)
+        self._publish_head(key, head)
+        return head
+
     def _authoritative(self, key: SeriesKey) -> dict | None:
         table = self._load(key)
         with self._lock:
@@ -192,8 +218,8 @@ class SharedStore:
         """Move the head forward to ``head`` (never backward: a slower writer never hides a newer version)."""
         name = self._head_key(key)
         for _ in range(_COMMIT_TRIES):
-            current = self.objects.get_json(name)
-            if current is not None and int(current[0].get("version", -1)) >= head["version"]:
+            current = self._get_head(key)
+            if current is not None and current[0]["version"] >= head["version"]:
                 break
             try:
                 if current is None:

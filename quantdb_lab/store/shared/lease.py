@@ -11,19 +11,31 @@ rest on it: the Delta commit itself is a conditional put, and a writer that lost
 merges with the first commit instead of overwriting it (see ``delta_store``). Expiry uses wall clocks, so
 machines whose clocks disagree by more than ``ttl`` may take a live lease early; that costs a duplicate fetch,
 never rows.
+
+The lease names its holder (host, pid, start time; ``domain.holders``): a lease left by a process on this
+machine that no longer exists is taken over at once, not after its ``ttl``. A lease object that is not a
+lease (not JSON, a list, ``"expires_at": "soon"``) is set aside (``validate.quarantine``) and taken afresh.
+The wait for a live holder is bounded by ``timeout`` and the open deadline (``domain.deadlines``), says whom
+it waits for once it lasts (``WaitWarning``), and ends in ``StoreUnavailableError``: the caller then fills its
+local cache alone, as when the store is down.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import threading
 import time
 import uuid
+import warnings
+from typing import Final
 
-from quantdb_lab.errors import StoreError, StoreUnavailableError
+from quantdb_lab.domain.deadlines import current_deadline, remaining
+from quantdb_lab.domain.holders import Holder, current_holder, is_dead
+from quantdb_lab.errors import StoreError, StoreUnavailableError, WaitWarning
 from quantdb_lab.store.shared.objects import Conflict, ObjectClient
+from quantdb_lab.store.shared.validate import parse_lease, quarantine
+
+WAIT_NOTICE: Final = 2.0  # seconds of waiting for another holder's lease before a WaitWarning says so
 
 
 class Lease:
@@ -32,7 +44,8 @@ class Lease:
         self.key = key
         self.ttl = ttl
         self.label = label
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.holder = current_holder()
+        self.owner = f"{self.holder.host.partition('#')[0]}:{self.holder.pid}:{uuid.uuid4().hex[:12]}"
         self.etag: str | None = None
         self.lost = False  # renewal found it taken over: the holder ran past its time to live
         self._stop = threading.Event()
@@ -40,30 +53,50 @@ class Lease:
 
     def _body(self) -> dict:
         now = time.time()
-        return {"owner": self.owner, "series": self.label, "acquired_at": now, "expires_at": now + self.ttl}
+        return {"owner": self.owner, "holder": str(self.holder), "series": self.label, "acquired_at": now,
+                "expires_at": now + self.ttl}  # fmt: skip
 
     def acquire(self, timeout: float = 600.0) -> None:
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        budget = remaining(timeout)
         pause = 0.02
+        noticed = False
         while True:
             try:
                 self.etag = self.objects.put_json(self.key, self._body(), if_absent=True)
                 break
             except Conflict:
                 pass
-            current = self.objects.get_json(self.key)
+            current = self.objects.get_bytes(self.key)
             if current is None:
                 continue  # released between our put and our get: try again at once
-            held, etag = current
-            if float(held.get("expires_at", 0)) < time.time():
+            raw, etag = current
+            held = parse_lease(raw)
+            if held is None:
+                quarantine(self.objects, self.key, raw, etag, "not a lease")
+                continue
+            holder = Holder.parse(held.get("holder"))
+            if held["expires_at"] < time.time() or is_dead(holder):
                 try:  # the holder crashed (or stalled past ttl): take it over, atomically
                     self.etag = self.objects.put_json(self.key, self._body(), if_match=etag)
                     break
                 except Conflict:
                     continue
-            if time.monotonic() > deadline:
-                raise StoreError(f"timed out waiting for the shared lease held by {held.get('owner')}", symbol=self.label)
-            time.sleep(random.uniform(pause / 2, pause))
+            waited = time.monotonic() - started
+            who = holder.describe() if holder is not None else str(held.get("owner", "an unknown holder"))
+            if waited > budget:
+                scope = current_deadline()
+                bound = scope.describe() if scope is not None and budget < timeout else f"{timeout:g} s"
+                raise StoreUnavailableError(
+                    f"waited {waited:.0f} s ({bound}) for the team store's lease on {self.label}, held by {who}",
+                    retryable=True, symbol=self.label,
+                )  # fmt: skip
+            if not noticed and waited >= WAIT_NOTICE:
+                noticed = True
+                left = min(budget - waited, held["expires_at"] - time.time())
+                warnings.warn(f"waiting {waited:.0f} s for the team store's lease on {self.label}, held by {who}; "
+                              f"at most {max(left, 0):.0f} s more", WaitWarning, stacklevel=5)  # fmt: skip
+            time.sleep(min(random.uniform(pause / 2, pause), max(budget - waited, 0.001)))
             pause = min(pause * 1.5, 0.5)
         self._stop.clear()
         self._renewer = threading.Thread(target=self._renew, name=f"lease-{self.label}", daemon=True)

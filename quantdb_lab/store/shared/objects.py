@@ -1,7 +1,7 @@
 """Plain object operations on the shared bucket (boto3), each under the retrier: JSON, bytes, conditional puts.
 
 JSON is the only structured format written here (no pickles: a shared bucket must not be a code-execution
-hole for everyone who reads it). Conditional puts are S3's ``If-None-Match: *`` (create only) and
+hole for everyone who reads it); what is read back is checked by ``validate`` before it is believed. Conditional puts are S3's ``If-None-Match: *`` (create only) and
 ``If-Match: <etag>`` (replace only what was read); a failed condition is a normal answer, ``Conflict``.
 """
 
@@ -97,15 +97,6 @@ class ObjectClient:
     @staticmethod
     def _read(response: dict) -> tuple[bytes, str]:
         return response["Body"].read(), response["ETag"]
-
-    def get_json(self, key: str) -> tuple[dict, str] | None:
-        got = self.get_bytes(key)
-        if got is None:
-            return None
-        try:
-            return json.loads(got[0]), got[1]
-        except ValueError as exc:
-            raise StoreError(f"{key} in the shared store is not JSON") from exc
 
     def list_keys(self, prefix: str) -> Iterator[str]:
         token = None
