@@ -56,7 +56,14 @@ def __dir__() -> list[str]:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext quantdb_lab`` registers the ``%qdb`` magics."""
-    from quantdb_lab.ui.magics import register
+    """``%load_ext quantdb_lab`` registers the ``%qdb`` magics (the install's IPython config does it in every
+    kernel). Registering costs nothing: the magics, and the Lab behind them, are imported on the first ``%qdb``,
+    which then hands over to them."""
 
-    register(ipython)
+    def qdb(line: str, cell: str | None = None) -> Any:
+        from quantdb_lab.ui.magics import register
+
+        return register(ipython).qdb(line, cell)
+
+    qdb.__doc__ = "quantdb_lab: %qdb fetch|stats|mode|clear|config|ask|quotes|watch, or a %%qdb portfolio cell."
+    ipython.register_magic_function(qdb, magic_kind="line_cell", magic_name="qdb")

@@ -29,9 +29,8 @@
     ├── LegacyCacheWarning           an older cache without provenance was set aside, not read
     ├── PartialDataWarning           the upstream's answer was short; the missing sessions are asked again
     ├── SymbolsSkippedWarning        a batch left out symbols that were empty, unknown or failed (.skipped)
-
-
     ├── WaitWarning                  a call waits on a permit or lease another process holds
+    ├── MarketClosedWarning          no quote snapshot yet and no session trading: when the next one opens
     └── QualityWarning                .report
 
 Errors carry structured fields (``symbol``, ``dataset``, ``start``, ``end``, ``mode``) and build their message
@@ -69,6 +68,7 @@ __all__ = [
     "PartialDataWarning",
     "SymbolsSkippedWarning",
     "WaitWarning",
+    "MarketClosedWarning",
     "QualityWarning",
 ]
 
@@ -287,6 +287,11 @@ class SymbolsSkippedWarning(QuantdbWarning):
 class WaitWarning(QuantdbWarning):
     """A call has been waiting for a while on something another process holds (an upstream permit, a team-store
     lease): the message says what, who holds it and how long the wait can last at most."""
+
+
+class MarketClosedWarning(QuantdbWarning):
+    """Live quotes were asked for outside trading hours with no snapshot taken yet: an empty frame is returned
+    and the message says when the next session opens (and that ``realtime.replay`` runs a simulated one now)."""
 
 
 class QualityWarning(QuantdbWarning):

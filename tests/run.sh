@@ -4,14 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The JupyterLab extension used to be a distribution of its own; it now ships inside quantdb_lab's wheel. A
+# stale copy would shadow it (and its uninstall would later remove the shared labextension files): drop it first.
+if python -m pip show quantdb_lab_jupyterlab >/dev/null 2>&1; then
+    python -m pip uninstall --yes --quiet quantdb_lab_jupyterlab
+fi
+# Editable, with the test extra. The build hook builds the side panel with npm when its sources are newer than
+# the build, and hatchling's editable wheel still places the labextension, the server extension's config and
+# IPython's config in the environment, as a wheel install does.
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 # Browser tests: Debian's Chromium driven by playwright (from the test extra); never a downloaded browser.
-if [ ! -x /usr/bin/chromium ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# fonts-noto-cjk draws the Chinese names in the screenshots.
+if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
-# The JupyterLab extension is built here (its build output is not committed) and installed non-editable.
-bash tests/support/install_extension.sh
 
-# pytest exits 5 when it collects nothing: treat that as the failure it is.
+# pytest exits 5 when it collects nothing: the non-zero exit fails this script, as it should.
 python -m pytest "$@"

@@ -15,6 +15,7 @@ from quantdb_lab.loader.factors import FactorEvents
 from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.loader.stats import Stats
 from quantdb_lab.loader.tracking import Tracker
+from quantdb_lab.loader.trade_calendar import lab_calendar
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.registry import resolve_provider, source_id
 from quantdb_lab.store.base import SeriesBackend
@@ -57,11 +58,14 @@ def build_engine(
             f"(source {namespace!r}): open it with source={namespace!r}"
         )
     clock = clock or SystemClock()
-    calendar = calendar or TradingCalendar.xshg()
     throttle = Throttle(
         backend.common / "throttle", clock=clock, limits=limits or getattr(source, "rate_limits", None)
     )
     stats = Stats()
+    # XSHG as bundled, then the provider's trade dates (cached reference data) past its bound.
+    calendar = calendar or lab_calendar(
+        backend.base / "reference", source, clock=clock, call=throttle.call, stats=stats
+    )
     reference = ReferenceData(backend.base / "reference", source, calendar=calendar, clock=clock, stats=stats,
                               call=throttle.call)  # fmt: skip
     events = FactorEvents(source, reference)  # dividend tables through the cache, for sources that need them

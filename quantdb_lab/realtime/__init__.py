@@ -20,6 +20,7 @@ from quantdb_lab.realtime.events import (
     Halt,
     LimitHit,
     LimitRelease,
+    MarketClosed,
     PriceUpdate,
     VolumeSpike,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Halt",
     "LimitHit",
     "LimitRelease",
+    "MarketClosed",
     "Pipeline",
     "PriceUpdate",
     "QuoteService",

@@ -2,7 +2,8 @@
 
 ``PriceUpdate`` is one event per snapshot carrying the rows whose price changed (a polars frame: a whole-market
 snapshot changes thousands of rows a minute, and one object per row would cost more than the processing).
-The others are rare and carry one symbol each. Every event has ``time``: the snapshot's quote time.
+The others are rare and carry one symbol each. Every event has ``time``: the snapshot's quote time
+(``MarketClosed``: the poll's, when the watcher found no session trading).
 """
 
 from __future__ import annotations
@@ -65,5 +66,14 @@ class BreakerClosed(Event):
     host_family: str
 
 
+@dataclass(frozen=True, slots=True)
+class MarketClosed(Event):
+    """No session is trading: published on a watcher's first poll outside trading hours and when a session
+    closes; ``note`` is the one-line state (``realtime.session.closed_note``)."""
+
+    next_open: datetime
+    note: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (PriceUpdate, VolumeSpike, LimitHit, LimitRelease, Halt, BreakerOpened,
-                                        BreakerClosed)  # fmt: skip
+                                        BreakerClosed, MarketClosed)  # fmt: skip

@@ -63,10 +63,10 @@ def watch(
         return None
 
     watcher = Watcher(
-        lambda: service.get(wanted),
+        lambda: service.get(wanted, warn=False),  # outside sessions the watcher reports service.closed instead
         interval=interval if interval is not None else service.max_age.total_seconds(),
         pipeline=Pipeline(baseline=baseline, spike_ratio=spike_ratio),
-        pace=pace, until=until, breaker=breaker, now=lab.clock.now,
+        pace=pace, until=until, breaker=breaker, now=lab.clock.now, market=lambda: service.closed(wanted),
     )  # fmt: skip
     watcher.service = service
     return watcher.start() if start else watcher

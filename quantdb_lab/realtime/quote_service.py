@@ -6,7 +6,9 @@
   the Lab's throttle (shared by every kernel on the cache directory), one throttled call per provider batch
   (``provider.quote_batches``: akshare asks per symbol for a short watchlist, once for the whole market).
 * Outside trading hours (and over lunch): never an upstream call; the last snapshot is served as it is, its
-  ``as_of`` column saying when it was taken. With no snapshot at all, ``EmptyResultError``.
+  ``as_of`` column saying when it was taken. With no snapshot at all, an empty frame and a
+  ``MarketClosedWarning`` saying when the next session opens and that ``realtime.replay`` runs one now (never
+  an exception: a notebook's Run All goes on). ``closed()`` is that state in one line, for a watcher.
 
 Returned frames have the ``domain.quotes.QUOTES`` columns plus ``as_of`` (when fetched) and ``stale`` (True only
 when a refresh failed and the mode serves stale data; a ``StaleDataWarning`` says so).
@@ -28,8 +30,14 @@ from quantdb_lab.domain.clock import to_exchange_time
 from quantdb_lab.domain.modes import TRADING
 from quantdb_lab.domain.quotes import QUOTE_TIME, QUOTES, conform_quotes
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderError, StaleDataWarning
-from quantdb_lab.realtime.session import trading_now
+from quantdb_lab.errors import (
+    EmptyResultError,
+    InvalidRequestError,
+    MarketClosedWarning,
+    ProviderError,
+    StaleDataWarning,
+)
+from quantdb_lab.realtime.session import closed_note, next_open, trading_now
 from quantdb_lab.realtime.snapshot_file import read_snapshot, write_snapshot
 
 ALL: str = "all"
@@ -65,15 +73,19 @@ class QuoteService:
     def path(self, key: str) -> Path:
         return self.directory / f"latest-{key}.arrow"
 
-    def get(self, symbols: Any = None) -> pl.DataFrame:
+    def get(self, symbols: Any = None, *, warn: bool = True) -> pl.DataFrame:
+        """The snapshot of ``symbols`` (None: the whole market); see the module docstring. ``warn=False``: no
+        MarketClosedWarning for an empty night-time answer (a watcher reports ``closed()`` instead)."""
         wanted = None if symbols is None else parse_symbols(symbols)
         now = to_exchange_time(self.lab.clock.now())
         cached = self._cached(wanted)
         if cached is not None and (self._fresh(cached, now) or not trading_now(self.lab.calendar, now)):
             return _mark(cached, stale=False)
         if not trading_now(self.lab.calendar, now):
-            raise EmptyResultError("no quote snapshot yet: quotes are fetched only while a session is trading",
-                                   dataset="quotes")  # fmt: skip
+            if warn:
+                warnings.warn(closed_note(self.lab.calendar, now), MarketClosedWarning, stacklevel=3)
+            return _mark(conform_quotes(pl.DataFrame()).with_columns(pl.lit(None, QUOTE_TIME).alias("as_of")),
+                         stale=False)  # fmt: skip
         key = snapshot_key(wanted)
         path = self.path(key)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -92,6 +104,16 @@ class QuoteService:
             stored = frame.with_columns(pl.lit(now).cast(QUOTE_TIME).alias("as_of"))
             write_snapshot(path, stored)
         return _mark(stored, stale=False)
+
+    def closed(self, symbols: Any = None) -> tuple[str, datetime] | None:
+        """None while a session trades; otherwise (one line: closed, when it opens, what snapshot is shown; when
+        the next session opens)."""
+        now = to_exchange_time(self.lab.clock.now())
+        if trading_now(self.lab.calendar, now):
+            return None
+        cached = self._cached(None if symbols is None else parse_symbols(symbols))
+        as_of = cached["as_of"][0] if cached is not None and cached.height else None
+        return closed_note(self.lab.calendar, now, as_of=as_of), next_open(self.lab.calendar, now)
 
     # -- helpers ------------------------------------------------------------------------------------
     def _fetch(self, wanted: list[Symbol] | None) -> pl.DataFrame:

@@ -5,6 +5,8 @@ recorded in ``status()['last_error']`` and the next one is tried after ``interva
 for the quotes' host family is watched and its transitions published as ``BreakerOpened``/``BreakerClosed``.
 ``stop()`` ends the poller (interrupting its wait), then delivers what is queued and stops the bus' workers.
 A replay gives its own ``pace`` (advance an injected clock, then wait ``interval / speed``) and ``until``.
+``market()`` (optional) says whether a session trades: outside one, ``status()['market']`` is its one-line
+note and a ``MarketClosed`` event is published on the first such poll (and again after each session).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import polars as pl
 
 from quantdb_lab.errors import InvalidRequestError, QuantdbError
 from quantdb_lab.realtime.bus import EventBus, Handler, Subscription
-from quantdb_lab.realtime.events import BreakerClosed, BreakerOpened, Event
+from quantdb_lab.realtime.events import BreakerClosed, BreakerOpened, Event, MarketClosed
 from quantdb_lab.realtime.processors import Pipeline
 
 Pace = Callable[[float, threading.Event], None]  # (interval, stop) -> returns when the next poll is due
+Market = Callable[[], tuple[str, datetime] | None]  # None while a session trades, else (note, next open)
 
 
 def wall_pace(interval: float, stop: threading.Event) -> None:
@@ -43,6 +46,7 @@ class Watcher:
         until: Callable[[], bool] | None = None,
         breaker: Callable[[], tuple[str, str, datetime | None] | None] | None = None,
         now: Callable[[], datetime] | None = None,
+        market: Market | None = None,
     ) -> None:
         if interval <= 0:
             raise InvalidRequestError(f"interval must be positive, not {interval!r}")
@@ -50,6 +54,8 @@ class Watcher:
         self.pipeline = pipeline if pipeline is not None else Pipeline()
         self.bus = bus if bus is not None else EventBus()
         self._fetch, self._pace, self._until, self._breaker, self._now = fetch, pace, until, breaker, now
+        self._market = market
+        self.market_note: str | None = None  # the one-line closed state at the last poll (None: trading)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state = "idle"
@@ -106,6 +112,7 @@ class Watcher:
             "symbols": 0 if latest is None else latest.height,
             "events": dict(self.counts),
             "breaker": self._breaker_state,
+            "market": self._market_status(),
             "process_ms": round(self.process_seconds * 1e3, 3),
             "handlers": self.bus.status(),
         }
@@ -113,7 +120,7 @@ class Watcher:
     # -- the poller -------------------------------------------------------------------------------------
     def poll_once(self) -> list[Event]:
         """One poll: fetch, process, publish (used by the thread, and by tests directly)."""
-        events: list[Event] = []
+        events: list[Event] = self._market_events()
         try:
             snapshot = self._fetch()
         except QuantdbError as exc:
@@ -121,7 +128,7 @@ class Watcher:
             self.last_error = f"{type(exc).__name__}: {exc}"
         else:
             started = time.perf_counter()
-            events = self.pipeline.process(snapshot)
+            events.extend(self.pipeline.process(snapshot))
             self.process_seconds = time.perf_counter() - started
             self.latest = snapshot
         events.extend(self._breaker_events())
@@ -131,6 +138,24 @@ class Watcher:
             self.bus.publish(event)
         self.polls += 1
         return events
+
+    def _market_status(self) -> str | None:
+        if self._market is None:
+            return None
+        if self.polls == 0:  # not polled yet: ask now, so a view made before the first poll shows the state
+            state = self._market()
+            return "open" if state is None else state[0]
+        return "open" if self.market_note is None else self.market_note
+
+    def _market_events(self) -> list[Event]:
+        if self._market is None:
+            return []
+        state = self._market()
+        was_closed, self.market_note = self.market_note is not None, None if state is None else state[0]
+        if state is None or was_closed:
+            return []
+        stamp = self._now() if self._now is not None else datetime.now().astimezone()
+        return [MarketClosed(stamp, state[1], state[0])]
 
     def _breaker_events(self) -> list[Event]:
         if self._breaker is None:

@@ -21,10 +21,12 @@ def open_store(store: str | SeriesBackend | None, cache_dir: Path, *, source: st
     if name.lower() in LOCAL_NAMES:
         return SeriesStore(cache_dir, source=source)
     if name.startswith("s3://"):
-        try:
+        try:  # deltalake and boto3 (the team extra) are imported here or when the store is set up
             from quantdb_lab.store.layered import LayeredStore
             from quantdb_lab.store.shared import SharedStore
+
+            shared = SharedStore.from_url(name, source=source)
         except ImportError as exc:  # optional dependencies fail on first use, with the fix in the message
             raise StoreError(f"a shared store needs the team extra: pip install 'quantdb_lab[team]' ({exc})") from exc
-        return LayeredStore(SeriesStore(cache_dir, source=source), SharedStore.from_url(name, source=source))
+        return LayeredStore(SeriesStore(cache_dir, source=source), shared)
     raise StoreError(f"unknown store {store!r}: use 'local' or 's3://bucket/prefix'")

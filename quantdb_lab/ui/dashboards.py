@@ -5,7 +5,8 @@ unchanged in JupyterLab and under Voila. ``present()`` lists those whose noteboo
 ``quantdb-lab dashboard NAME`` and the tests pick up a dashboard as soon as its notebook lands.
 
 Notebooks are found in ``$QUANTDB_LAB_NOTEBOOKS``, else the ``notebooks/`` folder beside the package (a source
-checkout or an editable install), else ``<prefix>/share/quantdb_lab/notebooks`` (a wheel installs them there).
+checkout or an editable install), else ``quantdb_lab/ui/notebooks`` inside the installed package (a wheel
+carries them there), else ``<prefix>/share/quantdb_lab/notebooks`` (where older wheels put them).
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def notebooks_dir() -> Path:
     beside = Path(__file__).resolve().parents[2] / "notebooks"
     if (beside / INDEX).is_file():
         return beside
+    packaged = Path(__file__).resolve().parent / "notebooks"
+    if (packaged / INDEX).is_file():
+        return packaged
     return Path(sys.prefix) / "share" / "quantdb_lab" / "notebooks"
 
 

@@ -17,11 +17,16 @@
 
 One Lab per IPython shell, built from ``%qdb config`` or the environment (``QUANTDB_LAB_CACHE_DIR``,
 ``QUANTDB_LAB_PROVIDER``). Magics return objects and print only what ``%qdb mode auto`` is asked for (its
-reasons). A bad argument raises ``UsageError`` with the reason. Only the public API of quantdb_lab is used.
+reasons). A bad argument raises ``UsageError`` with the reason. A failure of the command itself (the upstream
+down, nothing to return) prints one line on stderr and returns None, never a traceback, so a notebook's Run All
+goes on; so does ``%qdb quotes`` outside trading hours with no snapshot yet (the line says when trading opens).
+Only the public API of quantdb_lab is used.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from datetime import date
 from typing import Any
 
@@ -30,7 +35,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from quantdb_lab import BACKTESTING, RESEARCH, TRADING, Lab, detect_mode
-from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.errors import InvalidRequestError, MarketClosedWarning, QuantdbError
 from quantdb_lab.portfolio import PortfolioResult, parse_portfolio_text
 
 ADJUST_CHOICES = ("", "qfq", "hfq", "none")  # "none" spells "" where an empty argument is awkward
@@ -148,7 +153,13 @@ class QdbMagics(Magics):
         }.get(command)
         if handler is None:
             raise UsageError(f"%qdb: unknown command {command!r}; use one of {', '.join(COMMANDS)}, or %%qdb for a portfolio cell")
-        return handler(rest)
+        try:
+            return handler(rest)
+        except UsageError:
+            raise
+        except QuantdbError as exc:  # the command failed, not its arguments: one line, and Run All goes on
+            _say(f"%qdb {command}: {type(exc).__name__}: {exc}")
+            return None
 
     # -- commands ----------------------------------------------------------------------------------------
     def _fetch(self, rest: str) -> PortfolioResult:
@@ -193,7 +204,17 @@ class QdbMagics(Magics):
     def _quotes(self, rest: str) -> Any:
         """``%qdb quotes [SYMBOLS]``: the latest snapshot (``lab.quotes``); no symbols: the whole market."""
         symbols = _symbols(rest.split())
-        return self._guard(self.lab.quotes, symbols or None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MarketClosedWarning)
+            frame = self._guard(self.lab.quotes, symbols or None)
+        closed = [w for w in caught if issubclass(w.category, MarketClosedWarning)]
+        for other in caught:
+            if other not in closed:
+                warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+        if closed and frame.is_empty():  # outside sessions with no snapshot yet: say when trading opens
+            _say(f"%qdb quotes: {closed[0].message}")
+            return None
+        return frame
 
     def _watch(self, rest: str) -> Any:
         args = _parse(_watch_args, rest)
@@ -253,6 +274,10 @@ class QdbMagics(Magics):
         mode = args.mode or (current.mode if current else "research")
         self._lab = self._guard(Lab, cache_dir, provider=provider, mode=mode)
         return self._lab
+
+
+def _say(text: str) -> None:
+    print(" ".join(text.split()), file=sys.stderr)
 
 
 def _parse_day(text: str) -> date:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from quantdb_lab.ui.voila_server import HOST, free_port, stop_process_group
 
@@ -67,3 +72,26 @@ class JupyterLabServer:
             return
         stop_process_group(process, grace)
         self._output.close()
+
+
+def require_extension() -> None:
+    """Skip the calling module when the JupyterLab extension is not installed (fail in CI, where it must be)."""
+    try:
+        import quantdb_lab_jupyterlab  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("quantdb_lab_jupyterlab is not installed: tests/run.sh should have installed it")
+        pytest.skip("the JupyterLab extension is not installed (bash tests/run.sh installs it)", allow_module_level=True)
+
+
+@contextmanager
+def running(root: Path, home: Path, cache: Path, log: Path) -> Iterator[JupyterLabServer]:
+    """A started JupyterLab on ``root`` over the simulated market with its cache in ``cache``; stopped after."""
+    env = {**os.environ, "QUANTDB_LAB_CACHE_DIR": str(cache), "QUANTDB_LAB_PROVIDER": "simulated"}
+    env.pop("QUANTDB_LAB_NOTEBOOKS", None)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = JupyterLabServer(root, home, env, log).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -12,16 +11,11 @@ import pytest
 
 from quantdb_lab.ui.dashboards import present
 from tests.browser.conftest import ARTIFACTS, REPO
-from tests.browser.jupyterlab_server import JupyterLabServer
+from tests.browser.jupyterlab_server import require_extension, running
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-try:
-    import quantdb_lab_jupyterlab  # noqa: F401
-except ImportError:
-    if os.environ.get("CI"):
-        pytest.fail("quantdb_lab_jupyterlab is not installed: tests/run.sh should have built and installed it")
-    pytest.skip("the JupyterLab extension is not installed (bash tests/run.sh builds it)", allow_module_level=True)
+require_extension()
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +25,8 @@ def lab_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory, lab_cache):
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "QUANTDB_LAB_CACHE_DIR": str(lab_cache), "QUANTDB_LAB_PROVIDER": "simulated"}
-    server = JupyterLabServer(REPO, tmp_path_factory.mktemp("jupyter-home"), env, ARTIFACTS / "jupyterlab.log")
-    server.start()
-    try:
+    with running(REPO, tmp_path_factory.mktemp("jupyter-home"), lab_cache, ARTIFACTS / "jupyterlab.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _series_shown(page) -> int:

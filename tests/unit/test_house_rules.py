@@ -92,8 +92,10 @@ def test_a_lab_never_writes_into_the_working_directory(tmp_path):
 
 
 def test_the_distribution_installs_only_the_quantdb_lab_package():
-    """QuantDB installs a top-level package named ``core``; we install only ``quantdb_lab``."""
+    """QuantDB installs a top-level package named ``core``; we install only ``quantdb_lab`` and its JupyterLab
+    extension's server part ``quantdb_lab_jupyterlab`` (jupyter-server extensions are top-level packages)."""
     import tomllib
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert config["tool"]["setuptools"]["packages"]["find"]["include"] == ["quantdb_lab*"]
+    packages = config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert [p.rsplit("/", 1)[-1] for p in packages] == ["quantdb_lab", "quantdb_lab_jupyterlab"]

@@ -94,3 +94,23 @@ def test_bad_cell_raises_usage_error(shell):
         shell.run_cell_magic("qdb", "", "600519 0.5\n000001\n")
     with pytest.raises(UsageError, match="cell body must list"):
         shell.run_cell_magic("qdb", "", "\n")
+
+
+def test_loading_the_extension_is_cheap_and_the_first_qdb_brings_the_magics(tmp_path):
+    """The install loads the extension in every kernel: registering must not import the Lab (polars, akshare)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from IPython.core.interactiveshell import InteractiveShell; ip = InteractiveShell.instance();"
+        "import quantdb_lab; quantdb_lab.load_ipython_extension(ip);"
+        "heavy = [m for m in ('quantdb_lab.ui.magics', 'quantdb_lab.lab', 'polars', 'akshare') if m in sys.modules];"
+        "print('registered', 'qdb' in ip.magics_manager.magics['line'], 'qdb' in ip.magics_manager.magics['cell'], heavy);"
+        "print('stats', ip.run_line_magic('qdb', 'stats')['provider'])"
+    )
+    env = {"QUANTDB_LAB_PROVIDER": "simulated", "QUANTDB_LAB_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.pathsep.join(sys.path)}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=env)
+    assert "registered True True []" in result.stdout, result.stdout + result.stderr
+    assert "stats simulated" in result.stdout

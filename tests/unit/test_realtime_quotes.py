@@ -15,7 +15,7 @@ from quantdb_lab import Lab
 from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.domain.quotes import QUOTES
 from quantdb_lab.domain.symbols import parse_symbols
-from quantdb_lab.errors import EmptyResultError
+from quantdb_lab.errors import MarketClosedWarning
 from quantdb_lab.providers.akshare import AkshareProvider
 from quantdb_lab.providers.akshare.columns import STOCK_ZH_A_SPOT_EM_ORDER
 from quantdb_lab.providers.akshare.quotes import WATCHLIST_MAX, quote_batches
@@ -139,8 +139,8 @@ def test_no_upstream_calls_outside_trading_hours(tmp_path, market):
         assert served["as_of"][0].hour == 11 and not served["stale"][0]
     assert lab.provider.calls["fetch_quotes"] == 1
     fresh = _lab(tmp_path / "other", _at(20, 0), market)
-    with pytest.raises(EmptyResultError):
-        fresh.quotes(["000001.SZ"])
+    with pytest.warns(MarketClosedWarning, match="market closed"):  # and an empty frame, never an exception
+        assert fresh.quotes(["000001.SZ"]).is_empty()
     assert fresh.provider.calls["fetch_quotes"] == 0
 
 

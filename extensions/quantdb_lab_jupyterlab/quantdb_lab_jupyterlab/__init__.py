@@ -17,4 +17,4 @@ def _load_jupyter_server_extension(server_app) -> None:
     from quantdb_lab_jupyterlab.handlers import setup_handlers
 
     setup_handlers(server_app.web_app, server_app.root_dir)
-    server_app.log.info("quantdb_lab_jupyterlab: serving /quantdb-lab/stats")
+    server_app.log.info("quantdb_lab_jupyterlab: serving /quantdb-lab/stats and /quantdb-lab/dashboards")

@@ -1,4 +1,5 @@
-"""``GET /quantdb-lab/stats``: the panel's JSON, computed off the event loop."""
+"""``GET /quantdb-lab/stats``: the panel's JSON, computed off the event loop. ``POST
+/quantdb-lab/dashboards/<name>``: where to open that dashboard from, under the server root (``copies``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from quantdb_lab_jupyterlab.copies import materialize
 from quantdb_lab_jupyterlab.stats import panel_stats
 
 
@@ -23,6 +25,25 @@ class StatsHandler(APIHandler):
         self.finish(json.dumps(payload, default=str))
 
 
+class DashboardHandler(APIHandler):
+    def initialize(self, root_dir: str) -> None:
+        self.root_dir = root_dir
+
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        try:
+            path = await asyncio.to_thread(materialize, name, self.root_dir)
+        except KeyError as exc:
+            raise tornado.web.HTTPError(404, str(exc.args[0] if exc.args else exc)) from exc
+        except OSError as exc:
+            raise tornado.web.HTTPError(500, f"cannot place the dashboard under the server root: {exc}") from exc
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"name": name, "path": path}))
+
+
 def setup_handlers(web_app, root_dir: str) -> None:
-    route = url_path_join(web_app.settings["base_url"], "quantdb-lab", "stats")
-    web_app.add_handlers(".*$", [(route, StatsHandler, {"root_dir": root_dir})])
+    base = web_app.settings["base_url"]
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "quantdb-lab", "stats"), StatsHandler, {"root_dir": root_dir}),
+        (url_path_join(base, "quantdb-lab", "dashboards", r"([A-Za-z0-9_-]+)"), DashboardHandler, {"root_dir": root_dir}),
+    ])  # fmt: skip

@@ -1,4 +1,8 @@
-"""The JSON the panel shows: cache statistics from quantdb_lab's public API, and where the dashboards are."""
+"""The JSON the panel shows: cache statistics from quantdb_lab's public API, and where the dashboards are.
+
+Each dashboard's ``path`` is where the panel opens it from, relative to the server root (None until its copy is
+made: ``copies.materialize`` on the first click, through ``POST /quantdb-lab/dashboards/<name>``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any
 
 from quantdb_lab.ui import cache_report
 from quantdb_lab.ui.dashboard_lab import dashboard_lab
-from quantdb_lab.ui.dashboards import notebooks_dir, present
+from quantdb_lab.ui.dashboards import present
+from quantdb_lab_jupyterlab.copies import location
 
 
 @lru_cache(maxsize=1)
@@ -17,23 +22,16 @@ def _lab():
     return dashboard_lab()
 
 
-def _relative(path: Path, root: Path) -> str | None:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return None
-
-
 def panel_stats(root_dir: str | Path) -> dict[str, Any]:
     stats = _lab().stats()
-    where = notebooks_dir()
+    root = Path(root_dir)
     return {
         "summary": cache_report.summary(stats),
         "datasets": cache_report.dataset_rows(stats),
         "throttle": cache_report.throttle_rows(stats),
         "cache_dir": stats["cache_dir"],
         "dashboards": [
-            {"name": d.name, "title": d.title, "description": d.description, "path": _relative(d.path(where), Path(root_dir))}
-            for d in present(where)
+            {"name": d.name, "title": d.title, "description": d.description, "path": location(d, root)}
+            for d in present()
         ],
     }

@@ -1,6 +1,9 @@
 /**
  * The "QuantDB Lab" side panel: cache state and mode from the server extension's /quantdb-lab/stats,
- * refreshed every few seconds, and buttons opening each dashboard as a notebook or under Voila.
+ * refreshed every few seconds, and buttons opening each dashboard as a notebook or under Voila. A click asks
+ * POST /quantdb-lab/dashboards/<name> where to open it from: the notebook itself when it lies under the server
+ * root, else a copy the server places in quantdb_lab_dashboards/ (the dashboards come with the package), so
+ * the buttons work whatever folder JupyterLab was started in.
  */
 import {
   ILabShell,
@@ -27,7 +30,7 @@ interface IDashboard {
   name: string;
   title: string;
   description: string;
-  path: string | null; // relative to the server root, or null when outside it
+  path: string | null; // relative to the server root, or null until its copy is placed there
 }
 
 interface IStats {
@@ -53,6 +56,15 @@ async function fetchStats(settings: ServerConnection.ISettings): Promise<IStats>
     throw new Error(`GET /quantdb-lab/stats: ${response.status} ${response.statusText}`);
   }
   return (await response.json()) as IStats;
+}
+
+async function dashboardPath(settings: ServerConnection.ISettings, name: string): Promise<string> {
+  const url = URLExt.join(settings.baseUrl, 'quantdb-lab', 'dashboards', encodeURIComponent(name));
+  const response = await ServerConnection.makeRequest(url, { method: 'POST' }, settings);
+  if (!response.ok) {
+    throw new Error(`POST /quantdb-lab/dashboards/${name}: ${response.status} ${response.statusText}`);
+  }
+  return ((await response.json()) as { path: string }).path;
 }
 
 function humanBytes(count: number): string {
@@ -157,20 +169,23 @@ class QuantdbPanel extends Widget {
     const list = cell('div', '', 'qdb-dashboards');
     for (const d of dashboards) {
       const open = cell('button', d.title, 'jp-Button jp-mod-styled qdb-open');
-      open.title = `${d.description}\nOpen the notebook`;
       const voila = cell('button', 'Voila', 'jp-Button jp-mod-styled qdb-voila');
       voila.title = 'Open this dashboard under Voila in a new tab';
-      if (d.path === null) {
-        open.setAttribute('disabled', '');
-        voila.setAttribute('disabled', '');
-        open.title = `Outside the server root: run quantdb-lab dashboard ${d.name}`;
-      } else {
-        const path = d.path;
-        open.addEventListener('click', () => this.openNotebook(path));
-        voila.addEventListener('click', () =>
-          window.open(URLExt.join(this.settings.baseUrl, 'voila', 'render', path), '_blank')
-        );
-      }
+      const where = d.path === null ? 'a copy in quantdb_lab_dashboards/ (made on first use)' : d.path;
+      open.title = `${d.description}\nOpen ${where}`;
+      open.addEventListener('click', () => void this.openDashboard(d.name, path => this.openNotebook(path)));
+      voila.addEventListener('click', () => {
+        // Opened synchronously with the click (popup blockers), pointed at the dashboard once its path is known.
+        const tab = window.open('', '_blank');
+        void this.openDashboard(d.name, path => {
+          const url = URLExt.join(this.settings.baseUrl, 'voila', 'render', path);
+          if (tab) {
+            tab.location.href = url;
+          } else {
+            window.open(url, '_blank');
+          }
+        });
+      });
       const row = cell('div', '', 'qdb-dashboard');
       row.dataset.name = d.name;
       row.append(open, voila);
@@ -178,6 +193,14 @@ class QuantdbPanel extends Widget {
     }
     this.dashboardList = list;
     return list;
+  }
+
+  private async openDashboard(name: string, show: (path: string) => void): Promise<void> {
+    try {
+      show(await dashboardPath(this.settings, name));
+    } catch (error) {
+      this.updated.textContent = String(error);
+    }
   }
 }
 

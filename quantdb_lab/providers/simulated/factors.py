@@ -1,7 +1,11 @@
 """The simulated market's sessions and its common return factors (one market factor, one per sector).
 
-Sessions are XSHG's up to the bundled calendar's bound, then weekdays up to a fixed ``HORIZON``: the history
+Sessions are XSHG's up to 2026-12-31 (``XSHG_UNTIL``, whatever exchange-calendars release is installed), then
+weekdays less the simulated market's own holidays (``HOLIDAYS``: 2027's) up to a fixed ``HORIZON``: the history
 is generated once up to that horizon whatever the clock says, so data never depends on when it was asked for.
+The holidays do not move the generated history: the grid keeps as many sessions as weekdays alone would give
+(the last ones run a few days past ``HORIZON``), so every series' n-th session has the same bar as before they
+were added, and history before the first holiday is unchanged.
 """
 
 from __future__ import annotations
@@ -21,13 +25,29 @@ PRICE_LIMITS_FROM: Final = date(1996, 12, 16)  # daily limits did not exist befo
 CHINEXT_20PCT_FROM: Final = date(2020, 8, 24)  # ChiNext limit went from 10% to 20%
 
 
+XSHG_UNTIL: Final = date(2026, 12, 31)  # the last day of exchange-calendars 4.13's XSHG holidays
+# Weekday closures of the simulated market past XSHG_UNTIL, on the statutory pattern the exchanges follow (New
+# Year, Spring Festival from its eve, Qingming, Labour Day, Dragon Boat, Mid-Autumn, National Day): what its
+# upstream's trade dates report. Later years are weekdays.
+HOLIDAYS: Final = frozenset(date.fromisoformat(day) for day in (
+    "2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11", "2027-02-12",
+    "2027-04-05", "2027-05-03", "2027-05-04", "2027-05-05", "2027-06-09", "2027-09-15",
+    "2027-10-01", "2027-10-04", "2027-10-05", "2027-10-06", "2027-10-07",
+))  # fmt: skip
+
+
 def simulated_calendar() -> TradingCalendar:
-    """XSHG sessions, extended with weekdays past its bound (what the simulated upstream reports)."""
-    base = TradingCalendar.xshg()
-    extra, day = [], base.bound + timedelta(days=1)
-    while day <= HORIZON:
-        if day.weekday() < 5:
+    """XSHG sessions to XSHG_UNTIL, then weekdays less HOLIDAYS (what the simulated upstream reports)."""
+    xshg = TradingCalendar.xshg()
+    base = TradingCalendar.from_dates(xshg.sessions(FIRST_SESSION, min(xshg.bound, XSHG_UNTIL)),
+                                      source=xshg.source)  # fmt: skip
+    extra, day, owed = [], XSHG_UNTIL + timedelta(days=1), 0
+    while day <= HORIZON or owed:
+        if day.weekday() < 5 and day in HOLIDAYS:
+            owed += 1  # one more weekday past HORIZON keeps the grid's length
+        elif day.weekday() < 5:
             extra.append(day)
+            owed -= day > HORIZON
         day += timedelta(days=1)
     return base.extend(extra)
 
@@ -70,7 +90,7 @@ class Factors:
 
 
 def make_factors(seed: int, calendar: TradingCalendar) -> Factors:
-    days = calendar.session_days(FIRST_SESSION, HORIZON)
+    days = calendar.session_days(FIRST_SESSION, calendar.bound)  # through HORIZON and the days owed past it
     n = len(days)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, 0x4D4B54])
     # Volatility clusters (GARCH-like in look, cheap to draw) and was wilder before price limits existed.

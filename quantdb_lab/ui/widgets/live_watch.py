@@ -4,7 +4,8 @@ A thin view over ``quantdb_lab.realtime``: it subscribes to the watcher's bus, s
 worker thread for this handler (a slow browser never slows the poller or other handlers). ``on_event(event)``
 is what the subscription calls, so tests drive it without a browser. The chart is built as a ``go.Figure``
 and wrapped in a ``go.FigureWidget`` once; later updates only assign trace data (adding traces to a
-FigureWidget that is not displayed yet breaks under Voila).
+FigureWidget that is not displayed yet breaks under Voila). Outside trading hours the status line says the
+market is closed, when it opens and what snapshot is shown (the watcher's ``MarketClosed`` event and status).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import polars as pl
 import traitlets
 
 from quantdb_lab.domain.quotes import QUOTES
-from quantdb_lab.realtime import Event, LimitHit, LimitRelease, PriceUpdate, VolumeSpike, Watcher
+from quantdb_lab.realtime import Event, LimitHit, LimitRelease, MarketClosed, PriceUpdate, VolumeSpike, Watcher
 
 CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 TABLE_COLUMNS = ("symbol", "last", "pct_change", "volume", "limit_up", "limit_down", "halted")
@@ -49,7 +50,7 @@ class LiveWatchWidget(widgets.VBox):
         self._y: list[float] = []
         self._alerts: deque[str] = deque(maxlen=max_events)
         self.latency: float | None = None  # seconds from the last PriceUpdate's arrival to the model update
-        self.status_view = widgets.HTML("")
+        self.status_view = widgets.HTML(_status_html(watcher.status()))  # the market's state before any poll
         self.picker = widgets.Dropdown(options=[], description="Chart")
         self.table_view = widgets.HTML("")
         self.events_view = widgets.HTML("")
@@ -140,6 +141,8 @@ def describe(event: Event) -> str:
         return f"{stamp} {type(event).__name__} {event.symbol} {event.side} at {event.price:g}"
     if isinstance(event, VolumeSpike):
         return f"{stamp} VolumeSpike {event.symbol} {event.ratio:.1f}x expected volume"
+    if isinstance(event, MarketClosed):
+        return f"{stamp} MarketClosed: trading next starts {event.next_open:%Y-%m-%d %H:%M}"
     detail = getattr(event, "symbol", None) or getattr(event, "host_family", "")
     return f"{stamp} {type(event).__name__} {detail}".rstrip()
 
@@ -164,5 +167,9 @@ def _table_html(rows: list[dict]) -> str:
 
 def _status_html(status: dict) -> str:
     as_of = status["as_of"].strftime("%Y-%m-%d %H:%M") if status["as_of"] is not None else "-"
-    return (f"<b>{status['state']}</b> · {status['polls']} polls · as of {as_of} · breaker {status['breaker']}"
+    line = (f"<b>{status['state']}</b> · {status['polls']} polls · as of {as_of} · breaker {status['breaker']}"
             f" · {status['errors']} errors")  # fmt: skip
+    market = status.get("market")
+    if market and market != "open":
+        line += f"<br><span class='qdb-market-closed'>{html.escape(market)}</span>"
+    return line
