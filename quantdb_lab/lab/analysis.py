@@ -7,8 +7,9 @@ import polars as pl
 
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.errors import QuantdbError
+from quantdb_lab.errors import InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.suggest import closest_word
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.quality import (
@@ -17,6 +18,7 @@ from quantdb_lab.quality import (
     check_quality,
     decisions_frame,
 )
+from quantdb_lab.quality.issues import CHECKS
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
@@ -90,6 +92,9 @@ class QualityMixin(LabCore):
         """Record a decision on a quality issue (``date=None``: every date of that check for the symbol);
         later reports respect it and widen thresholds it shows too tight. Returns all decisions."""
         (parsed,) = parse_symbols(symbol)
+        if check not in CHECKS:
+            raise InvalidRequestError(f"check must be one a quality report emits, not {check!r}"
+                                      f"{closest_word(check, CHECKS)}; the checks: {', '.join(sorted(CHECKS))}")  # fmt: skip
         day = parse_range(date, date)[0] if date is not None else None
         FeedbackStore(self.cache_dir).record(parsed.canonical, check, day, verdict, note=note, at=self.clock.now())
         return self.feedback_log()
