@@ -24,6 +24,7 @@ from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSym
 from quantdb_lab.lab.engine import Engine, build_engine
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
+from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
@@ -243,9 +244,17 @@ class LabCore:
         record = dataset_record(dataset)
         first, last = parse_range(start, end)
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
-        frame, origin = self._engine.datasets.read(record, parsed, first, last, self._mode)
+        engine = self._engine
+        with engine.tracker.activity:
+            frame, origin = engine.datasets.read(record, parsed, first, last, self._mode)
+        engine.tracker.read_served(record.name, origin, self._mode)
         self.last_provenance = [origin]
         return frame
+
+    @property
+    def dataset_loader(self) -> DatasetLoader:
+        """The loader behind ``read`` (plans, single captures, lost sessions): what the collector drives."""
+        return self._engine.datasets
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""

@@ -80,6 +80,16 @@ class WarmingMixin(LabCore):
         ``QUANTDB_LAB_USAGE_LOG=0`` stops recording)."""
         return self._engine.tracker.usage_frame()
 
+    def collect(self, datasets: list[str] | None = None, symbols: list[str] | None = None, *,
+                since: Any = None, max_calls: int | None = None) -> Any:
+        """Capture every closed session of the followed datasets whose upstream forgets, now, once
+        (``quantdb_lab.prefetch.collector``); returns its report (captured / present / forgotten)."""
+        from quantdb_lab.domain.dates import parse_date
+        from quantdb_lab.prefetch import collect  # above the Lab: imported on use only
+
+        return collect(self, datasets, symbols, since=parse_date(since) if since is not None else None,
+                       max_calls=max_calls)  # fmt: skip
+
     def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None) -> Any:
         """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``)."""
         from quantdb_lab.prefetch import warm  # the prefetch layer sits above the Lab: imported on use only

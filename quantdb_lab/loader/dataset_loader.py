@@ -128,6 +128,16 @@ class DatasetLoader:
         self.store.write(fetch.key, merged, updated)
         return calls
 
+    def capture(self, dataset: Dataset, symbol: Symbol | None, fetch: Fetch) -> int:
+        """One planned fetch (the collector's unit of work) under the series' lock, unless another process
+        captured those sessions meanwhile. Returns the upstream calls made (0: nothing was left to fetch)."""
+        with self.store.lock(fetch.key):
+            meta = self.store.read_meta(fetch.key) or SeriesMeta()
+            days = self.calendar.session_days(fetch.start, fetch.end)
+            if len(days) and bool(meta.coverage.covered(days).all()):
+                return 0
+            return self._execute(dataset, fetch, symbol, self.clock.now())
+
     def record_lost(self, dataset: Dataset, key: SeriesKey, spans: tuple[tuple[date, date], ...]) -> int:
         """Record sessions the upstream no longer keeps and the store never captured (a plan's ``forgotten``) in
         the series' catalog entry: never asked for again, said by reads and quality. Returns the sessions added."""
