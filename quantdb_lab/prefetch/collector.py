@@ -22,6 +22,7 @@ the close; ``Warmer(lab, collect=True)`` runs one after each warming pass.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -133,11 +134,12 @@ def targets_for(names: Sequence[str] | None, symbols: Sequence[str] | None, sinc
 
 class Collector:
     def __init__(self, lab: Lab, targets: Iterable[Target] | None = None, *, max_calls: int | None = None,
-                 before_call: Callable[[str], bool] | None = None) -> None:  # fmt: skip
+                 before_call: Callable[[str], bool] | None = None, stop: threading.Event | None = None) -> None:  # fmt: skip
         self.lab = lab
         self.targets = list(targets) if targets is not None else followed(lab)
         self.max_calls = max_calls
         self.before_call = before_call
+        self.stop = stop
 
     def run(self) -> CollectReport:
         started = time.monotonic()
@@ -174,7 +176,8 @@ class Collector:
             loader.record_lost(record, plan.key, plan.forgotten)
             family = fetcher_for(lab.provider, record.capability, dataset=record.name).host_family(target.symbol)
             for fetch in plan.fetches:
-                if self.max_calls is not None and report.calls >= self.max_calls:
+                if (self.max_calls is not None and report.calls >= self.max_calls) or (
+                        self.stop is not None and self.stop.is_set()):
                     report.stopped = True
                     break
                 if self.before_call is not None and not self.before_call(family):

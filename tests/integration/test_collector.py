@@ -175,3 +175,17 @@ def test_the_cli_collects_and_reports(tmp_path, capsys):
                    "--dataset", "dragon_tiger", "--sessions", "3"])  # fmt: skip
     out = capsys.readouterr().out
     assert status == 0 and "captured" in out and "dragon_tiger" in out
+
+
+def test_the_background_warmer_collects_after_its_pass(tmp_path):
+    from quantdb_lab.prefetch import Warmer
+
+    lab, provider, clock = lab_at(tmp_path)
+    lab.read("dragon_tiger", start="2025-06-05", end="2025-06-06")
+    clock.advance(3 * 86400)
+    provider.asked.clear()
+    report = Warmer(lab, collect=True, peers=None, quiet=0.0).run_once()
+    assert provider.asked == [("dragon_tiger", None, date(2025, 6, 9))]
+    assert report.collected is not None and "1 session(s) captured" in report.collected
+    budget = Warmer(lab, collect=True, peers=None, quiet=0.0, max_calls=0).run_once()
+    assert budget.calls == 0
