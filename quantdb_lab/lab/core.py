@@ -16,6 +16,7 @@ import polars as pl
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
@@ -283,6 +284,8 @@ class LabCore:
             **self._housekeeping(),
             "throttle": self._engine.throttle.status(),
             "warming": self._engine.tracker.ledger.summary(),
+            "collection": self._engine.datasets.collection_status(
+                [record for record in datasets().values() if record.forgets]),
         }
 
     def clear(self, symbols: SymbolsLike | None = None, *, dataset: str | None = None) -> int:

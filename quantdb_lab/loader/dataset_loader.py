@@ -158,6 +158,28 @@ class DatasetLoader:
             self.store.write(key, frame, replace(meta, lost=lost))
             return added
 
+    def lost_days(self, dataset: Dataset, symbol: Symbol | None) -> np.ndarray:
+        """The sessions recorded as lost for the series (day numbers, ascending; empty when none)."""
+        meta = self.store.read_meta(self.key(dataset, symbol))
+        if meta is None or not meta.lost:
+            return np.empty(0, np.int64)
+        days = [self.calendar.session_days(from_day_number(a), from_day_number(b)) for a, b in meta.lost.to_pairs()]
+        return np.concatenate(days).astype(np.int64) if days else np.empty(0, np.int64)
+
+    def collection_status(self, records: list[Dataset]) -> list[dict[str, Any]]:
+        """Per dataset of ``records`` (those whose upstream forgets): series kept, sessions captured and lost,
+        the newest captured session, what the upstream keeps. For the cache monitor and ``lab.stats()``."""
+        rows = []
+        for record in records:
+            metas = self.store.read_metas(record.name)
+            captured = sum(_session_count(m.coverage, self.calendar) for m in metas.values())
+            lost = sum(_session_count(m.lost, self.calendar) for m in metas.values())
+            newest = max((m.last_day for m in metas.values() if m.last_day is not None), default=None)
+            rows.append({"dataset": record.name, "title": record.title, "upstream_keeps": record.upstream_sessions,
+                         "series": len(metas), "sessions_captured": captured, "sessions_lost": lost,
+                         "newest": from_day_number(newest).isoformat() if newest is not None else None})  # fmt: skip
+        return rows
+
     def _lost_notes(self, plan: ReadPlan) -> tuple[str, ...]:
         meta = self.store.read_meta(plan.key)
         if meta is None or not meta.lost:

@@ -189,3 +189,36 @@ def test_the_background_warmer_collects_after_its_pass(tmp_path):
     assert report.collected is not None and "1 session(s) captured" in report.collected
     budget = Warmer(lab, collect=True, peers=None, quiet=0.0, max_calls=0).run_once()
     assert budget.calls == 0
+
+
+def test_quality_monitor_and_portfolio_know_the_event_lists(tmp_path):
+    from quantdb_lab.ui import cache_report
+
+    lab, provider, _ = lab_at(tmp_path)
+    collect(lab, ["test_forgetful_minutes"], ["600519"], since=date(2025, 5, 26))
+    issues = lab.dataset_quality("test_forgetful_minutes", "600519", start="2025-05-26")
+    lost = issues.filter(pl.col("check") == "lost_session")
+    kept = MARKET.calendar.sessions(date(2025, 5, 26), date(2025, 6, 6))
+    assert lost["date"].to_list() == kept[:-5]  # each lost session said once, by quality too
+    lhb = lab.read("dragon_tiger", start="2025-06-02", end="2025-06-06")
+    assert lab.dataset_quality("dragon_tiger", start="2025-06-02", end="2025-06-06").is_empty()
+    bad = lhb.with_columns(pl.col("net_buy") + 1e6)
+    from quantdb_lab.domain.datasets import DRAGON_TIGER_LIST
+    from quantdb_lab.quality.datasets import check_dataset
+
+    days = MARKET.calendar.session_days(date(2025, 6, 2), date(2025, 6, 6))
+    found = check_dataset(bad, DRAGON_TIGER_LIST, symbol="market", sessions=days, lost=days[:0])
+    assert set(found["check"]) == {"net_buy_mismatch"} and found.height == lhb.height
+    stats = lab.stats()
+    rows = {row["dataset"]: row for row in cache_report.collection_rows(stats)}
+    assert rows["test_forgetful_minutes"]["lost"] == len(kept) - 5 and rows["test_forgetful_minutes"]["captured"] == 5
+    assert rows["dragon_tiger"]["captured"] == len(days) and rows["limit_up_pool"]["series"] == 0
+    titles = {row["dataset"]: row["title"] for row in cache_report.dataset_rows(stats)}
+    assert titles["dragon_tiger"] == DRAGON_TIGER_LIST.title
+    symbols = lhb["symbol"].unique().sort().to_list()[:2]
+    result = lab.portfolio(symbols + ["600519"], start="2025-06-02", end="2025-06-06", progress=False,
+                           events=["dragon_tiger", "limit_up_pool"])  # fmt: skip
+    assert set(result.events["dragon_tiger"]["symbol"]) == set(symbols)
+    assert result.events["dragon_tiger"].equals(lhb.filter(pl.col("symbol").is_in(symbols)))
+    assert "limit_up_pool" in result.events and not result.event_errors
+    assert {p.symbol for p in lab.last_provenance} == {*symbols, "600519.SH"}  # the bars, not the lists
