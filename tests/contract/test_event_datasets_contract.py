@@ -153,3 +153,21 @@ def test_a_provider_without_them_says_so(tmp_path):
         with pytest.raises(InvalidRequestError, match="does not serve"):
             fetcher_for(replay, record.capability, dataset=record.name)
     assert dataset("limit_up_pool") is LIMIT_UP
+
+
+def test_simulated_open_session_pool_is_read_off_the_intraday_path_and_the_list_waits_for_the_close():
+    fetched = simulated()
+    pool = None
+    for day in MARKET.calendar.sessions(date(2025, 4, 1), SESSION)[::-1]:
+        if not fetched.fetch_limit_up_pool(None, day, day).height:
+            continue
+        clock = FixedClock(datetime(day.year, day.month, day.day, 14, 50, tzinfo=EXCHANGE_TZ))
+        live = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+        pool = live.fetch_limit_up_pool(None, day, day)
+        if pool.height:
+            break
+    assert pool is not None and pool.height, "no session of two months is at its limit at 14:50"
+    assert pool.schema == pl.Schema(LIMIT_UP.schema) and pool["date"].unique().to_list() == [day]
+    for symbol, close in zip(pool["symbol"], pool["close"], strict=True):  # the provisional close at 14:50
+        assert float(MARKET.bars(symbol, day, day, now=clock.now())["close"][0]) == close
+    assert live.fetch_dragon_tiger(None, day, day).is_empty()  # published after the close
