@@ -149,55 +149,56 @@ class Collector:
             for target in self.targets:
                 if report.stopped:
                     break
-                report.rows.append(self._collect(target, report))
+                self._collect(target, report)
         except KeyboardInterrupt:  # what was written stays written: the next run starts from there
             report.stopped = report.interrupted = True
         report.seconds = time.monotonic() - started
         return report
 
-    def _collect(self, target: Target, report: CollectReport) -> dict:
+    def _collect(self, target: Target, report: CollectReport) -> None:
         lab, record = self.lab, target.dataset
         loader = lab.dataset_loader
         row = {"dataset": record.name, "symbol": target.symbol.canonical if target.symbol else "market",
                "captured": 0, "present": 0, "forgotten": 0, "calls": 0, "error": None}  # fmt: skip
+        report.rows.append(row)  # filled in as it goes: an interrupted series still reports what it captured
         last = report.session
         if last is None:
-            return row
+            return
         try:
             start = target.since or _oldest_kept(lab, record, last)
             if start > last:
-                return row
+                return
             plan = loader.plan(record, target.symbol, start, last, lab.mode)
             sessions = lab.calendar.session_days(plan.range.start, plan.range.end)
-            wanted = sum(len(lab.calendar.session_days(f.start, f.end)) for f in plan.fetches)
-            lost = sum(len(lab.calendar.session_days(a, b)) for a, b in plan.forgotten)
-            row["present"] = len(sessions) - wanted - lost
-            row["forgotten"] = lost
+            row["present"] = present = _covered(lab, plan.key, sessions)
+            row["forgotten"] = sum(len(lab.calendar.session_days(a, b)) for a, b in plan.forgotten)
             loader.record_lost(record, plan.key, plan.forgotten)
             family = fetcher_for(lab.provider, record.capability, dataset=record.name).host_family(target.symbol)
-            for fetch in plan.fetches:
-                if (self.max_calls is not None and report.calls >= self.max_calls) or (
-                        self.stop is not None and self.stop.is_set()):
-                    report.stopped = True
-                    break
-                if self.before_call is not None and not self.before_call(family):
-                    report.stopped = True
-                    break
-                calls = loader.capture(record, target.symbol, fetch)
-                report.calls += calls
-                row["calls"] += calls
-                days = lab.calendar.session_days(fetch.start, fetch.end)
-                if calls:
-                    row["captured"] += len(days)
-                else:  # another process captured it meanwhile
-                    row["present"] += len(days)
+            try:
+                for fetch in plan.fetches:
+                    if (self.max_calls is not None and report.calls >= self.max_calls) or (
+                            self.stop is not None and self.stop.is_set()):
+                        report.stopped = True
+                        break
+                    if self.before_call is not None and not self.before_call(family):
+                        report.stopped = True
+                        break
+                    calls = loader.capture(record, target.symbol, fetch)
+                    report.calls += calls
+                    row["calls"] += calls
+            finally:  # counted from the store, whatever the fetch unit: sessions newly covered
+                row["captured"] = _covered(lab, plan.key, sessions) - present
         except ProviderUnavailableError as exc:
             row["error"] = str(exc)
             if not exc.retryable:
                 report.stopped = True
         except QuantdbError as exc:
             row["error"] = str(exc)
-        return row
+
+
+def _covered(lab: Lab, key, sessions) -> int:  # noqa: ANN001
+    meta = lab.dataset_loader.store.read_meta(key)
+    return int(meta.coverage.covered(sessions).sum()) if meta is not None and len(sessions) else 0
 
 
 def _oldest_kept(lab: Lab, record: Dataset, last: date) -> date:

@@ -113,7 +113,8 @@ def test_a_killed_collection_resumes_without_losing_or_refetching_a_session(tmp_
 
     targets = targets_for(["dragon_tiger"], None, since, lab)
     first = Collector(lab, targets, before_call=killed_after_seven).run()
-    assert first.stopped and first.calls == 7
+    assert first.stopped and first.interrupted and first.calls == 7
+    assert first.rows[0]["captured"] == 7  # the interrupted series still reports what it captured
     second = Collector(lab, targets).run()
     days = [entry[2] for entry in asked(provider, "dragon_tiger")]
     assert days == sessions  # every session once, in order: nothing lost, nothing fetched twice
