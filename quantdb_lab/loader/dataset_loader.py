@@ -5,8 +5,9 @@ memory, the point-in-time column); ``read_plan.plan_read`` decides what to fetch
 answer covers. Rows an answer labels with a date that is no session are refused or, for an upstream that answers
 a non-trading date with the previous session's list (``Dataset.off_session``), given that session's date: a row
 is stored under the trading date it belongs to, never the day it was fetched. Sessions the upstream forgot
-before they were captured, once recorded (``record_lost``, by the collector), are said by every read of them. One series per symbol, or one market-wide series (key ``market``) for per-date lists. Fetches run
-under the series' lock (a second kernel waits and reuses the first one's fetch) and under the throttle.
+before they were captured, once recorded (``record_lost``, by the collector), are said by every read of them.
+One series per symbol, or one market-wide series (key ``market``) for per-date lists. Fetches run under the
+series' lock (a second kernel waits and reuses the first one's fetch) and under the throttle.
 """
 
 from __future__ import annotations
