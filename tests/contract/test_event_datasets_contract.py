@@ -4,6 +4,8 @@
 * ``akshare``: AkshareProvider over akshare's real code, with Eastmoney's answers replayed by ``responses``
   from the project's own wire-format fixtures (tests/fixtures/akshare/events); the expected CSVs were written
   by hand from the payloads (percent / 100, price / 1000), not produced by the code under test;
+* ``akshare-over-simulated``: AkshareProvider over akshare's shapes answered from the simulated market
+  (``SimulatedAkshare``): the transform and its inverse agree;
 * ``replay`` (recorded daily bars) does not serve them, and says so with a typed error.
 
 Contract: the canonical schema exactly; every row on the session asked for (or, for the pool asked on a
@@ -29,7 +31,7 @@ from quantdb_lab.domain.datasets import DRAGON_TIGER_LIST, LIMIT_UP, dataset
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.dataset_loader import on_sessions
-from quantdb_lab.providers.akshare import AkshareProvider
+from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
 from quantdb_lab.providers.fetchers import fetcher_for
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider
 from tests.support.sim import MARKET
@@ -73,18 +75,24 @@ def simulated() -> SimulatedProvider:
     return SimulatedProvider(MARKET, faults=Faults(), clock=clock)
 
 
-@pytest.fixture(params=["simulated", "akshare"])
+@pytest.fixture(params=["simulated", "akshare", "akshare-over-simulated"])
 def provider(request):
     if request.param == "simulated":
-        return simulated()
-    request.getfixturevalue("wire")
-    return AkshareProvider(timeout=10)
+        yield simulated()
+    elif request.param == "akshare":
+        request.getfixturevalue("wire")
+        yield AkshareProvider(timeout=10)
+    else:  # akshare's shapes from the simulated market (SimulatedAkshare), read back by AkshareProvider
+        with SimulatedAkshare(simulated()).patch():
+            yield AkshareProvider(timeout=10)
 
 
 def _session_of_richest_pool(provider) -> date:
     """A session whose simulated pool is not empty (the akshare fixture's is 2025-06-06)."""
-    if isinstance(provider, AkshareProvider):
-        return SESSION
+    import akshare
+
+    if isinstance(provider, AkshareProvider) and not hasattr(akshare.stock_zt_pool_em, "__self__"):
+        return SESSION  # the recorded wire (SimulatedAkshare patches in bound methods)
     fetch = fetcher_for(provider, "limit_up_pool", dataset="limit_up_pool").fetch
     for day in MARKET.calendar.sessions(date(2025, 5, 20), SESSION)[::-1]:
         if fetch(None, day, day).height:
@@ -171,3 +179,17 @@ def test_simulated_open_session_pool_is_read_off_the_intraday_path_and_the_list_
     for symbol, close in zip(pool["symbol"], pool["close"], strict=True):  # the provisional close at 14:50
         assert float(MARKET.bars(symbol, day, day, now=clock.now())["close"][0]) == close
     assert live.fetch_dragon_tiger(None, day, day).is_empty()  # published after the close
+
+
+def test_akshare_over_the_simulated_upstream_gives_back_the_simulated_frames():
+    source = simulated()
+    with SimulatedAkshare(source).patch():
+        provider = AkshareProvider(timeout=10)
+        lhb = provider.fetch_dragon_tiger(None, date(2025, 6, 2), SESSION)
+        days = [d for d in MARKET.calendar.sessions(date(2025, 5, 12), SESSION)]
+        pools = [(provider.fetch_limit_up_pool(None, d, d), source.fetch_limit_up_pool(None, d, d)) for d in days]
+    assert_frame_equal(lhb, source.fetch_dragon_tiger(None, date(2025, 6, 2), SESSION).sort(["date", "symbol"],
+                       maintain_order=True), check_exact=False, rel_tol=1e-12)  # fmt: skip
+    assert sum(theirs.height for _, theirs in pools) > 0
+    for ours, theirs in pools:
+        assert_frame_equal(ours, theirs.sort("symbol"), check_exact=False, rel_tol=1e-12)
