@@ -143,18 +143,18 @@ COMMODITY_DAILY = register(Dataset(
 ))  # fmt: skip
 
 # The daily event lists (domain.events): market-wide, one list per session, asked for one trading date a call.
-# Retention as the upstream states it ("该接口只能获取近期的数据", akshare's docs of stock_zt_pool_em) and as
+# Retention as the upstream states it (akshare's docs of stock_zt_pool_em: "only recent data") and as
 # users report it (about a month of pools; the data centre's list longer): the windows below are deliberately
 # short, so the collector captures a session long before it expires. tests/network settles them on the first
 # online run (test_live_event_retention).
 LIMIT_UP = register(Dataset(
-    name="limit_up_pool", title="limit-up pool (涨停股池)", schema=LIMIT_UP_POOL, index="event",
+    name="limit_up_pool", title="limit-up pool", schema=LIMIT_UP_POOL, index="event",
     index_column="date", unique_index=False, per_symbol=False, capability="limit_up_pool", fetch_unit="session",
     upstream_sessions=20, off_session="previous", empty_is_answer=True,
 ))  # fmt: skip
 
 DRAGON_TIGER_LIST = register(Dataset(
-    name="dragon_tiger", title="dragon-tiger list (龙虎榜)", schema=DRAGON_TIGER, index="event",
+    name="dragon_tiger", title="dragon-tiger list", schema=DRAGON_TIGER, index="event",
     index_column="date", unique_index=False, per_symbol=False, capability="dragon_tiger", fetch_unit="session",
     upstream_sessions=60, empty_is_answer=True,
 ))  # fmt: skip

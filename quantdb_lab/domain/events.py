@@ -1,8 +1,8 @@
 """Schemas of the daily event lists: the limit-up pool and the dragon-tiger list (market-wide, one list a session).
 
-Limit-up pool (``LIMIT_UP_POOL``; Eastmoney's 涨停股池, akshare ``stock_zt_pool_em(date)``): the stocks that
-closed the session at their limit-up price (not ST stocks, not the STAR board, not new listings still on an
-unbroken run of one-price boards), one row per stock:
+Limit-up pool (``LIMIT_UP_POOL``; Eastmoney's, akshare ``stock_zt_pool_em(date)``): the stocks that closed
+the session at their limit-up price (not ST stocks, not the STAR board, not new listings still on an unbroken
+run of one-price boards), one row per stock:
 
 ============  =========  =====================================================================
 column        dtype      meaning and unit
@@ -16,25 +16,25 @@ amount        Float64    turnover value, CNY
 float_cap     Float64    free-float market value, CNY
 total_cap     Float64    total market value, CNY
 turnover      Float64    shares traded / free float, as a fraction
-seal_fund     Float64    money on the bid at the limit price at the close (封板资金), CNY
+seal_fund     Float64    money on the bid at the limit price at the close, CNY
 first_seal    Time       first time the price sealed at the limit
 last_seal     Time       last time it sealed (after the last break)
-breaks        Int64      times the seal broke during the session (炸板次数)
-streak        Int64      consecutive limit-up sessions ending this one (连板数)
-limit_stat    String     Eastmoney's 涨停统计 "days/count": limit-ups among the last ``days`` sessions
+breaks        Int64      times the seal broke during the session
+streak        Int64      consecutive limit-up sessions ending this one
+limit_stat    String     Eastmoney's limit-up count "days/count": limit-ups among the last ``days`` sessions
 industry      String     Eastmoney industry board
 ============  =========  =====================================================================
 
-Dragon-tiger list (``DRAGON_TIGER``; the exchanges' 龙虎榜 as Eastmoney's data centre publishes it, akshare
+Dragon-tiger list (``DRAGON_TIGER``; the exchanges' list as Eastmoney's data centre publishes it, akshare
 ``stock_lhb_detail_em(start_date, end_date)``): one row per stock and listing reason (a stock may be listed
 twice a session, e.g. for a one-day and a three-day price deviation):
 
 ==============  =========  ===================================================================
-date            Date       the trading session (上榜日, the upstream's own TRADE_DATE)
+date            Date       the trading session (the upstream's own TRADE_DATE)
 symbol          String     canonical symbol
 name            String     short name
-reason          String     why it was listed (上榜原因)
-comment         String     Eastmoney's one-line reading (解读)
+reason          String     why it was listed (the exchange's rule, in Chinese upstream)
+comment         String     Eastmoney's one-line reading
 close           Float64    closing price, CNY
 pct_change      Float64    change as a fraction
 net_buy         Float64    listed seats' buys minus sells, CNY
@@ -48,7 +48,7 @@ turnover        Float64    shares traded / free float, as a fraction
 float_cap       Float64    free-float market value, CNY
 ==============  =========  ===================================================================
 
-akshare's ``上榜后1日`` .. ``上榜后10日`` (the change over the sessions *after* the listing) are not kept: the
+akshare's four after-listing columns (the change over the sessions *after* the listing) are not kept: the
 upstream fills them in later, so a copy captured at the close has them empty and a later copy holds the future.
 """
 

@@ -26,11 +26,11 @@ from quantdb_lab.domain.schema import empty_frame
 from quantdb_lab.providers.simulated.intraday import minute_end_times
 from quantdb_lab.providers.simulated.universe import symbol_rng
 
-_LHB_RULES = (
-    ("pct_change", 0.07, "日涨幅偏离值达到7%的前5只证券"),
-    ("pct_change", -0.07, "日跌幅偏离值达到7%的前5只证券"),
-    ("turnover", 0.20, "日换手率达到20%的前5只证券"),
-    ("range", 0.15, "日振幅值达到15%的前5只证券"),
+_LHB_RULES = (  # the exchanges' rules, worded in English (the simulated market is not the exchanges')
+    ("pct_change", 0.07, "daily gain of 7% or more"),
+    ("pct_change", -0.07, "daily loss of 7% or more"),
+    ("turnover", 0.20, "daily turnover of 20% or more"),
+    ("range", 0.15, "daily range of 15% or more"),
 )
 _ONE_PRICE_SEAL = time(9, 25)
 
@@ -130,7 +130,7 @@ def _lhb_row(market, symbol, profile, history, row, reason):  # noqa: ANN001, AN
     amount = float(history.amount[row])
     buy, sell = (round(amount * rng.uniform(0.03, 0.25), 2) for _ in range(2))
     close = float(history.close[row])
-    comment = "买入为主" if buy >= sell else "卖出为主"
+    comment = "net buying" if buy >= sell else "net selling"
     return (from_day_number(day), symbol, profile.name, reason, comment, close, float(history.pct_change[row]),
             buy - sell, buy, sell, buy + sell, amount, (buy - sell) / amount, (buy + sell) / amount,
             float(history.turnover[row]), close * profile.float_shares)  # fmt: skip
