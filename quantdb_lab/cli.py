@@ -63,9 +63,16 @@ def _cmd_fetch_portfolio(args: argparse.Namespace) -> int:
     result = _lab(args).portfolio(
         list(spec.symbols), weights=spec.weights, start=args.start, end=args.end, adjust=args.adjust,
         concurrency=args.concurrency, progress=True, on_interrupt="return",
+        events=[name for name in (args.events or "").split(",") if name],
     )  # fmt: skip
     print(result.summary())
     print(result.status)
+    for name, rows in result.events.items():
+        print(f"{name}: {rows.height} row(s) of the portfolio's symbols")
+        if rows.height:
+            print(rows)
+    for name, why in result.event_errors.items():
+        print(f"{name}: not read ({why})", file=sys.stderr)
     failed = result.status.filter(pl.col("status") == FAILED)
     if failed.height:
         with pl.Config(tbl_rows=-1, fmt_str_lengths=200):
@@ -176,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--portfolio", default=None, metavar="FILE",
                        help="a portfolio file: one symbol per line, optional weight; fetched concurrently")
     fetch.add_argument("--concurrency", type=int, default=None, help="with --portfolio: threads per host family")
+    fetch.add_argument("--events", default=None, metavar="NAMES",
+                       help="with --portfolio: event lists to read too, e.g. limit_up_pool,dragon_tiger")
     fetch.set_defaults(run=_cmd_fetch)
 
     stats = sub.add_parser("stats", help="cache statistics as JSON")

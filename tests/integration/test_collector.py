@@ -223,3 +223,14 @@ def test_quality_monitor_and_portfolio_know_the_event_lists(tmp_path):
     assert result.events["dragon_tiger"].equals(lhb.filter(pl.col("symbol").is_in(symbols)))
     assert "limit_up_pool" in result.events and not result.event_errors
     assert {p.symbol for p in lab.last_provenance} == {*symbols, "600519.SH"}  # the bars, not the lists
+
+
+def test_the_cli_portfolio_fetch_reads_the_event_lists(tmp_path, capsys):
+    from quantdb_lab.cli import main
+
+    folio = tmp_path / "folio.txt"
+    folio.write_text("600519\n000001\n", encoding="utf-8")
+    status = main(["--cache-dir", str(tmp_path / "c"), "--provider", "simulated", "fetch", "--portfolio", str(folio),
+                   "--start", "2026-11-02", "--events", "dragon_tiger,limit_up_pool"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0 and "dragon_tiger:" in out and "limit_up_pool:" in out
