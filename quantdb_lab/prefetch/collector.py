@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -94,18 +94,24 @@ def collectable() -> list[Dataset]:
 
 def followed(lab: Lab) -> list[Target]:
     """What the usage log says the user follows: each forgetful dataset read, per symbol read (market-wide
-    ones once), from the first session read."""
+    ones once), from the first session read, but no earlier than the oldest session the upstream still kept the
+    day it was first read (what came before could never have been captured: it is not a lost gap)."""
     log = lab.tracking.usage_frame(every_dataset=True)
     names = {record.name for record in collectable()}
     log = log.filter(pl.col("dataset").is_in(list(names)))
     if log.is_empty():
         return []
-    firsts = log.group_by("dataset", "symbol").agg(pl.col("first").min()).sort("dataset", "symbol")
+    firsts = log.group_by("dataset", "symbol").agg(pl.col("first").min(), pl.col("ts").min()).sort("dataset", "symbol")
     targets = []
-    for name, symbol, first in firsts.iter_rows():
+    for name, symbol, first, ts in firsts.iter_rows():
         record = dataset(name)
         parsed = parse_symbol(symbol) if record.per_symbol else None
-        targets.append(Target(record, parsed, date.fromisoformat(first) if first else None))
+        since = date.fromisoformat(first) if first else None
+        seen = lab.calendar.previous_session(date.fromisoformat(ts[:10]) + timedelta(days=1)) if ts else None
+        if seen is not None:
+            kept = _oldest_kept(lab, record, seen)
+            since = kept if since is None else max(since, kept)
+        targets.append(Target(record, parsed, since))
     return targets
 
 

@@ -234,3 +234,13 @@ def test_the_cli_portfolio_fetch_reads_the_event_lists(tmp_path, capsys):
                    "--start", "2026-11-02", "--events", "dragon_tiger,limit_up_pool"])  # fmt: skip
     out = capsys.readouterr().out
     assert status == 0 and "dragon_tiger:" in out and "limit_up_pool:" in out
+
+
+def test_a_read_of_the_whole_history_follows_from_what_the_upstream_kept_that_day(tmp_path):
+    lab, provider, clock = lab_at(tmp_path)
+    lab.read("limit_up_pool")  # no start: from the market's first session; the upstream keeps 20 sessions
+    (target,) = followed(lab)
+    assert target.since == MARKET.calendar.sessions(date(2025, 4, 1), date(2025, 6, 6))[-20]
+    clock.advance(3 * 86400)
+    report = lab.collect()
+    assert report.forgotten == 0 and report.captured == 1  # Monday; decades before the first read are no gap
