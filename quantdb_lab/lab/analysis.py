@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from quantdb_lab.domain.calendar import day_number, from_day_number
+from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.errors import InvalidRequestError, QuantdbError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.suggest import closest_word
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
@@ -18,6 +20,7 @@ from quantdb_lab.quality import (
     check_quality,
     decisions_frame,
 )
+from quantdb_lab.quality.datasets import check_dataset
 from quantdb_lab.quality.issues import CHECKS
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
@@ -60,6 +63,26 @@ class QualityMixin(LabCore):
             decisions=FeedbackStore(self.cache_dir).read(), params=params,
             threshold=self._mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
+
+    def dataset_quality(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
+                        end: DateLike = None) -> pl.DataFrame:  # fmt: skip
+        """Issues of any registered dataset's rows, read through the cache (``quality.datasets``): sessions the
+        upstream forgot before they were captured (``lost_session``), rows off the calendar, twins, and the
+        checks its columns allow. An ``ISSUES`` frame (empty: nothing found)."""
+        record = dataset_record(dataset)
+        parsed = parse_symbols(symbol)[0] if symbol is not None else None
+        try:
+            frame = self.read(dataset, parsed, start=start, end=end)
+            first, last = self.last_provenance[0].start, self.last_provenance[0].end
+        except EmptyResultError:
+            frame = pl.DataFrame(schema=record.schema)
+            first, last = parse_range(start, end)
+        lost = self.dataset_loader.lost_days(record, parsed)
+        lo = day_number(first) if first is not None else (int(lost.min()) if len(lost) else 0)
+        hi = day_number(last) if last is not None else (int(lost.max()) if len(lost) else 0)
+        sessions = self.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))
+        key = parsed.canonical if parsed is not None else "market"
+        return check_dataset(frame, record, symbol=key, sessions=sessions, lost=lost[(lost >= lo) & (lost <= hi)])
 
     def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""

@@ -24,6 +24,8 @@ CHECKS: Final = frozenset({
     "stale_bar", "suspended_row", "volume_spike", "return_outlier", "volume_outlier", "volume_unit",
     "not_a_session", "missing_session", "suspension", "corporate_action", "factor_mismatch", "change_mismatch",
     "symbol_code", "duplicate_date", "foreign_row",
+    # datasets other than daily bars (quality.datasets)
+    "off_session", "duplicate_row", "net_buy_mismatch", "not_at_limit", "lost_session",
 })  # fmt: skip
 
 ISSUES: Final[dict[str, pl.DataType]] = {
