@@ -44,6 +44,7 @@ from quantdb_lab.errors import EmptyResultError
 from quantdb_lab.providers.akshare.actions import merge_actions, transform_fhps_detail_em, transform_sina_rights
 from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
+from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
 from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
@@ -107,6 +108,14 @@ class AkshareProvider:
         industry_by_code = self._industry_by_code() if self.industries else None
         return build_securities(code_names, industry_by_code=industry_by_code)
 
+    def fetch_minute_bars(self, symbol: Symbol, start: date, end: date, *, period: str = "1") -> pl.DataFrame:
+        """``period``-minute bars (``MINUTE_BARS``) in ``[start, end]`` from ``stock_zh_a_hist_min_em``,
+        ``index_zh_a_hist_min_em`` or ``fund_etf_hist_min_em`` (``providers.akshare.minutes``)."""
+        function, kwargs = minute_query(symbol, start, end, period)
+        context = {"symbol": symbol.canonical, "dataset": "minute_bars", "start": start, "end": end}
+        raw = self._call(function, kwargs, context=context)
+        return transform_minutes(raw, function, symbol, start=start, end=end, context=context)
+
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``), each with its host family."""
 
@@ -123,6 +132,7 @@ class AkshareProvider:
             "news": Fetcher(self.fetch_news, on("stock_news_em")),
             "macro": Fetcher(self.fetch_macro, on("macro_china_cpi_yearly")),
             "quotes": Fetcher(self.fetch_quotes, lambda _symbol=None: self.quotes_host_family()),
+            "minute_bars": Fetcher(self.fetch_minute_bars, on("stock_zh_a_hist_min_em")),
         }
 
     def host_family(self, symbol: Symbol) -> str:

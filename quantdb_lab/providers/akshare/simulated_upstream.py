@@ -61,6 +61,7 @@ from quantdb_lab.providers.akshare.columns import (
 )
 from quantdb_lab.providers.akshare.inverse import to_akshare_bars
 from quantdb_lab.providers.akshare.simulated_actions import DividendTables
+from quantdb_lab.providers.akshare.simulated_minutes import MinuteFunctions
 from quantdb_lab.providers.base import Provider
 
 FUNCTIONS = (
@@ -75,6 +76,9 @@ FUNCTIONS = (
     "stock_board_industry_cons_em",
     "stock_fhps_detail_em",
     "stock_history_dividend_detail",
+    "stock_zh_a_hist_min_em",
+    "index_zh_a_hist_min_em",
+    "fund_etf_hist_min_em",
 )
 EASTMONEY_UNIT_QUIRK: tuple[date, ...] = (date(2026, 1, 27), date(2026, 1, 28))
 _SINA_MISSING_SESSION = date(1992, 5, 4)  # akshare appends it: Sina's list lacks this session
@@ -85,7 +89,7 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare(DividendTables):
+class SimulatedAkshare(DividendTables, MinuteFunctions):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``
