@@ -111,3 +111,12 @@ def test_a_provider_without_minute_bars_says_so(tmp_path):
     plain = Lab(tmp_path / "other", provider=DailyOnly(MARKET, faults=Faults(), clock=clock), clock=clock)
     with pytest.raises(InvalidRequestError, match="does not serve bars_1min"):
         plain.bars("600519", freq="1min", start="2025-06-06")
+
+
+def test_minute_quality_through_the_lab(tmp_path):
+    lab, _, _ = make_lab(tmp_path, now="2025-06-06 16:00")
+    issues = lab.minute_quality(["600519", "000001.SZ"], start="2025-06-02", end="2025-06-06")
+    assert set(issues["check"]) <= {"minute_estimated_open"}  # the simulated Eastmoney drops opens 4 days in 5
+    assert issues.filter(pl.col("severity") != "info").is_empty()
+    with pytest.raises(InvalidRequestError):
+        lab.minute_quality("600519", freq="weekly")
