@@ -42,7 +42,7 @@ def test_daily_bars_from_cached_minutes_equal_the_daily_series(tmp_path):
     lab, _, _ = make_lab(tmp_path, now="2025-06-06 16:00")
     for symbol in ("600519", "000001.SZ", "000300.SH", "510300"):
         minutes = lab.bars(symbol, freq="1min", start="2025-06-02", end="2025-06-06")
-        daily = lab.bars(symbol, start="2025-06-02", end="2025-06-06")
+        daily = lab.bars(symbol, start="2025-06-02", end="2025-06-06", adjust="")  # minute bars are unadjusted
         both = daily_from_minutes(minutes).join(daily, on=["symbol", "date"], suffix="_d")
         assert both.height == daily.height == 4, symbol
         for column in ("open", "high", "low", "close"):
