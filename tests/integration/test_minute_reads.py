@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from quantdb_lab.domain.minute import daily_from_minutes, resample_minutes
+from quantdb_lab.domain.schema import MINUTE_BARS
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.lab import Lab
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider
@@ -120,3 +121,16 @@ def test_minute_quality_through_the_lab(tmp_path):
     assert issues.filter(pl.col("severity") != "info").is_empty()
     with pytest.raises(InvalidRequestError):
         lab.minute_quality("600519", freq="weekly")
+
+
+def test_the_portfolio_fetch_serves_minute_bars(tmp_path):
+    lab, provider, _ = make_lab(tmp_path, now="2025-06-06 16:00")
+    result = lab.portfolio(["600519", "000001.SZ", "510300"], start="2025-06-05", end="2025-06-06", freq="5min",
+                           progress=False)  # fmt: skip
+    assert result.status["status"].to_list() == ["fetched"] * 3 and calls(provider) == 3
+    assert result.frame.height == 3 * 2 * 48 and result.frame.columns == list(MINUTE_BARS)
+    again = lab.portfolio(["600519", "000001.SZ", "510300"], start="2025-06-05", end="2025-06-06", freq="5min",
+                          progress=False)  # fmt: skip
+    assert again.status["status"].to_list() == ["from_cache"] * 3 and calls(provider) == 3
+    with pytest.raises(InvalidRequestError, match="unadjusted"):
+        lab.portfolio(["600519"], freq="1min", adjust="hfq", progress=False)
