@@ -123,3 +123,12 @@ def test_bar_labels_follow_eastmoney(moutai_1min):
     assert labels == [time(9, 35)] * 6 + [time(9, 40)] * 2
     with pytest.raises(ValueError):
         bar_label(7)
+
+
+@pytest.mark.parametrize("minutes", [5, 15, 30, 60])
+def test_every_bar_length_gives_the_same_daily_bars(sse, minutes):
+    one = daily_from_minutes(sse).drop("bars", "auction_volume")
+    coarse = daily_from_minutes(resample_minutes(sse, minutes)).drop("bars", "auction_volume")
+    assert coarse.equals(one)
+    counts = resample_minutes(sse, minutes).group_by(pl.col("time").dt.date()).len()["len"]
+    assert counts.max() == 240 // minutes  # never a bar across lunch or past 15:00
