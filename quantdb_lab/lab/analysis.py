@@ -7,6 +7,7 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import day_number, from_day_number
 from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.datasets import dataset_for_freq
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
@@ -22,6 +23,7 @@ from quantdb_lab.quality import (
 )
 from quantdb_lab.quality.datasets import check_dataset
 from quantdb_lab.quality.issues import CHECKS
+from quantdb_lab.quality.minutes import check_daily_agreement, check_minute_bars
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
@@ -83,6 +85,22 @@ class QualityMixin(LabCore):
         sessions = self.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))
         key = parsed.canonical if parsed is not None else "market"
         return check_dataset(frame, record, symbol=key, sessions=sessions, lost=lost[(lost >= lo) & (lost <= hi)])
+    def minute_quality(self, symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None,
+                       freq: str = "1min", daily: bool = True) -> pl.DataFrame:  # fmt: skip
+        """Issues of the symbols' minute bars (``quality.minutes``), read through the cache like ``bars(freq=...)``:
+        off-grid or broken bars, short sessions, estimated opens, and (``daily=True``) the daily bar derived
+        from the minutes against the daily series (OHLC exact, volume within the auction bars)."""
+        record = dataset_for_freq(freq)
+        if record is None:
+            raise InvalidRequestError(f"freq must be a minute frequency (e.g. '1min'), not {freq!r}")
+        minutes = self.bars(symbols, start=start, end=end, freq=freq)
+        found = [check_minute_bars(minutes, record.bar_minutes or 1)]
+        if daily and minutes.height:
+            days = minutes["time"].dt.date()
+            bars = self.using(self._mode.with_(on_quality_fail="ignore")).bars(
+                minutes["symbol"].unique().to_list(), start=days.min(), end=days.max(), adjust="")
+            found.append(check_daily_agreement(minutes, bars))
+        return pl.concat(found).sort("symbol", "date", "check")
 
     def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""
