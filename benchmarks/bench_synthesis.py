@@ -58,7 +58,7 @@ SAMPLED = (VARIANTS[1][0], DEFAULT)  # variants also drawn with draw="sample"
 
 def load_index(stem: str) -> pl.DataFrame:
     return pl.read_csv(DATA / "index_daily" / "baostock_hriszc" / f"{stem}.csv", try_parse_dates=True).select(
-        pl.col("date"), pl.col("close").cast(pl.Float64)
+        pl.col("date"), pl.col("open").cast(pl.Float64), pl.col("close").cast(pl.Float64)
     )
 
 
