@@ -102,17 +102,21 @@ def load_series() -> dict[str, tuple[pl.DataFrame, list]]:
 
 
 def sectors(series: dict[str, tuple[pl.DataFrame, list]]) -> dict[str, pl.DataFrame]:
-    """For each code, the equal weight (mean daily log return of the members that traded) of up to 10 other
-    stocks of its industry, first by code, as ``date, close``; codes with fewer than 3 peers get none."""
+    """For each code, the equal weight of up to 10 other stocks of its industry, first by code, as ``date, open,
+    close``: the close moves by the mean daily log return of the members that traded, the open by their mean
+    overnight log move from the previous close; codes with fewer than 3 peers get none."""
     industry = industries()
-    returns = {c: f.select("date", pl.col("close").log().diff().alias("r")).drop_nulls() for c, (f, _s) in series.items()}
+    returns = {c: f.select("date", pl.col("close").log().diff().alias("r"),
+                           (pl.col("open") / pl.col("close").shift(1)).log().alias("n")).drop_nulls()
+               for c, (f, _s) in series.items()}  # fmt: skip
     out = {}
     for code in series:
         peers = [c for c in series if c != code and industry.get(c) is not None and industry.get(c) == industry.get(code)]
         if len(peers) < MIN_PEERS:
             continue
-        mean = pl.concat([returns[c] for c in peers[:SECTOR_MEMBERS]]).group_by("date").agg(pl.col("r").mean())
-        out[code] = mean.sort("date").select("date", pl.col("r").cum_sum().exp().alias("close"))
+        mean = pl.concat([returns[c] for c in peers[:SECTOR_MEMBERS]]).group_by("date").agg(pl.col("r", "n").mean())
+        close = pl.col("r").cum_sum().exp()
+        out[code] = mean.sort("date").select("date", (close.shift(1) * pl.col("n").exp()).alias("open"), close.alias("close"))
     return out
 
 

@@ -151,7 +151,7 @@ class GapFiller:
         frames = []
         for member in members[:SECTOR_TRIES]:
             try:  # hfq: returns free of ex-date jumps, one upstream call per member
-                frame = self.load(parse_symbol(member), start, end, "hfq").select("date", "close")
+                frame = self.load(parse_symbol(member), start, end, "hfq").select("date", "open", "close")
             except QuantdbError:
                 continue  # delisted, not yet listed or failing: the sector does without it
             if frame.height:
@@ -249,13 +249,23 @@ class GapFiller:
 
 
 def equal_weight(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """An equal-weight index (base 1.0) from member closes: mean daily log return of the members that traded."""
-    returns = [f.sort("date").select("date", pl.col("close").log().diff().alias(f"r{i}")) for i, f in enumerate(frames)]
-    joined = returns[0]
-    for other in returns[1:]:
+    """An equal-weight index (base 1.0) from member bars: the close moves by the mean daily log return of the
+    members that traded, the open by the mean overnight log move (open over the previous close) of those with
+    an open, from the previous close (null where no member has one)."""
+    parts = []
+    for i, f in enumerate(frames):
+        f = f.sort("date")
+        night = (pl.col("open") / pl.col("close").shift(1)).log() if "open" in f.columns else pl.lit(None, pl.Float64)
+        parts.append(f.select("date", pl.col("close").log().diff().alias(f"r{i}"),
+                              pl.when(night.is_finite()).then(night).alias(f"n{i}")))  # fmt: skip
+    joined = parts[0]
+    for other in parts[1:]:
         joined = joined.join(other, on="date", how="full", coalesce=True)
-    mean = joined.sort("date").select("date", pl.mean_horizontal(pl.exclude("date")).fill_null(0.0).alias("r"))
-    return mean.select("date", pl.col("r").cum_sum().exp().alias("close"))
+    mean = joined.sort("date").select(
+        "date", pl.mean_horizontal(pl.col("^r\\d+$")).fill_null(0.0).alias("r"), pl.mean_horizontal(pl.col("^n\\d+$")).alias("n")
+    )
+    close = pl.col("r").cum_sum().exp()
+    return mean.select("date", (close.shift(1) * pl.col("n").exp()).alias("open"), close.alias("close"))
 
 
 def _between(frame: pl.DataFrame, lo: date | None, hi: date | None) -> pl.DataFrame:
