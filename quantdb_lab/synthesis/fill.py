@@ -10,6 +10,8 @@ Refusal is per gap, never per series: a gap longer than ``max_gap`` sessions, or
 ``validate``); the series' other gaps are filled. Malformed input (several symbols, duplicate dates, bad
 settings, a reference frame without ``date``/``close``) raises :class:`InvalidRequestError`.
 
+The state-space fill also uses the right anchor's open (``statespace``: the last missing close is that open
+less one overnight move); an open that is missing, not positive or outside the day's low..high is not used.
 A reference is used for a gap only if it has a close on every session from the gap's left anchor to its right
 anchor; one without says nothing about those days, so that gap is filled without it (its loading is NaN in the
 report, and a note says so) rather than as if the reference had not moved.
@@ -50,7 +52,7 @@ References = pl.DataFrame | Sequence[pl.DataFrame] | None
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SynthesisConfig:
-    method: str = "statespace"  # "statespace" (Kalman smoother, uses the reference) or "bridge" (baseline)
+    method: str = "statespace"  # "statespace" (random walk around the references, conditioned on both anchors and the right one's open) or "bridge" (baseline)
     draw: str = "mean"  # "mean" best estimate, "sample" one path from the same model
     seed: int | None = None  # sample draws are deterministic for a given seed (None: fresh entropy)
     level: float = 0.9  # coverage of the close_lo..close_hi band
