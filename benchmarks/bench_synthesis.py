@@ -17,11 +17,13 @@ eligible position of every series (the run and its two anchors are consecutive s
 61 real bars of context on each side), so a series counts in proportion to its eligible history, not once.
 References: the CSI 300 (000300), the CSI 1000 (000852, the small-cap index the Lab adds) and the sector, an
 equal weight of up to 10 other stocks of the Shenwan level-1 industry in the data (leave-one-out, the first 10
-by code as the Lab takes them; at least 3 or none). A series without a sector has the indices alone in the
+by code as the Lab takes them; at least 3 or none), each with its open (the sector's: the members' mean
+overnight move), as the Lab's references have. The held-out rows are the gap's only: the anchors are real bars,
+open included, as they are in a user's series. A series without a sector has the indices alone in the
 variants that name one, as in the Lab; the sector rows are also given on the series that have one.
 
-The seed is fixed before the results are seen (``SEED``; the second reported draw used ``--seed 1579``); develop
-on another. Run: ``python benchmarks/bench_synthesis.py [--per-length 400] [--workers 2] [--seed N] [--quick]``.
+The seed is fixed before the results are seen (``SEED``; draws reported: 1579, and 8802, fixed before the
+conditioning on the right anchor's open was measured on it); develop on another (that work used 515). Run: ``python benchmarks/bench_synthesis.py [--per-length 400] [--workers 2] [--seed N] [--quick]``.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ Reference series, when the caller gives none, each where it can be had, else the
 security's board index through the cache (ChiNext stocks: 399006.SZ, every other A-share: the CSI 300
 000300.SH), the equal weight of up to ``SECTOR_MEMBERS`` other stocks of its industry (from the security
 master as stored, never refreshed for this: akshare's costs about 90 calls; a member that cannot be loaded is
-skipped), and a small-cap index (the CSI 1000 000852.SH, else the CSI 500 000905.SH). The small-cap index is
-there because the CSI 300 explains little of most A-shares' days: on 172 real series it explains a median 13%
-of a stock's daily variance against 19% for the CSI 1000, and nothing at all in years when large and small
-caps part (2021); the two together, one loading each, carry the market for a large or a small company
+skipped; its open is the members' mean overnight move, for the fill's use of the right anchor's open), and a
+small-cap index (the CSI 1000 000852.SH, else the CSI 500 000905.SH). The small-cap index is there because
+the CSI 300 explains little of most A-shares' days: on 172 real series it explains a median 13% of a stock's
+daily variance against 19% for the CSI 1000, and nothing at all in years when large and small caps part
+(2021); the two together, one loading each, carry the market for a large or a small company
 (``benchmarks/bench_synthesis.py`` measures each). They are loaded only for series that have gaps. Known
 suspensions come from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated
 market's ``suspensions``); otherwise every missing session counts as a gap.
