@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from quantdb_lab.synthesis import SynthesisConfig, fill_gaps
+from quantdb_lab.synthesis import fill_gaps
 from quantdb_lab.synthesis.statespace import conditional_moments, fit_statespace
 
 
