@@ -42,7 +42,7 @@ class PortfolioMixin(LabCore):
         spec = spec_from(symbols, weights)
         requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in spec.symbols]
         fetcher = PortfolioFetcher(
-            ForegroundLoader(self._engine),  # logged as usage, and a background warmer yields to it
+            ForegroundLoader(self._engine, batch=len(requests)),  # logged as usage, and a background warmer yields to it
             self._mode,
             host_family=self._engine.provider.host_family,
             clock=self._engine.clock,
@@ -59,7 +59,7 @@ class PortfolioMixin(LabCore):
 
 class WarmingMixin(LabCore):
     def load_in_background(
-        self, request: BarRequest, *, confidence: float | None = None, reason: str = ""
+        self, request: BarRequest, *, confidence: float | None = None, reason: str = "", kind: str = "", pred: str = ""
     ) -> tuple[pl.DataFrame, Provenance]:
         """A warming load (``quantdb_lab.prefetch``): not logged as usage, not foreground, counted apart; upstream
         errors raise instead of serving stale data, and what it fetched is recorded to measure later use."""
@@ -67,7 +67,7 @@ class WarmingMixin(LabCore):
             self._mode if self._mode.on_provider_error == "raise" else self._mode.with_(on_provider_error="raise")
         )
         frame, origin = self._engine.background.load(request, mode)
-        self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason)
+        self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason, kind=kind, pred=pred)
         return frame, origin
 
     @property

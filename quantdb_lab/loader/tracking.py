@@ -32,7 +32,7 @@ from quantdb_lab.store.warm_ledger import WarmLedger
 USAGE_SCHEMA = {
     "ts": pl.String(), "symbol": pl.String(), "adjust": pl.String(), "start": pl.String(), "end": pl.String(),
     "first": pl.String(), "last": pl.String(), "mode": pl.String(), "related": pl.Boolean(),
-    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(),
+    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(), "batch": pl.Int64(),
 }  # fmt: skip
 
 
@@ -84,15 +84,17 @@ class Tracker:
         self.ledger = WarmLedger(base / "prefetch")
         self._pid = os.getpid()
 
-    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode) -> None:
-        """After a foreground load: log the request (first time today) and credit warmed spans it used."""
+    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode, *, batch: int = 1) -> None:
+        """After a foreground load: log the request (first time today) and credit warmed spans it used.
+        ``batch``: how many symbols the same call asked (a cross-section of the market is one question)."""
         now = self.clock.now()
         key = (request, mode.name)
-        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now)):
+        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now, batch)):
             self.activity.requested.set()
         self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, now.isoformat(timespec="seconds"))
 
-    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime) -> dict[str, Any]:
+    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime,
+               batch: int) -> dict[str, Any]:  # fmt: skip
         return {
             "ts": now.isoformat(timespec="seconds"),
             "symbol": origin.symbol,
@@ -106,9 +108,11 @@ class Tracker:
             "cached": origin.from_cache,
             "calls": origin.upstream_calls,
             "pid": self._pid,
+            "batch": batch,
         }
 
-    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str) -> None:
+    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str,
+               kind: str = "", pred: str = "") -> None:  # fmt: skip
         """After a background load that called the upstream: remember what it fetched."""
         if not origin.upstream_calls:
             return
@@ -120,6 +124,8 @@ class Tracker:
                 "calls": origin.upstream_calls,
                 "confidence": confidence,
                 "reason": reason,
+                "kind": kind,  # the prediction's rule and id: outcomes are learned per rule (prefetch.outcomes)
+                "pred": pred,
                 "warmed_at": self.clock.now().isoformat(timespec="seconds"),
             }
         )
