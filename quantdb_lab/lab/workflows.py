@@ -80,8 +80,10 @@ class WarmingMixin(LabCore):
         ``QUANTDB_LAB_USAGE_LOG=0`` stops recording)."""
         return self._engine.tracker.usage_frame()
 
-    def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None) -> Any:
-        """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``)."""
+    def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None,
+             daily_calls: int | None = None) -> Any:  # fmt: skip
+        """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``): best
+        value first, within ``daily_calls`` warming calls a day (default ``QUANTDB_LAB_WARM_BUDGET`` or 200)."""
         from quantdb_lab.prefetch import warm  # the prefetch layer sits above the Lab: imported on use only
 
-        return warm(self, threshold=threshold, progress=progress, max_calls=max_calls)
+        return warm(self, threshold=threshold, progress=progress, max_calls=max_calls, daily_calls=daily_calls)

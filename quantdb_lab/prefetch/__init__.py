@@ -6,16 +6,23 @@
     predict(lab.usage(), lab.calendar, lab.clock.now())       # scored predictions, with reasons (pure)
     warm(lab)                                                 # once, in the foreground (also lab.warm())
     warmer = Warmer(lab).start()                              # in the background; warmer.stop()
+    Warmer(lab, daily_calls=200).plan()                       # each prediction's value, cost and choice
 
 ``quantdb-lab warm`` runs one pass from cron after the close. ``lab.stats()["warming"]`` measures the value.
 """
 
+from quantdb_lab.prefetch.budget import CallBudget
+from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.peers import peers_from_provider, peers_from_securities
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict, predictions_frame
+from quantdb_lab.prefetch.value import Valued
 from quantdb_lab.prefetch.warmer import THRESHOLD, Warmer, WarmReport, read_state, warm
 
 __all__ = [
     "THRESHOLD",
+    "CallBudget",
+    "Outcomes",
+    "Valued",
     "Peers",
     "Prediction",
     "WarmReport",
