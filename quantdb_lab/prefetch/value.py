@@ -8,7 +8,8 @@
   last calls of a day's budget need a surer prediction than the first.
 
 ``choose`` spends the budget on the best value per call first (the highest ``p``), skips what does not fit
-the budget left, and takes nothing whose expected value falls below its cost.
+the budget left (a universe, whose members are each worth ``p``, is warmed in part), and takes nothing whose
+expected value falls below its cost.
 """
 
 from __future__ import annotations
@@ -59,10 +60,25 @@ def choose(valued: list[Valued], *, threshold: float, remaining: int, per_day: i
             item = replace(item, why_not="already warm")
         elif item.expected_value < item.cost:
             item = replace(item, why_not="expected value below cost")
-        elif item.calls > left:
+        elif item.calls > left and not (item.prediction.members and _fits(item.parts, left)):
             item = replace(item, why_not=f"needs {item.calls} calls, {left} left in today's budget")
+        elif item.calls > left:  # a universe's members are worth p each: warm as many as the budget allows
+            parts = _fits(item.parts, left)
+            item = replace(item, parts=parts, calls=sum(n for _, n in parts), chosen=True,
+                           why_not=f"{len(parts)} of {len(item.parts)} members: the rest is past today's budget")
+            spent, left = spent + item.calls, left - item.calls
         else:
             item = replace(item, chosen=True)
             spent, left = spent + item.calls, left - item.calls
         out.append(item)
     return out
+
+
+def _fits(parts: tuple[Any, ...], left: int) -> tuple[Any, ...]:
+    taken, total = [], 0
+    for part in parts:
+        if total + part[1] > left:
+            break
+        taken.append(part)
+        total += part[1]
+    return tuple(taken)

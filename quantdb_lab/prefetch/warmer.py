@@ -231,7 +231,7 @@ class Warmer:
         chosen = [v for v in plan if v.chosen]
         report.predictions = len(chosen)
         report.below_cost = sum(v.why_not == "expected value below cost" for v in plan)
-        report.over_budget = sum(v.why_not.startswith("needs ") for v in plan)
+        report.over_budget = sum(v.why_not.startswith("needs ") or v.why_not.endswith("budget") for v in plan)
         report.budget = self.budget.per_day
         report.already_warm = sum(v.why_not == "already warm" and v.probability >= self.threshold for v in plan)
         self._set(phase="warming", done=0, total=len(chosen), calls=0)
