@@ -141,15 +141,20 @@ def run(name: str, *, days: int, budget: int, seed: int, sim: SimulatedMarket, m
     lab = Lab(Path(tempfile.mkdtemp(prefix=f"bench-warming-{name}-")), provider=provider, clock=clock)
     cells = WORKFLOWS[name](random.Random(f"{seed}-{name}"), market)
     firsts: list[bool] = []
+    known: list[bool] = []  # the same, for symbols the workflow had asked before (on an earlier day)
+    seen: set[str] = set()
     per_day_spent: list[int] = []
     measured: list[dict] = []
     for i, session in enumerate(sessions):
         clock.jump(_at(session, 8, 40))
-        for symbols, kwargs in cells(i, session):
+        cells_today = cells(i, session)
+        for symbols, kwargs in cells_today:
             reader = lab.using("backtesting") if kwargs.get("adjust") == "hfq" else lab
             reader.bars(symbols, **kwargs)
             if i >= WARMUP:
                 firsts.extend(p.from_cache for p in reader.last_provenance)
+                known.extend(p.from_cache for p in reader.last_provenance if p.symbol in seen)
+        seen.update(p for symbols, _ in cells_today for p in symbols)
         if i == len(sessions) - 1:  # measured: warming from the last warm-up night on, as used by now
             first = sessions[WARMUP - 1].isoformat()
             measured = [e for e in lab.tracking.ledger.entries() if e["warmed_at"][:10] >= first]
@@ -162,7 +167,7 @@ def run(name: str, *, days: int, budget: int, seed: int, sim: SimulatedMarket, m
     calls = sum(e["calls"] for e in measured)
     unused = sum(e["calls"] for e in measured if not e.get("uses"))
     learned = {row["kind"]: row["hit share"] for row in Warmer(lab).outcomes.rows()}
-    return {"name": name, "firsts": firsts, "calls": calls, "unused": unused,
+    return {"name": name, "firsts": firsts, "known": known, "calls": calls, "unused": unused,
             "max_day": max(per_day_spent, default=0), "learned": learned}  # fmt: skip
 
 
@@ -176,13 +181,16 @@ def rows_of(results: list[dict], budget: int) -> Iterator[list[str]]:
         wasted = r["unused"] / r["calls"] if r["calls"] else None
         ok = (warm is not None and warm >= 0.8) and (wasted is None or wasted <= 0.30) and r["max_day"] <= budget
         learned = ", ".join(f"{k} {_iter_pct(v)}" for k, v in sorted(r["learned"].items())) or "-"
-        yield [r["name"], f"{sum(r['firsts'])}/{len(r['firsts'])} ({_iter_pct(warm)})", str(r["calls"]),
+        known = sum(r["known"]) / len(r["known"]) if r["known"] else None
+        yield [r["name"], f"{sum(r['firsts'])}/{len(r['firsts'])} ({_iter_pct(warm)})",
+               f"{sum(r['known'])}/{len(r['known'])} ({_iter_pct(known)})", str(r["calls"]),
                f"{r['unused']} ({_iter_pct(wasted)})", f"{r['max_day']} / {budget}",
                f"{r['calls'] / RATE / 60:.1f} min", learned, "ok" if ok else "MISS"]  # fmt: skip
 
 
 def _overall(results: list[dict]) -> dict:
     return {"name": "overall", "firsts": [f for r in results for f in r["firsts"]],
+            "known": [f for r in results for f in r["known"]],
             "calls": sum(r["calls"] for r in results), "unused": sum(r["unused"] for r in results),
             "max_day": max(r["max_day"] for r in results), "learned": {}}  # fmt: skip
 
@@ -200,7 +208,7 @@ def main() -> None:
     results = [run(name, days=args.days, budget=args.budget, seed=args.seed, sim=sim, market=market)
                for name in args.only]  # fmt: skip
     table = markdown_table(
-        ["workflow", "first requests warm", "warming calls", "never used", "most calls in a day / budget",
+        ["workflow", "first requests warm", "... of symbols asked before", "warming calls", "never used", "most calls in a day / budget",
          f"time at {RATE:.0f} calls/s", "hit share learned per rule", "targets"],
         list(rows_of(results, args.budget)),
     )  # fmt: skip

@@ -1,9 +1,10 @@
 """Learning from outcomes: how often each kind of prediction was used, and the score it earns next time.
 
-Every warming load is a ledger entry tagged with its prediction (``pred``) and that prediction's ``kind``
-(tracked, co-request, peer, open, universe). Once the session after the load has closed, the prediction is
-settled: its hit is the share of its calls a foreground read used (a universe warmed as one prediction is one
-observation, not 300), its waste the rest. Per kind the hits and wastes add up in ``prefetch/outcomes.json``.
+Every warming load is a ledger entry tagged with its rule (``kind``: tracked, co-request, peer, open,
+universe) and ``pred``, one id per rule and warming pass: the loads one rule chose in one pass stand or fall
+together (a sector's 30 members are dropped together when the study moves on), so they are one observation,
+not 30, and a universe warmed as one prediction is one observation, not 300. Once the session after the pass
+has closed, it is settled: its hit is the share of its calls a foreground read used, its waste the rest. Per kind the hits and wastes add up in ``prefetch/outcomes.json``.
 
 A rule's confidence ``c`` is a prior ``Beta(m c, m (1 - c))`` of strength ``m = PRIOR_STRENGTH``; the
 outcomes of its kind update it: ``p = (m c + hits) / (m + hits + wastes)``. A kind that keeps wasting calls

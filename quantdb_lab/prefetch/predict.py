@@ -17,14 +17,16 @@ the latest closed session: after the close the warmer fetches that session for w
 3. Peers, for requests made in a mode with ``prefetch_related``: every member of a group (sector, index) of
    which the user studied at least ``PEER_MIN_SHARE`` (and two members) over the last ``PEER_DAYS`` active days
    scores ``0.5 + 0.5 * share``. One stock of a 30-stock sector warms nothing; a sector study warms the rest.
+   A group left untouched on a day the user was active is dropped: the study has moved on.
 4. Market hours (trading mode's use). Series asked while the market was open on recent days are needed at the
    next open: 0.75 after one day, 0.9 after more; ready by the open, so only the live bar is fetched then.
 5. Cross-sections. A call that asked ``UNIVERSE_MIN`` symbols or more (``batch`` in the usage log: "top 10
    tech stocks last month" reads a whole sector) is one question about the universe, not that many requests:
    its members feed none of the rules above (the chance that any one member is asked again is low), and the
    universe is one prediction, made only when its latest ask read up to now. Asked on ``k`` of the ``n``
-   active days since its first ask (today counts only once asked): ``k / (n + 2)``, a Beta(1, 2) prior on the
-   daily repeat, so asked once 0.33, daily for five days 0.71. Asks of one universe on different days are
+   active days since its first ask (today counts only once asked): ``k / (n + 1)``, the mean of a uniform
+   Beta(1, 1) prior on the daily repeat updated by the ``k - 1`` repeats in ``n - 1`` later days: asked once
+   0.5 (below the price of a call: one question warms nothing), daily for four days 0.8. Asks of one universe on different days are
    matched by overlap (Jaccard >= ``UNIVERSE_MATCH``); a universe covering a peer group is named after it.
 6. Time of day. Each prediction carries ``ready_by``: the user's usual time of first request (median over
    active days) at its next occurrence, the next open for rule 4, now for rule 2's same-day case. The warmer
@@ -294,6 +296,8 @@ def predict(
             share = len({u.symbol for u in seen}) / len(members)
             if len({u.symbol for u in seen}) < 2 or share < PEER_MIN_SHARE:
                 continue
+            if today in days and all(u.day != today for u in seen):
+                continue  # active today, this group untouched: the study has moved on
             seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
             confidence = 0.5 + 0.5 * share
             reason = f"peer in {group}: {len({u.symbol for u in seen})} of {len(members)} studied recently"
@@ -339,7 +343,7 @@ def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], toda
         asked = {g[0].day for g in groups}
         first = index[min(asked)]
         opportunities = first + 1 - (today in days[: first + 1] and today not in asked)
-        confidence = len(asked) / (opportunities + 2)
+        confidence = len(asked) / (opportunities + 1)
         if confidence < MIN_CONFIDENCE:
             continue
         label = _label(members, peers)

@@ -4,8 +4,8 @@
   ``p`` the rule's confidence updated by the outcomes of its kind (``prefetch.outcomes``).
 * Cost: ``calls * (price + ban risk)``. ``price`` (the warmer's ``threshold``, 0.7) is what a call spent ahead
   is worth against one saved later: it costs time at the rate limit (``seconds``) and, unused, is pure waste.
-  The ban risk grows with the day's spend on the host: ``RISK * (spent + calls) / budget`` per call, so the
-  last calls of a day's budget need a surer prediction than the first.
+  The ban risk grows with the day's spend on the host: ``RISK * spent / budget`` per call (averaged over the
+  prediction's own calls), so the last calls of a day's budget need a surer prediction than the first.
 
 ``choose`` spends the budget on the best value per call first (the highest ``p``), skips what does not fit
 the budget left (a universe, whose members are each worth ``p``, is warmed in part), and takes nothing whose
@@ -38,7 +38,7 @@ class Valued:
 
 def price(valued: Valued, *, threshold: float, spent: int, budget: int, per_second: float | None) -> Valued:
     calls = valued.calls
-    risk = RISK * calls * (spent + calls) / budget if budget else 0.0
+    risk = RISK * calls * (spent + calls / 2) / budget if budget else 0.0  # the mean over its calls
     return replace(valued, seconds=calls / per_second if per_second else 0.0, ban_risk=risk,
                    expected_value=valued.probability * calls, cost=calls * threshold + risk)  # fmt: skip
 
@@ -55,20 +55,20 @@ def choose(valued: list[Valued], *, threshold: float, remaining: int, per_day: i
     or with ``why_not``. The chosen calls never add up past ``remaining``."""
     spent, left, out = per_day - remaining, remaining, []
     for item in order(valued):
+        parts = item.parts if item.calls <= left or not item.prediction.members else _fits(item.parts, left)
+        note = ""
+        if parts != item.parts and parts:  # a universe's members are worth p each: as many as the budget allows
+            note = f"{len(parts)} of {len(item.parts)} members: the rest is past today's budget"
+            item = replace(item, parts=parts, calls=sum(n for _, n in parts))
         item = price(item, threshold=threshold, spent=spent, budget=per_day, per_second=per_second)
         if item.calls == 0:
             item = replace(item, why_not="already warm")
         elif item.expected_value < item.cost:
             item = replace(item, why_not="expected value below cost")
-        elif item.calls > left and not (item.prediction.members and _fits(item.parts, left)):
+        elif item.calls > left:
             item = replace(item, why_not=f"needs {item.calls} calls, {left} left in today's budget")
-        elif item.calls > left:  # a universe's members are worth p each: warm as many as the budget allows
-            parts = _fits(item.parts, left)
-            item = replace(item, parts=parts, calls=sum(n for _, n in parts), chosen=True,
-                           why_not=f"{len(parts)} of {len(item.parts)} members: the rest is past today's budget")
-            spent, left = spent + item.calls, left - item.calls
         else:
-            item = replace(item, chosen=True)
+            item = replace(item, chosen=True, why_not=note)
             spent, left = spent + item.calls, left - item.calls
         out.append(item)
     return out

@@ -100,6 +100,7 @@ class Warmer:
         self._thread: threading.Thread | None = None
         self._state: dict[str, Any] = {"phase": "idle", "current": None, "done": 0, "total": 0, "calls": 0}
         self.last_report: WarmReport | None = None
+        self._pass_id = ""
 
     # -- public ------------------------------------------------------------------------------------------
     def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
@@ -222,6 +223,7 @@ class Warmer:
     def _pass(self, *, progress: bool = False) -> WarmReport:
         started = time.monotonic()
         report = WarmReport()
+        self._pass_id = f"{os.getpid()}-{time.time_ns()}"
         self._set(phase="predicting")
         try:
             self.learn()
@@ -262,7 +264,7 @@ class Warmer:
     def _warm_one(self, valued: Valued, report: WarmReport, broken: set[str]) -> None:
         """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget."""
         lab, prediction = self.lab, valued.prediction
-        pred = f"{os.getpid()}-{time.time_ns()}"
+        pred = f"{self._pass_id}-{prediction.kind}"  # one outcome per rule and pass: its loads rise and fall together
         calls = 0
         for request, estimate in valued.parts:
             family = lab.provider.host_family(request.symbol)

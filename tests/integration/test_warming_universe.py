@@ -43,9 +43,10 @@ def test_an_open_ended_universe_question_is_one_prediction(tmp_path):
     clock.advance(DAY)
     read = tuple(sorted(lab.usage()["symbol"]))  # a few members have no bars in the span: not read
     assert len(read) > 250
-    plan = Warmer(lab, peers=Peers({"sector:Technology": tuple(UNIVERSE)})).plan()
+    plan = Warmer(lab, peers=Peers({"sector:Technology": tuple(UNIVERSE)}), daily_calls=200).plan()
     assert [(v.prediction.kind, v.prediction.symbols) for v in plan] == [("universe", read)]
     universe = plan[0]
     assert universe.prediction.symbol == "universe sector:Technology"
-    assert universe.probability == pytest.approx(1 / 3, abs=1e-3)  # asked on 1 of 1 day: Beta(1, 2) on the daily repeat (no outcomes yet)
-    assert universe.calls >= len(read) and not universe.chosen  # p = 1/3 < the 0.7 price of a call
+    assert universe.probability == 0.5  # asked on 1 of 1 day: uniform prior on the daily repeat, no outcomes yet
+    assert universe.calls == 200  # the members the day's budget can hold: each is worth p
+    assert not universe.chosen and universe.why_not == "expected value below cost"  # p = 0.5 < 0.7 a call
