@@ -17,7 +17,8 @@ the latest closed session: after the close the warmer fetches that session for w
 3. Peers, for requests made in a mode with ``prefetch_related``: every member of a group (sector, index) of
    which the user studied at least ``PEER_MIN_SHARE`` (and two members) over the last ``PEER_DAYS`` active days
    scores ``0.5 + 0.5 * share``. One stock of a 30-stock sector warms nothing; a sector study warms the rest.
-   A group left untouched on a day the user was active is dropped: the study has moved on.
+   A group left untouched on a day the user was active is dropped: the study has moved on. Members not yet
+   studied are rule ``peer rest``, the studied ones ``peer``: outcomes are learned apart for each.
 4. Market hours (trading mode's use). Series asked while the market was open on recent days are needed at the
    next open: 0.75 after one day, 0.9 after more; ready by the open, so only the live bar is fetched then.
 5. Cross-sections. A call that asked ``UNIVERSE_MIN`` symbols or more (``batch`` in the usage log: "top 10
@@ -76,7 +77,7 @@ class Prediction:
     reason: str
     ready_by: datetime | None = None
     dataset: str = "daily_bars"
-    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, open, universe
+    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe
     members: tuple[str, ...] = ()  # a universe prediction's symbols (``symbol`` is then its label)
 
     @property
@@ -301,8 +302,10 @@ def predict(
             seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
             confidence = 0.5 + 0.5 * share
             reason = f"peer in {group}: {len({u.symbol for u in seen})} of {len(members)} studied recently"
-            for member in members:
-                scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at, "peer")
+            studied_members = {u.symbol for u in seen}
+            for member in members:  # the rest of the group is its own rule: learned apart from the studied part
+                kind = "peer" if member in studied_members else "peer rest"
+                scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at, kind)
 
     # 4. needed while the market is open
     recent_open = set(days[:OPEN_RECENT_DAYS])
