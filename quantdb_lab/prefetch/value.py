@@ -4,8 +4,10 @@
   ``p`` the rule's confidence updated by the outcomes of its kind (``prefetch.outcomes``).
 * Cost: ``calls * (price + ban risk)``. ``price`` (the warmer's ``threshold``, 0.7) is what a call spent ahead
   is worth against one saved later: it costs time at the rate limit (``seconds``) and, unused, is pure waste.
-  The ban risk grows with the day's spend on the host: ``RISK * spent / budget`` per call (averaged over the
-  prediction's own calls), so the last calls of a day's budget need a surer prediction than the first.
+  The ban risk grows with the day's warming spend on the host: ``RISK * spent / BAN_CALLS`` per call
+  (averaged over the prediction's own calls), so the 1000th call of a day needs a surer prediction than the
+  first. ``BAN_CALLS`` is a scale, not a known limit (akshare's hosts publish none): about where a day of
+  extra calls starts to matter to a host that bans. The budget itself is a hard cap, apart from the risk.
 
 ``choose`` spends the budget on the best value per call first (the highest ``p``), skips what does not fit
 the budget left (a universe, whose members are each worth ``p``, is warmed in part), and takes nothing whose
@@ -19,7 +21,8 @@ from typing import Any, Final
 
 from quantdb_lab.prefetch.predict import Prediction
 
-RISK: Final = 0.2  # extra price per call at a fully spent daily budget
+RISK: Final = 0.2  # extra price per call once BAN_CALLS warming calls were spent today
+BAN_CALLS: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +39,9 @@ class Valued:
     parts: tuple[Any, ...] = ()  # the requests still to fetch
 
 
-def price(valued: Valued, *, threshold: float, spent: int, budget: int, per_second: float | None) -> Valued:
+def price(valued: Valued, *, threshold: float, spent: int, ban_calls: int, per_second: float | None) -> Valued:
     calls = valued.calls
-    risk = RISK * calls * (spent + calls / 2) / budget if budget else 0.0  # the mean over its calls
+    risk = RISK * calls * (spent + calls / 2) / ban_calls  # the mean over its calls
     return replace(valued, seconds=calls / per_second if per_second else 0.0, ban_risk=risk,
                    expected_value=valued.probability * calls, cost=calls * threshold + risk)  # fmt: skip
 
@@ -50,7 +53,7 @@ def order(valued: list[Valued]) -> list[Valued]:
 
 
 def choose(valued: list[Valued], *, threshold: float, remaining: int, per_day: int,
-           per_second: float | None = None) -> list[Valued]:  # fmt: skip
+           per_second: float | None = None, ban_calls: int = BAN_CALLS) -> list[Valued]:  # fmt: skip
     """Every prediction, in value order, priced at the spend reached when its turn comes, marked ``chosen``
     or with ``why_not``. The chosen calls never add up past ``remaining``."""
     spent, left, out = per_day - remaining, remaining, []
@@ -60,7 +63,7 @@ def choose(valued: list[Valued], *, threshold: float, remaining: int, per_day: i
         if parts != item.parts and parts:  # a universe's members are worth p each: as many as the budget allows
             note = f"{len(parts)} of {len(item.parts)} members: the rest is past today's budget"
             item = replace(item, parts=parts, calls=sum(n for _, n in parts))
-        item = price(item, threshold=threshold, spent=spent, budget=per_day, per_second=per_second)
+        item = price(item, threshold=threshold, spent=spent, ban_calls=ban_calls, per_second=per_second)
         if item.calls == 0:
             item = replace(item, why_not="already warm")
         elif item.expected_value < item.cost:

@@ -50,7 +50,7 @@ _running: weakref.WeakSet = weakref.WeakSet()
 @dataclass
 class WarmReport:
     predictions: int = 0  # chosen: expected value above cost, within the budget
-    warmed: int = 0  # loads that fetched something
+    warmed: int = 0  # series loads that fetched something (a universe counts each member)
     already_warm: int = 0
     calls: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -271,7 +271,8 @@ class Warmer:
             if family in broken:
                 continue
             day = lab.clock.now().date()
-            if self.budget.remaining(day) < estimate:
+            capped = self.max_calls is not None and report.calls + calls + estimate > self.max_calls
+            if capped or self.budget.remaining(day) < estimate:
                 report.stopped = True
                 break
             try:
@@ -287,14 +288,15 @@ class Warmer:
                 _, origin = lab.load_in_background(request, confidence=valued.probability, reason=prediction.reason,
                                                    kind=prediction.kind, pred=pred)  # fmt: skip
                 calls += origin.upstream_calls
+                report.warmed += int(origin.upstream_calls > 0)
                 self.budget.spend(day, origin.upstream_calls)
             except ProviderUnavailableError as exc:
                 broken.add(family)
                 report.failed.append((request.symbol.canonical, str(exc)))
-            except QuantdbError as exc:
+            except QuantdbError as exc:  # the call may have reached the host: counted against the budget
+                self.budget.spend(day, estimate)
                 report.failed.append((request.symbol.canonical, str(exc)))
         report.calls += calls
-        report.warmed += int(calls > 0)
 
     def _wait_quiet(self) -> bool:
         """Before predicting (CPU work that competes with the kernel), wait for a pause in foreground reads."""

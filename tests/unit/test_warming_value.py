@@ -50,9 +50,9 @@ def test_budget_rejects_a_negative_allowance(tmp_path):
 # -- value ordering ---------------------------------------------------------------------------------------
 def test_best_value_first_and_nothing_below_cost():
     items = [_valued("D", 0.6, 1), _valued("B", 0.8, 5), _valued("A", 0.9, 4), _valued("C", 0.75, 3)]
-    out = choose(items, threshold=0.7, remaining=10, per_day=10)
+    out = choose(items, threshold=0.7, remaining=10, per_day=10, ban_calls=10)  # a steep ban risk, to see it
     assert [v.prediction.symbol for v in out] == ["A", "B", "C", "D"]
-    # A: risk 0.2 * 4 * (0 + 4/2) / 10 = 0.16, cost 4 * 0.7 + 0.16 = 2.96 < EV 0.9 * 4 = 3.6: chosen.
+    # A: risk 0.2 * 4 * (spent 0 + 4/2) / ban_calls 10 = 0.16, cost 4 * 0.7 + 0.16 = 2.96 < EV 0.9 * 4 = 3.6: chosen.
     # B: risk 0.2 * 5 * (4 + 5/2) / 10 = 0.65, cost 3.5 + 0.65 = 4.15 > EV 4.0: below cost (the ban risk).
     # C: risk 0.2 * 3 * (4 + 3/2) / 10 = 0.33, cost 2.1 + 0.33 = 2.43 > EV 2.25.
     # D: risk 0.2 * 1 * (4 + 1/2) / 10 = 0.09, cost 0.7 + 0.09 = 0.79 > EV 0.6.
@@ -62,14 +62,14 @@ def test_best_value_first_and_nothing_below_cost():
 
 
 def test_a_prediction_that_does_not_fit_is_skipped_for_smaller_ones():
-    out = choose([_valued("big", 0.99, 8), _valued("small", 0.95, 2)], threshold=0.7, remaining=5, per_day=100)
+    out = choose([_valued("big", 0.99, 8), _valued("small", 0.95, 2)], threshold=0.7, remaining=5, per_day=10)
     assert [(v.prediction.symbol, v.chosen) for v in out] == [("big", False), ("small", True)]
     assert out[0].why_not == "needs 8 calls, 5 left in today's budget"
 
 
 def test_a_universe_is_warmed_in_part_within_the_budget():
     members = tuple(f"S{i}" for i in range(8))
-    out = choose([_valued("universe x", 0.95, 8, members)], threshold=0.7, remaining=3, per_day=100)
+    out = choose([_valued("universe x", 0.95, 8, members)], threshold=0.7, remaining=3, per_day=10)
     assert out[0].chosen and out[0].calls == 3 and len(out[0].parts) == 3
     assert out[0].why_not == "3 of 8 members: the rest is past today's budget"
 
@@ -80,7 +80,7 @@ def test_chosen_calls_never_exceed_the_budget_left(seed):
     items = [_valued(f"s{i}", rng.uniform(0.5, 1.0), rng.randint(1, 30), members=("a",) * rng.randint(0, 1))
              for i in range(rng.randint(1, 40))]  # fmt: skip
     remaining = rng.randint(0, 60)
-    out = choose(items, threshold=0.7, remaining=remaining, per_day=60)
+    out = choose(items, threshold=0.7, remaining=remaining, per_day=60, ban_calls=rng.choice((10, 1000)))
     assert sum(v.calls for v in out if v.chosen) <= remaining
     chosen = [v.probability for v in out if v.chosen]
     assert chosen == sorted(chosen, reverse=True) and all(v.expected_value >= v.cost for v in out if v.chosen)
