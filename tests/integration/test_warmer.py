@@ -183,5 +183,8 @@ def test_the_daily_budget_holds_across_passes_and_processes_and_renews_the_next_
     assert (first.calls, first.spent_today, first.over_budget) == (3, 3, 1)  # the 4th: past the budget
     again = Warmer(lab, peers=None, daily_calls=3).run_once()  # a second pass (cron, another kernel): same budget
     assert again.calls == 0 and again.over_budget == 1 and calls(provider) - before == 3
-    clock.advance(DAY)  # the next exchange day: a fresh budget
-    assert Warmer(lab, peers=None, daily_calls=3).run_once().calls == 3
+    clock.advance(4 * 3600)
+    lab.bars(WATCH, start="2025-01-01")  # the next morning: the 3 warmed series used, the 4th fetched
+    clock.advance(20 * 3600)  # the next exchange day, after its close: a fresh budget
+    nxt = Warmer(lab, peers=None, daily_calls=3).run_once()
+    assert (nxt.calls, nxt.spent_today) == (3, 3)
