@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import warnings
 
-import pytest
-
 from quantdb_lab.prefetch import Peers, Warmer
 from tests.support.sim import MARKET, calls, make_lab
 
