@@ -9,9 +9,13 @@
     Warmer(lab, daily_calls=200).plan()                       # each prediction's value, cost and choice
 
 ``quantdb-lab warm`` runs one pass from cron after the close. ``lab.stats()["warming"]`` measures the value.
+
+The collector (``collect(lab)``, ``lab.collect()``, ``quantdb-lab collect``, ``Warmer(lab, collect=True)``)
+captures every closed session of the followed datasets whose upstream forgets, before it does.
 """
 
 from quantdb_lab.prefetch.budget import CallBudget
+from quantdb_lab.prefetch.collector import CollectReport, Collector, collect
 from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.peers import peers_from_provider, peers_from_securities
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict, predictions_frame
@@ -21,12 +25,15 @@ from quantdb_lab.prefetch.warmer import THRESHOLD, Warmer, WarmReport, read_stat
 __all__ = [
     "THRESHOLD",
     "CallBudget",
+    "CollectReport",
+    "Collector",
     "Outcomes",
-    "Valued",
     "Peers",
     "Prediction",
+    "Valued",
     "WarmReport",
     "Warmer",
+    "collect",
     "latest_closed",
     "peers_from_provider",
     "peers_from_securities",

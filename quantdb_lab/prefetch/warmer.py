@@ -12,6 +12,8 @@
 * One warmer per cache directory (a file lock held for the warmer's life; a second one raises
   ``WarmerBusyError``), whether in this kernel, another one, or cron.
 * Stops cleanly: ``stop()`` (and an atexit hook) lets the call in flight finish, then releases the lock.
+* ``collect=True``: after each pass, the collector (``prefetch.collector``) captures the closed sessions of the
+  followed forgetful datasets, with the same politeness (each call waits its turn) and the same call budget.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, Synthetic
 from quantdb_lab.lab import Lab
 from quantdb_lab.prefetch.budget import CallBudget
 from quantdb_lab.prefetch.outcomes import Outcomes
+from quantdb_lab.prefetch.collector import Collector
 from quantdb_lab.prefetch.peers import peers_from_provider
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict
 from quantdb_lab.prefetch.value import Valued, choose
@@ -61,6 +64,7 @@ class WarmReport:
     over_budget: int = 0  # worth it, but no room left in today's budget
     budget: int = 0  # the daily call budget
     spent_today: int = 0  # warming calls spent today, this pass included (all processes)
+    collected: str | None = None  # with collect=True: the collector's summary (captured / present / forgotten)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -82,8 +86,10 @@ class Warmer:
         reserve: float = 1.0,
         quiet: float = 0.25,
         max_wait: float = 60.0,
+        collect: bool = False,
     ) -> None:
         self.lab = lab
+        self.collect = collect
         self.threshold = threshold
         self.max_calls = max_calls
         self.reserve = reserve  # tokens left in the bucket for foreground requests
@@ -251,6 +257,8 @@ class Warmer:
         finally:
             if bar is not None:
                 bar.close()
+        if self.collect and not report.stopped and not self._stop.is_set():
+            self._collect(report)
         try:
             self.lab.tracking.ledger.flush()  # let other kernels and dashboards see what was warmed
         except QuantdbError:
@@ -260,6 +268,16 @@ class Warmer:
         self.last_report = report
         self._set(done=report.predictions if not report.stopped else self._state["done"], calls=report.calls)
         return report
+
+    def _collect(self, report: WarmReport) -> None:
+        """The collector's pass, each call waiting its turn like a warming call, within what is left of the budget."""
+        self._set(phase="collecting")
+        budget = None if self.max_calls is None else max(self.max_calls - report.calls, 0)
+        collected = Collector(self.lab, max_calls=budget, before_call=lambda family: self._wait_turn(family) is not None,
+                              stop=self._stop).run()  # fmt: skip
+        report.calls += collected.calls
+        report.stopped = report.stopped or collected.stopped
+        report.collected = collected.summary()
 
     def _warm_one(self, valued: Valued, report: WarmReport, broken: set[str]) -> None:
         """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget."""
