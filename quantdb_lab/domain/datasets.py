@@ -33,6 +33,7 @@ from typing import Final
 
 import polars as pl
 
+from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
@@ -59,6 +60,12 @@ class Dataset:
     fetch_unit: str = "run"  # one call per: "run" of missing sessions, "session", or the upstream's "window"
     upstream_sessions: int | None = None  # how many recent sessions the upstream keeps (None: all history)
     params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
+    # Versioned datasets (financial statements): rows with these key columns are versions; a fetch whose figures
+    # differ from the stored latest version adds a new one, known from the session it was noticed (loader.pit).
+    version_key: tuple[str, ...] = ()
+    # Sparse datasets have rows on some sessions only (announcements, listings): an answer covers every session
+    # it was asked about, whatever days its rows fall on (a dense one is judged by the sessions it served).
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         if self.index not in INDEX_KINDS:
@@ -124,4 +131,22 @@ SECURITY_MASTER = register(Dataset(
 COMMODITY_DAILY = register(Dataset(
     name="commodity_daily", title="futures main-contract daily bars", schema=COMMODITY_BARS, index="session",
     index_column="date", freshness="session", capability="commodity_daily",
+))  # fmt: skip
+
+SECURITY_HISTORY = register(Dataset(
+    name="security_events", title="security master events (listings, delistings, ST, names)",
+    schema=SECURITY_EVENTS, index="event", index_column="date", unique_index=False, per_symbol=False,
+    freshness="session", capability="security_events", sparse=True,
+))  # fmt: skip
+
+INDEX_MEMBERSHIP = register(Dataset(
+    name="index_snapshots", title="index constituents as captured", schema=INDEX_SNAPSHOTS, index="snapshot",
+    index_column="date", unique_index=False, freshness="session", fetch_unit="window", upstream_sessions=1,
+    capability="index_snapshot", sparse=True,
+))  # fmt: skip
+
+FINANCIAL_STATEMENTS = register(Dataset(
+    name="financials", title="financial statements by report (point in time)", schema=FINANCIALS,
+    index="event", index_column="known_at", unique_index=False, freshness="session", pit_column="known_at",
+    capability="financials", version_key=("report_period",), sparse=True,
 ))  # fmt: skip

@@ -25,6 +25,7 @@ from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, SyntheticDataWarning
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
+from quantdb_lab.loader.pit import new_versions
 from quantdb_lab.loader.read_plan import Fetch, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.fetchers import fetcher_for
@@ -99,24 +100,29 @@ class DatasetLoader:
         sessions = self.calendar.session_days(fetch.start, fetch.end)
         expected = expected_sessions(sessions, state)
 
+        previous, following = neighbours(self.calendar, fetch.start, fetch.end)
+        # a sparse dataset's rows may fall on the non-sessions before the fetch's first session: they belong here
+        first_day = day_number(previous) + 1 if dataset.sparse and previous is not None else day_number(fetch.start)
+
         def ask() -> pl.DataFrame:
             self.stats.count_call(f"{dataset.name}")
             raw = self.call(fetcher.host_family(symbol), fetcher.fetch, symbol, fetch.start, fetch.end, **dataset.params)
             frame = conform(raw, dataset.schema, source=self.provider.name)
+            if dataset.version_key:  # restatements become new versions (loader.pit)
+                frame = new_versions(dataset, frame, old, fetch.start)
             days = _day_expr(dataset.index_column)
-            return frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
+            return frame.filter(days.is_between(first_day, day_number(fetch.end)))
 
         fresh, calls = ask(), 1
-        previous, following = neighbours(self.calendar, fetch.start, fetch.end)
         continuing = continues_a_gap(meta, previous)
-        if ask_again(expected, np.unique(day_numbers(fresh, dataset.index_column)), meta, continuing=continuing):
+        served = lambda: sessions if dataset.sparse else np.unique(day_numbers(fresh, dataset.index_column))  # noqa: E731
+        if ask_again(expected, served(), meta, continuing=continuing):
             again, calls = ask(), 2
             if again.height >= fresh.height:
                 fresh = again
         merged = _merge(dataset, old, fresh)
-        updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions,
-                         served=np.unique(day_numbers(fresh, dataset.index_column)), state=state, now=now,
-                         next_session=following, continuing=continuing)  # fmt: skip
+        updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
+                         now=now, next_session=following, continuing=continuing)  # fmt: skip
         self.store.write(fetch.key, merged, updated)
         return calls
 

@@ -30,7 +30,7 @@ import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
-from quantdb_lab.prefetch.peers import peers_from_provider
+from quantdb_lab.prefetch.peers import peers_from_provider, peers_moment
 from quantdb_lab.prefetch.predict import Peers, Prediction, predict
 
 THRESHOLD: Final = 0.7
@@ -92,7 +92,7 @@ class Warmer:
     def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
         """Every prediction for now, above and below the threshold, from ``log`` (default: ``lab.usage()``)."""
         now = self.lab.clock.now()
-        peers = peers_from_provider(self.lab.provider, now) if self._peers == "auto" else self._peers
+        peers = peers_from_provider(self.lab.provider, peers_moment(self.lab.mode, now)) if self._peers == "auto" else self._peers
         log = self.lab.usage() if log is None else log
         return predict(log, self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
 
