@@ -33,11 +33,13 @@ DERIVED = ("eps", "bps", "roe", "gross_margin", "net_margin", "debt_to_assets", 
 _TTM = {"revenue_ttm": "revenue", "net_profit_ttm": "parent_net_profit", "ocf_ttm": "operating_cash_flow"}
 
 
-def vintage(frame: pl.DataFrame, day: date | None) -> pl.DataFrame:
-    """One row per (symbol, report period): its latest version with ``known_at <= day`` (all when None)."""
+def vintage(frame: pl.DataFrame, day: date | None, *, ordered: bool = False) -> pl.DataFrame:
+    """One row per (symbol, report period): its latest version with ``known_at <= day`` (all when None).
+    ``ordered``: each symbol's rows already come by ``known_at`` (as the store keeps them), no sort needed."""
     known = frame if day is None else frame.filter(pl.col("known_at") <= day)
-    return (known.sort("known_at", maintain_order=True)
-            .group_by("symbol", "report_period", maintain_order=True).last().sort("symbol", "report_period"))  # fmt: skip
+    if not ordered:
+        known = known.sort("symbol", "known_at", maintain_order=True)
+    return known.unique(["symbol", "report_period"], keep="last", maintain_order=True)
 
 
 def _ratio(a: str | pl.Expr, b: str | pl.Expr) -> pl.Expr:

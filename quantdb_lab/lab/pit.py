@@ -17,6 +17,7 @@ from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, vi
 from quantdb_lab.domain.master import securities_as_of
 from quantdb_lab.domain.pit import STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.domain.valuation import valuation_panel
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, LookAheadError, PointInTimeUnavailableError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 
@@ -100,21 +101,29 @@ class PitMixin(LabCore):
             sessions = self.calendar.sessions(first, last)
             return panel_as_of(statements, sessions).select("date", "symbol", *wanted)
         statements = self._statements(items, day)
-        known = indicators(vintage(statements, day))
+        known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
         if not history:
             known = known.sort("symbol", "report_period").group_by("symbol", maintain_order=True).last()
         return known.select("symbol", "report_period", "announcement_date", "known_at", *wanted)
 
+    def valuation(self, universe: str | SymbolsLike, *, start: DateLike = None, end: DateLike = None) -> pl.DataFrame:
+        """PE (TTM), PB, PS (TTM), total and float market cap per session (``domain.valuation.VALUATION``) of a
+        universe (as ``panel`` takes it; in an ``as_of`` Lab the universe of that day), from raw closes, the
+        share capital and figures announced by each session, and each session's free float."""
+        members = self.universe_members(universe)  # type: ignore[attr-defined]
+        last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
+        first = parse_date(start) if start is not None else last
+        bars = self.bars(members, start=first, end=last, adjust="")
+        sessions = self.calendar.sessions(first, last)
+        statements = self._statements(sorted(set(bars["symbol"])), last)
+        return valuation_panel(bars, panel_as_of(statements, sessions))
+
     def _statements(self, symbols: list, end: date | None) -> pl.DataFrame:
-        frames = []
-        for item in symbols:
-            try:
-                frames.append(self.read("financials", item, end=end))
-            except EmptyResultError:
-                continue
-        if not frames:
+        parsed = [item if isinstance(item, Symbol) else parse_symbol(item) for item in symbols]
+        frame = self._engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self._mode)
+        if frame.is_empty():
             raise EmptyResultError("no financial statements for these symbols in this range", end=end)
-        return pl.concat(frames, how="vertical")
+        return frame
 
 
 def _fields(fields: Sequence[str] | None) -> list[str]:
