@@ -99,7 +99,7 @@ class PitMixin(LabCore):
             first = parse_date(start) if start is not None else last
             statements = self._statements(items, last)
             sessions = self.calendar.sessions(first, last)
-            return panel_as_of(statements, sessions).select("date", "symbol", *wanted)
+            return panel_as_of(statements, sessions).select("date", "symbol", "report_period", "known_at", *wanted)
         statements = self._statements(items, day)
         known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
         if not history:
