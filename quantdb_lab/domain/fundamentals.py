@@ -100,5 +100,5 @@ def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date]) -> pl.DataFr
     grid = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).join(
         latest.select("symbol").unique(), how="cross")
     return (grid.sort("date").join_asof(latest.sort("as_of"), left_on="date", right_on="as_of", by="symbol",
-                                        strategy="backward")
+                                        strategy="backward", check_sortedness=False)  # both sorted just above
             .drop("as_of").filter(pl.col("report_period").is_not_null()).sort("date", "symbol"))  # fmt: skip

@@ -153,3 +153,38 @@ def test_securities_reads_are_warm_after_the_first(tmp_path):
         lab.securities(as_of="2015-01-05")
         lab.securities(as_of="2016-01-05")
     assert provider.calls["fetch_security_events"] == 1
+
+
+def test_the_ask_agents_universe_in_a_backtest_is_the_market_of_its_day(tmp_path):
+    from types import SimpleNamespace
+
+    from quantdb_lab.query.universe import Resolver
+
+    lab, _, clock = make_lab(tmp_path)
+    day = date(2012, 6, 29)
+    backtest = lab.using(lab.mode.with_(as_of=day))
+    universe = Resolver(backtest).universe(SimpleNamespace(last=day, universe="market"))
+    gone = set(MARKET.symbols("delisted")) & alive_on(day)
+    assert gone <= set(universe.symbols) and set(universe.symbols) == alive_on(day)
+
+
+def test_quality_st_limits_in_a_backtest_come_from_the_stored_master_of_its_day(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
+    st = next(s for s in MARKET.symbols("stock") if MARKET.profile(s).st_since and MARKET.profile(s).st_since.year > 2012)
+    since = MARKET.profile(st).st_since
+    assert lab.using(lab.mode.with_(as_of=since)).known_securities() is None  # nothing stored: no fetch
+    lab.securities(as_of=since)  # a research read stores the list and the events
+    calls = dict(provider.calls)
+    before = lab.using(lab.mode.with_(as_of=since - timedelta(days=1))).known_securities()
+    after = lab.using(lab.mode.with_(as_of=since + timedelta(days=5))).known_securities()
+    flag = lambda frame: frame.filter(pl.col("symbol") == st)["is_st"].item()  # noqa: E731
+    assert not flag(before) and flag(after) and provider.calls == calls
+
+
+def test_peers_of_a_backtest_are_taken_at_its_as_of_close():
+    from quantdb_lab.domain.modes import BACKTESTING, RESEARCH
+    from quantdb_lab.prefetch.peers import peers_moment
+
+    now = at("2025-06-06 16:00")
+    assert peers_moment(RESEARCH, now) == now
+    assert peers_moment(BACKTESTING.with_(as_of=date(2012, 6, 29)), now) == at("2012-06-29 16:00")
