@@ -6,6 +6,7 @@ is chosen) and reads registered datasets through the cache (``lab.read``); see d
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import date
 
@@ -15,11 +16,18 @@ from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_date
 from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, vintage
 from quantdb_lab.domain.master import securities_as_of
-from quantdb_lab.domain.pit import STATEMENT_FIELDS
+from quantdb_lab.domain.pit import SECURITY_EVENTS, STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.domain.valuation import valuation_panel
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, LookAheadError, PointInTimeUnavailableError
+from quantdb_lab.errors import (
+    EmptyResultError,
+    InvalidRequestError,
+    LookAheadError,
+    PartialDataWarning,
+    PointInTimeUnavailableError,
+)
 from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.providers.fetchers import fetchers_of
 
 
 class PitMixin(LabCore):
@@ -38,6 +46,11 @@ class PitMixin(LabCore):
         day = self._as_of(as_of)
         if day is None:
             return current
+        if "security_events" not in fetchers_of(self.provider):
+            warnings.warn(PartialDataWarning(
+                f"provider {self.provider.name!r} serves no listing history: the market of {day.isoformat()} is "
+                "today's list less later listings, without the stocks delisted since (survivorship bias)"), stacklevel=2)
+            return securities_as_of(current, pl.DataFrame(schema=SECURITY_EVENTS), day)
         # every event up to the mode's cutoff (today's in research): one fetch serves every later as_of
         return securities_as_of(current, self.read("security_events", end=self._mode.as_of), day)
 

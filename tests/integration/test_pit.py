@@ -188,3 +188,19 @@ def test_peers_of_a_backtest_are_taken_at_its_as_of_close():
     now = at("2025-06-06 16:00")
     assert peers_moment(RESEARCH, now) == now
     assert peers_moment(BACKTESTING.with_(as_of=date(2012, 6, 29)), now) == at("2012-06-29 16:00")
+
+
+def test_a_provider_without_listing_history_says_the_past_market_is_survivorship_biased(tmp_path):
+    from quantdb_lab.errors import PartialDataWarning
+
+    class NoHistory(SimulatedProvider):
+        def fetchers(self):
+            table = super().fetchers()
+            del table["security_events"]
+            return table
+
+    lab, _, clock = make_lab(tmp_path)
+    bare = Lab(tmp_path / "bare", provider=NoHistory(MARKET, faults=Faults(), clock=clock), clock=clock)
+    with pytest.warns(PartialDataWarning, match="survivorship"):
+        master = bare.securities(as_of="2012-06-29")
+    assert stocks_of(master) == alive_on(date(2012, 6, 29)) - set(MARKET.symbols("delisted"))
