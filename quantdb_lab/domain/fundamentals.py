@@ -2,7 +2,8 @@
 
 Pure polars over ``domain.pit.FINANCIALS`` frames. ``vintage`` keeps, per report period, the latest version
 known on or before a day; ``indicators`` derives the common ratios from one vintage (income figures are
-year-to-date); ``panel_as_of`` gives each session the latest figures announced on or before it (qlib's PIT).
+year-to-date); ``panel_as_of`` gives each session the latest figures announced on or before it (qlib's PIT),
+each version valued from the versions known on its own ``known_at``.
 
 Derived fields (``DERIVED``):
 
@@ -59,6 +60,31 @@ def indicators(frame: pl.DataFrame, by: Sequence[str] = ("symbol",)) -> pl.DataF
     out = (frame.join(year_ago, on=keys, how="left")
            .with_columns(period.dt.year().alias("_year"))
            .join(annual, on=[*by, "_year"], how="left"))  # fmt: skip
+    return _derive(out).sort(keys)
+
+
+def _pit_indicators(rows: pl.DataFrame) -> pl.DataFrame:
+    """``indicators`` for every version row, each from the versions known when it was: its year-ago period and
+    last annual report are taken as known on its own ``known_at`` (an as-of join, never a later version)."""
+    period = pl.col("report_period")
+    rows = rows.sort("known_at")
+    base = rows.with_columns(period.dt.offset_by("-1y").alias("_ly_period"),
+                             pl.date(period.dt.year() - 1, 12, 31).alias("_fy_period"))  # fmt: skip
+    ly = rows.select("symbol", pl.col("report_period").alias("_ly_period"), "known_at",
+                     pl.col("revenue").alias("_rev_ly"), pl.col("parent_net_profit").alias("_np_ly"),
+                     pl.col("operating_cash_flow").alias("_ocf_ly"))  # fmt: skip
+    fy = rows.filter(period.dt.month() == 12).select(
+        "symbol", pl.col("report_period").alias("_fy_period"), "known_at",
+        *(pl.col(src).alias(f"_{name}_fy") for name, src in _TTM.items()))
+    joined = (base.join_asof(ly, on="known_at", by=["symbol", "_ly_period"], strategy="backward",
+                             check_sortedness=False)
+              .join_asof(fy, on="known_at", by=["symbol", "_fy_period"], strategy="backward", check_sortedness=False))  # fmt: skip
+    return _derive(joined)
+
+
+def _derive(out: pl.DataFrame) -> pl.DataFrame:
+    """The ``DERIVED`` columns from a frame holding the statement fields and the ``_*_ly``/``_*_fy`` helpers."""
+    period = pl.col("report_period")
     ly = {"revenue_ttm": "_rev_ly", "net_profit_ttm": "_np_ly", "ocf_ttm": "_ocf_ly"}
     ttm = [pl.when(period.dt.month() == 12).then(pl.col(src))
            .otherwise(pl.col(src) + pl.col(f"_{name}_fy") - pl.col(ly[name])).alias(name)
@@ -74,31 +100,23 @@ def indicators(frame: pl.DataFrame, by: Sequence[str] = ("symbol",)) -> pl.DataF
         pl.when(pl.col("_np_ly") > 0).then(pl.col("parent_net_profit") / pl.col("_np_ly") - 1.0).alias("profit_growth"),
         *ttm,
     )  # fmt: skip
-    return out.drop([c for c in out.columns if c.startswith("_")]).sort(keys)
+    return out.drop([c for c in out.columns if c.startswith("_")])
 
 
-def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date]) -> pl.DataFrame:
-    """Each session x symbol of ``statements``: the latest report as known on that session, with its
-    indicators (``date``, ``symbol``, statement fields, ``DERIVED``, ``report_period``, ``known_at``).
-    Computed once per day a symbol's knowledge changed (its ``known_at`` days), then carried to the sessions."""
-    if not len(sessions) or statements.is_empty():
-        return statements.head(0).with_columns(pl.lit(None, pl.Date).alias("date"))
-    first, last = sessions[0], sessions[-1]
-    known = statements.filter(pl.col("known_at") <= last)
-    days = known.select("symbol", pl.col("known_at").alias("as_of")).unique()
-    before = days.filter(pl.col("as_of") < first).group_by("symbol").agg(pl.col("as_of").max())
-    days = pl.concat([days.filter(pl.col("as_of") >= first), before.select(days.columns)])
-    if days.is_empty():
-        return statements.head(0).with_columns(pl.lit(None, pl.Date).alias("date"))
-    oldest = days["as_of"].min() - timedelta(days=800)  # TTM and growth need five quarters back at most
-    rows = known.filter(pl.col("report_period") >= oldest)
-    state = (days.join(rows, on="symbol").filter(pl.col("known_at") <= pl.col("as_of"))
-             .sort("known_at", maintain_order=True)
-             .group_by("symbol", "as_of", "report_period", maintain_order=True).last())  # fmt: skip
-    derived = indicators(state, by=("symbol", "as_of"))
-    latest = derived.sort("report_period").group_by("symbol", "as_of", maintain_order=True).last()
-    grid = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).join(
-        latest.select("symbol").unique(), how="cross")
-    return (grid.sort("date").join_asof(latest.sort("as_of"), left_on="date", right_on="as_of", by="symbol",
-                                        strategy="backward", check_sortedness=False)  # both sorted just above
-            .drop("as_of").filter(pl.col("report_period").is_not_null()).sort("date", "symbol"))  # fmt: skip
+def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date] = (), *,
+                grid: pl.DataFrame | None = None) -> pl.DataFrame:  # fmt: skip
+    """Each session x symbol of ``statements`` (or each ``date symbol`` row of ``grid``, sorted by date): the
+    latest report as known on that day with its indicators (statement fields, ``DERIVED``, ``report_period``,
+    ``known_at``). Each version row is valued from what was known on its ``known_at``; a day sees the newest
+    row announced by then of its latest period (a restatement of an older period does not replace it)."""
+    if grid is None:
+        grid = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).join(
+            statements.select("symbol").unique(), how="cross").sort("date")
+    first, last = (grid["date"].min(), grid["date"].max()) if grid.height else (date.min, date.min)
+    oldest = first - timedelta(days=1200) if first > date.min + timedelta(days=1200) else date.min
+    rows = statements.filter((pl.col("known_at") <= last) & (pl.col("report_period") >= oldest))
+    valued = _pit_indicators(rows).sort("symbol", "known_at", "report_period")
+    heads = valued.filter(pl.col("report_period") >= pl.col("report_period").cum_max().over("symbol"))
+    return grid.join_asof(heads.sort("known_at"), left_on="date", right_on="known_at", by="symbol",
+                          strategy="backward", check_sortedness=False, coalesce=False).filter(
+        pl.col("report_period").is_not_null())  # fmt: skip

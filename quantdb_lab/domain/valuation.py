@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from quantdb_lab.domain.fundamentals import panel_as_of
+from quantdb_lab.domain.pit import STATEMENT_FIELDS
+
 VALUATION: dict[str, pl.DataType] = {
     "date": pl.Date(), "symbol": pl.String(), "close": pl.Float64(), "total_shares": pl.Float64(),
     "float_shares": pl.Float64(), "total_mv": pl.Float64(), "float_mv": pl.Float64(), "pe_ttm": pl.Float64(),
@@ -23,15 +26,16 @@ def _per(value: pl.Expr, base: str) -> pl.Expr:
     return pl.when(pl.col(base) > 0).then(value / pl.col(base)).otherwise(None)
 
 
-def valuation_panel(bars: pl.DataFrame, fundamentals: pl.DataFrame) -> pl.DataFrame:
-    """``bars`` (raw BARS rows) joined with ``fundamentals`` (``domain.fundamentals.panel_as_of`` rows: date,
-    symbol, report_period and ``NEEDED``) -> ``VALUATION`` sorted by date and symbol."""
+def valuation_panel(bars: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """``bars`` (raw BARS rows, sorted by date) and ``statements`` (``FINANCIALS`` rows of the same stocks) ->
+    ``VALUATION`` in the bars' order, each session valued with the latest report announced by it."""
     traded = (pl.col("volume") > 0) & (pl.col("turnover") > 0)
-    frame = (bars.select("date", "symbol", "close", pl.when(traded).then(pl.col("volume") / pl.col("turnover"))
-                         .alias("float_shares"))
-             .sort("symbol", "date")
-             .with_columns(pl.col("float_shares").forward_fill().over("symbol"))
-             .join(fundamentals.select("date", "symbol", "report_period", *NEEDED), on=["date", "symbol"], how="left"))  # fmt: skip
+    grid = bars.select("date", "symbol", "close", pl.when(traded).then(pl.col("volume") / pl.col("turnover"))
+                       .alias("float_shares")).with_columns(pl.col("float_shares").forward_fill().over("symbol"))  # fmt: skip
+    frame = panel_as_of(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS), grid=grid) \
+        if statements.height else grid.head(0)  # fmt: skip
+    frame = grid.join(frame.select("date", "symbol", "report_period", *NEEDED), on=["date", "symbol"], how="left",
+                      maintain_order="left")  # fmt: skip
     total_mv = pl.col("close") * pl.col("share_capital")
     out = frame.with_columns(
         pl.col("share_capital").alias("total_shares"), total_mv.alias("total_mv"),
@@ -39,4 +43,4 @@ def valuation_panel(bars: pl.DataFrame, fundamentals: pl.DataFrame) -> pl.DataFr
         _per(total_mv, "net_profit_ttm").alias("pe_ttm"), _per(total_mv, "parent_equity").alias("pb"),
         _per(total_mv, "revenue_ttm").alias("ps_ttm"),
     )  # fmt: skip
-    return out.select(list(VALUATION)).sort("date", "symbol")
+    return out.select(list(VALUATION))

@@ -112,7 +112,8 @@ class PitMixin(LabCore):
             first = parse_date(start) if start is not None else last
             statements = self._statements(items, last)
             sessions = self.calendar.sessions(first, last)
-            return panel_as_of(statements, sessions).select("date", "symbol", "report_period", "known_at", *wanted)
+            panel = panel_as_of(statements, sessions).sort("date", "symbol")
+            return panel.select("date", "symbol", "report_period", "known_at", *wanted)
         statements = self._statements(items, day)
         known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
         if not history:
@@ -127,9 +128,8 @@ class PitMixin(LabCore):
         last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
         first = parse_date(start) if start is not None else last
         bars = self.bars(members, start=first, end=last, adjust="")
-        sessions = self.calendar.sessions(first, last)
-        statements = self._statements(sorted(set(bars["symbol"])), last)
-        return valuation_panel(bars, panel_as_of(statements, sessions))
+        statements = self._statements(bars["symbol"].unique().sort().to_list(), last)
+        return valuation_panel(bars, statements)
 
     def _statements(self, symbols: list, end: date | None) -> pl.DataFrame:
         parsed = [item if isinstance(item, Symbol) else parse_symbol(item) for item in symbols]
