@@ -103,12 +103,13 @@ def _derive(out: pl.DataFrame) -> pl.DataFrame:
     return out.drop([c for c in out.columns if c.startswith("_")])
 
 
-def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date] = (), *,
-                grid: pl.DataFrame | None = None) -> pl.DataFrame:  # fmt: skip
+def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date] = (), *, grid: pl.DataFrame | None = None,
+                unmatched: bool = False) -> pl.DataFrame:  # fmt: skip
     """Each session x symbol of ``statements`` (or each ``date symbol`` row of ``grid``, sorted by date): the
     latest report as known on that day with its indicators (statement fields, ``DERIVED``, ``report_period``,
     ``known_at``). Each version row is valued from what was known on its ``known_at``; a day sees the newest
-    row announced by then of its latest period (a restatement of an older period does not replace it)."""
+    row announced by then of its latest period (a restatement of an older period does not replace it).
+    ``unmatched``: keep the grid's rows before any report (their fields null), in the grid's order."""
     if grid is None:
         grid = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).join(
             statements.select("symbol").unique(), how="cross").sort("date")
@@ -117,6 +118,6 @@ def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date] = (), *,
     rows = statements.filter((pl.col("known_at") <= last) & (pl.col("report_period") >= oldest))
     valued = _pit_indicators(rows).sort("symbol", "known_at", "report_period")
     heads = valued.filter(pl.col("report_period") >= pl.col("report_period").cum_max().over("symbol"))
-    return grid.join_asof(heads.sort("known_at"), left_on="date", right_on="known_at", by="symbol",
-                          strategy="backward", check_sortedness=False, coalesce=False).filter(
-        pl.col("report_period").is_not_null())  # fmt: skip
+    out = grid.join_asof(heads.sort("known_at"), left_on="date", right_on="known_at", by="symbol",
+                         strategy="backward", check_sortedness=False, coalesce=False)  # fmt: skip
+    return out if unmatched else out.filter(pl.col("report_period").is_not_null())

@@ -32,10 +32,8 @@ def valuation_panel(bars: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFram
     traded = (pl.col("volume") > 0) & (pl.col("turnover") > 0)
     grid = bars.select("date", "symbol", "close", pl.when(traded).then(pl.col("volume") / pl.col("turnover"))
                        .alias("float_shares")).with_columns(pl.col("float_shares").forward_fill().over("symbol"))  # fmt: skip
-    frame = panel_as_of(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS), grid=grid) \
-        if statements.height else grid.head(0)  # fmt: skip
-    frame = grid.join(frame.select("date", "symbol", "report_period", *NEEDED), on=["date", "symbol"], how="left",
-                      maintain_order="left")  # fmt: skip
+    frame = panel_as_of(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS), grid=grid,
+                        unmatched=True)  # fmt: skip
     total_mv = pl.col("close") * pl.col("share_capital")
     out = frame.with_columns(
         pl.col("share_capital").alias("total_shares"), total_mv.alias("total_mv"),

@@ -124,9 +124,13 @@ class PitMixin(LabCore):
         """PE (TTM), PB, PS (TTM), total and float market cap per session (``domain.valuation.VALUATION``) of a
         universe (as ``panel`` takes it; in an ``as_of`` Lab the universe of that day), from raw closes, the
         share capital and figures announced by each session, and each session's free float."""
-        members = self.universe_members(universe)  # type: ignore[attr-defined]
         last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
         first = parse_date(start) if start is not None else last
+        members = self.universe_members(universe)  # type: ignore[attr-defined]
+        if isinstance(universe, str):  # a named universe: only what had listed by the range's end
+            master = self.securities()
+            listed = set(master.filter(pl.col("list_date").is_null() | (pl.col("list_date") <= last))["symbol"].to_list())
+            members = [s for s in members if s in listed]
         bars = self.bars(members, start=first, end=last, adjust="")
         statements = self._statements(bars["symbol"].unique().sort().to_list(), last)
         return valuation_panel(bars, statements)

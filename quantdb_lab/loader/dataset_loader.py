@@ -100,12 +100,18 @@ class DatasetLoader:
         now = self.clock.now()
         span = effective_range(start, end, mode, self.calendar, now, label=dataset.name)
         metas = self.store.read_metas(dataset.name, [s.canonical for s in symbols])
+        closed = span.open_session is None or span.end < span.open_session
+        first, last = day_number(span.start), day_number(span.end)
         frames: list[pl.DataFrame] = []
         for symbol in symbols:
             key = self.key(dataset, symbol)
-            plan = plan_read(dataset, key, span, mode, metas.get(key.symbol), self.calendar, now)
+            meta = metas.get(key.symbol)
+            # one interval holding the whole closed range is warm: no need to list its sessions
+            whole = closed and meta is not None and bool(
+                ((meta.coverage.starts <= first) & (meta.coverage.ends >= last)).any())  # fmt: skip
+            plan = ReadPlan(key, span, (), None) if whole else plan_read(dataset, key, span, mode, meta, self.calendar, now)
             try:
-                frames.append(self._stored_rows(dataset, plan, mode, metas.get(key.symbol), cut=False)
+                frames.append(self._stored_rows(dataset, plan, mode, meta, cut=False)
                               if plan.is_warm else self.read(dataset, symbol, start, end, mode)[0])  # fmt: skip
             except EmptyResultError:
                 continue
