@@ -84,8 +84,11 @@ def test_csi300_as_of_an_early_date_holds_that_dates_members_including_later_del
     later = lab.using(lab.mode.with_(as_of=date(2012, 3, 1)))
     assert later.universe("000300.SH") == early  # the latest snapshot on or before the day
     assert later.universe_members("000300.SH") == early
+    asked = provider.calls["fetch_index_snapshot"]
     with pytest.raises(PointInTimeUnavailableError):  # before the first snapshot: said, never back-filled
         lab.universe("000300.SH", as_of=date(2010, 6, 1))
+    later.universe("000300.SH", as_of=date(2011, 6, 1))
+    assert provider.calls["fetch_index_snapshot"] == asked  # the upstream keeps today's list only: never asked for a past day
 
 
 def test_fundamentals_as_of_a_day_are_the_latest_report_announced_by_then(tmp_path):
