@@ -31,7 +31,7 @@ No caching, throttling or retries here: the loader owns those (it throttles per 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -145,8 +145,13 @@ class AkshareProvider:
         return transform_delisted(sh, sz, context=context)
 
     def fetch_index_snapshot(self, index: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
-        """Today's constituents of a CSI index, dated with the session they are captured on (``end``)."""
-        return snapshot_frame(index, self.fetch_index_members(index), end or date.today())
+        """Today's constituents of a CSI index, dated with the session they are captured on (``end``: the latest
+        session, which a weekend or holiday puts up to ten days back). An older ``end`` gets nothing: today's list
+        is never another day's."""
+        today = date.today()
+        if end is not None and end < today - timedelta(days=10):
+            return snapshot_frame(index, [], end)
+        return snapshot_frame(index, self.fetch_index_members(index), end or today)
 
     def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """The balance sheet, income statement and cash flow by report of one stock (three calls)."""

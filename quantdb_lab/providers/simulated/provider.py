@@ -149,8 +149,10 @@ class SimulatedProvider:
         the upstream, only the current list is served, whatever the range."""
         self._enter("fetch_index_snapshot", dataset="index_snapshots", symbol=index.canonical)
         now = self._now()
+        latest = self.market.visibility(now).latest
+        if end is not None and latest is not None and end < latest:  # a past day: today's list is not its list
+            return pl.DataFrame(schema=INDEX_SNAPSHOTS)
         members = self.market.index_members(index, now=now)
-        latest = self.market.visibility(now).latest if end is None else min(end, self.market.visibility(now).latest)
         return pl.DataFrame({"date": [latest] * len(members), "index": [index.canonical] * len(members),
                              "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
 
