@@ -33,6 +33,7 @@ from typing import Final
 
 import polars as pl
 
+from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
 from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
@@ -40,6 +41,7 @@ from quantdb_lab.errors import InvalidRequestError
 INDEX_KINDS: Final = ("session", "timestamp", "event", "snapshot")
 FETCH_UNITS: Final = ("run", "session", "window")
 FRESHNESS: Final = ("final", "session")
+OFF_SESSION: Final = ("refuse", "previous", "keep")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +62,14 @@ class Dataset:
     fetch_unit: str = "run"  # one call per: "run" of missing sessions, "session", or the upstream's "window"
     upstream_sessions: int | None = None  # how many recent sessions the upstream keeps (None: all history)
     params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
+    # Rows an answer labels with a date that is no session: "refuse" (ProviderSchemaError, nothing stored) or
+    # "previous" (they are the previous session's: an upstream that answers a non-trading date with the last
+    # session's list labelled with the date asked for, Eastmoney's limit-up pool) or "keep" (rows may fall on any
+    # day: a listing, a delisting, an announcement on a weekend).
+    off_session: str = "refuse"
+    # An empty answer about a closed session is the upstream's statement (a day without a limit-up): covered at
+    # once. False (bars): asked again, and covered only once a second answer confirms it.
+    empty_is_answer: bool = False
     # Versioned datasets (financial statements): rows with these key columns are versions; a fetch whose figures
     # differ from the stored latest version adds a new one, known from the session it was noticed (loader.pit).
     version_key: tuple[str, ...] = ()
@@ -74,12 +84,19 @@ class Dataset:
             raise ValueError(f"{self.name}: freshness must be one of {FRESHNESS} or 'minutes:<n>'")
         if self.fetch_unit not in FETCH_UNITS:
             raise ValueError(f"{self.name}: fetch_unit must be one of {FETCH_UNITS}, not {self.fetch_unit!r}")
+        if self.off_session not in OFF_SESSION:
+            raise ValueError(f"{self.name}: off_session must be one of {OFF_SESSION}, not {self.off_session!r}")
         if self.index_column not in self.schema:
             raise ValueError(f"{self.name}: the index column {self.index_column!r} is not in the schema")
 
     @property
     def as_of_column(self) -> str:
         return self.pit_column or self.index_column
+
+    @property
+    def forgets(self) -> bool:
+        """Whether the upstream drops old sessions: what only a cache that captured them in time still has."""
+        return self.upstream_sessions is not None
 
     @property
     def max_age_minutes(self) -> float | None:
@@ -133,20 +150,37 @@ COMMODITY_DAILY = register(Dataset(
     index_column="date", freshness="session", capability="commodity_daily",
 ))  # fmt: skip
 
+# The daily event lists (domain.events): market-wide, one list per session, asked for one trading date a call.
+# Retention as the upstream states it (akshare's docs of stock_zt_pool_em: "only recent data") and as
+# users report it (about a month of pools; the data centre's list longer): the windows below are deliberately
+# short, so the collector captures a session long before it expires. tests/network settles them on the first
+# online run (test_live_event_retention).
+LIMIT_UP = register(Dataset(
+    name="limit_up_pool", title="limit-up pool", schema=LIMIT_UP_POOL, index="event",
+    index_column="date", unique_index=False, per_symbol=False, capability="limit_up_pool", fetch_unit="session",
+    upstream_sessions=20, off_session="previous", empty_is_answer=True,
+))  # fmt: skip
+
+DRAGON_TIGER_LIST = register(Dataset(
+    name="dragon_tiger", title="dragon-tiger list", schema=DRAGON_TIGER, index="event",
+    index_column="date", unique_index=False, per_symbol=False, capability="dragon_tiger", fetch_unit="session",
+    upstream_sessions=60, empty_is_answer=True,
+))  # fmt: skip
+
 SECURITY_HISTORY = register(Dataset(
     name="security_events", title="security master events (listings, delistings, ST, names)",
     schema=SECURITY_EVENTS, index="event", index_column="date", unique_index=False, per_symbol=False,
-    freshness="session", capability="security_events", sparse=True,
+    freshness="session", capability="security_events", sparse=True, off_session="keep",
 ))  # fmt: skip
 
 INDEX_MEMBERSHIP = register(Dataset(
     name="index_snapshots", title="index constituents as captured", schema=INDEX_SNAPSHOTS, index="snapshot",
     index_column="date", unique_index=False, freshness="session", fetch_unit="window", upstream_sessions=1,
-    capability="index_snapshot", sparse=True,
+    capability="index_snapshot", sparse=True, off_session="keep",
 ))  # fmt: skip
 
 FINANCIAL_STATEMENTS = register(Dataset(
     name="financials", title="financial statements by report (point in time)", schema=FINANCIALS,
     index="event", index_column="known_at", unique_index=False, freshness="session", pit_column="known_at",
-    capability="financials", version_key=("report_period",), sparse=True,
+    capability="financials", version_key=("report_period",), sparse=True, off_session="keep",
 ))  # fmt: skip

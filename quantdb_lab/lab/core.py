@@ -16,6 +16,7 @@ import polars as pl
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
@@ -24,6 +25,7 @@ from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSym
 from quantdb_lab.lab.engine import Engine, build_engine
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
+from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
@@ -243,9 +245,17 @@ class LabCore:
         record = dataset_record(dataset)
         first, last = parse_range(start, end)
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
-        frame, origin = self._engine.datasets.read(record, parsed, first, last, self._mode)
+        engine = self._engine
+        with engine.tracker.activity:
+            frame, origin = engine.datasets.read(record, parsed, first, last, self._mode)
+        engine.tracker.read_served(record.name, origin, self._mode)
         self.last_provenance = [origin]
         return frame
+
+    @property
+    def dataset_loader(self) -> DatasetLoader:
+        """The loader behind ``read`` (plans, single captures, lost sessions): what the collector drives."""
+        return self._engine.datasets
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""
@@ -274,6 +284,8 @@ class LabCore:
             **self._housekeeping(),
             "throttle": self._engine.throttle.status(),
             "warming": self._engine.tracker.ledger.summary(),
+            "collection": self._engine.datasets.collection_status(
+                [record for record in datasets().values() if record.forgets]),
         }
 
     def clear(self, symbols: SymbolsLike | None = None, *, dataset: str | None = None) -> int:
