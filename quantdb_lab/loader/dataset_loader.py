@@ -233,7 +233,10 @@ class DatasetLoader:
             return pl.DataFrame(schema=dataset.schema)
         stored = self.store.read_stored(plan.key, meta)
         lo = int(np.searchsorted(stored.days, day_number(plan.range.start), side="left"))
-        hi = int(np.searchsorted(stored.days, day_number(plan.range.end), side="right"))
+        last = plan.range.end
+        if dataset.off_session == "keep" and mode.as_of is not None and mode.as_of > last:
+            last = mode.as_of  # rows on the non-sessions up to as_of (a Saturday's delisting) are known by then
+        hi = int(np.searchsorted(stored.days, day_number(last), side="right"))
         frame = stored.frame.slice(lo, hi - lo)
         return self._cut(dataset, frame, mode) if cut else frame
 
