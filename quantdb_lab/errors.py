@@ -51,6 +51,7 @@ __all__ = [
     "ProviderUnavailableError",
     "ProviderSchemaError",
     "EmptyResultError",
+    "PointInTimeUnavailableError",
     "StoreError",
     "StoreUnavailableError",
     "LookAheadError",
@@ -178,6 +179,11 @@ class ProviderSchemaError(ProviderError):
 
 class EmptyResultError(ProviderError):
     """No rows exist for what was asked (unknown symbol, before listing, a suspension covering the range)."""
+
+
+class PointInTimeUnavailableError(EmptyResultError):
+    """What was asked is unknown at that point in time: before the first captured snapshot (index members are
+    served by the upstream only as of today, so history starts when the collector first stored a list)."""
 
 
 class StoreError(QuantdbError):

@@ -34,13 +34,14 @@ from typing import Final
 import polars as pl
 
 from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
+from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, MINUTE_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
 INDEX_KINDS: Final = ("session", "timestamp", "event", "snapshot")
 FETCH_UNITS: Final = ("run", "session", "window")
 FRESHNESS: Final = ("final", "session")
-OFF_SESSION: Final = ("refuse", "previous")
+OFF_SESSION: Final = ("refuse", "previous", "keep")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +64,8 @@ class Dataset:
     params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
     # Rows an answer labels with a date that is no session: "refuse" (ProviderSchemaError, nothing stored) or
     # "previous" (they are the previous session's: an upstream that answers a non-trading date with the last
-    # session's list labelled with the date asked for, Eastmoney's limit-up pool).
+    # session's list labelled with the date asked for, Eastmoney's limit-up pool) or "keep" (rows may fall on any
+    # day: a listing, a delisting, an announcement on a weekend).
     off_session: str = "refuse"
     # An empty answer about a closed session is the upstream's statement (a day without a limit-up): covered at
     # once. False (bars): asked again, and covered only once a second answer confirms it.
@@ -71,6 +73,12 @@ class Dataset:
     freq: str | None = None  # the ``lab.bars(freq=...)`` this dataset serves ("1min"), None: read it by name
     bar_minutes: int | None = None  # minute bars: each bar's length
     derived_from: str | None = None  # a finer dataset whose stored sessions serve this one (bars re-aggregated)
+    # Versioned datasets (financial statements): rows with these key columns are versions; a fetch whose figures
+    # differ from the stored latest version adds a new one, known from the session it was noticed (loader.pit).
+    version_key: tuple[str, ...] = ()
+    # Sparse datasets have rows on some sessions only (announcements, listings): an answer covers every session
+    # it was asked about, whatever days its rows fall on (a dense one is judged by the sessions it served).
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         if self.index not in INDEX_KINDS:
@@ -179,3 +187,21 @@ MINUTE_DATASETS = tuple(register(Dataset(
     upstream_sessions=5 if minutes == 1 else 30, params={"period": str(minutes)}, freq=f"{minutes}min",
     bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min",
 )) for minutes in (1, 5, 15, 30, 60))  # fmt: skip
+
+SECURITY_HISTORY = register(Dataset(
+    name="security_events", title="security master events (listings, delistings, ST, names)",
+    schema=SECURITY_EVENTS, index="event", index_column="date", unique_index=False, per_symbol=False,
+    freshness="session", capability="security_events", sparse=True, off_session="keep",
+))  # fmt: skip
+
+INDEX_MEMBERSHIP = register(Dataset(
+    name="index_snapshots", title="index constituents as captured", schema=INDEX_SNAPSHOTS, index="snapshot",
+    index_column="date", unique_index=False, freshness="session", fetch_unit="window", upstream_sessions=1,
+    capability="index_snapshot", sparse=True, off_session="keep",
+))  # fmt: skip
+
+FINANCIAL_STATEMENTS = register(Dataset(
+    name="financials", title="financial statements by report (point in time)", schema=FINANCIALS,
+    index="event", index_column="known_at", unique_index=False, freshness="session", pit_column="known_at",
+    capability="financials", version_key=("report_period",), sparse=True, off_session="keep",
+))  # fmt: skip

@@ -18,14 +18,15 @@ from quantdb_lab.lab.actions import ActionsMixin
 from quantdb_lab.lab.analysis import QualityMixin, SynthesisMixin
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.market import MarketMixin
+from quantdb_lab.lab.pit import PitMixin
 from quantdb_lab.lab.research import RealtimeMixin, ResearchMixin
 from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 
 __all__ = ["Lab", "bars", "default_lab", "SymbolsLike"]
 
 
-class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, ActionsMixin, ResearchMixin,
-          RealtimeMixin, LabCore):  # fmt: skip
+class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, PitMixin, ActionsMixin,
+          ResearchMixin, RealtimeMixin, LabCore):  # fmt: skip
     __doc__ = LabCore.__doc__
 
 

@@ -56,6 +56,8 @@ class QualityMixin(LabCore):
         else:
             ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
             frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
+        if securities is None and self._mode.as_of is not None:  # ST limits as known that day, never fetched here
+            securities = self.known_securities()  # type: ignore[attr-defined]
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())

@@ -94,22 +94,23 @@ class MarketMixin(LabCore):
         return long.pivot(on="symbol", index="date", values=fields[0]).sort("date")
 
     def universe_members(self, universe: str | SymbolsLike) -> list[str]:
-        """The symbols of ``universe`` (see ``panel``), from the cached reference data."""
+        """The symbols of ``universe`` (see ``panel``), from the cached reference data; in a Lab with an ``as_of``
+        mode, the market, index and industry as they were that day (``lab.securities``, ``lab.universe``)."""
         if not isinstance(universe, str):
             return [s.canonical for s in self._symbols(universe)]
         text = universe.strip()
         if text.lower() == "market":
-            master = self.reference.securities()
+            master = self.securities()
             return master.filter(pl.col("board").is_in(["main", "chinext", "star", "beijing"]))["symbol"].to_list()
         try:
             symbol = parse_symbol(text)
         except InvalidRequestError:
             symbol = None
         if symbol is not None and symbol.kind == "index":
-            return self.reference.index_members(symbol)
+            return self.index_members(symbol)
         if symbol is not None:
             return [symbol.canonical]
-        master = self.reference.securities()
+        master = self.securities()
         members = master.filter(pl.col("industry") == text)["symbol"].to_list()
         if not members:
             industries = sorted(v for v in master["industry"].unique().to_list() if v)

@@ -23,10 +23,6 @@ class ResearchMixin(LabCore):
         return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
                              stats=e.stats, call=e.throttle.call)  # fmt: skip
 
-    def securities(self) -> pl.DataFrame:
-        """The security master (symbol, name, industry, board, list_date), cached on disk until the next close."""
-        return self.reference.securities()
-
     def ask(self, text: str, **options: Any) -> Any:
         """Answer a question in plain English or Chinese (``quantdb_lab.query.ask``): plan, data, insights, chart."""
         from quantdb_lab.query import ask  # the query layer sits above the Lab: imported on use only

@@ -127,7 +127,8 @@ def plan_read(dataset: Dataset, key: SeriesKey, span: Range, mode: ContextMode, 
         provisional = span.open_session
     runs = missing_runs(sessions, coverage)
     forgotten: list[tuple[date, date]] = []
-    oldest = _oldest_kept(dataset, calendar, span.latest)
+    # the upstream's memory runs back from today, not from a backtest's as_of
+    oldest = _oldest_kept(dataset, calendar, calendar.state(now).latest or span.latest)
     if oldest is not None and runs:
         kept = []
         for first, last in runs:

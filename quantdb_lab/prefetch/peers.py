@@ -7,10 +7,12 @@ so peers stay off there until the security master is cached (``peers_from_securi
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import polars as pl
 
+from quantdb_lab.domain.clock import EXCHANGE_TZ
+from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.prefetch.predict import Peers
 from quantdb_lab.providers.base import Provider
 
@@ -24,6 +26,14 @@ def peers_from_securities(securities: pl.DataFrame, indices: dict[str, list[str]
     for index, members in (indices or {}).items():
         groups[f"index:{index}"] = tuple(sorted(members))
     return Peers(groups)
+
+
+def peers_moment(mode: ContextMode, now: datetime) -> datetime:
+    """When peers are taken: ``now``, or the close of a backtest's ``as_of`` day (its sectors and index members
+    then, delisted stocks included, never today's)."""
+    if mode.as_of is None:
+        return now
+    return min(now, datetime.combine(mode.as_of, time(16, 0), tzinfo=EXCHANGE_TZ))
 
 
 def peers_from_provider(provider: Provider, now: datetime) -> Peers | None:

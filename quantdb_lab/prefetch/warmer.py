@@ -38,7 +38,7 @@ from quantdb_lab.lab import Lab
 from quantdb_lab.prefetch.budget import CallBudget
 from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.collector import Collector
-from quantdb_lab.prefetch.peers import peers_from_provider
+from quantdb_lab.prefetch.peers import peers_from_provider, peers_moment
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict
 from quantdb_lab.prefetch.value import Valued, choose
 
@@ -112,7 +112,7 @@ class Warmer:
     def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
         """Every prediction for now, above and below the threshold, from ``log`` (default: ``lab.usage()``)."""
         now = self.lab.clock.now()
-        peers = peers_from_provider(self.lab.provider, now) if self._peers == "auto" else self._peers
+        peers = peers_from_provider(self.lab.provider, peers_moment(self.lab.mode, now)) if self._peers == "auto" else self._peers
         log = self.lab.usage() if log is None else log
         return predict(log, self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
 

@@ -84,7 +84,7 @@ class Resolver:
             return Universe(members, label, notes)
         if plan.universe == "index":
             try:
-                members = set(self.lab.reference.index_members(plan.index))
+                members = set(self.lab.index_members(plan.index))
             except QuantdbError as exc:
                 raise InvalidRequestError(f"cannot list the members of index {plan.index}: {exc}") from exc
             listed = [s for s in stocks["symbol"].to_list() if s in members]

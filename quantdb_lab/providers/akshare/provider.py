@@ -34,7 +34,7 @@ No caching, throttling or retries here: the loader owns those (it throttles per 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -51,6 +51,13 @@ from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_ca
 from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
 from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
+from quantdb_lab.providers.akshare.pit import (
+    SHEETS,
+    eastmoney_code,
+    snapshot_frame,
+    transform_delisted,
+    transform_statements,
+)
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
 from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
 from quantdb_lab.providers.fetchers import Fetcher
@@ -139,7 +146,35 @@ class AkshareProvider:
             "limit_up_pool": Fetcher(self.fetch_limit_up_pool, on("stock_zt_pool_em")),
             "dragon_tiger": Fetcher(self.fetch_dragon_tiger, on("stock_lhb_detail_em")),
             "minute_bars": Fetcher(self.fetch_minute_bars, on("stock_zh_a_hist_min_em")),
+            "security_events": Fetcher(self.fetch_security_events, on("stock_info_sh_delist")),
+            "index_snapshot": Fetcher(self.fetch_index_snapshot, on("index_stock_cons_csindex")),
+            "financials": Fetcher(self.fetch_financials, on("stock_balance_sheet_by_report_em")),
         }
+
+    # -- point in time (providers.akshare.pit) ----------------------------------------------------------
+    def fetch_security_events(self, symbol: None = None, start: date | None = None,
+                              end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Listings and delistings of every stock the exchanges list as terminated (two calls)."""
+        context = {"dataset": "security_events"}
+        sh = self._call("stock_info_sh_delist", {"symbol": "全部"}, context=context)
+        sz = self._call("stock_info_sz_delist", {"symbol": "终止上市公司"}, context=context)
+        return transform_delisted(sh, sz, context=context)
+
+    def fetch_index_snapshot(self, index: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Today's constituents of a CSI index, dated with the session they are captured on (``end``: the latest
+        session, which a weekend or holiday puts up to ten days back). An older ``end`` gets nothing: today's list
+        is never another day's."""
+        today = date.today()
+        if end is not None and end < today - timedelta(days=10):
+            return snapshot_frame(index, [], end)
+        return snapshot_frame(index, self.fetch_index_members(index), end or today)
+
+    def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """The balance sheet, income statement and cash flow by report of one stock (three calls)."""
+        context = {"symbol": symbol.canonical, "dataset": "financials"}
+        code = eastmoney_code(symbol)
+        sheets = {name: self._call(function, {"symbol": code}, context=context) for name, function in SHEETS.items()}
+        return transform_statements(sheets, symbol, context=context)
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]

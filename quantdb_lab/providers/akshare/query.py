@@ -44,6 +44,9 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_history_dividend_detail": "sina",
     "stock_zt_pool_em": "eastmoney_push2ex",  # push2ex.eastmoney.com/getTopicZTPool, one request per date
     "stock_lhb_detail_em": "eastmoney_datacenter",  # RPT_DAILYBILLBOARD_DETAILSNEW, pages of 5,000 rows
+    "stock_info_sh_delist": "exchanges",  # query.sse.com.cn and szse.cn (the SZSE list is an .xlsx)
+    "stock_info_sz_delist": "exchanges",
+    **{f"stock_{n}_by_report_em": "eastmoney_emweb" for n in ("balance_sheet", "profit_sheet", "cash_flow_sheet")},
     **{f"macro_china_{n}": "jin10" for n in ("cpi_yearly", "ppi_yearly", "pmi_yearly", "m2_yearly", "shibor_all")},
 }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -26,7 +26,7 @@ from quantdb_lab.domain.clock import Clock, SystemClock, to_exchange_time
 from quantdb_lab.domain.schema import BARS, empty_frame
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidRequestError, InvalidSymbolError
-from quantdb_lab.providers.simulated import finders, frames
+from quantdb_lab.providers.simulated import finders, frames, pit
 from quantdb_lab.providers.simulated.engine import History, Schedule, make_schedule, simulate
 from quantdb_lab.providers.simulated.factors import Factors, make_factors, simulated_calendar
 from quantdb_lab.providers.simulated.intraday import DayPath, elapsed_minutes, make_path, minute_end_times
@@ -64,6 +64,8 @@ class SimulatedMarket:
         self.n_stocks = n_stocks
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._stock_numbers = {symbol: i for i, symbol in enumerate(universe_codes(seed, n_stocks))}
+        gone = pit.delisted_codes(seed, n_stocks, set(self._stock_numbers))
+        self._delisted = {symbol: n_stocks + i for i, symbol in enumerate(gone)}
         self._fixed = {s[0]: s for s in (*INDICES, *ETFS, *HK_STOCKS)}
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, History] = OrderedDict()
@@ -92,10 +94,13 @@ class SimulatedMarket:
         return self._factors
 
     def symbols(self, kind: str | None = None) -> list[str]:
-        """Canonical symbols of every instrument (``kind``: "stock", "index", "etf" or "hk")."""
+        """Canonical symbols of every instrument listed today (``kind``: "stock", "index", "etf" or "hk"), or
+        of the stocks delisted before (``"delisted"``, never part of ``kind=None``)."""
         stocks = list(self._stock_numbers)
         by_kind = {"stock": stocks, "index": [s[0] for s in INDICES], "etf": [s[0] for s in ETFS],
                    "hk": [s[0] for s in HK_STOCKS]}  # fmt: skip
+        if kind == "delisted":
+            return list(self._delisted)
         if kind is None:
             return [s for group in by_kind.values() for s in group]
         return list(by_kind[kind])
@@ -108,6 +113,8 @@ class SimulatedMarket:
             return found
         if key in self._stock_numbers:
             found = stock_profile(self.seed, key, self._stock_numbers[key])
+        elif key in self._delisted:
+            found = pit.delisted_profile(self.seed, key, self._delisted[key])
         elif key in self._fixed:
             spec = self._fixed[key]
             if len(spec) == 5:
@@ -174,6 +181,9 @@ class SimulatedMarket:
         history = self.history(symbol)
         if history is None:
             return empty_frame(BARS)
+        gone = self.profile(symbol).delist_date  # type: ignore[union-attr]
+        if gone is not None:  # no session from the delisting on
+            end = min(end or gone, gone - timedelta(days=1))
         vis = self.visibility(now)
         lo, hi, last = frames.visible_slice(history, start, end, vis)
         if hi <= lo:
@@ -293,24 +303,34 @@ class SimulatedMarket:
 
     # -- reference data ------------------------------------------------------------------------------
     def securities(self, *, now: datetime | None = None) -> pl.DataFrame:
-        """Security master of instruments listed by ``now``: SECURITIES columns plus ``is_st``. ST names carry
-        the "ST " prefix as upstream lists do."""
+        """Security master of instruments listed at ``now`` (delisted stocks until their delisting):
+        SECURITIES columns plus ``is_st``. ST names carry the "ST " prefix as upstream lists do ("*ST " for a
+        delisting risk warning)."""
         vis = self.visibility(now)
         latest = vis.latest or date.min
         rows = []
-        for symbol in self.symbols():
+        alive = [s for s in self._delisted if self.profile(s).delist_date > latest]  # type: ignore[union-attr,operator]
+        for symbol in self.symbols() + alive:
             profile = self.profile(symbol)
             assert profile is not None
             listed = self.listing_date(symbol)
             if listed > latest:
                 continue
             is_st = profile.st_since is not None and profile.st_since <= latest
-            name = f"ST {profile.name}" if is_st else profile.name
+            name = (("*ST " if profile.delist_date else "ST ") + profile.name) if is_st else profile.name
             rows.append((symbol, name, profile.industry, profile.board, listed, is_st))
         schema = ["symbol", "name", "industry", "board", "list_date", "is_st"]
         return pl.DataFrame(rows, schema=schema, orient="row").cast(
             {"list_date": pl.Date, "is_st": pl.Boolean}
         )
+
+    def security_events(self, *, now: datetime | None = None) -> pl.DataFrame:
+        """Listings, renames, ST, *ST and delistings up to the latest session at ``now`` (``simulated.pit``)."""
+        return pit.security_events(self, self.visibility(now).latest or date.min)
+
+    def statements(self, symbol: str | Symbol, *, now: datetime | None = None) -> pl.DataFrame:
+        """Financial statements of ``symbol`` as the upstream serves them at ``now`` (``simulated.pit``)."""
+        return pit.statements(self, _canonical(symbol), self.visibility(now).latest or date.min)
 
     def listing_date(self, symbol: str | Symbol) -> date:
         """The first session with a bar (the listing day; for indices the base date)."""

@@ -18,6 +18,7 @@ import polars as pl
 from quantdb_lab.domain.actions import eastmoney_adjust
 from quantdb_lab.domain.calendar import FIRST_SESSION
 from quantdb_lab.domain.clock import Clock, to_exchange_time
+from quantdb_lab.domain.pit import INDEX_SNAPSHOTS
 from quantdb_lab.domain.schema import SECURITIES, conform
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
@@ -33,7 +34,8 @@ from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
             "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions",
-            "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars")
+            "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars", "fetch_security_events",
+            "fetch_index_snapshot", "fetch_financials")
 
 
 class SimulatedProvider:
@@ -138,6 +140,31 @@ class SimulatedProvider:
         self._enter("fetch_index_members", dataset="index_members", symbol=index.canonical)
         return self.market.index_members(index, now=self._now())
 
+    def fetch_security_events(self, symbol: None = None, start: date | None = None,
+                              end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Listings, renames, ST/*ST and delistings up to now (``domain.pit.SECURITY_EVENTS``); the whole history
+        in one call, as the exchanges' delisting lists are served."""
+        self._enter("fetch_security_events", dataset="security_events")
+        return self.market.security_events(now=self._now())
+
+    def fetch_index_snapshot(self, index: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Today's constituents of ``index`` dated with the latest session (``domain.pit.INDEX_SNAPSHOTS``): like
+        the upstream, only the current list is served, whatever the range."""
+        self._enter("fetch_index_snapshot", dataset="index_snapshots", symbol=index.canonical)
+        now = self._now()
+        latest = self.market.visibility(now).latest
+        if end is not None and latest is not None and end < latest:  # a past day: today's list is not its list
+            return pl.DataFrame(schema=INDEX_SNAPSHOTS)
+        members = self.market.index_members(index, now=now)
+        return pl.DataFrame({"date": [latest] * len(members), "index": [index.canonical] * len(members),
+                             "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
+
+    def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Every report announced by now, as served now (restated figures replace the originals upstream;
+        ``domain.pit.FINANCIALS``, ``known_at`` = the announcement)."""
+        self._enter("fetch_financials", dataset="financials", symbol=symbol.canonical)
+        return self.market.statements(symbol, now=self._now())
+
     def fetch_commodity_daily(self, code: str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Synthetic main-contract daily bars (``SC0`` crude oil, ``AU0``, ``CU0``), ``COMMODITY_BARS`` schema;
         empty for an unknown code (see ``simulated.commodities``)."""
@@ -202,7 +229,9 @@ class SimulatedProvider:
             ("commodity_daily", self.fetch_commodity_daily), ("corporate_actions", self.fetch_corporate_actions),
             ("news", self.fetch_news), ("macro", self.fetch_macro), ("quotes", self.fetch_quotes),
             ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger),
-            ("minute_bars", self.fetch_minute_bars))}  # fmt: skip
+            ("minute_bars", self.fetch_minute_bars),
+            ("security_events", self.fetch_security_events), ("index_snapshot", self.fetch_index_snapshot),
+            ("financials", self.fetch_financials))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names

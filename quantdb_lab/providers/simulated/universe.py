@@ -96,6 +96,7 @@ class Profile:
     sector: int  # index into SECTORS, -1 for none
     list_date: date  # requested listing day; the first bar is on the first session on or after it
     st_since: date | None = None  # main-board ST from this day (5% limit)
+    delist_date: date | None = None  # no session from this day on (simulated.pit: the delisted stocks)
     issue_price: float = 10.0
     float_shares: float = 1e8
     beta_m: float = 1.0

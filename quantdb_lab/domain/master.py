@@ -1,0 +1,46 @@
+"""The security master on a past day, from today's list and the events (``domain.pit.SECURITY_EVENTS``).
+
+Pure: ``securities_as_of(current, events, day)``. A stock is in the market on ``day`` if it had listed by then and
+not yet delisted: today's list for those still listed (their ``list_date``), the events for those gone since
+(the exchanges' delisting lists carry each one's listing and delisting dates). Its name, ST status and board are
+those of its latest event on or before ``day``; with no event, today's list's (a source without name history).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from quantdb_lab.domain.pit import ST_EVENTS
+
+MASTER_AS_OF: dict[str, pl.DataType] = {
+    "symbol": pl.String(), "name": pl.String(), "industry": pl.String(), "board": pl.String(),
+    "list_date": pl.Date(), "is_st": pl.Boolean(), "st_since": pl.Date(),
+}  # fmt: skip
+
+
+def securities_as_of(current: pl.DataFrame, events: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The market as it was on ``day`` (``MASTER_AS_OF``), delisted stocks included, sorted by symbol."""
+    seen = events.filter(pl.col("date") <= day).sort("date", maintain_order=True)
+    dates = seen.group_by("symbol").agg(
+        pl.col("date").filter(pl.col("event") == "listed").first().alias("listed_on"),
+        pl.col("date").filter(pl.col("event") == "delisted").first().alias("delist_date"),
+        pl.col("name").last().alias("event_name"), pl.col("board").last().alias("event_board"),
+        pl.col("industry").drop_nulls().last().alias("event_industry"),
+        pl.col("event").filter(pl.col("event").is_in([*ST_EVENTS, "st_removed"])).last().alias("st_event"),
+        pl.col("date").filter(pl.col("event").is_in([*ST_EVENTS, "st_removed"])).last().alias("st_date"),
+    )  # fmt: skip
+    base = current.select("symbol", "name", "industry", "board", "list_date")
+    merged = base.join(dates, on="symbol", how="full", coalesce=True)
+    listed = pl.coalesce("list_date", "listed_on")
+    name = pl.coalesce("event_name", "name")
+    is_st = pl.col("st_event").is_in(list(ST_EVENTS)).fill_null(name.str.contains(r"^\*?ST").fill_null(False))
+    frame = merged.with_columns(
+        listed.alias("list_date"), name.alias("name"), pl.coalesce("industry", "event_industry").alias("industry"),
+        pl.coalesce("event_board", "board").alias("board"), is_st.alias("is_st"),
+        pl.when(pl.col("st_event").is_in(list(ST_EVENTS))).then(pl.col("st_date")).alias("st_since"),
+    )  # fmt: skip
+    alive = (pl.col("list_date").is_null() | (pl.col("list_date") <= day)) & pl.col("delist_date").is_null()
+    # a later delisting is not known on ``day``: nothing about it is returned
+    return frame.filter(alive).select(list(MASTER_AS_OF)).cast(MASTER_AS_OF).sort("symbol")  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""Point-in-time schemas: the security master through time, index membership snapshots, financial statements.
+
+Security events (``SECURITY_EVENTS``, one market-wide list): what happened to a listing on ``date``:
+
+=========  ========================================================================================
+event      meaning (``name`` is the name the security carried from ``date``)
+=========  ========================================================================================
+listed     first session
+renamed    a new short name
+st         special treatment (ST, 5 % price limit on the main boards)
+star_st    delisting risk warning (*ST)
+st_removed the warning lifted
+delisted   the listing terminated: no session from ``date`` on
+=========  ========================================================================================
+
+Index snapshots (``INDEX_SNAPSHOTS``, one series per index): the constituents as the upstream listed them on
+``date`` (the upstream serves only today's list, so history is what the collector captured).
+
+Financial statements (``FINANCIALS``, one series per stock): one row per report period and version. Income and
+cash-flow figures are year-to-date, as Chinese reports are (a Q3 report holds nine months); CNY; share counts in
+shares. ``announcement_date`` is the first publication, ``update_date`` the upstream's last revision, and
+``known_at`` the day this version could first be seen: the announcement for what the first fetch found, the
+session a later fetch noticed a changed figure (a restatement is a new version, never an overwrite).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+EVENTS: Final = ("listed", "renamed", "st", "star_st", "st_removed", "delisted")
+ST_EVENTS: Final = ("st", "star_st")
+
+SECURITY_EVENTS: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "date": pl.Date(),
+    "event": pl.String(),
+    "name": pl.String(),
+    "board": pl.String(),
+    "industry": pl.String(),  # where the source knows it (the exchanges' delisting lists do not)
+}
+
+INDEX_SNAPSHOTS: Final[dict[str, pl.DataType]] = {
+    "date": pl.Date(),
+    "index": pl.String(),
+    "member": pl.String(),
+}
+
+STATEMENT_FIELDS: Final[dict[str, str]] = {  # field -> statement it comes from
+    "revenue": "income",  # total operating revenue
+    "operating_cost": "income",
+    "net_profit": "income",
+    "parent_net_profit": "income",  # attributable to the parent's shareholders
+    "basic_eps": "income",
+    "total_assets": "balance",
+    "total_liabilities": "balance",
+    "total_equity": "balance",
+    "parent_equity": "balance",
+    "share_capital": "balance",  # shares outstanding (par 1 CNY)
+    "operating_cash_flow": "cashflow",
+    "investing_cash_flow": "cashflow",
+    "financing_cash_flow": "cashflow",
+}
+
+FINANCIALS: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "report_period": pl.Date(),
+    "announcement_date": pl.Date(),
+    "update_date": pl.Date(),
+    "known_at": pl.Date(),
+    **{name: pl.Float64() for name in STATEMENT_FIELDS},
+}

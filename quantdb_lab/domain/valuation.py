@@ -1,0 +1,44 @@
+"""The daily valuation panel from raw closes and point-in-time fundamentals. Pure polars.
+
+Per session and stock (``VALUATION``): ``close`` (unadjusted, CNY); ``total_shares``, the share capital of the
+latest report announced by that session; ``float_shares`` = volume / turnover of the session (the exchange's
+free float, carried over sessions without trading); ``total_mv`` and ``float_mv`` = close x shares (CNY);
+``pe_ttm`` = total_mv / trailing-twelve-month parent net profit, ``ps_ttm`` = total_mv / TTM revenue,
+``pb`` = total_mv / parent equity; each null where its denominator is not positive (a loss has no P/E).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quantdb_lab.domain.fundamentals import panel_as_of
+from quantdb_lab.domain.pit import STATEMENT_FIELDS
+
+VALUATION: dict[str, pl.DataType] = {
+    "date": pl.Date(), "symbol": pl.String(), "close": pl.Float64(), "total_shares": pl.Float64(),
+    "float_shares": pl.Float64(), "total_mv": pl.Float64(), "float_mv": pl.Float64(), "pe_ttm": pl.Float64(),
+    "pb": pl.Float64(), "ps_ttm": pl.Float64(), "report_period": pl.Date(),
+}  # fmt: skip
+NEEDED = ("share_capital", "net_profit_ttm", "revenue_ttm", "parent_equity")
+
+
+def _per(value: pl.Expr, base: str) -> pl.Expr:
+    return pl.when(pl.col(base) > 0).then(value / pl.col(base)).otherwise(None)
+
+
+def valuation_panel(bars: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
+    """``bars`` (raw BARS rows, sorted by date) and ``statements`` (``FINANCIALS`` rows of the same stocks) ->
+    ``VALUATION`` in the bars' order, each session valued with the latest report announced by it."""
+    traded = (pl.col("volume") > 0) & (pl.col("turnover") > 0)
+    grid = bars.select("date", "symbol", "close", pl.when(traded).then(pl.col("volume") / pl.col("turnover"))
+                       .alias("float_shares")).with_columns(pl.col("float_shares").forward_fill().over("symbol"))  # fmt: skip
+    frame = panel_as_of(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS), grid=grid,
+                        unmatched=True)  # fmt: skip
+    total_mv = pl.col("close") * pl.col("share_capital")
+    out = frame.with_columns(
+        pl.col("share_capital").alias("total_shares"), total_mv.alias("total_mv"),
+        (pl.col("close") * pl.col("float_shares")).alias("float_mv"),
+        _per(total_mv, "net_profit_ttm").alias("pe_ttm"), _per(total_mv, "parent_equity").alias("pb"),
+        _per(total_mv, "revenue_ttm").alias("ps_ttm"),
+    )  # fmt: skip
+    return out.select(list(VALUATION))

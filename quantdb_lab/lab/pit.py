@@ -1,0 +1,154 @@
+"""Lab methods for point-in-time research: the market, index members and fundamentals as they were known.
+
+Each takes ``as_of`` (default: the mode's ``as_of``, so a backtesting Lab sees its own day everywhere a universe
+is chosen) and reads registered datasets through the cache (``lab.read``); see docs/point-in-time.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.dates import DateLike, parse_date
+from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, vintage
+from quantdb_lab.domain.master import securities_as_of
+from quantdb_lab.domain.pit import SECURITY_EVENTS, STATEMENT_FIELDS
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.domain.valuation import valuation_panel
+from quantdb_lab.errors import (
+    EmptyResultError,
+    InvalidRequestError,
+    LookAheadError,
+    PartialDataWarning,
+    PointInTimeUnavailableError,
+)
+from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.providers.fetchers import fetchers_of
+
+
+class PitMixin(LabCore):
+    def _as_of(self, as_of: DateLike) -> date | None:
+        day = parse_date(as_of) if as_of is not None else self._mode.as_of
+        if day is not None and self._mode.as_of is not None and day > self._mode.as_of:
+            raise LookAheadError(f"as_of {day.isoformat()} is past the mode's cutoff {self._mode.as_of.isoformat()}",
+                                 mode=self._mode.name)  # fmt: skip
+        return day
+
+    def securities(self, as_of: DateLike = None) -> pl.DataFrame:
+        """The security master. Today's list (symbol, name, industry, board, list_date), cached until the next
+        close; with ``as_of`` (or in a Lab with an ``as_of`` mode) the market as it was that day, delisted stocks
+        included, with that day's names and ST status (``is_st``, ``st_since``)."""
+        current = self.reference.securities()  # type: ignore[attr-defined]
+        day = self._as_of(as_of)
+        if day is None:
+            return current
+        if "security_events" not in fetchers_of(self.provider):
+            warnings.warn(PartialDataWarning(
+                f"provider {self.provider.name!r} serves no listing history: the market of {day.isoformat()} is "
+                "today's list less later listings, without the stocks delisted since (survivorship bias)"), stacklevel=2)
+            return securities_as_of(current, pl.DataFrame(schema=SECURITY_EVENTS), day)
+        # every event up to the mode's cutoff (today's in research): one fetch serves every later as_of
+        return securities_as_of(current, self.read("security_events", end=self._mode.as_of), day)
+
+    def index_members(self, index: str | Symbol) -> list[str]:
+        """The index's constituents where a universe is chosen: today's list, or in a Lab with an ``as_of`` mode
+        the list captured on or before that day (``universe``)."""
+        if self._mode.as_of is not None:
+            return self.universe(index)
+        return self.reference.index_members(index)  # type: ignore[attr-defined]
+
+    def known_securities(self) -> pl.DataFrame | None:
+        """The security master as of the mode's ``as_of`` from what is stored, without an upstream call (None when
+        the list or its events were never fetched): for checks that must not fetch (quality's ST limits)."""
+        day = self._mode.as_of
+        current = self.reference.stored_securities()  # type: ignore[attr-defined]
+        if day is None or current is None:
+            return current
+        store = self._engine.store
+        key = self._engine.datasets.key(dataset_record("security_events"), None)
+        meta = store.read_meta(key)
+        if meta is None or not meta.rows:
+            return None
+        return securities_as_of(current, store.read_frame(key, meta), day)
+
+    def universe(self, index: str | Symbol, as_of: DateLike = None) -> list[str]:
+        """The constituents of ``index`` as captured on the latest snapshot on or before ``as_of`` (default: the
+        mode's, else today's list, captured now). PointInTimeUnavailableError before the first snapshot: the
+        upstream serves only today's list, so history starts when a list was first stored."""
+        symbol = index if isinstance(index, Symbol) else parse_symbol(index)
+        if symbol.kind != "index":
+            raise InvalidRequestError(f"{symbol.canonical} is not an index")
+        day = self._as_of(as_of)
+        try:
+            frame = self.read("index_snapshots", symbol, end=day)
+        except EmptyResultError as exc:
+            if day is None:
+                raise
+            raise PointInTimeUnavailableError(
+                f"no constituent list of {symbol.canonical} was captured on or before {day.isoformat()}; the "
+                "upstream serves only today's list, so earlier membership is unknown (not back-filled)",
+                symbol=symbol.canonical, dataset="index_snapshots", end=day) from exc  # fmt: skip
+        last = frame["date"].max()
+        return sorted(frame.filter(pl.col("date") == last)["member"].to_list())
+
+    def fundamentals(self, symbols: SymbolsLike, fields: Sequence[str] | None = None, *, as_of: DateLike = None,
+                     start: DateLike = None, end: DateLike = None, history: bool = False) -> pl.DataFrame:  # fmt: skip
+        """Financial statements and the indicators derived from them, point in time (qlib's PIT semantics).
+
+        Default: one row per symbol, its latest report as known on ``as_of`` (default: the mode's, else today):
+        every figure announced on or before it, restatements only from the day they were known. ``history=True``:
+        every report period as known then. ``start``/``end``: a daily panel, each session's row holding the
+        latest figures announced on or before that session. ``fields``: statement fields
+        (``domain.pit.STATEMENT_FIELDS``) and indicators (``domain.fundamentals.DERIVED``); default all."""
+        wanted = _fields(fields)
+        items = [symbols] if isinstance(symbols, (str, Symbol)) else list(symbols)
+        day = self._as_of(as_of)
+        if start is not None or end is not None:
+            last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
+            first = parse_date(start) if start is not None else last
+            statements = self._statements(items, last)
+            sessions = self.calendar.sessions(first, last)
+            panel = panel_as_of(statements, sessions).sort("date", "symbol")
+            return panel.select("date", "symbol", "report_period", "known_at", *wanted)
+        statements = self._statements(items, day)
+        known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
+        if not history:
+            known = known.sort("symbol", "report_period").group_by("symbol", maintain_order=True).last()
+        return known.select("symbol", "report_period", "announcement_date", "known_at", *wanted)
+
+    def valuation(self, universe: str | SymbolsLike, *, start: DateLike = None, end: DateLike = None) -> pl.DataFrame:
+        """PE (TTM), PB, PS (TTM), total and float market cap per session (``domain.valuation.VALUATION``) of a
+        universe (as ``panel`` takes it; in an ``as_of`` Lab the universe of that day), from raw closes, the
+        share capital and figures announced by each session, and each session's free float."""
+        last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
+        first = parse_date(start) if start is not None else last
+        members = self.universe_members(universe)  # type: ignore[attr-defined]
+        if isinstance(universe, str):  # a named universe: only what had listed by the range's end
+            master = self.securities()
+            listed = set(master.filter(pl.col("list_date").is_null() | (pl.col("list_date") <= last))["symbol"].to_list())
+            members = [s for s in members if s in listed]
+        bars = self.bars(members, start=first, end=last, adjust="")
+        statements = self._statements(bars["symbol"].unique().sort().to_list(), last)
+        return valuation_panel(bars, statements)
+
+    def _statements(self, symbols: list, end: date | None) -> pl.DataFrame:
+        parsed = [item if isinstance(item, Symbol) else parse_symbol(item) for item in symbols]
+        frame = self._engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self._mode)
+        if frame.is_empty():
+            raise EmptyResultError("no financial statements for these symbols in this range", end=end)
+        return frame
+
+
+def _fields(fields: Sequence[str] | None) -> list[str]:
+    known = [*STATEMENT_FIELDS, *DERIVED]
+    if fields is None:
+        return known
+    wanted = [fields] if isinstance(fields, str) else list(fields)
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        raise InvalidRequestError(f"unknown fundamentals fields {unknown}; known: {', '.join(known)}")
+    return wanted

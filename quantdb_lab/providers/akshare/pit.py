@@ -1,0 +1,133 @@
+"""akshare's point-in-time sources in canonical form: the exchanges' delisting lists, CSI constituents as a
+dated snapshot, and Eastmoney's three statements by report.
+
+* ``stock_info_sh_delist(symbol="全部")``: SSE's terminated listings, ``公司代码 公司简称 上市日期 暂停上市日期``
+  (the last one is the request's DELIST_DATE: with COMPANY_STATUS=3 it is the termination date).
+* ``stock_info_sz_delist(symbol="终止上市公司")``: SZSE's, ``证券代码 证券简称 上市日期 终止上市日期``.
+  Both become ``listed`` and ``delisted`` events (``domain.pit.SECURITY_EVENTS``); the lists carry no industry
+  and no ST history (names of listed stocks are today's: docs/point-in-time.md).
+* ``index_stock_cons_csindex``: today's constituents, dated with the session they were captured on.
+* ``stock_balance_sheet_by_report_em`` / ``stock_profit_sheet_by_report_em`` /
+  ``stock_cash_flow_sheet_by_report_em`` (symbol ``SH600519``): Eastmoney's F10 columns passed through
+  unrenamed, one row per report (``REPORT_DATE``, ``NOTICE_DATE``, ``UPDATE_DATE``); banks and insurers name
+  their revenue ``OPERATE_INCOME`` where others have ``TOTAL_OPERATE_INCOME``, so each field lists its candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Final
+
+import polars as pl
+
+from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS, STATEMENT_FIELDS
+from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.errors import InvalidSymbolError
+from quantdb_lab.providers.akshare.transform import RawFrame, as_date, check_columns, has_no_columns, to_polars
+
+SH_DELIST: Final = {"公司代码": "code", "公司简称": "name", "上市日期": "listed", "暂停上市日期": "delisted"}
+SZ_DELIST: Final = {"证券代码": "code", "证券简称": "name", "上市日期": "listed", "终止上市日期": "delisted"}
+SHEET_KEYS: Final = ("REPORT_DATE", "NOTICE_DATE")
+SHEETS: Final = {  # statement -> akshare function
+    "balance": "stock_balance_sheet_by_report_em",
+    "income": "stock_profit_sheet_by_report_em",
+    "cashflow": "stock_cash_flow_sheet_by_report_em",
+}
+FIELD_SOURCES: Final[dict[str, tuple[str, ...]]] = {  # canonical field -> Eastmoney columns, first present wins
+    "revenue": ("TOTAL_OPERATE_INCOME", "OPERATE_INCOME"),
+    "operating_cost": ("OPERATE_COST", "TOTAL_OPERATE_COST"),
+    "net_profit": ("NETPROFIT",),
+    "parent_net_profit": ("PARENT_NETPROFIT",),
+    "basic_eps": ("BASIC_EPS",),
+    "total_assets": ("TOTAL_ASSETS",),
+    "total_liabilities": ("TOTAL_LIABILITIES",),
+    "total_equity": ("TOTAL_EQUITY",),
+    "parent_equity": ("TOTAL_PARENT_EQUITY",),
+    "share_capital": ("SHARE_CAPITAL",),
+    "operating_cash_flow": ("NETCASH_OPERATE",),
+    "investing_cash_flow": ("NETCASH_INVEST",),
+    "financing_cash_flow": ("NETCASH_FINANCE",),
+}
+
+
+def transform_delisted(sh: RawFrame | None, sz: RawFrame | None, *, context: Mapping[str, Any]) -> pl.DataFrame:
+    """Both exchanges' delisting lists -> ``listed`` and ``delisted`` events (codes outside known ranges are
+    skipped, not guessed; a row without a delisting date is left out)."""
+    parts = []
+    for raw, columns, source in ((sh, SH_DELIST, "stock_info_sh_delist"), (sz, SZ_DELIST, "stock_info_sz_delist")):
+        if has_no_columns(raw):
+            continue
+        frame = to_polars(raw, source=source, context=context)
+        check_columns(frame.columns, columns, known=frame.columns, source=source, context=context)
+        frame = frame.select(pl.col(k).alias(v) for k, v in columns.items())
+        parts.append(frame.with_columns(as_date(pl.col("listed"), frame.schema["listed"]),
+                                        as_date(pl.col("delisted"), frame.schema["delisted"])))  # fmt: skip
+    rows = []
+    for part in parts:
+        for code, name, listed, delisted in part.iter_rows():
+            try:
+                symbol = parse_symbol(str(code).zfill(6))
+            except InvalidSymbolError:
+                continue
+            if symbol.kind != "stock" or delisted is None:
+                continue
+            if listed is not None:
+                rows.append((symbol.canonical, listed, "listed", name, symbol.board, None))
+            rows.append((symbol.canonical, delisted, "delisted", name, symbol.board, None))
+    return pl.DataFrame(rows, schema=list(SECURITY_EVENTS), orient="row").cast(SECURITY_EVENTS).sort("date", "symbol")  # type: ignore[arg-type]
+
+
+def snapshot_frame(index: Symbol, members: list[str], captured: date) -> pl.DataFrame:
+    """Today's constituents of ``index`` as a snapshot dated ``captured`` (``INDEX_SNAPSHOTS``)."""
+    return pl.DataFrame({"date": [captured] * len(members), "index": [index.canonical] * len(members),
+                         "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
+
+
+def eastmoney_code(symbol: Symbol) -> str:
+    """``600519.SH`` -> ``SH600519`` (the F10 pages' code)."""
+    return f"{symbol.exchange}{symbol.code}"
+
+
+def transform_statements(sheets: Mapping[str, RawFrame | None], symbol: Symbol, *,
+                         context: Mapping[str, Any]) -> pl.DataFrame:  # fmt: skip
+    """The three sheets by report -> ``FINANCIALS`` (one row per report period; a sheet missing a period leaves
+    its fields null; ``known_at`` = the announcement, which ``loader.pit`` revises)."""
+    merged: pl.DataFrame | None = None
+    for statement, function in SHEETS.items():
+        raw = sheets.get(statement)
+        if has_no_columns(raw):
+            continue
+        frame = to_polars(raw, source=function, context=context)
+        check_columns(frame.columns, SHEET_KEYS, known=frame.columns, source=function, context=context)
+        fields = [f for f, s in STATEMENT_FIELDS.items() if s == statement]
+        picked = frame.select(
+            as_date(pl.col("REPORT_DATE"), frame.schema["REPORT_DATE"]).alias("report_period"),
+            as_date(pl.col("NOTICE_DATE"), frame.schema["NOTICE_DATE"]).alias("announcement_date"),
+            (as_date(pl.col("UPDATE_DATE"), frame.schema["UPDATE_DATE"]) if "UPDATE_DATE" in frame.columns
+             else pl.lit(None, pl.Date)).alias("update_date"),
+            *(_field(frame, name) for name in fields),
+        ).unique("report_period", keep="first")  # fmt: skip
+        if merged is None:
+            merged = picked
+            continue
+        merged = merged.join(picked, on="report_period", how="full", coalesce=True, suffix="_r").with_columns(
+            pl.min_horizontal("announcement_date", "announcement_date_r").alias("announcement_date"),
+            pl.max_horizontal("update_date", "update_date_r").alias("update_date"),
+        ).drop("announcement_date_r", "update_date_r")  # fmt: skip
+    if merged is None:
+        return pl.DataFrame(schema=FINANCIALS)
+    frame = merged.filter(pl.col("report_period").is_not_null() & pl.col("announcement_date").is_not_null())
+    frame = frame.with_columns(pl.lit(symbol.canonical).alias("symbol"), pl.col("announcement_date").alias("known_at"),
+                               pl.coalesce("update_date", "announcement_date").alias("update_date"))  # fmt: skip
+    for name in STATEMENT_FIELDS:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(name))
+    return frame.select(list(FINANCIALS)).cast(FINANCIALS).sort("report_period")  # type: ignore[arg-type]
+
+
+def _field(frame: pl.DataFrame, name: str) -> pl.Expr:
+    present = [c for c in FIELD_SOURCES[name] if c in frame.columns]
+    if not present:
+        return pl.lit(None, pl.Float64).alias(name)
+    return pl.coalesce([pl.col(c).cast(pl.Float64, strict=False) for c in present]).alias(name)

@@ -1,0 +1,209 @@
+"""Point in time (issue 21): the market, index members and fundamentals as they were known on a day.
+
+Expected values come from the simulated market's profiles and statements (its ground truth), never from the
+Lab's point-in-time code."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from quantdb_lab.domain.clock import FixedClock
+from quantdb_lab.errors import LookAheadError, PointInTimeUnavailableError
+from quantdb_lab.lab import Lab
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider
+from tests.support.sim import MARKET, at, make_lab
+
+pytestmark = pytest.mark.filterwarnings("ignore::quantdb_lab.errors.SyntheticDataWarning")
+
+
+STOCKS = set(MARKET.symbols("stock") + MARKET.symbols("delisted"))
+
+
+def stocks_of(frame: pl.DataFrame) -> set[str]:
+    return set(frame["symbol"]) & STOCKS
+
+
+def alive_on(day: date) -> set[str]:
+    """Stocks listed on ``day`` and not yet delisted, from the profiles."""
+    out = set()
+    for symbol in MARKET.symbols("stock") + MARKET.symbols("delisted"):
+        profile = MARKET.profile(symbol)
+        if MARKET.listing_date(symbol) <= day and (profile.delist_date is None or profile.delist_date > day):
+            out.add(symbol)
+    return out
+
+
+def test_the_market_on_a_past_day_includes_the_stocks_delisted_since_and_not_those_listed_later(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    day = date(2012, 6, 29)
+    master = lab.securities(as_of=day)
+    assert stocks_of(master) == alive_on(day)
+    gone = set(MARKET.symbols("delisted")) & alive_on(day)
+    assert gone and gone <= set(master["symbol"])  # survivorship-free
+    assert not gone & set(lab.securities()["symbol"])  # today's list has none of them
+    assert master["list_date"].max() <= day
+
+
+def test_st_status_and_names_are_those_of_the_day(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    st = next(s for s in MARKET.symbols("stock") if MARKET.profile(s).st_since and MARKET.profile(s).st_since.year > 2012)
+    since = MARKET.profile(st).st_since
+    before, after = lab.securities(as_of=since - timedelta(days=1)), lab.securities(as_of=since + timedelta(days=3))
+    row = lambda frame: frame.filter(pl.col("symbol") == st).row(0, named=True)  # noqa: E731
+    assert not row(before)["is_st"] and not row(before)["name"].startswith("ST")
+    assert row(after)["is_st"] and row(after)["st_since"] == since and row(after)["name"] == "ST " + MARKET.profile(st).name
+    renamed = MARKET.security_events().filter(pl.col("event") == "renamed").row(0, named=True)
+    old = lab.securities(as_of=renamed["date"] - timedelta(days=1)).filter(pl.col("symbol") == renamed["symbol"])
+    assert old["name"].item() != renamed["name"] and old["name"].item().endswith("(old)")
+
+
+def test_a_backtesting_lab_chooses_its_universe_from_its_own_day(tmp_path):
+    lab, _, clock = make_lab(tmp_path)
+    day = date(2012, 6, 29)
+    backtest = Lab(tmp_path / "cache", provider=lab.provider, clock=clock, mode=lab.mode.with_(as_of=day, name="bt"))
+    assert set(backtest.universe_members("market")) == alive_on(day)  # no Beijing listing before 2021
+    assert stocks_of(backtest.securities()) == alive_on(day)
+    with pytest.raises(LookAheadError):
+        backtest.securities(as_of=date(2013, 1, 4))
+
+
+def test_csi300_as_of_an_early_date_holds_that_dates_members_including_later_delisted(tmp_path):
+    clock = FixedClock(at("2010-06-30 16:00"))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+    early = lab.universe("000300.SH")  # the collector captures today's list
+    truth = MARKET.index_members("000300.SH", now=at("2010-06-30 16:00"))
+    assert early == truth and set(truth) & set(MARKET.symbols("delisted"))
+    clock.advance(timedelta(days=365 * 15).total_seconds())
+    today = lab.universe("000300.SH")
+    assert today == MARKET.index_members("000300.SH", now=clock.now()) and today != early
+    later = lab.using(lab.mode.with_(as_of=date(2012, 3, 1)))
+    assert later.universe("000300.SH") == early  # the latest snapshot on or before the day
+    assert later.universe_members("000300.SH") == early
+    asked = provider.calls["fetch_index_snapshot"]
+    with pytest.raises(PointInTimeUnavailableError):  # before the first snapshot: said, never back-filled
+        lab.universe("000300.SH", as_of=date(2010, 6, 1))
+    later.universe("000300.SH", as_of=date(2011, 6, 1))
+    assert provider.calls["fetch_index_snapshot"] == asked  # the upstream keeps today's list only: never asked for a past day
+
+
+def test_fundamentals_as_of_a_day_are_the_latest_report_announced_by_then(tmp_path):
+    lab, _, _ = make_lab(tmp_path)  # first fetched in 2025: reports revised since are shown from their revision
+    day = date(2020, 5, 1)
+    got = lab.fundamentals(["600519.SH", "000001.SZ"], as_of=day)
+    for symbol in ("600519.SH", "000001.SZ"):
+        then = MARKET.statements(symbol, now=at("2020-05-01 16:00"))
+        now = MARKET.statements(symbol, now=at("2025-06-06 16:00"))
+        revised_later = set(now.filter(pl.col("update_date") > day)["report_period"])
+        truth = then.filter(~pl.col("report_period").is_in(list(revised_later))).sort("report_period")
+        latest = truth.row(-1, named=True)
+        row = got.filter(pl.col("symbol") == symbol).row(0, named=True)
+        assert row["report_period"] == latest["report_period"] and row["announcement_date"] <= day
+        period = latest["report_period"]
+        year_ago = truth.filter(pl.col("report_period") == date(period.year - 1, period.month, period.day))
+        assert row["revenue_growth"] == pytest.approx(latest["revenue"] / year_ago["revenue"].item() - 1.0)
+        assert row["roe"] == pytest.approx(latest["parent_net_profit"] / latest["parent_equity"])
+        assert row["eps"] == pytest.approx(latest["basic_eps"])
+
+
+def test_a_restatement_is_a_new_version_and_never_changes_what_an_earlier_day_saw(tmp_path):
+    symbol, period, announced, updated = _a_restatement()
+    clock = FixedClock(at(f"{announced + timedelta(days=5)} 16:00"))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+    first = lab.fundamentals(symbol, ["net_profit"], history=True).filter(pl.col("report_period") == period)
+    clock.advance((updated - clock.now().date() + timedelta(days=10)).total_seconds())
+    lab.fundamentals(symbol, ["net_profit"], history=True)  # the later fetch notices the new figure
+    stored = lab.read("financials", symbol).filter(pl.col("report_period") == period)
+    assert stored.height == 2 and stored["known_at"].min() == announced and stored["known_at"].max() >= updated
+    before = lab.fundamentals(symbol, ["net_profit"], as_of=updated - timedelta(days=1), history=True)
+    after = lab.fundamentals(symbol, ["net_profit"], history=True)
+    original = MARKET.statements(symbol, now=at(f"{announced} 16:00")).filter(pl.col("report_period") == period)
+    restated = MARKET.statements(symbol, now=clock.now()).filter(pl.col("report_period") == period)
+    pick = lambda frame: frame.filter(pl.col("report_period") == period)["net_profit"].item()  # noqa: E731
+    assert pick(before) == pytest.approx(original["net_profit"].item()) == pytest.approx(first["net_profit"].item())
+    assert pick(after) == pytest.approx(restated["net_profit"].item()) != pytest.approx(pick(before))
+
+
+def _a_restatement() -> tuple[str, date, date, date]:
+    for symbol in MARKET.symbols("stock")[:80]:
+        frame = MARKET.statements(symbol, now=at("2024-12-31 16:00"))
+        hit = frame.filter((pl.col("update_date") > pl.col("announcement_date")) & (pl.col("update_date") < date(2024, 6, 1))
+                           & (pl.col("announcement_date") > date(2012, 1, 1)))  # fmt: skip
+        if hit.height:
+            row = hit.row(0, named=True)
+            return symbol, row["report_period"], row["announcement_date"], row["update_date"]
+    raise AssertionError("the simulated market has no restatement")
+
+
+def test_a_daily_fundamentals_panel_carries_each_report_from_its_announcement(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    panel = lab.fundamentals(["600519.SH"], ["eps"], start="2021-01-01", end="2021-12-31")
+    truth = MARKET.statements("600519.SH", now=at("2021-12-31 16:00"))
+    for day, eps in panel.select("date", "eps").iter_rows():
+        known = truth.filter(pl.col("announcement_date") <= day).sort("report_period")
+        assert eps == pytest.approx(known["basic_eps"][-1])
+
+
+def test_securities_reads_are_warm_after_the_first(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab.securities(as_of="2015-01-05")
+        lab.securities(as_of="2016-01-05")
+    assert provider.calls["fetch_security_events"] == 1
+
+
+def test_the_ask_agents_universe_in_a_backtest_is_the_market_of_its_day(tmp_path):
+    from types import SimpleNamespace
+
+    from quantdb_lab.query.universe import Resolver
+
+    lab, _, clock = make_lab(tmp_path)
+    day = date(2012, 6, 29)
+    backtest = lab.using(lab.mode.with_(as_of=day))
+    universe = Resolver(backtest).universe(SimpleNamespace(last=day, universe="market"))
+    gone = set(MARKET.symbols("delisted")) & alive_on(day)
+    assert gone <= set(universe.symbols) and set(universe.symbols) == alive_on(day)
+
+
+def test_quality_st_limits_in_a_backtest_come_from_the_stored_master_of_its_day(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
+    st = next(s for s in MARKET.symbols("stock") if MARKET.profile(s).st_since and MARKET.profile(s).st_since.year > 2012)
+    since = MARKET.profile(st).st_since
+    assert lab.using(lab.mode.with_(as_of=since)).known_securities() is None  # nothing stored: no fetch
+    lab.securities(as_of=since)  # a research read stores the list and the events
+    calls = dict(provider.calls)
+    before = lab.using(lab.mode.with_(as_of=since - timedelta(days=1))).known_securities()
+    after = lab.using(lab.mode.with_(as_of=since + timedelta(days=5))).known_securities()
+    flag = lambda frame: frame.filter(pl.col("symbol") == st)["is_st"].item()  # noqa: E731
+    assert not flag(before) and flag(after) and provider.calls == calls
+
+
+def test_peers_of_a_backtest_are_taken_at_its_as_of_close():
+    from quantdb_lab.domain.modes import BACKTESTING, RESEARCH
+    from quantdb_lab.prefetch.peers import peers_moment
+
+    now = at("2025-06-06 16:00")
+    assert peers_moment(RESEARCH, now) == now
+    assert peers_moment(BACKTESTING.with_(as_of=date(2012, 6, 29)), now) == at("2012-06-29 16:00")
+
+
+def test_a_provider_without_listing_history_says_the_past_market_is_survivorship_biased(tmp_path):
+    from quantdb_lab.errors import PartialDataWarning
+
+    class NoHistory(SimulatedProvider):
+        def fetchers(self):
+            table = super().fetchers()
+            del table["security_events"]
+            return table
+
+    lab, _, clock = make_lab(tmp_path)
+    bare = Lab(tmp_path / "bare", provider=NoHistory(MARKET, faults=Faults(), clock=clock), clock=clock)
+    with pytest.warns(PartialDataWarning, match="survivorship"):
+        master = bare.securities(as_of="2012-06-29")
+    assert stocks_of(master) == alive_on(date(2012, 6, 29)) - set(MARKET.symbols("delisted"))

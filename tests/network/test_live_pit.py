@@ -1,0 +1,39 @@
+"""Live canary for the point-in-time sources (off by default; QUANTDB_LAB_LIVE=1 on a networked machine).
+
+The first online run settles what the offline replays assume: the delisting lists' columns and dates, the F10
+sheets' column names (for an industrial and a bank), and that a report's NOTICE_DATE precedes its UPDATE_DATE."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import polars as pl
+import pytest
+
+from quantdb_lab.domain.pit import FINANCIALS
+from quantdb_lab.domain.symbols import parse_symbol
+from quantdb_lab.providers.akshare import AkshareProvider
+
+pytestmark = [
+    pytest.mark.network,
+    pytest.mark.skipif(os.environ.get("QUANTDB_LAB_LIVE") != "1", reason="live canary: set QUANTDB_LAB_LIVE=1"),
+]
+
+
+def test_the_delisting_lists_hold_hundreds_of_terminated_listings():
+    events = AkshareProvider(timeout=30).fetch_security_events()
+    delisted = events.filter(pl.col("event") == "delisted")
+    assert delisted.height > 200 and delisted["date"].max() <= date.today()
+    assert {"SH", "SZ"} <= {s.split(".")[1] for s in delisted["symbol"]}
+
+
+@pytest.mark.parametrize("code", ["600519", "601398"])  # an industrial and a bank (OPERATE_INCOME)
+def test_the_three_sheets_fill_every_field_of_the_latest_annual_report(code):
+    frame = AkshareProvider(timeout=60).fetch_financials(parse_symbol(code))
+    assert frame.schema == pl.Schema(FINANCIALS)
+    annual = frame.filter(pl.col("report_period").dt.month() == 12).sort("report_period").row(-1, named=True)
+    missing = [k for k in ("revenue", "parent_net_profit", "total_assets", "parent_equity", "share_capital",
+                           "operating_cash_flow") if annual[k] is None]  # fmt: skip
+    assert not missing, f"F10 columns renamed? no {missing}"
+    assert (frame["update_date"] >= frame["announcement_date"]).all()
