@@ -7,15 +7,35 @@ from typing import Any
 
 import polars as pl
 
+from quantdb_lab.domain.datasets import Dataset, dataset_for_freq
 from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike
-from quantdb_lab.errors import EmptyResultError, QuantdbError
+from quantdb_lab.domain.modes import ContextMode
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import ForegroundLoader, LabCore, SymbolsLike
 from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
+from quantdb_lab.providers.fetchers import fetcher_for
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
+
+
+class DatasetSource:
+    """A registered dataset as the portfolio fetch's source: each request read through the dataset loader."""
+
+    def __init__(self, loader: Any, dataset: Dataset) -> None:
+        self.loader = loader
+        self.dataset = dataset
+
+    def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
+        return self.loader.read(self.dataset, request.symbol, request.start, request.end, mode)
+
+    def plan(self, request: BarRequest, mode: ContextMode) -> Any:
+        return self.loader.plan(self.dataset, request.symbol, request.start, request.end, mode)
+
+    def preload(self, requests: Any) -> int:
+        return 0
 
 
 class PortfolioMixin(LabCore):
@@ -32,6 +52,7 @@ class PortfolioMixin(LabCore):
         retry_rounds: int = 2,
         on_interrupt: str = "raise",
         events: Sequence[str] = (),
+        freq: str = "daily",
     ) -> PortfolioResult:
         """Bars of many symbols at the pace the upstream allows; failures are reported, never raised.
 
@@ -44,13 +65,21 @@ class PortfolioMixin(LabCore):
         ``events``: registered event lists (``"limit_up_pool"``, ``"dragon_tiger"``) read through the cache over
         the same range; ``result.events[name]`` holds the rows of the portfolio's symbols (a list that could not be
         read is in ``result.event_errors``).
+        ``freq="1min"`` (or another minute length) fetches minute bars the same way (unadjusted).
         """
         spec = spec_from(symbols, weights)
-        requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in spec.symbols]
+        minute = dataset_for_freq(freq)
+        if minute is not None and adjust not in (None, ""):
+            raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
+        chosen = "" if minute is not None else adjust
+        requests = [self.request(symbol, start=start, end=end, adjust=chosen) for symbol in spec.symbols]
+        source = ForegroundLoader(self._engine) if minute is None else DatasetSource(self._engine.datasets, minute)
+        family = (self._engine.provider.host_family if minute is None
+                  else fetcher_for(self._engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
         fetcher = PortfolioFetcher(
-            ForegroundLoader(self._engine),  # logged as usage, and a background warmer yields to it
+            source,  # daily bars: logged as usage, and a background warmer yields to it
             self._mode,
-            host_family=self._engine.provider.host_family,
+            host_family=family,
             clock=self._engine.clock,
             throttle=self._engine.throttle,
             retry_rounds=retry_rounds,

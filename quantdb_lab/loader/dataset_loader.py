@@ -25,12 +25,14 @@ import polars as pl
 from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import Dataset
+from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.minute import resample_minutes
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderSchemaError, SyntheticDataWarning
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
-from quantdb_lab.loader.read_plan import Fetch, ReadPlan, effective_range, plan_read
+from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.fetchers import fetcher_for
 from quantdb_lab.store.coverage import Coverage
@@ -68,7 +70,10 @@ class DatasetLoader:
         now = now or self.clock.now()
         key = self.key(dataset, symbol)
         span = effective_range(start, end, mode, self.calendar, now, label=key.symbol)
-        return plan_read(dataset, key, span, mode, self.store.read_meta(key), self.calendar, now)
+        meta = self.store.read_meta(key)
+        if dataset.derived_from is not None:
+            meta = with_finer(meta, self.store.read_meta(_finer_key(dataset, key)))
+        return plan_read(dataset, key, span, mode, meta, self.calendar, now)
 
     def read(self, dataset: Dataset, symbol: Symbol | None, start: date | None, end: date | None,
              mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:  # fmt: skip
@@ -111,7 +116,10 @@ class DatasetLoader:
             raw = self.call(fetcher.host_family(symbol), fetcher.fetch, symbol, fetch.start, fetch.end, **dataset.params)
             frame = on_sessions(dataset, conform(raw, dataset.schema, source=self.provider.name), self.calendar)
             days = _day_expr(dataset.index_column)
-            return frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
+            frame = frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
+            if dataset.index == "timestamp":  # a bar is labelled by its end: one ending after now is still forming
+                frame = frame.filter(pl.col(dataset.index_column) <= now)
+            return frame
 
         fresh, calls = ask(), 1
         previous, following = neighbours(self.calendar, fetch.start, fetch.end)
@@ -193,14 +201,19 @@ class DatasetLoader:
         return (f"{count} session(s) of this range are lost: the upstream forgot them before they were captured "
                 f"({', '.join(f'{from_day_number(a)}..{from_day_number(b)}' for a, b in inside.to_pairs()[:3])})",)
 
-    def _stored_rows(self, dataset: Dataset, plan: ReadPlan, mode: ContextMode) -> pl.DataFrame:
-        meta = self.store.read_meta(plan.key)
+    def _slice(self, dataset: Dataset, key: SeriesKey, meta: SeriesMeta | None, span: Range) -> tuple[pl.DataFrame, np.ndarray]:
+        """The stored rows of ``key`` in ``span`` and their day numbers."""
         if meta is None or not meta.rows:
-            return pl.DataFrame(schema=dataset.schema)
-        stored = self.store.read_stored(plan.key, meta)
-        lo = int(np.searchsorted(stored.days, day_number(plan.range.start), side="left"))
-        hi = int(np.searchsorted(stored.days, day_number(plan.range.end), side="right"))
-        frame = stored.frame.slice(lo, hi - lo)
+            return pl.DataFrame(schema=dataset.schema), np.empty(0, np.int64)
+        stored = self.store.read_stored(key, meta)
+        lo = int(np.searchsorted(stored.days, day_number(span.start), side="left"))
+        hi = int(np.searchsorted(stored.days, day_number(span.end), side="right"))
+        return stored.frame.slice(lo, hi - lo), stored.days[lo:hi]
+
+    def _stored_rows(self, dataset: Dataset, plan: ReadPlan, mode: ContextMode) -> pl.DataFrame:
+        frame, days = self._slice(dataset, plan.key, self.store.read_meta(plan.key), plan.range)
+        if dataset.derived_from is not None:
+            frame = self._with_finer(dataset, plan, frame, days)
         if mode.as_of is not None and dataset.pit_column and dataset.pit_column in frame.columns:
             frame = frame.filter(pl.col(dataset.pit_column) <= mode.as_of)  # visible only once known
         return frame
@@ -233,6 +246,44 @@ def on_sessions(dataset: Dataset, frame: pl.DataFrame, calendar: TradingCalendar
 
 def _session_count(coverage: Coverage, calendar: TradingCalendar) -> int:
     return sum(len(calendar.session_days(from_day_number(a), from_day_number(b))) for a, b in coverage.to_pairs())
+    def _with_finer(self, dataset: Dataset, plan: ReadPlan, own: pl.DataFrame, own_days: np.ndarray) -> pl.DataFrame:
+        """``own`` with every session the finer dataset holds final (or fresher) replaced by its re-aggregated bars."""
+        finer = dataset_record(dataset.derived_from)
+        key = _finer_key(dataset, plan.key)
+        meta = self.store.read_meta(key)
+        fine, fine_days = self._slice(finer, key, meta, plan.range)
+        if fine.is_empty():
+            return own
+        usable = meta.coverage.covered(fine_days)
+        own_meta = self.store.read_meta(plan.key)
+        if meta.provisional_day is not None and (own_meta is None or own_meta.provisional_at is None
+                                                 or (meta.provisional_at or 0) >= own_meta.provisional_at):  # fmt: skip
+            usable |= fine_days == meta.provisional_day
+        if not usable.any():
+            return own
+        fine = fine.filter(pl.Series(usable))
+        served = np.unique(fine_days[usable])
+        kept = own.filter(pl.Series(~np.isin(own_days, served))) if own.height else own
+        derived = resample_minutes(fine, dataset.bar_minutes)
+        return pl.concat([kept, derived], how="vertical_relaxed").sort(dataset.index_column)
+
+
+def _finer_key(dataset: Dataset, key: SeriesKey) -> SeriesKey:
+    return SeriesKey(dataset.derived_from, key.symbol)
+
+
+def with_finer(meta: SeriesMeta | None, finer: SeriesMeta | None) -> SeriesMeta | None:
+    """A derived series' metadata for planning: covered wherever it or its finer series is; the open session
+    fresh if either fetched it lately."""
+    if finer is None:
+        return meta
+    meta = meta or SeriesMeta()
+    coverage = meta.coverage
+    for first, last in finer.coverage.to_pairs():
+        coverage = coverage.add(first, last)
+    if finer.provisional_at is not None and (meta.provisional_at is None or finer.provisional_at > meta.provisional_at):
+        meta = replace(meta, provisional_day=finer.provisional_day, provisional_at=finer.provisional_at)
+    return replace(meta, coverage=coverage)
 
 
 def _merge(dataset: Dataset, old: pl.DataFrame | None, fresh: pl.DataFrame) -> pl.DataFrame:

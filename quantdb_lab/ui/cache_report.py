@@ -46,10 +46,15 @@ def summary(stats: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def dataset_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per stored dataset, named as the registry names it (``domain.datasets``)."""
+    """One row per stored dataset, with what the registry says of it: its title and how many sessions the
+    upstream itself keeps (the cache holds what it has since forgotten: minute bars, daily pools)."""
     known = datasets()
-    return [{"dataset": name, "title": known[name].title if name in known else "", **usage}
-            for name, usage in sorted(stats.get("by_dataset", {}).items())]  # fmt: skip
+    rows = []
+    for name, usage in sorted(stats.get("by_dataset", {}).items()):
+        record = known.get(name)
+        keeps = "" if record is None else ("all" if record.upstream_sessions is None else f"{record.upstream_sessions} sessions")
+        rows.append({"dataset": name, "title": record.title if record else "", **usage, "upstream keeps": keeps})
+    return rows
 
 
 def collection_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:

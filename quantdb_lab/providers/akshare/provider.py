@@ -48,6 +48,7 @@ from quantdb_lab.providers.akshare.actions import merge_actions, transform_fhps_
 from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
 from quantdb_lab.providers.akshare.events import transform_lhb_detail, transform_zt_pool
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
+from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
 from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
@@ -111,6 +112,14 @@ class AkshareProvider:
         industry_by_code = self._industry_by_code() if self.industries else None
         return build_securities(code_names, industry_by_code=industry_by_code)
 
+    def fetch_minute_bars(self, symbol: Symbol, start: date, end: date, *, period: str = "1") -> pl.DataFrame:
+        """``period``-minute bars (``MINUTE_BARS``) in ``[start, end]`` from ``stock_zh_a_hist_min_em``,
+        ``index_zh_a_hist_min_em`` or ``fund_etf_hist_min_em`` (``providers.akshare.minutes``)."""
+        function, kwargs = minute_query(symbol, start, end, period)
+        context = {"symbol": symbol.canonical, "dataset": "minute_bars", "start": start, "end": end}
+        raw = self._call(function, kwargs, context=context)
+        return transform_minutes(raw, function, symbol, start=start, end=end, context=context)
+
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``), each with its host family."""
 
@@ -129,6 +138,7 @@ class AkshareProvider:
             "quotes": Fetcher(self.fetch_quotes, lambda _symbol=None: self.quotes_host_family()),
             "limit_up_pool": Fetcher(self.fetch_limit_up_pool, on("stock_zt_pool_em")),
             "dragon_tiger": Fetcher(self.fetch_dragon_tiger, on("stock_lhb_detail_em")),
+            "minute_bars": Fetcher(self.fetch_minute_bars, on("stock_zh_a_hist_min_em")),
         }
 
     def host_family(self, symbol: Symbol) -> str:

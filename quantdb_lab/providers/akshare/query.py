@@ -28,6 +28,9 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "fund_etf_hist_em": KLINE_HOST_FAMILY,
     "stock_zh_index_daily_em": KLINE_HOST_FAMILY,
     "stock_hk_hist": KLINE_HOST_FAMILY,
+    "stock_zh_a_hist_min_em": KLINE_HOST_FAMILY,  # trends2 and kline on push2his, for all three minute functions
+    "index_zh_a_hist_min_em": KLINE_HOST_FAMILY,
+    "fund_etf_hist_min_em": KLINE_HOST_FAMILY,
     "tool_trade_date_hist_sina": "sina",
     "stock_info_a_code_name": "exchanges",  # sse.com.cn, szse.cn, bse.cn
     "stock_board_industry_name_em": "eastmoney_push2",  # clist

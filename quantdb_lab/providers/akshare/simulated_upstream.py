@@ -64,6 +64,7 @@ from quantdb_lab.providers.akshare.columns import (
 from quantdb_lab.providers.akshare.inverse import to_akshare_bars
 from quantdb_lab.providers.akshare.simulated_actions import DividendTables
 from quantdb_lab.providers.akshare.simulated_events import EventLists
+from quantdb_lab.providers.akshare.simulated_minutes import MinuteFunctions
 from quantdb_lab.providers.base import Provider
 
 FUNCTIONS = (
@@ -80,6 +81,9 @@ FUNCTIONS = (
     "stock_history_dividend_detail",
     "stock_zt_pool_em",
     "stock_lhb_detail_em",
+    "stock_zh_a_hist_min_em",
+    "index_zh_a_hist_min_em",
+    "fund_etf_hist_min_em",
 )
 EASTMONEY_UNIT_QUIRK: tuple[date, ...] = (date(2026, 1, 27), date(2026, 1, 28))
 _SINA_MISSING_SESSION = date(1992, 5, 4)  # akshare appends it: Sina's list lacks this session
@@ -90,7 +94,7 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare(DividendTables, EventLists):
+class SimulatedAkshare(DividendTables, EventLists, MinuteFunctions):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``

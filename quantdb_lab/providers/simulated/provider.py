@@ -27,12 +27,13 @@ from quantdb_lab.providers.simulated.commodities import commodity_frame
 from quantdb_lab.providers.simulated.events import dragon_tiger, limit_up_pool
 from quantdb_lab.providers.simulated.faults import Faults
 from quantdb_lab.providers.simulated.market import SimulatedMarket
+from quantdb_lab.providers.simulated.minutes import minute_bars
 from quantdb_lab.providers.simulated.quotes import QuoteBook
 from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
             "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions",
-            "fetch_limit_up_pool", "fetch_dragon_tiger")
+            "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars")
 
 
 class SimulatedProvider:
@@ -183,6 +184,15 @@ class SimulatedProvider:
         self._enter("fetch_macro", dataset="macro", symbol=name)
         return macro_frame(self.market.seed, name, self._now(), self.market.calendar)
 
+    def fetch_minute_bars(self, symbol: Symbol, start: date, end: date, *, period: str = "1") -> pl.DataFrame:
+        """Minute bars (``domain.schema.MINUTE_BARS``) of ``period`` minutes in ``[start, end]`` as Eastmoney serves
+        them at the clock's now: only its recent window, quirks included (``simulated.minutes``)."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        if period not in ("1", "5", "15", "30", "60"):
+            raise InvalidRequestError(f"period must be one of '1', '5', '15', '30', '60', not {period!r}", symbol=str(sym))
+        self._enter("fetch_minute_bars", dataset="minute_bars", symbol=sym.canonical)
+        return minute_bars(self.market, sym.canonical, start, end, int(period), self._now())
+
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``); all on the unthrottled "local"."""
         local = self.host_family
@@ -191,7 +201,8 @@ class SimulatedProvider:
             ("securities", self.fetch_securities), ("index_members", self.fetch_index_members),
             ("commodity_daily", self.fetch_commodity_daily), ("corporate_actions", self.fetch_corporate_actions),
             ("news", self.fetch_news), ("macro", self.fetch_macro), ("quotes", self.fetch_quotes),
-            ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger))}  # fmt: skip
+            ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger),
+            ("minute_bars", self.fetch_minute_bars))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
