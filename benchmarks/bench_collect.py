@@ -78,8 +78,8 @@ def minute_dataset(provider: SimulatedProvider) -> Dataset:
     """The registry's per-symbol forgetful dataset the simulated provider serves (minute bars), else the stand-in."""
     served = provider.fetchers()
     for record in datasets().values():
-        if record.per_symbol and record.forgets and record.fetch_unit == "session" and record.capability in served \
-                and record.name != STAND_IN.name and record.index == "timestamp":  # fmt: skip
+        if record.per_symbol and record.forgets and record.capability in served and record.name != STAND_IN.name \
+                and record.index == "timestamp" and record.params.get("period", "1") in ("1", 1):  # fmt: skip
             return record
     return register(STAND_IN)
 
