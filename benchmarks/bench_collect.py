@@ -78,15 +78,15 @@ def minute_dataset(provider: SimulatedProvider) -> Dataset:
     """The registry's per-symbol forgetful dataset the simulated provider serves (minute bars), else the stand-in."""
     served = provider.fetchers()
     for record in datasets().values():
-        if record.per_symbol and record.forgets and record.fetch_unit == "session" and record.capability in served \
-                and record.name != STAND_IN.name and record.index == "timestamp":  # fmt: skip
+        if record.per_symbol and record.forgets and record.capability in served and record.name != STAND_IN.name \
+                and record.index == "timestamp" and record.params.get("period", "1") in ("1", 1):  # fmt: skip
             return record
     return register(STAND_IN)
 
 
 def run_once(market: SimulatedMarket, symbols: list[str], rate: float, latency: float) -> dict[str, float]:
     clock = ShiftedClock(NOW)
-    provider = WithMinutes(market, latency=latency, faults=Faults(), clock=None)
+    provider = WithMinutes(market, latency=latency, faults=Faults(), clock=clock)  # the upstream sees the same now
     limits = {"local": RateLimit(per_second=rate, burst=1, max_concurrency=1)}
     with tempfile.TemporaryDirectory() as tmp:
         lab = Lab(Path(tmp) / "cache", provider=provider, clock=clock, limits=limits, usage_log=False)
@@ -116,7 +116,8 @@ def run_once(market: SimulatedMarket, symbols: list[str], rate: float, latency: 
     return {"minutes": by_dataset.get(minutes.name, 0), "limit_up_pool": by_dataset.get("limit_up_pool", 0),
             "dragon_tiger": by_dataset.get("dragon_tiger", 0), "calls": first.calls, "seconds": seconds,
             "floor": floor, "ratio": seconds / floor, "again_calls": again.calls, "again_seconds": again_seconds,
-            "resumed_calls": half.calls + rest.calls, "captured": first.captured, "name": minutes.name}  # fmt: skip
+            "resumed_calls": half.calls + rest.calls, "captured": first.captured, "name": minutes.name,
+            "empty": sum(1 for row in first.rows if row["calls"] and not row["captured"])}  # fmt: skip
 
 
 def main() -> None:
@@ -147,7 +148,9 @@ def main() -> None:
               "rate floor s", "ratio to floor")  # fmt: skip
     table = markdown_table(header, rows)
     text = (f"{args.symbols} symbols, session {SESSION}, rate {args.rate:g}/s (1 in flight), latency "
-            f"{args.latency * 1000:g} ms, medians of {args.repeats} runs\n\n{table}\n")  # fmt: skip
+            f"{args.latency * 1000:g} ms, medians of {args.repeats} runs; sessions captured {med('captured'):.0f}, "
+            f"series answered empty (suspended that day: asked again at once and on the next run) "
+            f"{med('empty'):.0f}\n\n{table}\n")  # fmt: skip
     print(text)
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "collect.md").write_text(text, encoding="utf-8")

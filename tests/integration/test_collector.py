@@ -244,3 +244,20 @@ def test_a_read_of_the_whole_history_follows_from_what_the_upstream_kept_that_da
     clock.advance(3 * 86400)
     report = lab.collect()
     assert report.forgotten == 0 and report.captured == 1  # Monday; decades before the first read are no gap
+
+
+def test_the_registrys_minute_bars_join_the_collector_by_their_entry_alone(tmp_path):
+    from quantdb_lab.domain.datasets import dataset
+
+    minutes = dataset("bars_1min")
+    assert minutes.forgets
+    lab, provider, clock = lab_at(tmp_path)
+    lab.bars(["600519", "000001"], start="2025-06-05", freq="1min")  # followed from this read
+    clock.advance(3 * 86400)  # Monday's session closes
+    provider.asked.clear()
+    report = lab.collect()
+    rows = {row["symbol"]: row for row in report.rows if row["dataset"] == "bars_1min"}
+    assert set(rows) == {"600519.SH", "000001.SZ"}
+    assert all(row["calls"] == 1 and row["captured"] == 1 for row in rows.values())  # one call per symbol
+    again = lab.collect()
+    assert again.calls == 0
