@@ -28,6 +28,8 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "fund_etf_hist_em": KLINE_HOST_FAMILY,
     "stock_zh_index_daily_em": KLINE_HOST_FAMILY,
     "stock_hk_hist": KLINE_HOST_FAMILY,
+    "stock_zh_a_daily": "sina_kline",  # the alternative sources of A-share bars (providers.akshare.bar_sources)
+    "stock_zh_a_hist_tx": "tencent",
     "tool_trade_date_hist_sina": "sina",
     "stock_info_a_code_name": "exchanges",  # sse.com.cn, szse.cn, bse.cn
     "stock_board_industry_name_em": "eastmoney_push2",  # clist
