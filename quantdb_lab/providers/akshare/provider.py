@@ -101,8 +101,7 @@ class AkshareProvider:
         """Unadjusted daily bars of ``symbol`` in ``[start, end]`` from one named source, canonical ``BARS``."""
         build_bars_query(symbol, start, end)  # the same validation as every read
         endpoint = source.endpoint(symbol)
-        context = {"symbol": symbol.canonical, "dataset": "daily_bars", "start": start, "end": end,
-                   "source": source.name}  # fmt: skip
+        context = {"symbol": symbol.canonical, "dataset": "daily_bars", "start": start, "end": end}
         raw = self._call(source.upstream.function, source.kwargs(symbol, start, end),
                          accepts_timeout=endpoint.accepts_timeout, context=context)  # fmt: skip
         return transform_bars(raw, endpoint, symbol, start=start, end=end)
