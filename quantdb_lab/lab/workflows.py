@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -13,6 +14,7 @@ from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
+from quantdb_lab.providers.fetchers import sources_of
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
 
 
@@ -48,6 +50,7 @@ class PortfolioMixin(LabCore):
             clock=self._engine.clock,
             throttle=self._engine.throttle,
             retry_rounds=retry_rounds,
+            sources=partial(sources_of, self._engine.provider),  # cold symbols spread over their sources
         )
         result = fetcher.fetch(
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt
