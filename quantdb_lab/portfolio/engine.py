@@ -314,7 +314,10 @@ class _Run:
                 pools.append(pool)
                 futures.update(pool.submit(self.load, request) for request in members)
             for listed, members in spread.items():
-                slots = SourceSlots({name: self.fetcher.workers_for(family, self.concurrency) for name, family in listed})
+                # two workers per permitted call of each source: one waits on the upstream while the other
+                # stores what it got (the throttle still caps the calls in flight)
+                slots = SourceSlots({name: 2 * self.fetcher.workers_for(family, self.concurrency)
+                                     for name, family in listed})  # fmt: skip
                 pool = ThreadPoolExecutor(max_workers=min(slots.total, len(members)), thread_name_prefix="quantdb-spread")
                 pools.append(pool)
                 futures.update(pool.submit(self.load_spread, slots, request) for request in members)
