@@ -63,9 +63,9 @@ def bound_seconds(n: int, limits: dict[str, RateLimit], latency: dict[str, float
 
 
 def symbols_of(market: SimulatedMarket, n: int) -> list[str]:
-    found = [s for s in market.symbols("stock") if not s.endswith(".BJ") and market.listing_date(s) < date(2014, 1, 1)]
+    found = [s for s in market.symbols("stock") if not s.endswith(".BJ") and market.listing_date(s) < date(2015, 1, 1)]
     if len(found) < n:
-        raise SystemExit(f"the simulated market has only {len(found)} stocks listed before 2014; need {n}")
+        raise SystemExit(f"the simulated market has only {len(found)} stocks listed before 2015; need {n}")
     return found[:n]
 
 
@@ -144,7 +144,7 @@ def run(n: int, *, scale: float, repeat: int, ban_n: int | None = None) -> list[
     """The cold portfolio of ``n`` symbols (``repeat`` runs), then a ban of Eastmoney after a sixth of
     ``ban_n`` symbols (default ``n``), with its healthy twin to compare calls with."""
     ban_n = ban_n or n
-    market = SimulatedMarket(seed=11, n_stocks=int(max(n, ban_n) * 2.2) + 100, clock=FixedClock(MARKET_NOW))
+    market = SimulatedMarket(seed=11, n_stocks=int(max(n, ban_n) * 3) + 200, clock=FixedClock(MARKET_NOW))
     symbols = symbols_of(market, max(n, ban_n))
     tables = cached_tables(market, symbols)
     cold = [one_run(market, symbols[:n], tables, scale=scale, ban_after=None) for _ in range(repeat)]
