@@ -219,14 +219,16 @@ class BarLoader:
                 plan = plan_load(request, mode, self._metas(request), self.calendar, now)
         return plan, executed, rows
 
-    def _call_bars(self, fetch: Fetch, symbol, junctions: CrossChecks | None = None) -> tuple[pl.DataFrame, str]:  # noqa: ANN001
+    def _call_bars(self, fetch: Fetch, symbol, junctions: CrossChecks | None = None,  # noqa: ANN001
+                   expect_rows: bool = False) -> tuple[pl.DataFrame, str]:  # fmt: skip
         """The fetch's rows and the name of the source that served them ("" for a single-source provider)."""
         self.stats.count_call(f"daily_bars:{fetch.key.dataset}")
         sources = sources_of(self.provider, symbol)
         if sources:
             served = fetch_first(sources, self.call, symbol, fetch.start, fetch.end,
                                  span=None if junctions is None else junctions.span,
-                                 check=None if junctions is None else junctions.check)  # fmt: skip
+                                 check=None if junctions is None else junctions.check,
+                                 expect_rows=expect_rows)  # fmt: skip
             raw, name = served.frame, served.source.name
             self.stats.count_served(name)
             if served.issues is not None:
@@ -255,7 +257,7 @@ class BarLoader:
         expected = expected_sessions(sessions, state)
         sources = sources_of(self.provider, symbol)
         junctions = CrossChecks(sources, meta, old, fetch.start, fetch.end) if sources else None
-        fresh, served = self._call_bars(fetch, symbol, junctions)
+        fresh, served = self._call_bars(fetch, symbol, junctions, expect_rows=len(expected) > 0)
         calls = 1
         previous, following = neighbours(self.calendar, fetch.start, fetch.end)
         continuing = continues_a_gap(meta, previous)

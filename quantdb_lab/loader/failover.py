@@ -5,7 +5,8 @@ with the one ``preferring`` names first) each through ``call(host_family, fetch,
 source's own rate limit, breaker and retries. It moves on to the next source when one fails as an upstream
 (``ProviderUnavailableError``: a ban such as HTTP 403/456 or a captcha page, a body that is not the data,
 repeated resets, an outage, a timeout, or its breaker refusing at once while open) or answers in a changed format
-(``ProviderSchemaError``); an invalid request is raised at once. A source whose breaker is open costs nothing
+(``ProviderSchemaError``), or answers nothing where sessions were expected (then the next source confirms it);
+an invalid request is raised at once. A source whose breaker is open costs nothing
 (refused without a call) and comes back by itself: it is tried first again on the next fetch, and the breaker
 lets its probe through once the cool-down ends.
 
@@ -76,10 +77,15 @@ def fetch_first(
     *,
     span: Callable[[SourceFetcher], tuple[date, date]] | None = None,
     check: Callable[[SourceFetcher, pl.DataFrame], pl.DataFrame | None] | None = None,
+    expect_rows: bool = False,
 ) -> Served:
+    """The first source's answer that is not a failure (see the module docstring). With ``expect_rows`` (the
+    calendar has sessions in the range), an empty answer is checked with the next source once: an empty body
+    where data is expected is how some refusals look; two empty answers mean there is nothing."""
     passed: list[tuple[str, str]] = []
     failures: list[BaseException] = []
     issues: list[pl.DataFrame] = []
+    empty: Served | None = None
     for source in ordered(sources):
         first, last = span(source) if span is not None else (start, end)
         try:
@@ -90,12 +96,20 @@ def fetch_first(
             failures.append(exc)
             passed.append((source.name, _short(exc)))
             continue
+        if frame.is_empty() and expect_rows:
+            if empty is not None:
+                return empty  # a second source has nothing either
+            empty = Served(frame, source, tuple(passed))
+            passed.append((source.name, "an empty answer where sessions were expected"))
+            continue
         found = check(source, frame) if check is not None else None
         if found is not None and found.height:
             issues.append(found)
             passed.append((source.name, f"disagrees with the stored rows on {found.height} sessions"))
             continue
         return Served(frame, source, tuple(passed), pl.concat(issues) if issues else None)
+    if empty is not None:
+        return empty
     if issues:  # some answered, none agreed: nothing is mixed
         raise SourceMismatchError(
             "no source agrees with the stored rows: " + "; ".join(f"{n}: {w}" for n, w in passed),

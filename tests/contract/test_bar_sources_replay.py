@@ -87,3 +87,26 @@ def test_sina_bars_in_shares_with_turnover_fraction(rsps) -> None:
     assert frame["turnover"].to_list() == pytest.approx(
         [107_830_050 / 29_352_174_000, 101_201_231 / 1e9, 99_000_000 / 1e9])
     assert frame["pct_change"].null_count() == 3
+
+
+def _direct(_family, fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def test_failover_on_the_wire_456_page_then_empty_body_then_tencent(rsps) -> None:
+    """Eastmoney answers HTTP 456 with a captcha page, Sina an empty 200 body: both are refusals of a kind, and
+    Tencent serves; the order and the reasons are recorded."""
+    from quantdb_lab.loader.failover import fetch_first
+
+    rsps.get("https://push2his.eastmoney.com/api/qt/stock/kline/get", status=456,
+             body="<html><body>访问受限</body></html>", content_type="text/html")  # fmt: skip
+    rsps.get("https://finance.sina.com.cn/realstock/company/sz000001/hisdata_klc2/klc_kl.js", body="")
+    answer, _ = tencent_pages("sz000001")
+    rsps.get(TX_START, body=text("tx_weektrends_sz000001.txt"))
+    rsps.add_callback(responses.GET, TX_KLINE, callback=answer)
+    symbol = parse_symbol("000001")
+    served = fetch_first(AkshareProvider().bar_sources(symbol), _direct, symbol, date(2024, 1, 1), date(2024, 1, 4),
+                         expect_rows=True)  # fmt: skip
+    assert served.source.name == "tencent" and served.frame.height == 3
+    assert [name for name, _ in served.passed_over] == ["eastmoney", "sina"]
+    assert "HTTP 456" in served.passed_over[0][1]
