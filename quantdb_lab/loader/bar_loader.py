@@ -32,13 +32,14 @@ from quantdb_lab.errors import (
 )
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
 from quantdb_lab.loader.crosscheck import CrossChecks
-from quantdb_lab.loader.failover import fetch_first, served_by, with_run
+from quantdb_lab.loader.failover import fetch_first, preferring, served_by, with_run
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.fetchers import sources_of
+from quantdb_lab.quality.sources import compare_sources
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import day_numbers
@@ -261,12 +262,19 @@ class BarLoader:
         calls = 1
         previous, following = neighbours(self.calendar, fetch.start, fetch.end)
         continuing = continues_a_gap(meta, previous)
+        runs = [(served, fresh)]
         if ask_again(expected, day_numbers(fresh), meta, continuing=continuing):  # empty or cut short: once more
-            again, served_again = self._call_bars(fetch, symbol, junctions)
+            with preferring(served or None):  # the same source again, unless it has failed meanwhile
+                again, served_again = self._call_bars(fetch, symbol, junctions)
             calls += 1
+            if again.height and fresh.height and served_again != served:  # two sources in one answer: check
+                issues = compare_sources(fresh, again, ours_name=served, theirs_name=served_again)
+                if issues.height:
+                    self.stats.record_source_issues(issues)
+                    again = again.clear()  # keep the first answer; the rest is asked for on a later read
             if again.height:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
-                served = served_again
+                runs.append((served_again, again))
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
         merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)  # volume units
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
@@ -277,9 +285,12 @@ class BarLoader:
         found = self.events(symbol, StoredFrame.of(merged), fetch=False)
         updated = replace(updated, events=None if found is None else tuple(zip(
             found.days.tolist(), found.factors.tolist(), found.references.tolist())))  # fmt: skip
-        if served and fresh.height:
-            days = day_numbers(fresh)
-            updated = replace(updated, sources=with_run(meta.sources, served, int(days[0]), int(days[-1])))
+        recorded = meta.sources
+        for name, rows in runs:  # later answers replace earlier ones on the same days, as in the merge above
+            if name and rows.height:
+                days = day_numbers(rows)
+                recorded = with_run(recorded, name, int(days[0]), int(days[-1]))
+        updated = replace(updated, sources=recorded)
         self.store.write(fetch.key, merged, updated)
         return fresh.height, calls
 

@@ -177,3 +177,29 @@ def test_no_agreeing_source_mixes_nothing(upstream, tmp_path):
     assert caught.value.issues.height >= 2
     frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")  # the stored rows are untouched
     assert sources(lab) == [("eastmoney", "2024-01-02", "2024-03-29")] and frame.height > 50
+
+
+def cut_short(rows: int):
+    real = akshare.stock_zh_a_hist
+
+    def short(**kwargs):
+        return real(**kwargs).iloc[:-rows]
+
+    return short
+
+
+@pytest.mark.parametrize("upstream", [LATER], indirect=True)
+def test_a_second_ask_from_another_source_is_checked_against_the_first_answer(upstream, tmp_path):
+    sim, _ = upstream
+    sim.bans.ban("eastmoney_push2his", after=1)  # the first answer is cut short, then Eastmoney refuses
+    lab = lab_over(upstream, tmp_path)
+    with mock.patch.object(akshare, "stock_zh_a_hist", cut_short(10)), \
+            mock.patch.object(akshare, "stock_zh_a_daily", off_by(1.05)):  # fmt: skip
+        frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
+    issues = lab.source_issues()
+    assert issues.height and "sina and eastmoney disagree" in issues["detail"][0]
+    assert [r[0] for r in sources(lab)] == ["eastmoney"]  # Sina's rows were not mixed in
+    reference = lab_over(upstream, tmp_path / "ref")
+    sim.bans.lift()
+    full = reference.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
+    assert frame.height == full.height - 10 and frame["close"].to_list() == full["close"].to_list()[:-10]
