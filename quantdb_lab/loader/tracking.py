@@ -2,7 +2,9 @@
 
 * ``Activity``: how many foreground loads are in flight and when the last one ended, so a warmer yields to a
   researcher at once (checked between warm calls);
-* the usage log (``store.usage_log``): one line per distinct request per day;
+* the usage log (``store.usage_log``): one line per distinct request per day; daily-bar requests (``dataset``
+  "bars") and reads of any other registered dataset (``lab.read``: ``dataset`` names it), which tell the
+  collector (``quantdb_lab.prefetch.collector``) what the user follows;
 * the warm ledger (``store.warm_ledger``): spans fetched ahead of time, and foreground reads they served.
 
 The Lab calls ``foreground`` and ``served`` around each load; both stay in the microseconds on a warm read.
@@ -32,8 +34,10 @@ from quantdb_lab.store.warm_ledger import WarmLedger
 USAGE_SCHEMA = {
     "ts": pl.String(), "symbol": pl.String(), "adjust": pl.String(), "start": pl.String(), "end": pl.String(),
     "first": pl.String(), "last": pl.String(), "mode": pl.String(), "related": pl.Boolean(),
-    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(),
+    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(), "batch": pl.Int64(),
+    "dataset": pl.String(),
 }  # fmt: skip
+BARS_DATASET = "bars"  # the ``dataset`` of a daily-bar request (lines written before the column: null, the same)
 
 
 class Activity:
@@ -84,15 +88,17 @@ class Tracker:
         self.ledger = WarmLedger(base / "prefetch")
         self._pid = os.getpid()
 
-    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode) -> None:
-        """After a foreground load: log the request (first time today) and credit warmed spans it used."""
+    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode, *, batch: int = 1) -> None:
+        """After a foreground load: log the request (first time today) and credit warmed spans it used.
+        ``batch``: how many symbols the same call asked (a cross-section of the market is one question)."""
         now = self.clock.now()
         key = (request, mode.name)
-        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now)):
+        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now, batch)):
             self.activity.requested.set()
         self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, now.isoformat(timespec="seconds"))
 
-    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime) -> dict[str, Any]:
+    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime,
+               batch: int) -> dict[str, Any]:  # fmt: skip
         return {
             "ts": now.isoformat(timespec="seconds"),
             "symbol": origin.symbol,
@@ -106,9 +112,26 @@ class Tracker:
             "cached": origin.from_cache,
             "calls": origin.upstream_calls,
             "pid": self._pid,
+            "batch": batch,
         }
 
-    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str) -> None:
+    def read_served(self, dataset: str, origin: Provenance, mode: ContextMode) -> None:
+        """After a foreground ``lab.read`` of ``dataset``: log it (first time today), so the collector knows it
+        is followed."""
+        now = self.clock.now()
+        key = ("read", dataset, origin.symbol, mode.name)
+
+        def entry() -> dict[str, Any]:
+            return {"ts": now.isoformat(timespec="seconds"), "symbol": origin.symbol, "adjust": "",
+                    "start": _iso(origin.start), "end": _iso(origin.end), "first": _iso(origin.start),
+                    "last": _iso(origin.end), "mode": mode.name, "related": False, "cached": origin.from_cache,
+                    "calls": origin.upstream_calls, "pid": self._pid, "dataset": dataset}  # fmt: skip
+
+        if self.usage.record(key, now.date(), entry):
+            self.activity.requested.set()
+
+    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str,
+               kind: str = "", pred: str = "") -> None:  # fmt: skip
         """After a background load that called the upstream: remember what it fetched."""
         if not origin.upstream_calls:
             return
@@ -120,11 +143,17 @@ class Tracker:
                 "calls": origin.upstream_calls,
                 "confidence": confidence,
                 "reason": reason,
+                "kind": kind,  # the prediction's rule and id: outcomes are learned per rule (prefetch.outcomes)
+                "pred": pred,
                 "warmed_at": self.clock.now().isoformat(timespec="seconds"),
             }
         )
 
-    def usage_frame(self) -> pl.DataFrame:
+    def usage_frame(self, *, every_dataset: bool = False) -> pl.DataFrame:
+        """The usage log: daily-bar requests (what the predictive warmer learns from), or ``every_dataset``."""
         rows = self.usage.read()
+        if not every_dataset:
+            rows = [row for row in rows if row.get("dataset") in (None, BARS_DATASET)]
         columns = {name: [row.get(name) for row in rows] for name in USAGE_SCHEMA}
-        return pl.DataFrame(columns, schema=USAGE_SCHEMA)
+        frame = pl.DataFrame(columns, schema=USAGE_SCHEMA)
+        return frame.with_columns(pl.col("dataset").fill_null(BARS_DATASET))
