@@ -1,6 +1,10 @@
 """Portfolio fetch against its bounds: cold at the rate/concurrency limit, warm 1,000 x 1 year, failures.
 
     python benchmarks/bench_portfolio.py [--repeat 3] [--quick]
+    python benchmarks/bench_portfolio.py --sources [--symbols 5000] [--ban-symbols 1000] [--scale 1.5]
+
+``--sources`` runs the many-upstreams scenarios instead (``sources_bench``: Eastmoney, Sina and Tencent at
+their combined safe rates, and a ban of the primary mid-portfolio) and writes benchmarks/results/sources.md.
 
 Everything runs on the SimulatedProvider with a real sleep of L seconds per upstream call and the real
 throttle (real clock, explicit RateLimit), so the wall times are what the limiter and the pool achieve.
@@ -155,8 +159,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="N=40 and 200 warm symbols, one run each")
+    parser.add_argument("--sources", action="store_true", help="the many-upstreams scenarios (issue 20)")
+    parser.add_argument("--symbols", type=int, default=5000, help="--sources: symbols of the cold run")
+    parser.add_argument("--ban-symbols", type=int, default=1000, help="--sources: symbols of the ban run")
+    parser.add_argument("--scale", type=float, default=1.5, help="--sources: rates x scale, latencies / scale")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.sources:
+        import sources_bench
+
+        rows = sources_bench.run(args.symbols, scale=args.scale, repeat=1 if args.quick else args.repeat,
+                                 ban_n=args.ban_symbols)  # fmt: skip
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        text = f"# Many upstreams\n\n{sources_bench.table(rows)}\n\nLoad average at the end ({os.cpu_count()} CPUs): {load}\n"
+        print(text)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        (RESULTS.parent / "sources.md").write_text(text, encoding="utf-8")
+        return
     n, n_warm, repeat = (40, 200, 1) if args.quick else (200, 1000, args.repeat)
     market = SimulatedMarket(seed=7, clock=FixedClock(MARKET_NOW))
     symbols = listed_symbols(market, n)

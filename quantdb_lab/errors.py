@@ -177,6 +177,15 @@ class ProviderSchemaError(ProviderError):
         return message
 
 
+class SourceMismatchError(ProviderError):
+    """Two upstream sources disagree where they overlap, and no source agrees with the stored rows: the rows
+    are not mixed. ``issues`` holds the quality issue rows (``quality.issues.ISSUES``) naming both sources."""
+
+    def __init__(self, reason: str, *, issues: Any = None, **context: Any) -> None:
+        self.issues = issues
+        super().__init__(reason, **context)
+
+
 class EmptyResultError(ProviderError):
     """No rows exist for what was asked (unknown symbol, before listing, a suspension covering the range)."""
 

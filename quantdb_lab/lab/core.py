@@ -320,6 +320,14 @@ class LabCore:
                 [record for record in datasets().values() if record.forgets]),
         }
 
+    def source_issues(self) -> pl.DataFrame:
+        """Where two upstream sources disagreed on the same sessions (``quality.issues.ISSUES`` rows, check
+        ``source_mismatch``, naming both sources), as met by this Lab's fetches; such rows were never mixed."""
+        from quantdb_lab.quality.issues import empty_issues
+
+        found = list(self._engine.stats.source_issues)
+        return pl.concat(found) if found else empty_issues()
+
     def clear(self, symbols: SymbolsLike | None = None, *, dataset: str | None = None) -> int:
         """Remove cached series (all, or those of ``symbols``); returns how many series were removed."""
         wanted = None if symbols is None else {s.canonical for s in parse_symbols(symbols)}

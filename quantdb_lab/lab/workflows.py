@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -17,7 +18,7 @@ from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
-from quantdb_lab.providers.fetchers import fetcher_for
+from quantdb_lab.providers.fetchers import fetcher_for, sources_of
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
 
 
@@ -84,6 +85,8 @@ class PortfolioMixin(LabCore):
             clock=self._engine.clock,
             throttle=self._engine.throttle,
             retry_rounds=retry_rounds,
+            # daily bars: cold symbols spread over their upstream sources (portfolio.spread)
+            sources=partial(sources_of, self._engine.provider) if minute is None else None,
         )
         result = fetcher.fetch(
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt

@@ -31,11 +31,15 @@ from quantdb_lab.errors import (
     SyntheticDataWarning,
 )
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
+from quantdb_lab.loader.crosscheck import CrossChecks
+from quantdb_lab.loader.failover import fetch_first, preferring, served_by, with_run
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.base import Provider
+from quantdb_lab.providers.fetchers import sources_of
+from quantdb_lab.quality.sources import compare_sources
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import day_numbers
@@ -145,11 +149,16 @@ class BarLoader:
             provisional=plan.provisional,
             synthetic=self.provider.synthetic,
             source=getattr(self.store, "source", ""),
+            served_by=self._served_by(metas, plan.start, plan.end),
             notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end)),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
         return frame, provenance
+
+    @staticmethod
+    def _served_by(metas: dict[SeriesKey, SeriesMeta | None], start, end):  # noqa: ANN001, ANN205
+        return tuple(run for meta in metas.values() if meta is not None for run in served_by(meta.sources, start, end))
 
     def _load_stored(self, request: BarRequest, mode: ContextMode, now: datetime):  # noqa: ANN202
         """Plan, fetch what is missing (or serve stale where the mode allows), and return what to assemble."""
@@ -211,16 +220,31 @@ class BarLoader:
                 plan = plan_load(request, mode, self._metas(request), self.calendar, now)
         return plan, executed, rows
 
-    def _call_bars(self, fetch: Fetch, symbol) -> pl.DataFrame:  # noqa: ANN001
+    def _call_bars(self, fetch: Fetch, symbol, junctions: CrossChecks | None = None,  # noqa: ANN001
+                   expect_rows: bool = False) -> tuple[pl.DataFrame, str]:  # fmt: skip
+        """The fetch's rows and the name of the source that served them ("" for a single-source provider)."""
         self.stats.count_call(f"daily_bars:{fetch.key.dataset}")
-        raw = self.call(self.provider.host_family(symbol), self.provider.fetch_daily_bars, symbol, fetch.start,
-                        fetch.end, adjust=DATASET_ADJUST[fetch.key.dataset])  # fmt: skip
-        return (
+        sources = sources_of(self.provider, symbol)
+        if sources:
+            served = fetch_first(sources, self.call, symbol, fetch.start, fetch.end,
+                                 span=None if junctions is None else junctions.span,
+                                 check=None if junctions is None else junctions.check,
+                                 expect_rows=expect_rows)  # fmt: skip
+            raw, name = served.frame, served.source.name
+            self.stats.count_served(name)
+            if served.issues is not None:
+                self.stats.record_source_issues(served.issues)
+        else:
+            raw = self.call(self.provider.host_family(symbol), self.provider.fetch_daily_bars, symbol, fetch.start,
+                            fetch.end, adjust=DATASET_ADJUST[fetch.key.dataset])  # fmt: skip
+            name = ""
+        frame = (
             conform(raw, BARS, source=self.provider.name)
             .filter(pl.col("date").is_between(fetch.start, fetch.end))
             .unique("date", keep="last")
             .sort("date")
         )
+        return frame, name
 
     def _execute(self, fetch: Fetch, request: BarRequest, now: datetime) -> tuple[int, int]:
         """One planned fetch (two calls when the answer is empty or stops short of the range); returns
@@ -232,15 +256,25 @@ class BarLoader:
         state = self.calendar.state(now)
         sessions = self.calendar.session_days(fetch.start, fetch.end)
         expected = expected_sessions(sessions, state)
-        fresh = self._call_bars(fetch, symbol)
+        sources = sources_of(self.provider, symbol)
+        junctions = CrossChecks(sources, meta, old, fetch.start, fetch.end) if sources else None
+        fresh, served = self._call_bars(fetch, symbol, junctions, expect_rows=len(expected) > 0)
         calls = 1
         previous, following = neighbours(self.calendar, fetch.start, fetch.end)
         continuing = continues_a_gap(meta, previous)
+        runs = [(served, fresh)]
         if ask_again(expected, day_numbers(fresh), meta, continuing=continuing):  # empty or cut short: once more
-            again = self._call_bars(fetch, symbol)
+            with preferring(served or None):  # the same source again, unless it has failed meanwhile
+                again, served_again = self._call_bars(fetch, symbol, junctions)
             calls += 1
+            if again.height and fresh.height and served_again != served:  # two sources in one answer: check
+                issues = compare_sources(fresh, again, ours_name=served, theirs_name=served_again)
+                if issues.height:
+                    self.stats.record_source_issues(issues)
+                    again = again.clear()  # keep the first answer; the rest is asked for on a later read
             if again.height:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
+                runs.append((served_again, again))
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
         merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)  # volume units
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
@@ -251,6 +285,12 @@ class BarLoader:
         found = self.events(symbol, StoredFrame.of(merged), fetch=False)
         updated = replace(updated, events=None if found is None else tuple(zip(
             found.days.tolist(), found.factors.tolist(), found.references.tolist())))  # fmt: skip
+        recorded = meta.sources
+        for name, rows in runs:  # later answers replace earlier ones on the same days, as in the merge above
+            if name and rows.height:
+                days = day_numbers(rows)
+                recorded = with_run(recorded, name, int(days[0]), int(days[-1]))
+        updated = replace(updated, sources=recorded)
         self.store.write(fetch.key, merged, updated)
         return fresh.height, calls
 

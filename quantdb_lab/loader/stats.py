@@ -24,6 +24,7 @@ class Provenance:
     provisional: date | None = None  # the open session's not-yet-final bar is included
     synthetic: bool = False  # the provider is a simulation
     source: str = ""  # the store namespace the rows came from (the provider's data identity, e.g. "akshare")
+    served_by: tuple[tuple[str, date, date], ...] = ()  # (upstream source, first, last session) of the rows
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
 
@@ -38,6 +39,8 @@ class Stats:
     corrupt_refetched: int = 0
     rows_fetched: int = 0
     upstream_calls: Counter = field(default_factory=Counter)
+    served: Counter = field(default_factory=Counter)  # daily-bar fetches by the upstream source that served them
+    source_issues: list = field(default_factory=list)  # cross-check disagreements (quality issue frames)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, provenance: Provenance, *, rows_fetched: int = 0) -> None:
@@ -52,6 +55,14 @@ class Stats:
     def count_call(self, function: str) -> None:
         with self._lock:
             self.upstream_calls[function] += 1
+
+    def count_served(self, source: str) -> None:
+        with self._lock:
+            self.served[source] += 1
+
+    def record_source_issues(self, issues) -> None:  # noqa: ANN001 - a quality.issues.ISSUES frame
+        with self._lock:
+            self.source_issues.append(issues)
 
     def count_corrupt(self) -> None:
         with self._lock:
@@ -69,9 +80,13 @@ class Stats:
                 "rows_fetched": self.rows_fetched,
                 "upstream_calls": dict(self.upstream_calls),
                 "upstream_calls_total": sum(self.upstream_calls.values()),
+                "served_by_source": dict(self.served),
+                "source_issues": sum(f.height for f in self.source_issues),
             }
 
     def reset(self) -> None:
         with self._lock:
             self.hits = self.misses = self.stale_served = self.corrupt_refetched = self.rows_fetched = 0
             self.upstream_calls.clear()
+            self.served.clear()
+            self.source_issues.clear()

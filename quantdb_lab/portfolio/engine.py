@@ -34,9 +34,11 @@ from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import InvalidRequestError, PortfolioInterrupted
+from quantdb_lab.loader.failover import preferring
 from quantdb_lab.loader.plan import BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.portfolio.progress import PortfolioProgress, ProgressSink, make_sink
+from quantdb_lab.portfolio.spread import SourceSlots
 from quantdb_lab.portfolio.result import FAILED, FETCHED, FROM_CACHE, PortfolioResult, SymbolOutcome
 from quantdb_lab.throttle import Throttle
 
@@ -92,6 +94,7 @@ class PortfolioFetcher:
         retry_rounds: int = 2,
         retry_delay: float = 2.0,
         breaker_wait: float | None = None,
+        sources: Callable[[Symbol], Sequence[Any]] | None = None,
     ) -> None:
         if breaker_wait is None:
             breaker_wait = mode.retry_budget.total_seconds()
@@ -105,6 +108,7 @@ class PortfolioFetcher:
         self.retry_rounds = retry_rounds
         self.retry_delay = retry_delay
         self.breaker_wait = breaker_wait
+        self.sources = sources  # symbol -> its daily-bar sources (providers.fetchers.SourceFetcher), spread over
 
     def workers_for(self, family: str, concurrency: Concurrency = None) -> int:
         """Threads for ``family``: ``concurrency`` (an int, or a mapping by family), else the throttle's
@@ -285,12 +289,22 @@ class _Run:
             return _Done(request, error=exc, seconds=time.perf_counter() - started)
         return _Done(request, frame, provenance, seconds=time.perf_counter() - started)
 
+    def load_spread(self, slots: SourceSlots, request: BarRequest) -> _Done:
+        """Load ``request`` on whichever source has a free slot, preferring it (``portfolio.spread``)."""
+        with slots.take() as name, preferring(name):
+            return self.load(request)
+
     def run_pool(self, requests: Sequence[BarRequest]) -> None:
         if not requests:
             return
         groups: dict[str, list[BarRequest]] = defaultdict(list)
+        spread: dict[tuple[tuple[str, str], ...], list[BarRequest]] = defaultdict(list)
         for request in requests:
-            groups[self.fetcher.host_family(request.symbol)].append(request)
+            listed = tuple(self.fetcher.sources(request.symbol)) if self.fetcher.sources is not None else ()
+            if len(listed) > 1:  # keyed by (name, host family): the fetchers themselves differ per symbol
+                spread[tuple((s.name, s.host_family) for s in listed)].append(request)
+            else:
+                groups[self.fetcher.host_family(request.symbol)].append(request)
         pools: list[ThreadPoolExecutor] = []
         try:
             futures: set[Future[_Done]] = set()
@@ -299,6 +313,14 @@ class _Run:
                 pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"quantdb-{family}")
                 pools.append(pool)
                 futures.update(pool.submit(self.load, request) for request in members)
+            for listed, members in spread.items():
+                # two workers per permitted call of each source: one waits on the upstream while the other
+                # stores what it got (the throttle still caps the calls in flight)
+                slots = SourceSlots({name: 2 * self.fetcher.workers_for(family, self.concurrency)
+                                     for name, family in listed})  # fmt: skip
+                pool = ThreadPoolExecutor(max_workers=min(slots.total, len(members)), thread_name_prefix="quantdb-spread")
+                pools.append(pool)
+                futures.update(pool.submit(self.load_spread, slots, request) for request in members)
             while futures:
                 done, futures = wait(futures, timeout=POLL, return_when=FIRST_COMPLETED)
                 escaped: BaseException | None = None

@@ -116,6 +116,19 @@ class PortfolioResult:
         """Normalised closes of the members and the weighted portfolio (``date, series, value``)."""
         return compute_performance({s: self.frames[s] for s in self.symbols if s in self.frames}, self.weights)
 
+    def served_by(self) -> pl.DataFrame:
+        """Which upstream source served which sessions of each symbol: ``symbol, source, first, last`` (a
+        symbol served by two sources has two rows; rows stored before sources were recorded have none)."""
+        rows = [(s, name, a, b) for s in self.symbols if s in self.provenance
+                for name, a, b in self.provenance[s].served_by]  # fmt: skip
+        return pl.DataFrame(rows, schema={"symbol": pl.String, "source": pl.String, "first": pl.Date, "last": pl.Date},
+                            orient="row")  # fmt: skip
+
+    def sources(self) -> dict[str, int]:
+        """How many symbols each source served at least one session of."""
+        found = self.served_by()
+        return dict(sorted(found.group_by("source").agg(pl.col("symbol").n_unique()).iter_rows()))
+
     # -- actions -----------------------------------------------------------------------------------------
     def retry(self, *, progress: Any = None, concurrency: int | Mapping[str, int] | None = None) -> PortfolioResult:
         """Fetch only the failed symbols again; a new result merging them with what already succeeded."""
@@ -153,6 +166,9 @@ class PortfolioResult:
             f"{len(self.symbols)} symbols: {counts[FROM_CACHE]} from cache, {counts[FETCHED]} fetched, "
             f"{counts[FAILED]} failed; {self.frame.height} rows in {self.timings.get('total', 0.0):.2f} s"
         )
+        served = self.sources()
+        if len(served) > 1:
+            text += "; served by " + ", ".join(f"{name} {n}" for name, n in served.items())
         return text + (" (interrupted: .retry() fetches the rest)" if self.interrupted else "")
 
     def failure_reasons(self, *, limit: int = 10) -> list[str]:

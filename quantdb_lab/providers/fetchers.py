@@ -7,6 +7,10 @@ and a read of that dataset says so (``fetchers_of``).
 ``Fetcher.fetch(symbol, start, end, **params)`` returns the dataset's canonical frame for sessions in
 ``[start, end]`` (``symbol`` is None for market-wide datasets); ``host_family(symbol)`` names the upstream host
 family that serves the call, the unit of rate limiting and circuit breaking.
+
+A dataset served by several upstreams (daily bars) also lists them: ``provider.bar_sources(symbol)`` gives the
+``SourceFetcher`` of each, in order of preference, each with its ``domain.upstreams.Upstream`` record and its own
+host family; the loader fails over from one to the next (``loader.failover``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.domain.symbols import Symbol
+from quantdb_lab.domain.upstreams import Upstream
 from quantdb_lab.errors import InvalidRequestError
 
 
@@ -25,6 +30,29 @@ from quantdb_lab.errors import InvalidRequestError
 class Fetcher:
     fetch: Callable[..., pl.DataFrame]
     host_family: Callable[[Symbol | None], str]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFetcher:
+    """One upstream of a multi-source dataset: ``fetch(symbol, start, end)`` -> canonical unadjusted ``BARS``."""
+
+    upstream: Upstream
+    fetch: Callable[..., pl.DataFrame]
+
+    @property
+    def name(self) -> str:
+        return self.upstream.name
+
+    @property
+    def host_family(self) -> str:
+        return self.upstream.host_family
+
+
+def sources_of(provider: Any, symbol: Symbol) -> tuple[SourceFetcher, ...]:
+    """The provider's daily-bar sources for ``symbol`` in order of preference (empty: one source, the
+    provider's ``fetch_daily_bars`` under ``host_family``)."""
+    listed = getattr(provider, "bar_sources", None)
+    return tuple(listed(symbol)) if callable(listed) else ()
 
 
 def fetchers_of(provider: Any) -> dict[str, Fetcher]:

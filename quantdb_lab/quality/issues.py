@@ -29,6 +29,8 @@ CHECKS: Final = frozenset({
     # minute bars (quality.minutes)
     "minute_ohlc", "minute_off_grid", "minute_missing", "minute_early_close", "minute_estimated_open",
     "minute_daily_ohlc", "minute_daily_volume",
+    # two upstream sources disagreeing where they overlap (quality.sources)
+    "source_mismatch",
 })  # fmt: skip
 
 ISSUES: Final[dict[str, pl.DataType]] = {

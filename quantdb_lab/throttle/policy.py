@@ -70,6 +70,9 @@ DEFAULT_LIMITS: Final[Mapping[str, RateLimit]] = MappingProxyType(
         # Sina rate-limits (#5762, #3378) and sends the full history on every call.
         "sina": RateLimit(per_second=1.0, burst=1, max_concurrency=1),
         "tencent": RateLimit(per_second=1.0, burst=1, max_concurrency=1),
+        # Sina's A-share klines (stock_zh_a_daily: the whole history plus the share counts per call; akshare's
+        # own docstring warns that bulk pulls get the IP banned), kept apart from the dividend pages on "sina".
+        "sina_kline": RateLimit(per_second=1.0, burst=1, max_concurrency=1),
         # jin10 macro: one call pages backwards through the whole series.
         "jin10": RateLimit(per_second=0.5, burst=1, max_concurrency=1),
         # SSE / SZSE / BSE security lists: a few requests per call, needed about once a day.

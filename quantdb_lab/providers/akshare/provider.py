@@ -35,6 +35,7 @@ No caching, throttling or retries here: the loader owns those (it throttles per 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -60,7 +61,8 @@ from quantdb_lab.providers.akshare.pit import (
 )
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
 from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
-from quantdb_lab.providers.fetchers import Fetcher
+from quantdb_lab.providers.akshare.bar_sources import BarSource, bar_sources_for
+from quantdb_lab.providers.fetchers import Fetcher, SourceFetcher
 from quantdb_lab.providers.akshare.transform import (
     build_securities,
     has_no_columns,
@@ -100,6 +102,20 @@ class AkshareProvider:
         raw = self._call(
             endpoint.function, query.kwargs, accepts_timeout=endpoint.accepts_timeout, context=context
         )
+        return transform_bars(raw, endpoint, symbol, start=start, end=end)
+
+    def bar_sources(self, symbol: Symbol) -> tuple[SourceFetcher, ...]:
+        """Every source of ``symbol``'s unadjusted daily bars, in order of preference (``bar_sources``): the
+        loader fails over between them, each under its own host family's rate limit and breaker."""
+        return tuple(SourceFetcher(s.upstream, partial(self.fetch_bars_from, s)) for s in bar_sources_for(symbol))
+
+    def fetch_bars_from(self, source: BarSource, symbol: Symbol, start: date, end: date) -> pl.DataFrame:
+        """Unadjusted daily bars of ``symbol`` in ``[start, end]`` from one named source, canonical ``BARS``."""
+        build_bars_query(symbol, start, end)  # the same validation as every read
+        endpoint = source.endpoint(symbol)
+        context = {"symbol": symbol.canonical, "dataset": "daily_bars", "start": start, "end": end}
+        raw = self._call(source.upstream.function, source.kwargs(symbol, start, end),
+                         accepts_timeout=endpoint.accepts_timeout, context=context)  # fmt: skip
         return transform_bars(raw, endpoint, symbol, start=start, end=end)
 
     def fetch_trade_dates(self) -> list[date]:

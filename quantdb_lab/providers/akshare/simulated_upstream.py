@@ -62,7 +62,9 @@ from quantdb_lab.providers.akshare.columns import (
     BarEndpoint,
 )
 from quantdb_lab.providers.akshare.inverse import to_akshare_bars
+from quantdb_lab.providers.akshare.query import HOST_FAMILIES
 from quantdb_lab.providers.akshare.simulated_actions import DividendTables
+from quantdb_lab.providers.akshare.simulated_sources import HostBans, SinaTencentBars
 from quantdb_lab.providers.akshare.simulated_events import EventLists
 from quantdb_lab.providers.akshare.simulated_minutes import MinuteFunctions
 from quantdb_lab.providers.base import Provider
@@ -79,6 +81,8 @@ FUNCTIONS = (
     "stock_board_industry_cons_em",
     "stock_fhps_detail_em",
     "stock_history_dividend_detail",
+    "stock_zh_a_daily",
+    "stock_zh_a_hist_tx",
     "stock_zt_pool_em",
     "stock_lhb_detail_em",
     "stock_zh_a_hist_min_em",
@@ -94,15 +98,16 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare(DividendTables, EventLists, MinuteFunctions):
+class SimulatedAkshare(DividendTables, SinaTencentBars, EventLists, MinuteFunctions):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``
-    advances instead of waiting). ``call_counts`` counts calls per function name (thread-safe).
+    advances instead of waiting), or a mapping of host family to seconds (others: 0). ``call_counts`` counts
+    calls per function name (thread-safe). ``bans`` (``simulated_sources.HostBans``) refuses per host family.
     """
 
     def __init__(
-        self, source: Provider, *, latency: float = 0.0, clock: Clock | None = None,
+        self, source: Provider, *, latency: float | dict[str, float] = 0.0, clock: Clock | None = None,
         change_basis: str = "previous_close", unit_quirk_days: tuple[date, ...] = EASTMONEY_UNIT_QUIRK,
     ) -> None:  # fmt: skip
         if change_basis not in ("previous_close", "reference"):
@@ -115,9 +120,10 @@ class SimulatedAkshare(DividendTables, EventLists, MinuteFunctions):
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._securities: pl.DataFrame | None = None
+        self.bans = HostBans(lambda: self.clock.now().timestamp() if self.clock is not None else time.time())
 
     def __repr__(self) -> str:
-        return f"SimulatedAkshare({self.source!r}, latency={self.latency:g})"
+        return f"SimulatedAkshare({self.source!r}, latency={self.latency!r})"
 
     # -- instrumentation --------------------------------------------------------------------------------
     @property
@@ -143,8 +149,17 @@ class SimulatedAkshare(DividendTables, EventLists, MinuteFunctions):
     def _enter(self, name: str) -> None:
         with self._lock:
             self._counts[name] = self._counts.get(name, 0) + 1
-        if self.latency > 0:
-            (self.clock.sleep if self.clock is not None else time.sleep)(self.latency)
+        latency = self.latency.get(HOST_FAMILIES.get(name, ""), 0.0) if isinstance(self.latency, dict) else self.latency
+        if latency > 0:
+            (self.clock.sleep if self.clock is not None else time.sleep)(latency)
+        self.bans.check(name)
+
+    def _plain_bars(self, code: str, start_date: str, end_date: str) -> pl.DataFrame | None:
+        """The source's unadjusted bars of a six-digit ``code`` (None: the source has none for it)."""
+        try:
+            return self._bars(code, parse_date(start_date), parse_date(end_date), "")
+        except _NoData:
+            return None
 
     def _today(self) -> date:
         return self.clock.now().date() if self.clock is not None else date.today()

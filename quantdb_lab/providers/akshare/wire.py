@@ -94,6 +94,14 @@ def observe() -> Iterator[Observation]:
         _local.observation = previous
 
 
+def record(answer: Answer) -> None:
+    """Add an answer to this thread's observation, if one is open: what a simulated upstream (no HTTP) uses to
+    show the refusals it stands for, so the same ban detection reads them."""
+    observation: Observation | None = getattr(_local, "observation", None)
+    if observation is not None:
+        observation.answers.append(answer)
+
+
 def abort(observation: Observation) -> None:
     """Shut every socket the observed calls opened: a read blocked on one fails at once."""
     for sock in list(observation.sockets):
