@@ -19,10 +19,10 @@ from quantdb_lab import Lab
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.query import Answer
 from quantdb_lab.query.vocabulary import vocabulary
+from quantdb_lab.ui import chart_style as style
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 STATES = ("idle", "working", "answered", "declined", "error")
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 TABLE_ROWS = 20
 
 
@@ -131,7 +131,7 @@ class AskWidget(widgets.VBox):
 def answer_chart(answer: Answer | None) -> go.Figure:
     """A copy of the answer's chart at the widget's width (an empty chart when there is none)."""
     if answer is None or answer.figure is None:
-        return go.Figure(layout={"width": CHART_WIDTH, "height": 420})
-    figure = go.Figure(answer.figure)
-    figure.update_layout(width=CHART_WIDTH)
+        return go.Figure(layout=style.base_layout("", height=420))
+    figure = style.restyle(go.Figure(answer.figure))
+    figure.update_layout(width=style.WIDTH)
     return figure
