@@ -18,11 +18,15 @@ replaces the old one in its container and the old one is closed.
 
 from __future__ import annotations
 
+import os
 from copy import deepcopy
+from functools import cache
 from typing import Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
+
+from quantdb_lab.config import PLOTLY_ESM_ENV
 
 # Where a FigureWidget keeps the state a connecting page reads (plotly refreshes them the same way when a
 # FigureWidget is displayed directly), and the messages its page view sends once it has drawn the figure.
@@ -30,9 +34,23 @@ _STATE = ("_widget_data", "_widget_layout", "_data", "_layout_obj")
 _DRAWN_REPORTS = ["_js2py_layoutDelta", "_js2py_traceDeltas"]
 
 
+
+
+@cache
+def _shared_script_class(url: str) -> type[go.FigureWidget]:
+    """A FigureWidget whose front-end script is the module at ``url``: loaded once per page, however many charts."""
+    return type("FigureWidget", (go.FigureWidget,), {"_esm": url, "__module__": __name__})
+
+
+def widget_class() -> type[go.FigureWidget]:
+    """plotly's FigureWidget, or under our Voila server one naming plotly's script by URL (loaded once a page)."""
+    url = os.environ.get(PLOTLY_ESM_ENV, "")
+    return _shared_script_class(url) if url.startswith(("http://", "https://")) else go.FigureWidget
+
+
 def figure_widget(figure: go.Figure) -> go.FigureWidget:
     """A FigureWidget holding ``figure`` from the start, that notes when a page has drawn it."""
-    widget = go.FigureWidget(figure)
+    widget = widget_class()(figure)
     widget._qdb_drawn = False
     widget.observe(_note_drawn, names=_DRAWN_REPORTS)
     return widget

@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 import polars as pl
 import traitlets
 
 from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui.widgets.figure_view import figure_widget
 from quantdb_lab.domain.quotes import QUOTES
 from quantdb_lab.realtime import Event, LimitHit, LimitRelease, MarketClosed, PriceUpdate, VolumeSpike, Watcher
 
@@ -56,7 +56,7 @@ class LiveWatchWidget(widgets.VBox):
         self.events_view = widgets.HTML("")
         figure = style.figure("Intraday 分时", height=360, x="time", y="price")
         figure.add_scatter(x=[], y=[], mode="lines", name="last", line={"color": style.palette().real})
-        self.chart = go.FigureWidget(figure)
+        self.chart = figure_widget(figure)
         super().__init__(children=[self.status_view, self.table_view, self.picker, self.chart,
                                    widgets.HTML("<h4>Recent events</h4>"), self.events_view], **kwargs)  # fmt: skip
         self.symbol = symbol

@@ -1,7 +1,7 @@
 """MultiModalWidget: a security's price with news markers coloured by sentiment, and the macro series and
 commodities of its view in panels below, on one shared x-axis (``quantdb_lab.multimodal``).
 
-The chart is built as a plain ``go.Figure`` (``multimodal_figure``) and wrapped in ``go.FigureWidget(figure)``;
+The chart is built as a plain ``go.Figure`` (``multimodal_figure``) and wrapped in ``figure_widget(figure)``;
 later changes go through ``show_figure``, never ``add_trace`` on an undisplayed FigureWidget (Voila).
 """
 
@@ -19,7 +19,7 @@ from quantdb_lab.errors import QuantdbError
 from quantdb_lab.multimodal import View, build_view
 from quantdb_lab.multimodal.relevance import rules
 from quantdb_lab.ui import chart_style as style
-from quantdb_lab.ui.widgets.figure_view import show_figure
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 INCLUDED, AUTO = "__include__", "__auto__"  # dropdown values: the sources given at creation; the rules decide
 
@@ -75,7 +75,7 @@ class MultiModalWidget(widgets.VBox):
                                         description="Context")  # fmt: skip
         self.show = widgets.Button(description="Show")
         self.show.on_click(lambda _: self._on_show())
-        self.figure = go.FigureWidget(multimodal_figure(self.view))
+        self.figure = figure_widget(multimodal_figure(self.view))
         super().__init__([widgets.HBox([self.target, self.context, self.show]), self.header, self.figure])
 
     def _on_show(self) -> None:
