@@ -20,8 +20,9 @@ import traitlets
 
 from quantdb_lab import BACKTESTING, RESEARCH, TRADING, Lab
 from quantdb_lab.errors import QuantdbError
-from quantdb_lab.portfolio import PORTFOLIO, PortfolioProgress, PortfolioResult, parse_portfolio_text, status_html
+from quantdb_lab.portfolio import PORTFOLIO, PortfolioProgress, PortfolioResult, parse_portfolio_text
 from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui import page
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 ADJUST_OPTIONS = (("qfq (forward-adjusted)", "qfq"), ("hfq (back-adjusted)", "hfq"), ("none (as traded)", ""))
@@ -170,7 +171,7 @@ class PortfolioFetchWidget(widgets.VBox):
         result: PortfolioResult | None = change["new"]
         if result is None:
             return
-        self.summary.value = status_html(result.status)
+        self.summary.value = page.table(result.status, decimals={"seconds": 2}, limit=200).markup
         self.performance_figure = show_figure(self, self.performance_figure, performance_chart(result))
         members = [s for s in result.symbols if s in result.frames and result.frames[s].height]
         self._holding_candles = True
