@@ -14,8 +14,8 @@ LABEL = "累计收益率"  # the portfolio chart's y-axis title: "Cumulative ret
 
 def test_a_chinese_axis_title_is_drawn_with_glyphs(voila, new_page):
     page, _log = new_page()
-    open_dashboard(page, voila.url("portfolio.ipynb"))
-    wait_for_widgets(page)
+    open_dashboard(page, voila.url("portfolio.ipynb"), timeout=240)
+    wait_for_widgets(page, timeout=240)
     title = page.locator(f"{RENDERED} .js-plotly-plot text.ytitle").filter(has_text=LABEL).first
     title.wait_for(state="attached", timeout=30_000)
     measured = title.evaluate(

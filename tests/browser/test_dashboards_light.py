@@ -79,8 +79,8 @@ def test_plotly_is_fetched_once_for_a_page_with_several_charts(voila, new_page):
     page, log = new_page()
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))
-    open_dashboard(page, voila.url("portfolio.ipynb"))
-    wait_for_widgets(page)
+    open_dashboard(page, voila.url("portfolio.ipynb"), timeout=240)
+    wait_for_widgets(page, timeout=240)
     charts = page.locator(f"{RENDERED} {PLOTS}")
     deadline = time.monotonic() + 30
     while charts.count() < 3 and time.monotonic() < deadline:
@@ -95,9 +95,9 @@ def test_twenty_pages_leave_the_kernels_and_memory_bounded(culling_voila, new_pa
     peak_kernels, peak_rss = 0, 0
     for i in range(PAGES):
         page, log = new_page()
-        open_dashboard(page, server.url("cache_monitor.ipynb" if i % 4 == 0 else "index.ipynb"))
+        open_dashboard(page, server.url("cache_monitor.ipynb" if i % 4 == 0 else "index.ipynb"), timeout=240)
         if i % 4 == 0:
-            wait_for_widgets(page)
+            wait_for_widgets(page, timeout=240)
         assert log.errors == [], f"page {i}: JavaScript console errors: {log.errors}"
         peak_kernels, peak_rss = max(peak_kernels, len(kernels(server))), max(peak_rss, total_rss(server))
         # half the pages are left properly (beforeunload asks Voila to shut the kernel), half are just dropped

@@ -98,10 +98,11 @@ def stderr_outputs(page) -> list[str]:
     return page.locator(f"{RENDERED} {STDERR}").all_inner_texts()
 
 
-def plots(page) -> list[dict]:
-    """What each plotly chart on the page draws now: its title and, per trace, type, name and x values
-    (read from the graph divs plotly draws into, so from the browser, not from the kernel)."""
-    return page.locator(f"{RENDERED} {PLOTS}").evaluate_all(
+def plots(page, scope=None) -> list[dict]:
+    """What each plotly chart on the page (or inside the locator ``scope``) draws now: its title and, per trace,
+    type, name and x values (read from the graph divs plotly draws into, so from the browser, not the kernel)."""
+    found = scope.locator(PLOTS) if scope is not None else page.locator(f"{RENDERED} {PLOTS}")
+    return found.evaluate_all(
         """els => els.map(d => ({
             title: (d.layout && d.layout.title && (d.layout.title.text ?? d.layout.title)) || '',
             traces: (d.data || []).map(t => ({type: t.type || 'scatter', name: t.name || '',
@@ -110,12 +111,12 @@ def plots(page) -> list[dict]:
     )
 
 
-def wait_for_plot(page, predicate, *, timeout: float = 30.0, what: str = "a chart") -> dict:
+def wait_for_plot(page, predicate, *, timeout: float = 60.0, what: str = "a chart", scope=None) -> dict:
     """The first chart for which ``predicate(chart)`` holds, waiting up to ``timeout`` seconds for it."""
     deadline = time.monotonic() + timeout
     seen: list[dict] = []
     while time.monotonic() < deadline:
-        seen = plots(page)
+        seen = plots(page, scope)
         for chart in seen:
             if predicate(chart):
                 return chart
