@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -46,38 +49,29 @@ def palette(convention: str | None = None) -> Palette:
     return Palette(up=RED, down=GREEN) if convention == "red-up" else Palette(up=GREEN, down=RED)
 
 
-# key: (English, Chinese, unit or "")
-LABELS: dict[str, tuple[str, str, str]] = {
-    "date": ("Date", "日期", ""),
-    "time": ("Time", "时间", ""),
-    "price": ("Price", "价格", "CNY"),
-    "close": ("Close", "收盘价", "CNY"),
-    "volume": ("Volume", "成交量", "shares"),
-    "return": ("Return", "收益率", "%"),
-    "cumulative_return": ("Cumulative return", "累计收益率", "%"),
-    "volatility": ("Annualised volatility", "年化波动率", "%"),
-    "turnover": ("Turnover", "换手率", "%"),
-    "drawdown": ("Maximum drawdown", "最大回撤", "%"),
-    "size": ("Size on disk", "磁盘占用", "MB"),
-    "calls": ("Upstream calls", "上游请求", "calls"),
-    "dataset": ("Dataset", "数据集", ""),
-    "host_family": ("Host family", "接口来源", ""),
-    "value": ("Value", "数值", ""),
-    "correlation": ("Correlation", "相关系数", ""),
-    "real": ("real", "真实", ""),
-    "synthetic": ("synthetic", "合成", ""),
-    "band": ("band", "置信带", ""),
-    "flagged": ("flagged", "标记", ""),
-    "missing": ("missing session", "缺失交易日", ""),
-}
+LABELS_FILE = Path(__file__).resolve().parent / "chart_labels.json"  # Chinese text lives in data, not in code
+
+
+@cache
+def _labels() -> dict[str, dict[str, list[str]]]:
+    return json.loads(LABELS_FILE.read_text(encoding="utf-8"))
 
 
 def label(key: str, *, language: str | None = None, unit: bool = True) -> str:
-    """``label("price")`` -> ``"Price 价格 (CNY)"`` (or one language): an axis or legend title with its unit."""
-    english, chinese, suffix = LABELS[key]
-    language = language or chart_language()
-    text = {"both": f"{english} {chinese}", "en": english, "zh": chinese}[language]
+    """``label("price")`` -> ``"Price <Chinese> (CNY)"`` (or one language): an axis title with its unit."""
+    english, chinese, suffix = _labels()["axes"][key]
+    text = _in(language or chart_language(), english, chinese)
     return f"{text} ({suffix})" if unit and suffix else text
+
+
+def title(key: str, *, language: str | None = None) -> str:
+    """A chart or banner title in English and Chinese (or one of them), from ``chart_labels.json``."""
+    english, chinese = _labels()["titles"][key]
+    return _in(language or chart_language(), english, chinese)
+
+
+def _in(language: str, english: str, chinese: str) -> str:
+    return {"both": f"{english} {chinese}", "en": english, "zh": chinese}[language]
 
 
 def _axis(title: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -99,7 +93,7 @@ def base_layout(title: str, *, height: int = 420, **extra: Any) -> dict[str, Any
 
 
 def figure(title: str, *, height: int = 420, x: str = "date", y: str = "price", percent: bool = False) -> go.Figure:
-    """One panel, its axes titled (``x``/``y`` keys of LABELS); ``percent``: y holds fractions shown in %."""
+    """One panel, its axes titled (``x``/``y``: axis keys of chart_labels.json); ``percent``: y holds fractions shown in %."""
     yaxis = _axis(label(y), **({"tickformat": PERCENT, "hoverformat": PERCENT} if percent else {}))
     return go.Figure(layout={**base_layout(title, height=height), "xaxis": _axis(label(x)), "yaxis": yaxis})
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from quantdb_lab.ui.chart_style import palette
+from quantdb_lab.ui.chart_style import palette, title
 
 _TABLE = "border-collapse:collapse;font-size:13px;margin:6px 0 12px 0"
 _CELL = "padding:3px 10px;border-bottom:1px solid #e6e6e6"
@@ -72,8 +72,8 @@ def table(rows: pl.DataFrame | Iterable[Mapping[str, Any]], *, percent: Iterable
         )
         body.append(f"<tr>{tds}</tr>")
     more = f"<p><i>{frame.height - limit:,} more rows not shown</i></p>" if frame.height > limit else ""
-    title = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
-    markup = f'<table class="qdb-table" style="{_TABLE}">{title}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
+    heading = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
+    markup = f'<table class="qdb-table" style="{_TABLE}">{heading}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
     return Html(markup, f"table of {frame.height} rows")
 
 
@@ -99,7 +99,7 @@ def banner(lab: Any) -> Html:
         markup = (
             f'<div class="qdb-banner qdb-banner-synthetic" style="border-left:6px solid {colour};'
             f'background:#fff4e5;padding:8px 12px;margin:6px 0 12px 0;font-size:14px">'
-            f"<b>Synthetic data 模拟数据</b> — every price on this page comes from the simulated market "
+            f"<b>{html.escape(title('synthetic_data'))}</b> — every price on this page comes from the simulated market "
             f"(<code>{html.escape(provider.name)}</code>), not from an exchange. Set the provider to "
             f"<code>akshare</code> for real data.</div>"
         )

@@ -136,7 +136,7 @@ class CacheMonitorWidget(widgets.VBox):
 
 def _figure() -> go.Figure:
     """The two bar charts, empty; shown through ``show_figure``, never by adding traces to a FigureWidget."""
-    titles = ("MB on disk by dataset 各数据集磁盘占用", "upstream calls by host family (all kernels) 上游请求")
+    titles = (style.title("cache_size"), style.title("cache_calls"))
     figure = make_subplots(rows=1, cols=2, subplot_titles=titles)
     figure.add_bar(x=[], y=[], row=1, col=1, name="MB on disk")
     figure.add_bar(x=[], y=[], row=1, col=2, name="calls")

@@ -229,7 +229,7 @@ def gap_bands(frame: pl.DataFrame) -> tuple[list, list]:
 
 def _chart() -> go.Figure:
     """The chart's frame, no trace yet."""
-    return style.figure("Close, with synthetic fills and their band 收盘价与合成数据", y="close")
+    return style.figure(style.title("gap_chart"), y="close")
 
 
 def score_table(reports: tuple) -> str:

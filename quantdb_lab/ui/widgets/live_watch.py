@@ -54,7 +54,7 @@ class LiveWatchWidget(widgets.VBox):
         self.picker = widgets.Dropdown(options=[], description="Chart")
         self.table_view = widgets.HTML("")
         self.events_view = widgets.HTML("")
-        figure = style.figure("Intraday 分时", height=360, x="time", y="price")
+        figure = style.figure(style.title("intraday"), height=360, x="time", y="price")
         figure.add_scatter(x=[], y=[], mode="lines", name="last", line={"color": style.palette().real})
         self.chart = figure_widget(figure)
         super().__init__(children=[self.status_view, self.table_view, self.picker, self.chart,

@@ -51,7 +51,7 @@ def multimodal_figure(view: View) -> go.Figure:
     for row, column in enumerate(panels, start=2):
         figure.add_trace(go.Scatter(x=frame["date"].to_list(), y=frame[column].to_list(), mode="lines", name=column,
                                     line={"shape": "hv"}), row=row, col=1)  # fmt: skip
-    figure.update_layout(**style.base_layout(f"{view.target}: price, news, macro 价格、新闻与宏观",
+    figure.update_layout(**style.base_layout(f"{view.target}: {style.title('multimodal')}",
                                              height=320 + 160 * len(panels)), showlegend=False)
     figure.update_yaxes(gridcolor=style.GRID)
     figure.update_yaxes(title_text=style.label("close"), row=1, col=1)

@@ -203,7 +203,7 @@ class PortfolioFetchWidget(widgets.VBox):
 
 def performance_chart(result: PortfolioResult | None) -> go.Figure:
     """Each fetched member's cumulative return since its first close, and the portfolio's, in %."""
-    figure = style.figure("Cumulative return 累计收益率", height=380, y="cumulative_return", percent=True)
+    figure = style.figure(style.title("cumulative_return"), height=380, y="cumulative_return", percent=True)
     if result is None:
         return figure
     performance = result.performance()
@@ -221,7 +221,7 @@ def performance_chart(result: PortfolioResult | None) -> go.Figure:
 def candle_chart(result: PortfolioResult | None, selected: str, adjust: str = "") -> go.Figure:
     """Candlesticks of the ``selected`` member of ``result`` over its volume (no trace when nothing is selected)."""
     if not selected or result is None:
-        return style.price_volume_figure("Candlesticks K线", height=480)
+        return style.price_volume_figure(style.title("candles"), height=480)
     figure = style.price_volume_figure(f"{selected} ({adjust or 'unadjusted'})", height=480)
     return style.add_candles(figure, result.frames[selected], selected)
 

@@ -160,4 +160,4 @@ class QualityReportWidget(widgets.VBox):
 
 def _chart() -> go.Figure:
     """Price above, volume below, no trace yet."""
-    return style.price_volume_figure("Close and volume 收盘价与成交量", height=480, price="close")
+    return style.price_volume_figure(style.title("quality_chart"), height=480, price="close")
