@@ -1,4 +1,4 @@
-"""The ``quantdb-lab`` command: fetch, stats, clear and demo (more subcommands register themselves here)."""
+"""The ``quantdb-lab`` command: fetch, stats, clear, warm, collect and demo (more subcommands register themselves here)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from quantdb_lab.errors import QuantdbError
@@ -62,9 +63,16 @@ def _cmd_fetch_portfolio(args: argparse.Namespace) -> int:
     result = _lab(args).portfolio(
         list(spec.symbols), weights=spec.weights, start=args.start, end=args.end, adjust=args.adjust,
         concurrency=args.concurrency, progress=True, on_interrupt="return",
+        events=[name for name in (args.events or "").split(",") if name],
     )  # fmt: skip
     print(result.summary())
     print(result.status)
+    for name, rows in result.events.items():
+        print(f"{name}: {rows.height} row(s) of the portfolio's symbols")
+        if rows.height:
+            print(rows)
+    for name, why in result.event_errors.items():
+        print(f"{name}: not read ({why})", file=sys.stderr)
     failed = result.status.filter(pl.col("status") == FAILED)
     if failed.height:
         with pl.Config(tbl_rows=-1, fmt_str_lengths=200):
@@ -130,6 +138,34 @@ def _cmd_warm(args: argparse.Namespace) -> int:
     return 1 if report.failed and not report.warmed else 0
 
 
+def _cmd_collect(args: argparse.Namespace) -> int:
+    """``collect``: capture the closed sessions of the followed forgetful datasets (cron, after the close).
+    Exit status 0, 1 when some series failed, 130 when interrupted (what was captured stays captured)."""
+    from quantdb_lab.domain.dates import parse_date
+    from quantdb_lab.prefetch.collector import Collector, targets_for
+    from quantdb_lab.prefetch.predict import latest_closed
+
+    lab = _lab(args)
+    since = parse_date(args.since) if args.since else None
+    if args.sessions is not None:
+        last = latest_closed(lab.calendar, lab.clock.now())
+        recent = lab.calendar.sessions(last - timedelta(days=2 * args.sessions + 30), last) if last else []
+        since = recent[-args.sessions] if len(recent) >= args.sessions else (recent[0] if recent else since)
+    targets = targets_for(args.dataset, args.symbols, since, lab)
+    report = Collector(lab, targets, max_calls=args.max_calls).run()
+    if args.json:
+        print(json.dumps({"session": report.session, "rows": report.rows, "calls": report.calls,
+                          "stopped": report.stopped, "interrupted": report.interrupted}, default=str))  # fmt: skip
+    else:
+        print(report.frame())
+        print(report.summary())
+    if not targets:
+        print("nothing followed yet: read a dataset with lab.read, or name it with --dataset", file=sys.stderr)
+    if report.interrupted:
+        return 130
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quantdb-lab", description="A Polars cache in front of akshare.")
     parser.add_argument("--cache-dir", default=None, help="cache directory (default: $QUANTDB_LAB_CACHE_DIR or the user cache dir)")
@@ -147,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--portfolio", default=None, metavar="FILE",
                        help="a portfolio file: one symbol per line, optional weight; fetched concurrently")
     fetch.add_argument("--concurrency", type=int, default=None, help="with --portfolio: threads per host family")
+    fetch.add_argument("--events", default=None, metavar="NAMES",
+                       help="with --portfolio: event lists to read too, e.g. limit_up_pool,dragon_tiger")
     fetch.set_defaults(run=_cmd_fetch)
 
     stats = sub.add_parser("stats", help="cache statistics as JSON")
@@ -169,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     warm.add_argument("--max-calls", type=int, default=None, help="upstream call budget for this run")
     warm.add_argument("--quiet", action="store_true", help="no progress bar")
     warm.set_defaults(run=_cmd_warm)
+
+    collect = sub.add_parser("collect", help="capture the closed sessions the upstream will forget (for cron, after the close)")
+    collect.add_argument("--dataset", action="append", default=None,
+                         help="a dataset to collect (repeatable; default: the forgetful datasets the usage log follows)")
+    collect.add_argument("--symbols", nargs="+", default=None, help="for per-symbol datasets (default: those followed)")
+    collect.add_argument("--since", default=None, help="first session wanted (default: the first read, else the upstream's oldest)")
+    collect.add_argument("--sessions", type=int, default=None, help="only the last N closed sessions")
+    collect.add_argument("--max-calls", type=int, default=None, help="upstream call budget for this run")
+    collect.add_argument("--json", action="store_true", help="the report as one JSON line")
+    collect.set_defaults(run=_cmd_collect)
 
     demo = sub.add_parser("demo", help="the offline demo on the simulated market")
     demo.add_argument("--latency", type=float, default=0.05, help="simulated seconds per upstream call")

@@ -33,12 +33,14 @@ from typing import Final
 
 import polars as pl
 
-from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, SECURITIES
+from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
+from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, MINUTE_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
 INDEX_KINDS: Final = ("session", "timestamp", "event", "snapshot")
 FETCH_UNITS: Final = ("run", "session", "window")
 FRESHNESS: Final = ("final", "session")
+OFF_SESSION: Final = ("refuse", "previous")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +61,16 @@ class Dataset:
     fetch_unit: str = "run"  # one call per: "run" of missing sessions, "session", or the upstream's "window"
     upstream_sessions: int | None = None  # how many recent sessions the upstream keeps (None: all history)
     params: dict[str, object] = field(default_factory=dict)  # fixed arguments to the fetcher (e.g. period)
+    # Rows an answer labels with a date that is no session: "refuse" (ProviderSchemaError, nothing stored) or
+    # "previous" (they are the previous session's: an upstream that answers a non-trading date with the last
+    # session's list labelled with the date asked for, Eastmoney's limit-up pool).
+    off_session: str = "refuse"
+    # An empty answer about a closed session is the upstream's statement (a day without a limit-up): covered at
+    # once. False (bars): asked again, and covered only once a second answer confirms it.
+    empty_is_answer: bool = False
+    freq: str | None = None  # the ``lab.bars(freq=...)`` this dataset serves ("1min"), None: read it by name
+    bar_minutes: int | None = None  # minute bars: each bar's length
+    derived_from: str | None = None  # a finer dataset whose stored sessions serve this one (bars re-aggregated)
 
     def __post_init__(self) -> None:
         if self.index not in INDEX_KINDS:
@@ -67,12 +79,21 @@ class Dataset:
             raise ValueError(f"{self.name}: freshness must be one of {FRESHNESS} or 'minutes:<n>'")
         if self.fetch_unit not in FETCH_UNITS:
             raise ValueError(f"{self.name}: fetch_unit must be one of {FETCH_UNITS}, not {self.fetch_unit!r}")
+        if self.off_session not in OFF_SESSION:
+            raise ValueError(f"{self.name}: off_session must be one of {OFF_SESSION}, not {self.off_session!r}")
+        if self.derived_from is not None and self.bar_minutes is None:
+            raise ValueError(f"{self.name}: a derived dataset says its bar length (bar_minutes)")
         if self.index_column not in self.schema:
             raise ValueError(f"{self.name}: the index column {self.index_column!r} is not in the schema")
 
     @property
     def as_of_column(self) -> str:
         return self.pit_column or self.index_column
+
+    @property
+    def forgets(self) -> bool:
+        """Whether the upstream drops old sessions: what only a cache that captured them in time still has."""
+        return self.upstream_sessions is not None
 
     @property
     def max_age_minutes(self) -> float | None:
@@ -105,6 +126,11 @@ def datasets() -> MappingProxyType[str, Dataset]:
     return MappingProxyType(_REGISTRY)
 
 
+def dataset_for_freq(freq: str) -> Dataset | None:
+    """The dataset that serves ``lab.bars(freq=freq)``, if one does (None: a daily-derived frequency)."""
+    return next((found for found in _REGISTRY.values() if found.freq == freq), None)
+
+
 def index_column_of(name: str, default: str = "date") -> str:
     """The index column of a stored dataset (``default`` for names not registered: tests, old caches)."""
     found = _REGISTRY.get(name)
@@ -125,3 +151,31 @@ COMMODITY_DAILY = register(Dataset(
     name="commodity_daily", title="futures main-contract daily bars", schema=COMMODITY_BARS, index="session",
     index_column="date", freshness="session", capability="commodity_daily",
 ))  # fmt: skip
+
+# The daily event lists (domain.events): market-wide, one list per session, asked for one trading date a call.
+# Retention as the upstream states it (akshare's docs of stock_zt_pool_em: "only recent data") and as
+# users report it (about a month of pools; the data centre's list longer): the windows below are deliberately
+# short, so the collector captures a session long before it expires. tests/network settles them on the first
+# online run (test_live_event_retention).
+LIMIT_UP = register(Dataset(
+    name="limit_up_pool", title="limit-up pool", schema=LIMIT_UP_POOL, index="event",
+    index_column="date", unique_index=False, per_symbol=False, capability="limit_up_pool", fetch_unit="session",
+    upstream_sessions=20, off_session="previous", empty_is_answer=True,
+))  # fmt: skip
+
+DRAGON_TIGER_LIST = register(Dataset(
+    name="dragon_tiger", title="dragon-tiger list", schema=DRAGON_TIGER, index="event",
+    index_column="date", unique_index=False, per_symbol=False, capability="dragon_tiger", fetch_unit="session",
+    upstream_sessions=60, empty_is_answer=True,
+))  # fmt: skip
+# Minute bars (docs/minute-bars.md). Eastmoney keeps 5 sessions of 1-minute bars (trends2 ``ndays=5``) and about 31
+# sessions of 5/15/30/60-minute bars (the shared 5-minute recording holds 31 sessions; akshare issue #2040 "about a
+# month and a half", efinance #130 "124 bars" of 60 minutes); 30 is asked for, so a call never asks past the window.
+# Each call returns the whole window (``fetch_unit="window"``). Coarser bars come from the stored 1-minute bars
+# wherever those are stored (``derived_from``), and from the upstream's own coarser bars elsewhere.
+MINUTE_DATASETS = tuple(register(Dataset(
+    name=f"bars_{minutes}min", title=f"{minutes}-minute bars (unadjusted)", schema=MINUTE_BARS, index="timestamp",
+    index_column="time", capability="minute_bars", segment_period="month", fetch_unit="window",
+    upstream_sessions=5 if minutes == 1 else 30, params={"period": str(minutes)}, freq=f"{minutes}min",
+    bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min",
+)) for minutes in (1, 5, 15, 30, 60))  # fmt: skip

@@ -57,6 +57,23 @@ SECURITIES: Final[dict[str, pl.DataType]] = {
     "list_date": pl.Date(),
 }
 
+# Minute bars (``domain.minute``), one row per bar, labelled by the bar's END time (Eastmoney's convention: the
+# 09:35 five-minute bar covers 09:31-09:35, and the 09:30 opening-auction bar is folded into the first bar).
+# Prices in CNY, volume in shares (lots x 100), amount CNY. ``open_estimated``: the upstream sent ``open == 0.0``
+# (an Eastmoney quirk of 1-minute bars) and the open shown is the previous bar's close clipped into the bar's
+# range: an estimate, never the traded open.
+MINUTE_BARS: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "time": pl.Datetime("us", "Asia/Shanghai"),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "volume": pl.Float64(),
+    "amount": pl.Float64(),
+    "open_estimated": pl.Boolean(),
+}
+
 # Futures main-contract daily bars (``fetch_commodity_daily``): prices in the contract's quote currency per unit
 # (INE crude oil SC: CNY per barrel), volume and open interest in lots.
 COMMODITY_BARS: Final[dict[str, pl.DataType]] = {

@@ -150,3 +150,17 @@ def parse_symbols(symbols: str | Symbol | list[str | Symbol] | tuple[str | Symbo
     for item in items:
         seen[item if isinstance(item, Symbol) else parse_symbol(item)] = None
     return list(seen)
+
+
+_COMMODITY = re.compile(r"[A-Z]{1,3}\d{0,4}")  # a futures product and its contract: SC0, RB0, IF2406, CU2409
+
+
+def parse_commodity_code(text: str) -> str:
+    """A futures main-contract or contract code, upper-cased; anything else (and anything that could name a
+    path) is refused before it reaches the cache or the upstream."""
+    code = str(text).strip().upper()
+    if not _COMMODITY.fullmatch(code):
+        shown = code if len(code) <= 20 else f"{code[:20]}... ({len(code)} characters)"
+        raise InvalidSymbolError(f"not a commodity code: {shown!r}; write a product and contract such as SC0, "
+                                 "RB0 or IF2406")  # fmt: skip
+    return code

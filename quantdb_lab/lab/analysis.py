@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from quantdb_lab.domain.calendar import day_number, from_day_number
+from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.datasets import dataset_for_freq
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.errors import QuantdbError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.suggest import closest_word
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.quality import (
@@ -17,6 +21,9 @@ from quantdb_lab.quality import (
     check_quality,
     decisions_frame,
 )
+from quantdb_lab.quality.datasets import check_dataset
+from quantdb_lab.quality.issues import CHECKS
+from quantdb_lab.quality.minutes import check_daily_agreement, check_minute_bars
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 from quantdb_lab.synthesis import FillReport, SynthesisConfig
@@ -59,6 +66,42 @@ class QualityMixin(LabCore):
             threshold=self._mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
 
+    def dataset_quality(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
+                        end: DateLike = None) -> pl.DataFrame:  # fmt: skip
+        """Issues of any registered dataset's rows, read through the cache (``quality.datasets``): sessions the
+        upstream forgot before they were captured (``lost_session``), rows off the calendar, twins, and the
+        checks its columns allow. An ``ISSUES`` frame (empty: nothing found)."""
+        record = dataset_record(dataset)
+        parsed = parse_symbols(symbol)[0] if symbol is not None else None
+        try:
+            frame = self.read(dataset, parsed, start=start, end=end)
+            first, last = self.last_provenance[0].start, self.last_provenance[0].end
+        except EmptyResultError:
+            frame = pl.DataFrame(schema=record.schema)
+            first, last = parse_range(start, end)
+        lost = self.dataset_loader.lost_days(record, parsed)
+        lo = day_number(first) if first is not None else (int(lost.min()) if len(lost) else 0)
+        hi = day_number(last) if last is not None else (int(lost.max()) if len(lost) else 0)
+        sessions = self.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))
+        key = parsed.canonical if parsed is not None else "market"
+        return check_dataset(frame, record, symbol=key, sessions=sessions, lost=lost[(lost >= lo) & (lost <= hi)])
+    def minute_quality(self, symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None,
+                       freq: str = "1min", daily: bool = True) -> pl.DataFrame:  # fmt: skip
+        """Issues of the symbols' minute bars (``quality.minutes``), read through the cache like ``bars(freq=...)``:
+        off-grid or broken bars, short sessions, estimated opens, and (``daily=True``) the daily bar derived
+        from the minutes against the daily series (OHLC exact, volume within the auction bars)."""
+        record = dataset_for_freq(freq)
+        if record is None:
+            raise InvalidRequestError(f"freq must be a minute frequency (e.g. '1min'), not {freq!r}")
+        minutes = self.bars(symbols, start=start, end=end, freq=freq)
+        found = [check_minute_bars(minutes, record.bar_minutes or 1)]
+        if daily and minutes.height:
+            days = minutes["time"].dt.date()
+            bars = self.using(self._mode.with_(on_quality_fail="ignore")).bars(
+                minutes["symbol"].unique().to_list(), start=days.min(), end=days.max(), adjust="")
+            found.append(check_daily_agreement(minutes, bars))
+        return pl.concat(found).sort("symbol", "date", "check")
+
     def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""
         units = self._engine.loader.units
@@ -90,6 +133,9 @@ class QualityMixin(LabCore):
         """Record a decision on a quality issue (``date=None``: every date of that check for the symbol);
         later reports respect it and widen thresholds it shows too tight. Returns all decisions."""
         (parsed,) = parse_symbols(symbol)
+        if check not in CHECKS:
+            raise InvalidRequestError(f"check must be one a quality report emits, not {check!r}"
+                                      f"{closest_word(check, CHECKS)}; the checks: {', '.join(sorted(CHECKS))}")  # fmt: skip
         day = parse_range(date, date)[0] if date is not None else None
         FeedbackStore(self.cache_dir).record(parsed.canonical, check, day, verdict, note=note, at=self.clock.now())
         return self.feedback_log()

@@ -15,7 +15,9 @@ import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
+from quantdb_lab.domain.datasets import Dataset, dataset_for_freq, datasets
 from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
@@ -24,6 +26,7 @@ from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSym
 from quantdb_lab.lab.engine import Engine, build_engine
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
+from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
@@ -176,8 +179,12 @@ class LabCore:
         named, with why and a "did you mean" where one is near, in one ``SymbolsSkippedWarning``
         (``strict=True`` raises the first such error instead; nothing at all raises ``EmptyResultError``).
         """
+        minute = dataset_for_freq(freq) if isinstance(freq, str) else None
+        if minute is not None:
+            return self._minute_bars(minute, symbols, start=start, end=end, adjust=adjust, strict=strict)
         if freq not in FREQS:
-            raise InvalidRequestError(f"freq must be one of {FREQS}, not {freq!r}")
+            served = FREQS + tuple(d.freq for d in datasets().values() if d.freq)
+            raise InvalidRequestError(f"freq must be one of {served}, not {freq!r}")
         if isinstance(symbols, (str, Symbol)):
             frame, origin = self.load(self.request(symbols, start=start, end=end, adjust=adjust))
             self.last_provenance = [origin]
@@ -192,6 +199,30 @@ class LabCore:
             first, last = parse_range(start, end)
             frame = self._gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
         return resample(frame, freq)
+
+    def _minute_bars(self, dataset: Dataset, symbols: SymbolsLike, *, start: DateLike, end: DateLike,
+                     adjust: str | None, strict: bool) -> pl.DataFrame:  # fmt: skip
+        """``bars(freq="1min")`` and the other minute lengths: ``read(dataset)`` for each symbol (docs/minute-bars.md).
+        Minute bars are unadjusted; a symbol with none is left out with a warning (``strict`` raises)."""
+        if adjust not in (None, ""):
+            raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
+        if isinstance(symbols, (str, Symbol)):
+            return self.read(dataset.name, symbols, start=start, end=end)
+        frames, origins, skipped = [], [], {}
+        for item in dict.fromkeys(_symbol_items(symbols)):
+            try:
+                frames.append(self.read(dataset.name, item, start=start, end=end))
+                origins.extend(self.last_provenance)
+            except (InvalidSymbolError, EmptyResultError) as exc:
+                if strict:
+                    raise
+                skipped[str(item)] = exc.reason
+        self.last_provenance = origins
+        if not frames:
+            raise EmptyResultError(f"none of the symbols has {dataset.title} to serve ({skipped})")
+        if skipped:
+            warnings.warn(SymbolsSkippedWarning(f"{len(skipped)} symbols left out: {skipped}", skipped), stacklevel=3)
+        return pl.concat(frames).sort("time", "symbol")
 
     def _bars_of_many(self, symbols: SymbolsLike, *, start: DateLike, end: DateLike, adjust: str | None,
                       strict: bool) -> pl.DataFrame:  # fmt: skip
@@ -243,9 +274,17 @@ class LabCore:
         record = dataset_record(dataset)
         first, last = parse_range(start, end)
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
-        frame, origin = self._engine.datasets.read(record, parsed, first, last, self._mode)
+        engine = self._engine
+        with engine.tracker.activity:
+            frame, origin = engine.datasets.read(record, parsed, first, last, self._mode)
+        engine.tracker.read_served(record.name, origin, self._mode)
         self.last_provenance = [origin]
         return frame
+
+    @property
+    def dataset_loader(self) -> DatasetLoader:
+        """The loader behind ``read`` (plans, single captures, lost sessions): what the collector drives."""
+        return self._engine.datasets
 
     def load(self, request: BarRequest) -> tuple[pl.DataFrame, Provenance]:
         """One validated request through the cache: the frame and where it came from."""
@@ -274,6 +313,8 @@ class LabCore:
             **self._housekeeping(),
             "throttle": self._engine.throttle.status(),
             "warming": self._engine.tracker.ledger.summary(),
+            "collection": self._engine.datasets.collection_status(
+                [record for record in datasets().values() if record.forgets]),
         }
 
     def clear(self, symbols: SymbolsLike | None = None, *, dataset: str | None = None) -> int:

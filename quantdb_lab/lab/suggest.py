@@ -41,3 +41,11 @@ def did_you_mean(text: str, securities: pl.DataFrame | None, others: Iterable[st
         return ""
     match = candidates[symbols[best[2]]]
     return "" if match.split(" ")[0] == query else f" (did you mean {match}?)"
+
+
+def closest_word(text: str, words: Iterable[str]) -> str:
+    """A `` (did you mean <word>?)`` suffix for a misspelt name among ``words``, or ""."""
+    from rapidfuzz import fuzz, process
+
+    best = process.extractOne(str(text), list(words), scorer=fuzz.ratio, score_cutoff=_NAME_CUTOFF)
+    return f" (did you mean {best[0]}?)" if best is not None else ""

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
+from quantdb_lab.domain.datasets import Dataset, dataset_for_freq
+from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike
+from quantdb_lab.domain.modes import ContextMode
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import ForegroundLoader, LabCore, SymbolsLike
 from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.loader.tracking import Tracker
+from quantdb_lab.providers.fetchers import fetcher_for
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
+
+
+class DatasetSource:
+    """A registered dataset as the portfolio fetch's source: each request read through the dataset loader."""
+
+    def __init__(self, loader: Any, dataset: Dataset) -> None:
+        self.loader = loader
+        self.dataset = dataset
+
+    def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
+        return self.loader.read(self.dataset, request.symbol, request.start, request.end, mode)
+
+    def plan(self, request: BarRequest, mode: ContextMode) -> Any:
+        return self.loader.plan(self.dataset, request.symbol, request.start, request.end, mode)
+
+    def preload(self, requests: Any) -> int:
+        return 0
 
 
 class PortfolioMixin(LabCore):
@@ -29,6 +51,8 @@ class PortfolioMixin(LabCore):
         concurrency: int | Mapping[str, int] | None = None,
         retry_rounds: int = 2,
         on_interrupt: str = "raise",
+        events: Sequence[str] = (),
+        freq: str = "daily",
     ) -> PortfolioResult:
         """Bars of many symbols at the pace the upstream allows; failures are reported, never raised.
 
@@ -38,13 +62,24 @@ class PortfolioMixin(LabCore):
         symbols get ``retry_rounds`` more passes. ``progress``: None/True a tqdm bar after one second, False
         none, or a callable receiving ``PortfolioProgress``. On Ctrl-C, ``on_interrupt="raise"`` raises
         ``PortfolioInterrupted`` (its ``.result`` keeps what was fetched), ``"return"`` returns that result.
+        ``events``: registered event lists (``"limit_up_pool"``, ``"dragon_tiger"``) read through the cache over
+        the same range; ``result.events[name]`` holds the rows of the portfolio's symbols (a list that could not be
+        read is in ``result.event_errors``).
+        ``freq="1min"`` (or another minute length) fetches minute bars the same way (unadjusted).
         """
         spec = spec_from(symbols, weights)
-        requests = [self.request(symbol, start=start, end=end, adjust=adjust) for symbol in spec.symbols]
+        minute = dataset_for_freq(freq)
+        if minute is not None and adjust not in (None, ""):
+            raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
+        chosen = "" if minute is not None else adjust
+        requests = [self.request(symbol, start=start, end=end, adjust=chosen) for symbol in spec.symbols]
+        source = ForegroundLoader(self._engine) if minute is None else DatasetSource(self._engine.datasets, minute)
+        family = (self._engine.provider.host_family if minute is None
+                  else fetcher_for(self._engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
         fetcher = PortfolioFetcher(
-            ForegroundLoader(self._engine),  # logged as usage, and a background warmer yields to it
+            source,  # daily bars: logged as usage, and a background warmer yields to it
             self._mode,
-            host_family=self._engine.provider.host_family,
+            host_family=family,
             clock=self._engine.clock,
             throttle=self._engine.throttle,
             retry_rounds=retry_rounds,
@@ -52,9 +87,30 @@ class PortfolioMixin(LabCore):
         result = fetcher.fetch(
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt
         )
-        self.last_provenance = list(result.provenance.values())
         compact_if_many(self._engine.store, result.counts.get("fetched", 0))
+        result.events, result.event_errors = self._portfolio_events(events, result.symbols, start, end)
+        self.last_provenance = list(result.provenance.values())
         return result
+
+    def _portfolio_events(self, names: Sequence[str], symbols: Sequence[str], start: DateLike,
+                          end: DateLike) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:  # fmt: skip
+        """The portfolio's rows of each event list: market-wide lists read once, per-symbol ones per symbol."""
+        found: dict[str, pl.DataFrame] = {}
+        errors: dict[str, str] = {}
+        for name in names:
+            record = dataset_record(name)
+            try:
+                if record.per_symbol:
+                    parts = [self.read(name, symbol, start=start, end=end) for symbol in symbols]
+                    found[name] = pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=record.schema)
+                else:
+                    frame = self.read(name, start=start, end=end)
+                    found[name] = frame.filter(pl.col("symbol").is_in(list(symbols)))
+            except EmptyResultError:
+                found[name] = pl.DataFrame(schema=record.schema)
+            except QuantdbError as exc:
+                errors[name] = f"{type(exc).__name__}: {exc}"
+        return found, errors
 
 
 class WarmingMixin(LabCore):
@@ -79,6 +135,16 @@ class WarmingMixin(LabCore):
         """The usage log: one row per distinct request per day and kernel (``Lab(usage_log=False)`` or
         ``QUANTDB_LAB_USAGE_LOG=0`` stops recording)."""
         return self._engine.tracker.usage_frame()
+
+    def collect(self, datasets: list[str] | None = None, symbols: list[str] | None = None, *,
+                since: Any = None, max_calls: int | None = None) -> Any:
+        """Capture every closed session of the followed datasets whose upstream forgets, now, once
+        (``quantdb_lab.prefetch.collector``); returns its report (captured / present / forgotten)."""
+        from quantdb_lab.domain.dates import parse_date
+        from quantdb_lab.prefetch import collect  # above the Lab: imported on use only
+
+        return collect(self, datasets, symbols, since=parse_date(since) if since is not None else None,
+                       max_calls=max_calls)  # fmt: skip
 
     def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None) -> Any:
         """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``)."""

@@ -2,8 +2,12 @@
 
 The dataset's registry record says everything this needs (index column, uniqueness, fetch unit, the upstream's
 memory, the point-in-time column); ``read_plan.plan_read`` decides what to fetch and ``answers.judged`` what an
-answer covers. One series per symbol, or one market-wide series (key ``market``) for per-date lists. Fetches run
-under the series' lock (a second kernel waits and reuses the first one's fetch) and under the throttle.
+answer covers. Rows an answer labels with a date that is no session are refused or, for an upstream that answers
+a non-trading date with the previous session's list (``Dataset.off_session``), given that session's date: a row
+is stored under the trading date it belongs to, never the day it was fetched. Sessions the upstream forgot
+before they were captured, once recorded (``record_lost``, by the collector), are said by every read of them.
+One series per symbol, or one market-wide series (key ``market``) for per-date lists. Fetches run under the
+series' lock (a second kernel waits and reuses the first one's fetch) and under the throttle.
 """
 
 from __future__ import annotations
@@ -11,23 +15,27 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number
+from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import Dataset
+from quantdb_lab.domain.datasets import dataset as dataset_record
+from quantdb_lab.domain.minute import resample_minutes
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, SyntheticDataWarning
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderSchemaError, SyntheticDataWarning
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
-from quantdb_lab.loader.read_plan import Fetch, ReadPlan, effective_range, plan_read
+from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.fetchers import fetcher_for
+from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
 
 MARKET = "market"  # the series key of a market-wide dataset
@@ -62,7 +70,10 @@ class DatasetLoader:
         now = now or self.clock.now()
         key = self.key(dataset, symbol)
         span = effective_range(start, end, mode, self.calendar, now, label=key.symbol)
-        return plan_read(dataset, key, span, mode, self.store.read_meta(key), self.calendar, now)
+        meta = self.store.read_meta(key)
+        if dataset.derived_from is not None:
+            meta = with_finer(meta, self.store.read_meta(_finer_key(dataset, key)))
+        return plan_read(dataset, key, span, mode, meta, self.calendar, now)
 
     def read(self, dataset: Dataset, symbol: Symbol | None, start: date | None, end: date | None,
              mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:  # fmt: skip
@@ -77,15 +88,16 @@ class DatasetLoader:
                     calls += self._execute(dataset, fetch, symbol, now)
                 plan = self.plan(dataset, symbol, start, end, mode, now)
         frame = self._stored_rows(dataset, plan, mode)
+        reasons = plan.reasons + self._lost_notes(plan)
         if frame.is_empty():
             raise EmptyResultError(f"no {dataset.title} in this range" + (
-                f" ({'; '.join(plan.reasons)})" if plan.reasons else ""), symbol=plan.key.symbol, dataset=dataset.name,
+                f" ({'; '.join(reasons)})" if reasons else ""), symbol=plan.key.symbol, dataset=dataset.name,
                 start=plan.range.start, end=plan.range.end)  # fmt: skip
         if self.provider.synthetic:
             warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=3)
         origin = Provenance(symbol=plan.key.symbol, adjust="", start=plan.range.start, end=plan.range.end,
                             rows=frame.height, from_cache=calls == 0, upstream_calls=calls, fetched=(),
-                            provisional=plan.provisional, synthetic=self.provider.synthetic, notes=plan.reasons,
+                            provisional=plan.provisional, synthetic=self.provider.synthetic, notes=reasons,
                             source=getattr(self.store, "source", ""),
                             seconds=time.perf_counter() - started)  # fmt: skip
         self.stats.record(origin)
@@ -102,13 +114,16 @@ class DatasetLoader:
         def ask() -> pl.DataFrame:
             self.stats.count_call(f"{dataset.name}")
             raw = self.call(fetcher.host_family(symbol), fetcher.fetch, symbol, fetch.start, fetch.end, **dataset.params)
-            frame = conform(raw, dataset.schema, source=self.provider.name)
+            frame = on_sessions(dataset, conform(raw, dataset.schema, source=self.provider.name), self.calendar)
             days = _day_expr(dataset.index_column)
-            return frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
+            frame = frame.filter(days.is_between(day_number(fetch.start), day_number(fetch.end)))
+            if dataset.index == "timestamp":  # a bar is labelled by its end: one ending after now is still forming
+                frame = frame.filter(pl.col(dataset.index_column) <= now)
+            return frame
 
         fresh, calls = ask(), 1
         previous, following = neighbours(self.calendar, fetch.start, fetch.end)
-        continuing = continues_a_gap(meta, previous)
+        continuing = continues_a_gap(meta, previous) or dataset.empty_is_answer
         if ask_again(expected, np.unique(day_numbers(fresh, dataset.index_column)), meta, continuing=continuing):
             again, calls = ask(), 2
             if again.height >= fresh.height:
@@ -117,20 +132,158 @@ class DatasetLoader:
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions,
                          served=np.unique(day_numbers(fresh, dataset.index_column)), state=state, now=now,
                          next_session=following, continuing=continuing)  # fmt: skip
+        if updated.lost:  # the upstream had it after all (its memory was longer than declared)
+            updated = replace(updated, lost=updated.lost.subtract(updated.coverage))
         self.store.write(fetch.key, merged, updated)
         return calls
 
-    def _stored_rows(self, dataset: Dataset, plan: ReadPlan, mode: ContextMode) -> pl.DataFrame:
+    def capture(self, dataset: Dataset, symbol: Symbol | None, fetch: Fetch) -> int:
+        """One planned fetch (the collector's unit of work) under the series' lock, unless another process
+        captured those sessions meanwhile. Returns the upstream calls made (0: nothing was left to fetch)."""
+        with self.store.lock(fetch.key):
+            meta = self.store.read_meta(fetch.key) or SeriesMeta()
+            days = self.calendar.session_days(fetch.start, fetch.end)
+            if len(days) and bool(meta.coverage.covered(days).all()):
+                return 0
+            return self._execute(dataset, fetch, symbol, self.clock.now())
+
+    def record_lost(self, dataset: Dataset, key: SeriesKey, spans: tuple[tuple[date, date], ...]) -> int:
+        """Record sessions the upstream no longer keeps and the store never captured (a plan's ``forgotten``) in
+        the series' catalog entry: never asked for again, said by reads and quality. Returns the sessions added."""
+        if not spans:
+            return 0
+        with self.store.lock(key):
+            meta = self.store.read_meta(key) or SeriesMeta()
+            lost = meta.lost
+            for first, last in spans:
+                days = self.calendar.session_days(first, last)
+                if len(days):
+                    lost = lost.add(int(days[0]), int(days[-1]))
+            lost = lost.subtract(meta.coverage)
+            added = _session_count(lost, self.calendar) - _session_count(meta.lost, self.calendar)
+            if added <= 0:
+                return 0
+            frame = self.store.read_frame(key, meta) if meta.rows else pl.DataFrame(schema=dataset.schema)
+            self.store.write(key, frame, replace(meta, lost=lost))
+            return added
+
+    def lost_days(self, dataset: Dataset, symbol: Symbol | None) -> np.ndarray:
+        """The sessions recorded as lost for the series (day numbers, ascending; empty when none)."""
+        meta = self.store.read_meta(self.key(dataset, symbol))
+        if meta is None or not meta.lost:
+            return np.empty(0, np.int64)
+        days = [self.calendar.session_days(from_day_number(a), from_day_number(b)) for a, b in meta.lost.to_pairs()]
+        return np.concatenate(days).astype(np.int64) if days else np.empty(0, np.int64)
+
+    def collection_status(self, records: list[Dataset]) -> list[dict[str, Any]]:
+        """Per dataset of ``records`` (those whose upstream forgets): series kept, sessions captured and lost,
+        the newest captured session, what the upstream keeps. For the cache monitor and ``lab.stats()``."""
+        rows = []
+        for record in records:
+            metas = self.store.read_metas(record.name)
+            captured = sum(_session_count(m.coverage, self.calendar) for m in metas.values())
+            lost = sum(_session_count(m.lost, self.calendar) for m in metas.values())
+            newest = max((m.last_day for m in metas.values() if m.last_day is not None), default=None)
+            rows.append({"dataset": record.name, "title": record.title, "upstream_keeps": record.upstream_sessions,
+                         "series": len(metas), "sessions_captured": captured, "sessions_lost": lost,
+                         "newest": from_day_number(newest).isoformat() if newest is not None else None})  # fmt: skip
+        return rows
+
+    def _lost_notes(self, plan: ReadPlan) -> tuple[str, ...]:
         meta = self.store.read_meta(plan.key)
+        if meta is None or not meta.lost:
+            return ()
+        window = Coverage.from_pairs([[day_number(plan.range.start), day_number(plan.range.end)]])
+        inside = meta.lost.subtract(meta.lost.subtract(window))
+        count = _session_count(inside, self.calendar)
+        if not count:
+            return ()
+        return (f"{count} session(s) of this range are lost: the upstream forgot them before they were captured "
+                f"({', '.join(f'{from_day_number(a)}..{from_day_number(b)}' for a, b in inside.to_pairs()[:3])})",)
+
+    def _slice(self, dataset: Dataset, key: SeriesKey, meta: SeriesMeta | None, span: Range) -> tuple[pl.DataFrame, np.ndarray]:
+        """The stored rows of ``key`` in ``span`` and their day numbers."""
         if meta is None or not meta.rows:
-            return pl.DataFrame(schema=dataset.schema)
-        stored = self.store.read_stored(plan.key, meta)
-        lo = int(np.searchsorted(stored.days, day_number(plan.range.start), side="left"))
-        hi = int(np.searchsorted(stored.days, day_number(plan.range.end), side="right"))
-        frame = stored.frame.slice(lo, hi - lo)
+            return pl.DataFrame(schema=dataset.schema), np.empty(0, np.int64)
+        stored = self.store.read_stored(key, meta)
+        lo = int(np.searchsorted(stored.days, day_number(span.start), side="left"))
+        hi = int(np.searchsorted(stored.days, day_number(span.end), side="right"))
+        return stored.frame.slice(lo, hi - lo), stored.days[lo:hi]
+
+    def _stored_rows(self, dataset: Dataset, plan: ReadPlan, mode: ContextMode) -> pl.DataFrame:
+        frame, days = self._slice(dataset, plan.key, self.store.read_meta(plan.key), plan.range)
+        if dataset.derived_from is not None:
+            frame = self._with_finer(dataset, plan, frame, days)
         if mode.as_of is not None and dataset.pit_column and dataset.pit_column in frame.columns:
             frame = frame.filter(pl.col(dataset.pit_column) <= mode.as_of)  # visible only once known
         return frame
+
+
+def on_sessions(dataset: Dataset, frame: pl.DataFrame, calendar: TradingCalendar) -> pl.DataFrame:
+    """``frame`` with every row on a trading session: rows labelled with another date are refused
+    (ProviderSchemaError) or, where the dataset says the upstream answers a non-trading date with the previous
+    session's rows (``off_session="previous"``), relabelled with that session."""
+    if frame.is_empty():
+        return frame
+    column = dataset.index_column
+    days = day_numbers(frame, column)
+    low, high = int(days.min()), int(days.max())
+    sessions = calendar.session_days(from_day_number(low), from_day_number(high))
+    off = ~np.isin(days, sessions)
+    if not off.any():
+        return frame
+    wrong = sorted({from_day_number(int(d)) for d in days[off]})
+    if dataset.off_session != "previous" or frame.schema[column] != pl.Date:
+        raise ProviderSchemaError(f"the upstream labelled {dataset.title} rows with {len(wrong)} date(s) that are no "
+                                  f"trading session ({wrong[0].isoformat()}...): nothing was stored",
+                                  dataset=dataset.name)  # fmt: skip
+    previous = {day: calendar.previous_session(day) for day in wrong}
+    if any(value is None for value in previous.values()):
+        raise ProviderSchemaError(f"{dataset.title} rows dated before the first session", dataset=dataset.name)
+    relabel = pl.col(column).replace_strict(list(previous), list(previous.values()), default=pl.col(column))
+    return frame.with_columns(relabel.cast(pl.Date).alias(column))
+
+
+def _session_count(coverage: Coverage, calendar: TradingCalendar) -> int:
+    return sum(len(calendar.session_days(from_day_number(a), from_day_number(b))) for a, b in coverage.to_pairs())
+    def _with_finer(self, dataset: Dataset, plan: ReadPlan, own: pl.DataFrame, own_days: np.ndarray) -> pl.DataFrame:
+        """``own`` with every session the finer dataset holds final (or fresher) replaced by its re-aggregated bars."""
+        finer = dataset_record(dataset.derived_from)
+        key = _finer_key(dataset, plan.key)
+        meta = self.store.read_meta(key)
+        fine, fine_days = self._slice(finer, key, meta, plan.range)
+        if fine.is_empty():
+            return own
+        usable = meta.coverage.covered(fine_days)
+        own_meta = self.store.read_meta(plan.key)
+        if meta.provisional_day is not None and (own_meta is None or own_meta.provisional_at is None
+                                                 or (meta.provisional_at or 0) >= own_meta.provisional_at):  # fmt: skip
+            usable |= fine_days == meta.provisional_day
+        if not usable.any():
+            return own
+        fine = fine.filter(pl.Series(usable))
+        served = np.unique(fine_days[usable])
+        kept = own.filter(pl.Series(~np.isin(own_days, served))) if own.height else own
+        derived = resample_minutes(fine, dataset.bar_minutes)
+        return pl.concat([kept, derived], how="vertical_relaxed").sort(dataset.index_column)
+
+
+def _finer_key(dataset: Dataset, key: SeriesKey) -> SeriesKey:
+    return SeriesKey(dataset.derived_from, key.symbol)
+
+
+def with_finer(meta: SeriesMeta | None, finer: SeriesMeta | None) -> SeriesMeta | None:
+    """A derived series' metadata for planning: covered wherever it or its finer series is; the open session
+    fresh if either fetched it lately."""
+    if finer is None:
+        return meta
+    meta = meta or SeriesMeta()
+    coverage = meta.coverage
+    for first, last in finer.coverage.to_pairs():
+        coverage = coverage.add(first, last)
+    if finer.provisional_at is not None and (meta.provisional_at is None or finer.provisional_at > meta.provisional_at):
+        meta = replace(meta, provisional_day=finer.provisional_day, provisional_at=finer.provisional_at)
+    return replace(meta, coverage=coverage)
 
 
 def _merge(dataset: Dataset, old: pl.DataFrame | None, fresh: pl.DataFrame) -> pl.DataFrame:

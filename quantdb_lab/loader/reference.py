@@ -23,7 +23,7 @@ import polars as pl
 from quantdb_lab.domain.calendar import TradingCalendar, final_after
 from quantdb_lab.domain.clock import Clock, to_exchange_time
 from quantdb_lab.domain.sources import macro_series
-from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.domain.symbols import Symbol, parse_commodity_code, parse_symbol
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.fetchers import Fetcher, fetcher_for
@@ -76,8 +76,9 @@ class ReferenceData:
 
     def commodity_daily(self, code: str, *, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Main-contract daily bars of ``code`` (``SC0``: INE crude oil) in ``[start, end]``, COMMODITY_BARS."""
+        code = parse_commodity_code(code)
         fetch = self._fetcher("commodity_daily")
-        frame = self._load(f"commodity_{code.upper()}", "commodity_daily", lambda: fetch.fetch(code.upper()))
+        frame = self._load(f"commodity_{code}", "commodity_daily", lambda: fetch.fetch(code))
         if start is not None:
             frame = frame.filter(pl.col("date") >= start)
         if end is not None:

@@ -2,7 +2,9 @@
 
 * ``Activity``: how many foreground loads are in flight and when the last one ended, so a warmer yields to a
   researcher at once (checked between warm calls);
-* the usage log (``store.usage_log``): one line per distinct request per day;
+* the usage log (``store.usage_log``): one line per distinct request per day; daily-bar requests (``dataset``
+  "bars") and reads of any other registered dataset (``lab.read``: ``dataset`` names it), which tell the
+  collector (``quantdb_lab.prefetch.collector``) what the user follows;
 * the warm ledger (``store.warm_ledger``): spans fetched ahead of time, and foreground reads they served.
 
 The Lab calls ``foreground`` and ``served`` around each load; both stay in the microseconds on a warm read.
@@ -32,8 +34,9 @@ from quantdb_lab.store.warm_ledger import WarmLedger
 USAGE_SCHEMA = {
     "ts": pl.String(), "symbol": pl.String(), "adjust": pl.String(), "start": pl.String(), "end": pl.String(),
     "first": pl.String(), "last": pl.String(), "mode": pl.String(), "related": pl.Boolean(),
-    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(),
+    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(), "dataset": pl.String(),
 }  # fmt: skip
+BARS_DATASET = "bars"  # the ``dataset`` of a daily-bar request (lines written before the column: null, the same)
 
 
 class Activity:
@@ -108,6 +111,21 @@ class Tracker:
             "pid": self._pid,
         }
 
+    def read_served(self, dataset: str, origin: Provenance, mode: ContextMode) -> None:
+        """After a foreground ``lab.read`` of ``dataset``: log it (first time today), so the collector knows it
+        is followed."""
+        now = self.clock.now()
+        key = ("read", dataset, origin.symbol, mode.name)
+
+        def entry() -> dict[str, Any]:
+            return {"ts": now.isoformat(timespec="seconds"), "symbol": origin.symbol, "adjust": "",
+                    "start": _iso(origin.start), "end": _iso(origin.end), "first": _iso(origin.start),
+                    "last": _iso(origin.end), "mode": mode.name, "related": False, "cached": origin.from_cache,
+                    "calls": origin.upstream_calls, "pid": self._pid, "dataset": dataset}  # fmt: skip
+
+        if self.usage.record(key, now.date(), entry):
+            self.activity.requested.set()
+
     def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str) -> None:
         """After a background load that called the upstream: remember what it fetched."""
         if not origin.upstream_calls:
@@ -124,7 +142,11 @@ class Tracker:
             }
         )
 
-    def usage_frame(self) -> pl.DataFrame:
+    def usage_frame(self, *, every_dataset: bool = False) -> pl.DataFrame:
+        """The usage log: daily-bar requests (what the predictive warmer learns from), or ``every_dataset``."""
         rows = self.usage.read()
+        if not every_dataset:
+            rows = [row for row in rows if row.get("dataset") in (None, BARS_DATASET)]
         columns = {name: [row.get(name) for row in rows] for name in USAGE_SCHEMA}
-        return pl.DataFrame(columns, schema=USAGE_SCHEMA)
+        frame = pl.DataFrame(columns, schema=USAGE_SCHEMA)
+        return frame.with_columns(pl.col("dataset").fill_null(BARS_DATASET))

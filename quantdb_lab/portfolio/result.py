@@ -77,6 +77,8 @@ class PortfolioResult:
         self.interrupted = interrupted
         self._refetch = refetch
         self._frame: pl.DataFrame | None = None
+        self.events: dict[str, pl.DataFrame] = {}  # lab.portfolio(events=...): the portfolio's event-list rows
+        self.event_errors: dict[str, str] = {}
 
     # -- views -------------------------------------------------------------------------------------------
     @property

@@ -31,10 +31,20 @@ class PortfolioSpec:
 
 
 def _weight(text: str, line: str) -> float:
-    value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+    try:
+        value = float(text.rstrip("%")) / (100.0 if text.endswith("%") else 1.0)
+    except ValueError:
+        raise InvalidRequestError(f"a weight must be a number like 0.4 or 40%, not {text!r} (line {line!r})") from None
     if not math.isfinite(value) or value < 0:
         raise InvalidRequestError(f"a weight must be a finite number >= 0, not {text!r} (line {line!r})")
     return value
+
+
+def _mapped_weight(symbol: object, value: object) -> float:
+    """A weight given in a mapping: a number, or text such as "40%"; None, lists and the like are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidRequestError(f"the weight of {symbol} must be a number, not {type(value).__name__} {value!r}")
+    return _weight(str(value), f"{symbol}: {value}")
 
 
 def parse_portfolio_text(text: str) -> PortfolioSpec:
@@ -64,13 +74,13 @@ def spec_from(symbols: str | Symbol | Sequence[str | Symbol] | Mapping[str, floa
     if isinstance(symbols, Mapping):
         if weights is not None:
             raise InvalidRequestError("give weights either as a mapping of symbols or as weights=, not both")
-        pairs = [(s, _weight(str(w), f"{s}: {w}")) for s, w in symbols.items()]
+        pairs = [(s, _mapped_weight(s, w)) for s, w in symbols.items()]
         return build_spec(pairs)
     items: Iterable[str | Symbol] = [symbols] if isinstance(symbols, (str, Symbol)) else list(symbols)
     spec = build_spec([(item, None) for item in items])
     if weights is None:
         return spec
-    canonical = {_canonical_or_raise([key])[0]: _weight(str(value), f"{key}: {value}") for key, value in weights.items()}
+    canonical = {_canonical_or_raise([key])[0]: _mapped_weight(key, value) for key, value in weights.items()}
     missing = [s for s in spec.symbols if s not in canonical]
     extra = [s for s in canonical if s not in spec.symbols]
     if missing or extra:

@@ -8,18 +8,25 @@
     warmer = Warmer(lab).start()                              # in the background; warmer.stop()
 
 ``quantdb-lab warm`` runs one pass from cron after the close. ``lab.stats()["warming"]`` measures the value.
+
+The collector (``collect(lab)``, ``lab.collect()``, ``quantdb-lab collect``, ``Warmer(lab, collect=True)``)
+captures every closed session of the followed datasets whose upstream forgets, before it does.
 """
 
+from quantdb_lab.prefetch.collector import CollectReport, Collector, collect
 from quantdb_lab.prefetch.peers import peers_from_provider, peers_from_securities
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict, predictions_frame
 from quantdb_lab.prefetch.warmer import THRESHOLD, Warmer, WarmReport, read_state, warm
 
 __all__ = [
     "THRESHOLD",
+    "CollectReport",
+    "Collector",
     "Peers",
     "Prediction",
     "WarmReport",
     "Warmer",
+    "collect",
     "latest_closed",
     "peers_from_provider",
     "peers_from_securities",

@@ -9,6 +9,8 @@
 * One warmer per cache directory (a file lock held for the warmer's life; a second one raises
   ``WarmerBusyError``), whether in this kernel, another one, or cron.
 * Stops cleanly: ``stop()`` (and an atexit hook) lets the call in flight finish, then releases the lock.
+* ``collect=True``: after each pass, the collector (``prefetch.collector``) captures the closed sessions of the
+  followed forgetful datasets, with the same politeness (each call waits its turn) and the same call budget.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
+from quantdb_lab.prefetch.collector import Collector
 from quantdb_lab.prefetch.peers import peers_from_provider
 from quantdb_lab.prefetch.predict import Peers, Prediction, predict
 
@@ -51,6 +54,7 @@ class WarmReport:
     yielded: int = 0  # predictions that waited for the foreground or the rate limit first
     stopped: bool = False  # ended early: stop(), the call budget or a wait that ran out
     seconds: float = 0.0
+    collected: str | None = None  # with collect=True: the collector's summary (captured / present / forgotten)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -71,8 +75,10 @@ class Warmer:
         reserve: float = 1.0,
         quiet: float = 0.25,
         max_wait: float = 60.0,
+        collect: bool = False,
     ) -> None:
         self.lab = lab
+        self.collect = collect
         self.threshold = threshold
         self.max_calls = max_calls
         self.reserve = reserve  # tokens left in the bucket for foreground requests
@@ -198,6 +204,8 @@ class Warmer:
         finally:
             if bar is not None:
                 bar.close()
+        if self.collect and not report.stopped and not self._stop.is_set():
+            self._collect(report)
         try:
             self.lab.tracking.ledger.flush()  # let other kernels and dashboards see what was warmed
         except QuantdbError:
@@ -206,6 +214,16 @@ class Warmer:
         self.last_report = report
         self._set(done=report.predictions if not report.stopped else self._state["done"], calls=report.calls)
         return report
+
+    def _collect(self, report: WarmReport) -> None:
+        """The collector's pass, each call waiting its turn like a warming call, within what is left of the budget."""
+        self._set(phase="collecting")
+        budget = None if self.max_calls is None else max(self.max_calls - report.calls, 0)
+        collected = Collector(self.lab, max_calls=budget, before_call=lambda family: self._wait_turn(family) is not None,
+                              stop=self._stop).run()  # fmt: skip
+        report.calls += collected.calls
+        report.stopped = report.stopped or collected.stopped
+        report.collected = collected.summary()
 
     def _warm_one(self, prediction: Prediction, report: WarmReport, broken: set[str]) -> None:
         lab = self.lab

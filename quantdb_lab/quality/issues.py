@@ -18,6 +18,16 @@ ERROR: Final = "error"  # the row is wrong: prices or identity cannot be trusted
 WARNING: Final = "warning"  # a field or the series' completeness is wrong, prices likely fine
 INFO: Final = "info"  # notable but not a defect (suspension, corporate action, statistical outlier)
 
+# Every check a report can emit: the names feedback may refer to (and nothing else may be emitted).
+CHECKS: Final = frozenset({
+    "nonpositive_price", "ohlc_invariant", "price_limit", "pct_change_mismatch", "turnover_mismatch",
+    "stale_bar", "suspended_row", "volume_spike", "return_outlier", "volume_outlier", "volume_unit",
+    "not_a_session", "missing_session", "suspension", "corporate_action", "factor_mismatch", "change_mismatch",
+    "symbol_code", "duplicate_date", "foreign_row",
+    # datasets other than daily bars (quality.datasets)
+    "off_session", "duplicate_row", "net_buy_mismatch", "not_at_limit", "lost_session",
+})  # fmt: skip
+
 ISSUES: Final[dict[str, pl.DataType]] = {
     "symbol": pl.String(),
     "date": pl.Date(),
@@ -34,6 +44,8 @@ def empty_issues() -> pl.DataFrame:
 
 def emit(rows: pl.DataFrame, check: str, severity: str, detail: pl.Expr, *, status: str = "open") -> pl.DataFrame:
     """Issue rows for each row of ``rows`` (which has ``symbol`` and ``date``); ``detail`` is evaluated on it."""
+    if check not in CHECKS:
+        raise ValueError(f"{check!r} is not in quality.issues.CHECKS: add it there")
     if rows.is_empty():
         return empty_issues()
     return rows.select(

@@ -46,6 +46,9 @@ class SeriesMeta:
     pending: Coverage = field(default_factory=Coverage.empty)
     pending_since: float | None = None
     events: tuple[tuple[int, float, float], ...] | None = None  # (day, factor, reference); None: not derived
+    # Sessions the upstream had already forgotten when they were wanted (``Dataset.upstream_sessions``): a gap that
+    # can never be filled, recorded once by the collector so it is said by reads and quality, never asked for.
+    lost: Coverage = field(default_factory=Coverage.empty)
 
     def to_json(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class SeriesMeta:
             "pending": self.pending.to_pairs(),
             "pending_since": self.pending_since,
             "events": None if self.events is None else [[int(d), float(f), float(r)] for d, f, r in self.events],
+            **({"lost": self.lost.to_pairs()} if self.lost else {}),
         }
 
     @classmethod
@@ -79,6 +83,7 @@ class SeriesMeta:
             pending_since=data.get("pending_since"),
             events=None if data.get("events") is None else tuple(
                 (int(e[0]), float(e[1]), float(e[2]) if len(e) > 2 else float("nan")) for e in data["events"]),
+            lost=Coverage.from_pairs(data.get("lost", [])),
         )
 
 

@@ -63,6 +63,8 @@ DEFAULT_LIMITS: Final[Mapping[str, RateLimit]] = MappingProxyType(
         "eastmoney_push2": RateLimit(per_second=0.5, burst=1, max_concurrency=1),
         # datacenter-web stayed reachable through push2 bans; still no faster than kline.
         "eastmoney_datacenter": RateLimit(per_second=1.0, burst=2, max_concurrency=1),
+        # push2ex (the limit-up pools): one request per date, a few dates a day; as fragile as push2.
+        "eastmoney_push2ex": RateLimit(per_second=0.5, burst=1, max_concurrency=1),
         # news search: blocked by TLS fingerprint and broken often; rarely needed in bulk.
         "eastmoney_search": RateLimit(per_second=0.5, burst=1, max_concurrency=1),
         # Sina rate-limits (#5762, #3378) and sends the full history on every call.

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.loader.stats import Provenance
 
 
@@ -45,7 +46,22 @@ def summary(stats: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def dataset_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"dataset": name, **usage} for name, usage in sorted(stats.get("by_dataset", {}).items())]
+    """One row per stored dataset, with what the registry says of it: its title and how many sessions the
+    upstream itself keeps (the cache holds what it has since forgotten: minute bars, daily pools)."""
+    known = datasets()
+    rows = []
+    for name, usage in sorted(stats.get("by_dataset", {}).items()):
+        record = known.get(name)
+        keeps = "" if record is None else ("all" if record.upstream_sessions is None else f"{record.upstream_sessions} sessions")
+        rows.append({"dataset": name, "title": record.title if record else "", **usage, "upstream keeps": keeps})
+    return rows
+
+
+def collection_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The datasets whose upstream forgets: what the cache captured before it did, and what was lost."""
+    return [{"dataset": row["dataset"], "upstream keeps": f"{row['upstream_keeps']} sessions",
+             "series": row["series"], "captured": row["sessions_captured"], "lost": row["sessions_lost"],
+             "newest": row["newest"] or ""} for row in stats.get("collection", [])]  # fmt: skip
 
 
 def throttle_rows(stats: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -118,7 +118,8 @@ def test_a_lease_left_by_a_killed_process_is_taken_at_once(tmp_path, moto, url, 
     lab, provider = team_lab(tmp_path, "a", store)
     with fault.wait("lease") as waited:
         frame = lab.bars("600519", start=START, end=END, adjust="")
-    assert waited["seconds"] < 5  # the issue measured 60.8 s: the lease's whole ttl
+    # The issue measured 60.8 s, the lease's whole ttl; taken at once is a few seconds even on a loaded machine
+    assert waited["seconds"] < 20
     assert frame.select(truth().columns).equals(truth()) and calls(provider) == 1
 
 

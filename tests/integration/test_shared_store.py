@@ -11,6 +11,7 @@ import json
 import multiprocessing as mp
 import os
 import time
+from datetime import timedelta
 import uuid
 import warnings
 from pathlib import Path
@@ -23,6 +24,7 @@ pytest.importorskip("deltalake")
 pytest.importorskip("moto")
 
 from quantdb_lab.domain.calendar import day_number  # noqa: E402
+from quantdb_lab.domain.modes import resolve_mode  # noqa: E402
 from quantdb_lab.errors import StoreUnavailableWarning  # noqa: E402
 from quantdb_lab.lab import Lab  # noqa: E402
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider  # noqa: E402
@@ -99,7 +101,10 @@ def _researcher(cache_dir: str, url: str, symbols: list[str], out: str, go) -> N
 
     clock = FixedClock(at(NOW))
     provider = SimulatedProvider(MARKET, latency=0.1, faults=Faults(), clock=clock)
-    lab = Lab(cache_dir, provider=provider, clock=clock, store=url)
+    # A patient researcher: research mode's 20 s budget would, on a loaded machine, give up waiting for another
+    # process's fill and fill locally (by design), which is not what this test is about.
+    mode = resolve_mode("research").with_(retry_budget=timedelta(minutes=2))
+    lab = Lab(cache_dir, provider=provider, clock=clock, store=url, mode=mode)
     go.wait(60)
     result = lab.portfolio(symbols, start=START, end=END, adjust="", progress=False)
     report = {

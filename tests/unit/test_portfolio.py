@@ -62,9 +62,10 @@ def requests_for(symbols):
 
 
 def test_five_percent_permanent_and_ten_percent_transient_failures(tmp_path):
-    # A breaker that trips only on a real outage: per-symbol failures in a burst must not open it here (the
-    # breaker's own interplay with the retry pass is the next test and test_open_breaker_...).
-    fetcher, provider = injected(tmp_path, breaker=BreakerPolicy(failure_threshold=12))
+    # Per-symbol retries alone: a breaker that never opens here. With a threshold near the 25 injected failures
+    # whether it opened depended on how the pool's threads interleaved (flaky under load); the breaker's own
+    # interplay with the retry pass is the next test and test_open_breaker_...
+    fetcher, provider = injected(tmp_path, breaker=BreakerPolicy(failure_threshold=1_000))
     symbols = LISTED[:60]
     permanent = set(symbols[5:8])  # 5%
     transient = dict(zip(symbols[20:26], (1, 2, 3, 4, 5, 7)))  # 10%; 3+ outlast the throttle's 3 attempts

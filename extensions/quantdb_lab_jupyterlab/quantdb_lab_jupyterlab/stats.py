@@ -28,6 +28,7 @@ def panel_stats(root_dir: str | Path) -> dict[str, Any]:
     return {
         "summary": cache_report.summary(stats),
         "datasets": cache_report.dataset_rows(stats),
+        "collection": cache_report.collection_rows(stats),
         "throttle": cache_report.throttle_rows(stats),
         "cache_dir": stats["cache_dir"],
         "dashboards": [

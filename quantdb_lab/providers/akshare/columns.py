@@ -155,6 +155,32 @@ BAR_ENDPOINTS: Final[dict[str, BarEndpoint]] = {
     e.function: e for e in (STOCK_ZH_A_HIST, FUND_ETF_HIST_EM, STOCK_ZH_INDEX_DAILY_EM, STOCK_HK_HIST)
 }
 
+# -- minute bars: stock_zh_a_hist_min_em, index_zh_a_hist_min_em, fund_etf_hist_min_em (akshare 1.19.5) ---------
+# period "1" is Eastmoney's trends2 (the last 5 sessions): 时间 开盘 收盘 最高 最低 成交量 成交额 均价 (the index
+# function names the last column 最新价); other periods are klines, with 涨跌幅 涨跌额 振幅 换手率 as well. 时间 is
+# 'YYYY-MM-DD HH:MM:SS' (fund_etf_hist_min_em period "1" leaves trends2's 'YYYY-MM-DD HH:MM' and string numbers).
+MINUTE_COLUMNS: Final[dict[str, str]] = {
+    "时间": "time",
+    "开盘": "open",
+    "收盘": "close",
+    "最高": "high",
+    "最低": "low",
+    "成交量": "volume",
+    "成交额": "amount",
+}
+MINUTE_IGNORED: Final[frozenset[str]] = frozenset({"均价", "最新价", "涨跌幅", "涨跌额", "振幅", "换手率"})
+MINUTE_1_ORDER: Final[tuple[str, ...]] = ("时间", "开盘", "收盘", "最高", "最低", "成交量", "成交额", "均价")
+MINUTE_N_ORDER: Final[tuple[str, ...]] = (
+    "时间", "开盘", "收盘", "最高", "最低", "涨跌幅", "涨跌额", "成交量", "成交额", "振幅", "换手率",
+)  # fmt: skip
+#: The akshare function serving each kind of symbol, and whether it takes ``adjust``.
+MINUTE_FUNCTIONS: Final[dict[str, tuple[str, bool]]] = {
+    "stock": ("stock_zh_a_hist_min_em", True),
+    "index": ("index_zh_a_hist_min_em", False),
+    "etf": ("fund_etf_hist_min_em", True),
+}
+MINUTE_LOT_SIZE: Final = 100  # volume in lots (手) for all three; 600519's recording: amount / close / volume ~ 100
+
 # -- multi-modal sources (quantdb_lab.multimodal): company news and macro series ----------------------------
 
 # stock_news_em: the latest 10 articles of an Eastmoney news search for a keyword (the 6-digit code).

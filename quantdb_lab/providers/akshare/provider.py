@@ -15,6 +15,9 @@ Endpoints and units (akshare 1.19.5; every daily-bar endpoint is an Eastmoney kl
   industry boards (``stock_board_industry_name_em``, then one paginated ``stock_board_industry_cons_em``
   call per board); board from ``Symbol.board``; ``list_date`` null (these lists do not carry it).
 
+* daily event lists, ``stock_zt_pool_em`` (the limit-up pool of one date, push2ex) and ``stock_lhb_detail_em``
+  (the dragon-tiger list of a date range, datacenter-web); see ``providers.akshare.events``.
+
 * corporate actions, ``stock_fhps_detail_em`` (Eastmoney's dividend table: cash, bonus and transfer shares) and
   ``stock_history_dividend_detail(indicator="配股")`` (Sina's rights issues); see ``providers.akshare.actions``.
 
@@ -40,10 +43,12 @@ from quantdb_lab.domain.clock import EXCHANGE_TZ
 from quantdb_lab.domain.quotes import empty_quotes
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import EmptyResultError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError
 from quantdb_lab.providers.akshare.actions import merge_actions, transform_fhps_detail_em, transform_sina_rights
 from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
+from quantdb_lab.providers.akshare.events import transform_lhb_detail, transform_zt_pool
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
+from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES, build_bars_query, endpoint_for, yyyymmdd
 from quantdb_lab.providers.akshare.quotes import quote_batches, transform_bid_ask, transform_spot
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
@@ -107,6 +112,14 @@ class AkshareProvider:
         industry_by_code = self._industry_by_code() if self.industries else None
         return build_securities(code_names, industry_by_code=industry_by_code)
 
+    def fetch_minute_bars(self, symbol: Symbol, start: date, end: date, *, period: str = "1") -> pl.DataFrame:
+        """``period``-minute bars (``MINUTE_BARS``) in ``[start, end]`` from ``stock_zh_a_hist_min_em``,
+        ``index_zh_a_hist_min_em`` or ``fund_etf_hist_min_em`` (``providers.akshare.minutes``)."""
+        function, kwargs = minute_query(symbol, start, end, period)
+        context = {"symbol": symbol.canonical, "dataset": "minute_bars", "start": start, "end": end}
+        raw = self._call(function, kwargs, context=context)
+        return transform_minutes(raw, function, symbol, start=start, end=end, context=context)
+
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``), each with its host family."""
 
@@ -123,6 +136,9 @@ class AkshareProvider:
             "news": Fetcher(self.fetch_news, on("stock_news_em")),
             "macro": Fetcher(self.fetch_macro, on("macro_china_cpi_yearly")),
             "quotes": Fetcher(self.fetch_quotes, lambda _symbol=None: self.quotes_host_family()),
+            "limit_up_pool": Fetcher(self.fetch_limit_up_pool, on("stock_zt_pool_em")),
+            "dragon_tiger": Fetcher(self.fetch_dragon_tiger, on("stock_lhb_detail_em")),
+            "minute_bars": Fetcher(self.fetch_minute_bars, on("stock_zh_a_hist_min_em")),
         }
 
     def host_family(self, symbol: Symbol) -> str:
@@ -186,6 +202,23 @@ class AkshareProvider:
         rights = self._call("stock_history_dividend_detail", {"symbol": symbol.code, "indicator": "配股"}, context=context)
         return merge_actions(transform_fhps_detail_em(dividends, symbol, context=context),
                              transform_sina_rights(rights, symbol, context=context))  # fmt: skip
+
+    # -- daily event lists (providers.akshare.events) --------------------------------------------------------
+    def fetch_limit_up_pool(self, symbol: None, start: date, end: date) -> pl.DataFrame:
+        """Eastmoney's limit-up pool of one date (``start == end``; ``stock_zt_pool_em``), ``LIMIT_UP_POOL``,
+        labelled with that date (a non-trading date gets the previous session's pool: the loader relabels)."""
+        if start != end:
+            raise InvalidRequestError(f"limit_up_pool is asked for one date per call, not {start}..{end}",
+                                      dataset="limit_up_pool")  # fmt: skip
+        context = {"dataset": "limit_up_pool", "start": start, "end": end}
+        return transform_zt_pool(self._call("stock_zt_pool_em", {"date": yyyymmdd(start)}, context=context), start,
+                                 context=context)  # fmt: skip
+
+    def fetch_dragon_tiger(self, symbol: None, start: date, end: date) -> pl.DataFrame:
+        """The dragon-tiger list of ``[start, end]`` (``stock_lhb_detail_em``), ``DRAGON_TIGER``."""
+        context = {"dataset": "dragon_tiger", "start": start, "end": end}
+        kwargs = {"start_date": yyyymmdd(start), "end_date": yyyymmdd(end)}
+        return transform_lhb_detail(self._call("stock_lhb_detail_em", kwargs, context=context), context=context)
 
     # -- helpers --------------------------------------------------------------------------------------
     def _industry_by_code(self) -> dict[str, str]:

@@ -28,6 +28,9 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "fund_etf_hist_em": KLINE_HOST_FAMILY,
     "stock_zh_index_daily_em": KLINE_HOST_FAMILY,
     "stock_hk_hist": KLINE_HOST_FAMILY,
+    "stock_zh_a_hist_min_em": KLINE_HOST_FAMILY,  # trends2 and kline on push2his, for all three minute functions
+    "index_zh_a_hist_min_em": KLINE_HOST_FAMILY,
+    "fund_etf_hist_min_em": KLINE_HOST_FAMILY,
     "tool_trade_date_hist_sina": "sina",
     "stock_info_a_code_name": "exchanges",  # sse.com.cn, szse.cn, bse.cn
     "stock_board_industry_name_em": "eastmoney_push2",  # clist
@@ -39,6 +42,8 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_news_em": "eastmoney_search",  # search-api-web.eastmoney.com, over curl_cffi
     "stock_fhps_detail_em": "eastmoney_datacenter",  # datacenter-web.eastmoney.com: stayed up through push2 bans
     "stock_history_dividend_detail": "sina",
+    "stock_zt_pool_em": "eastmoney_push2ex",  # push2ex.eastmoney.com/getTopicZTPool, one request per date
+    "stock_lhb_detail_em": "eastmoney_datacenter",  # RPT_DAILYBILLBOARD_DETAILSNEW, pages of 5,000 rows
     **{f"macro_china_{n}": "jin10" for n in ("cpi_yearly", "ppi_yearly", "pmi_yearly", "m2_yearly", "shibor_all")},
 }
 

@@ -20,6 +20,8 @@ Behaviour per function, where it departs from "the source's canonical frame, inv
   missing from the source's security master give the ``TypeError`` on ``None`` of an unknown code. The
   source's ``ProviderUnavailableError`` becomes requests' ``ConnectionError(RemoteDisconnected)``, its
   ``ProviderSchemaError`` a "Length mismatch" ``ValueError``.
+* the daily event lists ``stock_zt_pool_em`` and ``stock_lhb_detail_em`` from the source's ``limit_up_pool``
+  and ``dragon_tiger`` fetchers (``simulated_events``).
 * ``stock_individual_info_em``: shares are estimated as volume / turnover of the latest bar (the canonical
   frames carry no share counts); missing values are ``"-"`` as upstream.
 * industry boards get synthetic ``BK`` codes numbered in name order.
@@ -61,6 +63,8 @@ from quantdb_lab.providers.akshare.columns import (
 )
 from quantdb_lab.providers.akshare.inverse import to_akshare_bars
 from quantdb_lab.providers.akshare.simulated_actions import DividendTables
+from quantdb_lab.providers.akshare.simulated_events import EventLists
+from quantdb_lab.providers.akshare.simulated_minutes import MinuteFunctions
 from quantdb_lab.providers.base import Provider
 
 FUNCTIONS = (
@@ -75,6 +79,11 @@ FUNCTIONS = (
     "stock_board_industry_cons_em",
     "stock_fhps_detail_em",
     "stock_history_dividend_detail",
+    "stock_zt_pool_em",
+    "stock_lhb_detail_em",
+    "stock_zh_a_hist_min_em",
+    "index_zh_a_hist_min_em",
+    "fund_etf_hist_min_em",
 )
 EASTMONEY_UNIT_QUIRK: tuple[date, ...] = (date(2026, 1, 27), date(2026, 1, 28))
 _SINA_MISSING_SESSION = date(1992, 5, 4)  # akshare appends it: Sina's list lacks this session
@@ -85,7 +94,7 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare(DividendTables):
+class SimulatedAkshare(DividendTables, EventLists, MinuteFunctions):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``

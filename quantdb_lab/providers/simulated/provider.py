@@ -24,13 +24,16 @@ from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
 from quantdb_lab.providers.base import ADJUSTMENTS
 from quantdb_lab.providers.fetchers import Fetcher
 from quantdb_lab.providers.simulated.commodities import commodity_frame
+from quantdb_lab.providers.simulated.events import dragon_tiger, limit_up_pool
 from quantdb_lab.providers.simulated.faults import Faults
 from quantdb_lab.providers.simulated.market import SimulatedMarket
+from quantdb_lab.providers.simulated.minutes import minute_bars
 from quantdb_lab.providers.simulated.quotes import QuoteBook
 from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
-            "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions")
+            "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions",
+            "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars")
 
 
 class SimulatedProvider:
@@ -162,10 +165,33 @@ class SimulatedProvider:
         self._enter("fetch_news", dataset="news", symbol=sym.canonical)
         return news_frame(self.market.seed, sym, self._now()).drop("label")
 
+    def fetch_limit_up_pool(self, symbol: None, start: date, end: date) -> pl.DataFrame:
+        """The limit-up pool of one date (``start == end``), ``LIMIT_UP_POOL``; a non-trading date is answered with
+        the previous session's pool labelled with that date, as Eastmoney does (``simulated.events``)."""
+        _one_date(start, end, "limit_up_pool")
+        self._enter("fetch_limit_up_pool", dataset="limit_up_pool")
+        return limit_up_pool(self.market, start, self._now())
+
+    def fetch_dragon_tiger(self, symbol: None, start: date, end: date) -> pl.DataFrame:
+        """The dragon-tiger list of the sessions in ``[start, end]``, ``DRAGON_TIGER`` (``simulated.events``)."""
+        if start > end:
+            raise InvalidDateRangeError("end is before start", dataset="dragon_tiger", start=start, end=end)
+        self._enter("fetch_dragon_tiger", dataset="dragon_tiger")
+        return dragon_tiger(self.market, start, end, self._now())
+
     def fetch_macro(self, name: str) -> pl.DataFrame:
         """A synthetic macro series (cpi, ppi, pmi, m2, shibor) released by now, ``MACRO`` schema."""
         self._enter("fetch_macro", dataset="macro", symbol=name)
         return macro_frame(self.market.seed, name, self._now(), self.market.calendar)
+
+    def fetch_minute_bars(self, symbol: Symbol, start: date, end: date, *, period: str = "1") -> pl.DataFrame:
+        """Minute bars (``domain.schema.MINUTE_BARS``) of ``period`` minutes in ``[start, end]`` as Eastmoney serves
+        them at the clock's now: only its recent window, quirks included (``simulated.minutes``)."""
+        sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
+        if period not in ("1", "5", "15", "30", "60"):
+            raise InvalidRequestError(f"period must be one of '1', '5', '15', '30', '60', not {period!r}", symbol=str(sym))
+        self._enter("fetch_minute_bars", dataset="minute_bars", symbol=sym.canonical)
+        return minute_bars(self.market, sym.canonical, start, end, int(period), self._now())
 
     def fetchers(self) -> dict[str, Fetcher]:
         """What this provider serves, by capability (``providers.fetchers``); all on the unthrottled "local"."""
@@ -174,9 +200,16 @@ class SimulatedProvider:
             ("daily_bars", self.fetch_daily_bars), ("trade_dates", self.fetch_trade_dates),
             ("securities", self.fetch_securities), ("index_members", self.fetch_index_members),
             ("commodity_daily", self.fetch_commodity_daily), ("corporate_actions", self.fetch_corporate_actions),
-            ("news", self.fetch_news), ("macro", self.fetch_macro), ("quotes", self.fetch_quotes))}  # fmt: skip
+            ("news", self.fetch_news), ("macro", self.fetch_macro), ("quotes", self.fetch_quotes),
+            ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger),
+            ("minute_bars", self.fetch_minute_bars))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
         # limits for it; fault injection, not rate limits, is how tests make this upstream misbehave.
         return "local"
+
+
+def _one_date(start: date, end: date, dataset: str) -> None:
+    if start != end:
+        raise InvalidRequestError(f"{dataset} is asked for one date per call, not {start}..{end}", dataset=dataset)

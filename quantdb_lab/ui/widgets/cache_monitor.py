@@ -1,6 +1,7 @@
 """``CacheMonitorWidget``: what the cache holds and how the upstream is being treated, refreshed on demand.
 
-Shows size on disk by dataset, hit rate, upstream calls by function, the rate limiter and breaker of each host
+Shows size on disk by dataset, what was kept of the datasets whose upstream forgets (captured and lost
+sessions, ``quantdb_lab.prefetch.collector``), hit rate, upstream calls by function, the rate limiter and breaker of each host
 family, recent fetches and the mode. On-disk numbers and the throttle are shared by every kernel on the cache
 directory, so *Refresh* shows fetches made elsewhere; hits, misses and recent fetches are this kernel's.
 A thin view: ``refresh()`` and ``fetch(text)`` are what the buttons call, so tests drive it without a browser.
@@ -48,6 +49,7 @@ class CacheMonitorWidget(widgets.VBox):
         self.notice = widgets.HTML("")
         self.summary = widgets.HTML("")
         self.datasets = widgets.HTML("")
+        self.collection = widgets.HTML("")
         self.throttle_table = widgets.HTML("")
         self.recent = widgets.HTML("")
         self.figure = figure_widget(_figure())
@@ -59,6 +61,8 @@ class CacheMonitorWidget(widgets.VBox):
                 self.figure,
                 widgets.HTML("<h4>Datasets on disk</h4>"),
                 self.datasets,
+                widgets.HTML("<h4>Kept before the upstream forgets (quantdb-lab collect)</h4>"),
+                self.collection,
                 widgets.HTML("<h4>Rate limiter and breaker</h4>"),
                 self.throttle_table,
                 widgets.HTML("<h4>Recent fetches (this kernel)</h4>"),
@@ -116,6 +120,8 @@ class CacheMonitorWidget(widgets.VBox):
         self.summary.value = cache_report.summary_html(stats, self._clock())
         datasets = cache_report.dataset_rows(stats)
         self.datasets.value = cache_report.html_table(datasets, empty="the cache is empty")
+        self.collection.value = cache_report.html_table(cache_report.collection_rows(stats),
+                                                        empty="no dataset whose upstream forgets")  # fmt: skip
         self.throttle_table.value = cache_report.html_table(
             cache_report.throttle_rows(stats), empty="no upstream call yet"
         )
