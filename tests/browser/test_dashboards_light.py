@@ -90,13 +90,14 @@ def test_plotly_is_fetched_once_for_a_page_with_several_charts(voila, new_page):
     assert log.errors == [], f"JavaScript console errors: {log.errors}"
 
 
+@pytest.mark.timeout(1500)  # 20 page loads: minutes on a loaded machine
 def test_twenty_pages_leave_the_kernels_and_memory_bounded(culling_voila, new_page):
     server = culling_voila
     peak_kernels, peak_rss = 0, 0
     for i in range(PAGES):
         page, log = new_page()
-        open_dashboard(page, server.url("cache_monitor.ipynb" if i % 4 == 0 else "index.ipynb"), timeout=240)
-        if i % 4 == 0:
+        open_dashboard(page, server.url("cache_monitor.ipynb" if i % 5 == 0 else "index.ipynb"), timeout=240)
+        if i % 5 == 0:
             wait_for_widgets(page, timeout=240)
         assert log.errors == [], f"page {i}: JavaScript console errors: {log.errors}"
         peak_kernels, peak_rss = max(peak_kernels, len(kernels(server))), max(peak_rss, total_rss(server))

@@ -10,9 +10,10 @@ per FigureWidget, can take seconds), an edit message to it waits for the load an
 more than anywidget's 2 s ("[anywidget] Failed to initialize model").
 
 So a widget builds each chart as a plain ``go.Figure``, wraps the first one with ``figure_widget`` and shows
-every later one with ``show_figure``, which edits the FigureWidget in place only once a page has drawn it (its
-model is loaded) and the traces line up (same number, same types); the state a page reads on connecting is then
-refreshed too. Otherwise a new FigureWidget built from the figure, so carrying all of it from the start,
+every later one with ``show_figure``. Under our Voila server (plotly's script named by URL, loaded once per page)
+that always replaces the FigureWidget. Elsewhere it edits the FigureWidget in place only once a page has drawn
+it (its model is loaded) and the traces line up (same number, same types); the state a page reads on
+connecting is then refreshed too. Otherwise a new FigureWidget built from the figure, so carrying all of it from the start,
 replaces the old one in its container and the old one is closed.
 """
 
@@ -64,7 +65,12 @@ def drawn(figure: go.FigureWidget) -> bool:
 def show_figure(container: widgets.Box, current: go.FigureWidget, figure: go.Figure) -> go.FigureWidget:
     """Show ``figure`` where ``current`` is in ``container``; returns the FigureWidget now shown there."""
     same_traces = [t.type for t in current.data] == [t.type for t in figure.data]
-    if same_traces and drawn(current) and all(hasattr(current, name) for name in _STATE):
+    # Under our Voila server plotly's script is loaded once per page, so a new FigureWidget costs little there and
+    # carries its whole state from the start: always replace (in-place edits after a first one were seen dropped
+    # in the browser, "Error setting state", leaving a stale chart). Elsewhere (JupyterLab, where each new
+    # FigureWidget evaluates the 5 MB script again) edit in place once the chart is drawn.
+    shared_script = widget_class() is not go.FigureWidget
+    if same_traces and not shared_script and drawn(current) and all(hasattr(current, name) for name in _STATE):
         with current.batch_update():
             for trace, new in zip(current.data, figure.data, strict=True):
                 _assign(trace, new.to_plotly_json())
@@ -101,6 +107,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _refresh_state(figure: go.FigureWidget) -> None:
-    """Make the state a page reads when it connects match the figure (what plotly does on direct display)."""
-    figure._widget_data = deepcopy(figure._data)
-    figure._widget_layout = deepcopy(figure._layout_obj._props)
+    """Make the state a page reads when it connects match the figure, without a message to the pages already
+    connected: they have the edits, and plotly's front end fails on a whole ``_widget_data`` sent to a drawn
+    chart ("Error setting state"), after which it drops every later edit (a stale chart). The trait values are
+    written in place, so only a page reading the state (connecting) sees them."""
+    figure._trait_values["_widget_data"] = deepcopy(figure._data)
+    figure._trait_values["_widget_layout"] = deepcopy(figure._layout_obj._props)
