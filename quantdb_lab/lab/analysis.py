@@ -168,8 +168,9 @@ class SynthesisMixin(LabCore):
         ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of frames,
         symbols and ``"sector"`` (one loading each), or None for the security's index and its sector, each
         where it can be had (the sector only from a security master already cached: ``"sector"`` fetches it).
-        ``method``: ``"statespace"`` (Kalman smoother with the references) or ``"bridge"``. ``draw``: ``"mean"``
-        or ``"sample"`` (deterministic for a ``seed``).
+        ``method``: ``"statespace"`` (a random walk around the references' moves, conditioned on both anchors
+        and the right anchor's open) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a
+        ``seed``); ``reference`` frames may carry an ``open`` for their overnight move.
         Refusal is per gap: a gap longer than the mode's ``max_gap_sessions`` or scoring below
         ``synthesis_threshold`` stays missing, a ``QualityWarning`` names it and its cause, and the other gaps
         are filled; every gap's report (score, cause, loadings) is in ``lab.last_synthesis``. See

@@ -8,10 +8,11 @@ Reference series, when the caller gives none, each where it can be had, else the
 security's board index through the cache (ChiNext stocks: 399006.SZ, every other A-share: the CSI 300
 000300.SH), the equal weight of up to ``SECTOR_MEMBERS`` other stocks of its industry (from the security
 master as stored, never refreshed for this: akshare's costs about 90 calls; a member that cannot be loaded is
-skipped), and a small-cap index (the CSI 1000 000852.SH, else the CSI 500 000905.SH). The small-cap index is
-there because the CSI 300 explains little of most A-shares' days: on 172 real series it explains a median 13%
-of a stock's daily variance against 19% for the CSI 1000, and nothing at all in years when large and small
-caps part (2021); the two together, one loading each, carry the market for a large or a small company
+skipped; its open is the members' mean overnight move, for the fill's use of the right anchor's open), and a
+small-cap index (the CSI 1000 000852.SH, else the CSI 500 000905.SH). The small-cap index is there because
+the CSI 300 explains little of most A-shares' days: on 172 real series it explains a median 13% of a stock's
+daily variance against 19% for the CSI 1000, and nothing at all in years when large and small caps part
+(2021); the two together, one loading each, carry the market for a large or a small company
 (``benchmarks/bench_synthesis.py`` measures each). They are loaded only for series that have gaps. Known
 suspensions come from the provider when it can tell them (``fetch_suspensions(symbol)``, or a simulated
 market's ``suspensions``); otherwise every missing session counts as a gap.
@@ -151,7 +152,7 @@ class GapFiller:
         frames = []
         for member in members[:SECTOR_TRIES]:
             try:  # hfq: returns free of ex-date jumps, one upstream call per member
-                frame = self.load(parse_symbol(member), start, end, "hfq").select("date", "close")
+                frame = self.load(parse_symbol(member), start, end, "hfq").select("date", "open", "close")
             except QuantdbError:
                 continue  # delisted, not yet listed or failing: the sector does without it
             if frame.height:
@@ -249,13 +250,23 @@ class GapFiller:
 
 
 def equal_weight(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    """An equal-weight index (base 1.0) from member closes: mean daily log return of the members that traded."""
-    returns = [f.sort("date").select("date", pl.col("close").log().diff().alias(f"r{i}")) for i, f in enumerate(frames)]
-    joined = returns[0]
-    for other in returns[1:]:
+    """An equal-weight index (base 1.0) from member bars: the close moves by the mean daily log return of the
+    members that traded, the open by the mean overnight log move (open over the previous close) of those with
+    an open, from the previous close (null where no member has one)."""
+    parts = []
+    for i, f in enumerate(frames):
+        f = f.sort("date")
+        night = (pl.col("open") / pl.col("close").shift(1)).log() if "open" in f.columns else pl.lit(None, pl.Float64)
+        parts.append(f.select("date", pl.col("close").log().diff().alias(f"r{i}"),
+                              pl.when(night.is_finite()).then(night).alias(f"n{i}")))  # fmt: skip
+    joined = parts[0]
+    for other in parts[1:]:
         joined = joined.join(other, on="date", how="full", coalesce=True)
-    mean = joined.sort("date").select("date", pl.mean_horizontal(pl.exclude("date")).fill_null(0.0).alias("r"))
-    return mean.select("date", pl.col("r").cum_sum().exp().alias("close"))
+    mean = joined.sort("date").select(
+        "date", pl.mean_horizontal(pl.col("^r\\d+$")).fill_null(0.0).alias("r"), pl.mean_horizontal(pl.col("^n\\d+$")).alias("n")
+    )
+    close = pl.col("r").cum_sum().exp()
+    return mean.select("date", (close.shift(1) * pl.col("n").exp()).alias("open"), close.alias("close"))
 
 
 def _between(frame: pl.DataFrame, lo: date | None, hi: date | None) -> pl.DataFrame:

@@ -26,6 +26,9 @@ CHECKS: Final = frozenset({
     "symbol_code", "duplicate_date", "foreign_row",
     # datasets other than daily bars (quality.datasets)
     "off_session", "duplicate_row", "net_buy_mismatch", "not_at_limit", "lost_session",
+    # minute bars (quality.minutes)
+    "minute_ohlc", "minute_off_grid", "minute_missing", "minute_early_close", "minute_estimated_open",
+    "minute_daily_ohlc", "minute_daily_volume",
 })  # fmt: skip
 
 ISSUES: Final[dict[str, pl.DataType]] = {

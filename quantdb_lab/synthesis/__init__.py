@@ -4,7 +4,7 @@
 ``fill_gaps`` fills with a state-space model conditioned on reference series, or a Brownian bridge, scores
 every fill and refuses per gap: a refused gap stays missing and its report names the cause ("too long",
 "jump across the gap", ...), the series' other gaps are filled. ``refusals_text`` says which and why.
-statsmodels is imported on first use of the state-space method.
+statsmodels (its robust regression, for the loadings) is imported on first use of the state-space method.
 """
 
 from quantdb_lab.synthesis.fill import (

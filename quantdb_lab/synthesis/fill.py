@@ -10,6 +10,8 @@ Refusal is per gap, never per series: a gap longer than ``max_gap`` sessions, or
 ``validate``); the series' other gaps are filled. Malformed input (several symbols, duplicate dates, bad
 settings, a reference frame without ``date``/``close``) raises :class:`InvalidRequestError`.
 
+The state-space fill also uses the right anchor's open (``statespace``: the last missing close is that open
+less one overnight move); an open that is missing, not positive or outside the day's low..high is not used.
 A reference is used for a gap only if it has a close on every session from the gap's left anchor to its right
 anchor; one without says nothing about those days, so that gap is filled without it (its loading is NaN in the
 report, and a note says so) rather than as if the reference had not moved.
@@ -50,7 +52,7 @@ References = pl.DataFrame | Sequence[pl.DataFrame] | None
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SynthesisConfig:
-    method: str = "statespace"  # "statespace" (Kalman smoother, uses the reference) or "bridge" (baseline)
+    method: str = "statespace"  # "statespace" (random walk around the references, conditioned on both anchors and the right one's open) or "bridge" (baseline)
     draw: str = "mean"  # "mean" best estimate, "sample" one path from the same model
     seed: int | None = None  # sample draws are deterministic for a given seed (None: fresh entropy)
     level: float = 0.9  # coverage of the close_lo..close_hi band
@@ -95,6 +97,8 @@ class _Series:
     y: np.ndarray
     x: np.ndarray | None  # the references' log closes, one column each, NaN where a reference has none
     limit: float | None  # the security's daily price limit (see ``validate``)
+    opens: np.ndarray  # the series' log opens, NaN where missing or outside the day's low..high
+    x_opens: np.ndarray | None  # the references' log opens, NaN where a reference has none
     shapes_cache: dict = field(default_factory=dict)
 
 
@@ -105,8 +109,26 @@ def _layout(frame: pl.DataFrame, sessions: Iterable[date], references: Reference
     pos = {d: i for i, d in enumerate(grid)}
     y = np.full(len(grid), np.nan)
     y[[pos[d] for d in dates]] = np.log(frame["close"].to_numpy().astype(float))
-    columns = [_on_grid(ref, grid) for ref in _as_list(references)]
-    return _Series(frame, grid, pos, y, np.column_stack(columns) if columns else None, _limit(frame))
+    opens = np.full(len(grid), np.nan)
+    opens[[pos[d] for d in dates]] = _log_opens(frame)
+    refs = _as_list(references)
+    columns = [_on_grid(ref, grid) for ref in refs]
+    open_columns = [_on_grid(ref, grid, "open") for ref in refs]
+    stack = (lambda cs: np.column_stack(cs) if cs else None)  # noqa: E731
+    return _Series(frame, grid, pos, y, stack(columns), opens=opens, x_opens=stack(open_columns), limit=_limit(frame))
+
+
+def _log_opens(frame: pl.DataFrame) -> np.ndarray:
+    """Log opens, NaN where the open is missing, not positive or outside the day's low..high."""
+    if "open" not in frame.columns:
+        return np.full(frame.height, np.nan)
+    opens = frame["open"].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(float)
+    ok = np.isfinite(opens) & (opens > 0)
+    for bound, keep in (("low", np.greater_equal), ("high", np.less_equal)):
+        if bound in frame.columns:
+            limit = frame[bound].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(float)
+            ok &= ~np.isfinite(limit) | keep(opens, limit)
+    return np.where(ok, np.log(np.where(ok, opens, 1.0)), np.nan)
 
 
 def _limit(frame: pl.DataFrame) -> float | None:
@@ -128,14 +150,17 @@ def _as_list(references: References) -> list[pl.DataFrame]:
     raise InvalidRequestError("reference must be a frame (date, close), a sequence of such frames, or None")
 
 
-def _on_grid(reference: pl.DataFrame, grid: list[date]) -> np.ndarray:
-    """The reference's log close on the grid, NaN on the days it has no positive close."""
+def _on_grid(reference: pl.DataFrame, grid: list[date], column: str = "close") -> np.ndarray:
+    """The reference's log close (or open) on the grid, NaN on the days it has no positive one (an open: none
+    at all if the frame has no ``open`` column)."""
     if not {"date", "close"} <= set(reference.columns) or reference.schema["date"] != pl.Date:
         raise InvalidRequestError("a reference frame needs a pl.Date column 'date' and a column 'close'")
+    if column not in reference.columns:
+        return np.full(len(grid), np.nan)
     ref = (
         pl.DataFrame({"date": grid}, schema={"date": pl.Date})
-        .join(reference.select("date", pl.col("close").cast(pl.Float64)).unique("date", keep="last"), on="date", how="left")
-        .with_columns(pl.when(pl.col("close") > 0).then(pl.col("close").log()).alias("x"))
+        .join(reference.select("date", pl.col(column).cast(pl.Float64)).unique("date", keep="last"), on="date", how="left")
+        .with_columns(pl.when(pl.col(column) > 0).then(pl.col(column).log()).alias("x"))
     )
     return ref["x"].fill_nan(None).to_numpy().astype(float)  # nulls become NaN
 
@@ -190,7 +215,8 @@ def _fill_cluster(series: _Series, cluster: list[Gap], config: SynthesisConfig) 
     if config.method == "statespace":
         keep, notes = _usable(series, cluster, lo, x) if x is not None else ([], [])
         used = x[:, keep] if keep else None
-        fit = fit_statespace(y, used)
+        x_opens = series.x_opens[lo : hi + 1][:, keep] if keep else None
+        fit = fit_statespace(y, used, opens=series.opens[lo : hi + 1], x_opens=x_opens)
         mean, var, sigma, notes = fit.mean, fit.var, fit.sigma, (*notes, *fit.notes)
         if x is not None:  # one loading per reference given, NaN for those left out of this fill
             full = np.full(x.shape[1], np.nan)
