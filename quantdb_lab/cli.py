@@ -128,7 +128,7 @@ def _cmd_warm(args: argparse.Namespace) -> int:
     from quantdb_lab.errors import WarmerBusyError
     from quantdb_lab.prefetch import Warmer
 
-    warmer = Warmer(_lab(args), threshold=args.threshold, max_calls=args.max_calls)
+    warmer = Warmer(_lab(args), threshold=args.threshold, max_calls=args.max_calls, daily_calls=args.daily_calls)
     try:
         report = warmer.run_once(progress=not args.quiet)
     except WarmerBusyError as exc:  # cron overlapping a running warmer: not a failure worth a mail
@@ -203,8 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     compact.set_defaults(run=_cmd_compact)
 
     warm = sub.add_parser("warm", help="load the predicted next requests now (for cron, after the close)")
-    warm.add_argument("--threshold", type=float, default=0.7, help="minimum confidence of a prediction to load")
+    warm.add_argument("--threshold", type=float, default=0.7, help="price of a call: warm only where probability x calls saved covers calls x (price + ban risk)")
     warm.add_argument("--max-calls", type=int, default=None, help="upstream call budget for this run")
+    warm.add_argument("--daily-calls", type=int, default=None,
+                      help="warming calls a day, all runs and processes together (default $QUANTDB_LAB_WARM_BUDGET or 200)")
     warm.add_argument("--quiet", action="store_true", help="no progress bar")
     warm.set_defaults(run=_cmd_warm)
 

@@ -58,14 +58,15 @@ class ForegroundLoader:
     """The engine's loader as the user's own reads see it: each load marks foreground activity (a background
     warmer pauses) and is recorded in the usage log. Portfolio workers load through it too."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, batch: int = 1) -> None:
         self._engine = engine
+        self.batch = batch  # symbols asked in the same call: the warmer tells a cross-section from a watchlist
 
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
         engine = self._engine
         with engine.tracker.activity:
             frame, origin = engine.loader.load(request, mode)
-        engine.tracker.served(request, origin, mode)
+        engine.tracker.served(request, origin, mode, batch=self.batch)
         return frame, origin
 
     def plan(self, request: BarRequest, mode: ContextMode) -> LoadPlan:
@@ -237,9 +238,11 @@ class LabCore:
                     raise
                 skipped[str(item)] = f"invalid: {exc.reason}"
         engine = self._engine
+        foreground = ForegroundLoader(engine, batch=len(requests))
         with engine.tracker.activity:
-            result = load_batch(engine.loader, list(requests), self._mode, load=self.load, strict=strict,
-                                on_served=lambda r, o: engine.tracker.served(r, o, self._mode))  # fmt: skip
+            result = load_batch(engine.loader, list(requests), self._mode, strict=strict,
+                                load=lambda r: foreground.load(r, self._mode),
+                                on_served=lambda r, o: engine.tracker.served(r, o, self._mode, batch=len(requests)))  # fmt: skip
         self.last_provenance = result.provenance
         skipped.update(result.skipped)
         if skipped:

@@ -73,7 +73,8 @@ class PortfolioMixin(LabCore):
             raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
         chosen = "" if minute is not None else adjust
         requests = [self.request(symbol, start=start, end=end, adjust=chosen) for symbol in spec.symbols]
-        source = ForegroundLoader(self._engine) if minute is None else DatasetSource(self._engine.datasets, minute)
+        source = (ForegroundLoader(self._engine, batch=len(requests)) if minute is None
+                  else DatasetSource(self._engine.datasets, minute))  # fmt: skip
         family = (self._engine.provider.host_family if minute is None
                   else fetcher_for(self._engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
         fetcher = PortfolioFetcher(
@@ -115,7 +116,7 @@ class PortfolioMixin(LabCore):
 
 class WarmingMixin(LabCore):
     def load_in_background(
-        self, request: BarRequest, *, confidence: float | None = None, reason: str = ""
+        self, request: BarRequest, *, confidence: float | None = None, reason: str = "", kind: str = "", pred: str = ""
     ) -> tuple[pl.DataFrame, Provenance]:
         """A warming load (``quantdb_lab.prefetch``): not logged as usage, not foreground, counted apart; upstream
         errors raise instead of serving stale data, and what it fetched is recorded to measure later use."""
@@ -123,7 +124,7 @@ class WarmingMixin(LabCore):
             self._mode if self._mode.on_provider_error == "raise" else self._mode.with_(on_provider_error="raise")
         )
         frame, origin = self._engine.background.load(request, mode)
-        self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason)
+        self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason, kind=kind, pred=pred)
         return frame, origin
 
     @property
@@ -146,8 +147,10 @@ class WarmingMixin(LabCore):
         return collect(self, datasets, symbols, since=parse_date(since) if since is not None else None,
                        max_calls=max_calls)  # fmt: skip
 
-    def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None) -> Any:
-        """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``)."""
+    def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None,
+             daily_calls: int | None = None) -> Any:  # fmt: skip
+        """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``): best
+        value first, within ``daily_calls`` warming calls a day (default ``QUANTDB_LAB_WARM_BUDGET`` or 200)."""
         from quantdb_lab.prefetch import warm  # the prefetch layer sits above the Lab: imported on use only
 
-        return warm(self, threshold=threshold, progress=progress, max_calls=max_calls)
+        return warm(self, threshold=threshold, progress=progress, max_calls=max_calls, daily_calls=daily_calls)

@@ -218,6 +218,27 @@ class DatasetLoader:
             frame = frame.filter(pl.col(dataset.pit_column) <= mode.as_of)  # visible only once known
         return frame
 
+    def _with_finer(self, dataset: Dataset, plan: ReadPlan, own: pl.DataFrame, own_days: np.ndarray) -> pl.DataFrame:
+        """``own`` with every session the finer dataset holds final (or fresher) replaced by its re-aggregated bars."""
+        finer = dataset_record(dataset.derived_from)
+        key = _finer_key(dataset, plan.key)
+        meta = self.store.read_meta(key)
+        fine, fine_days = self._slice(finer, key, meta, plan.range)
+        if fine.is_empty():
+            return own
+        usable = meta.coverage.covered(fine_days)
+        own_meta = self.store.read_meta(plan.key)
+        if meta.provisional_day is not None and (own_meta is None or own_meta.provisional_at is None
+                                                 or (meta.provisional_at or 0) >= own_meta.provisional_at):  # fmt: skip
+            usable |= fine_days == meta.provisional_day
+        if not usable.any():
+            return own
+        fine = fine.filter(pl.Series(usable))
+        served = np.unique(fine_days[usable])
+        kept = own.filter(pl.Series(~np.isin(own_days, served))) if own.height else own
+        derived = resample_minutes(fine, dataset.bar_minutes)
+        return pl.concat([kept, derived], how="vertical_relaxed").sort(dataset.index_column)
+
 
 def on_sessions(dataset: Dataset, frame: pl.DataFrame, calendar: TradingCalendar) -> pl.DataFrame:
     """``frame`` with every row on a trading session: rows labelled with another date are refused
@@ -246,26 +267,6 @@ def on_sessions(dataset: Dataset, frame: pl.DataFrame, calendar: TradingCalendar
 
 def _session_count(coverage: Coverage, calendar: TradingCalendar) -> int:
     return sum(len(calendar.session_days(from_day_number(a), from_day_number(b))) for a, b in coverage.to_pairs())
-    def _with_finer(self, dataset: Dataset, plan: ReadPlan, own: pl.DataFrame, own_days: np.ndarray) -> pl.DataFrame:
-        """``own`` with every session the finer dataset holds final (or fresher) replaced by its re-aggregated bars."""
-        finer = dataset_record(dataset.derived_from)
-        key = _finer_key(dataset, plan.key)
-        meta = self.store.read_meta(key)
-        fine, fine_days = self._slice(finer, key, meta, plan.range)
-        if fine.is_empty():
-            return own
-        usable = meta.coverage.covered(fine_days)
-        own_meta = self.store.read_meta(plan.key)
-        if meta.provisional_day is not None and (own_meta is None or own_meta.provisional_at is None
-                                                 or (meta.provisional_at or 0) >= own_meta.provisional_at):  # fmt: skip
-            usable |= fine_days == meta.provisional_day
-        if not usable.any():
-            return own
-        fine = fine.filter(pl.Series(usable))
-        served = np.unique(fine_days[usable])
-        kept = own.filter(pl.Series(~np.isin(own_days, served))) if own.height else own
-        derived = resample_minutes(fine, dataset.bar_minutes)
-        return pl.concat([kept, derived], how="vertical_relaxed").sort(dataset.index_column)
 
 
 def _finer_key(dataset: Dataset, key: SeriesKey) -> SeriesKey:

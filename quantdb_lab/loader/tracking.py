@@ -34,7 +34,8 @@ from quantdb_lab.store.warm_ledger import WarmLedger
 USAGE_SCHEMA = {
     "ts": pl.String(), "symbol": pl.String(), "adjust": pl.String(), "start": pl.String(), "end": pl.String(),
     "first": pl.String(), "last": pl.String(), "mode": pl.String(), "related": pl.Boolean(),
-    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(), "dataset": pl.String(),
+    "cached": pl.Boolean(), "calls": pl.Int64(), "pid": pl.Int64(), "batch": pl.Int64(),
+    "dataset": pl.String(),
 }  # fmt: skip
 BARS_DATASET = "bars"  # the ``dataset`` of a daily-bar request (lines written before the column: null, the same)
 
@@ -87,15 +88,17 @@ class Tracker:
         self.ledger = WarmLedger(base / "prefetch")
         self._pid = os.getpid()
 
-    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode) -> None:
-        """After a foreground load: log the request (first time today) and credit warmed spans it used."""
+    def served(self, request: BarRequest, origin: Provenance, mode: ContextMode, *, batch: int = 1) -> None:
+        """After a foreground load: log the request (first time today) and credit warmed spans it used.
+        ``batch``: how many symbols the same call asked (a cross-section of the market is one question)."""
         now = self.clock.now()
         key = (request, mode.name)
-        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now)):
+        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now, batch)):
             self.activity.requested.set()
         self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, now.isoformat(timespec="seconds"))
 
-    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime) -> dict[str, Any]:
+    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime,
+               batch: int) -> dict[str, Any]:  # fmt: skip
         return {
             "ts": now.isoformat(timespec="seconds"),
             "symbol": origin.symbol,
@@ -109,6 +112,7 @@ class Tracker:
             "cached": origin.from_cache,
             "calls": origin.upstream_calls,
             "pid": self._pid,
+            "batch": batch,
         }
 
     def read_served(self, dataset: str, origin: Provenance, mode: ContextMode) -> None:
@@ -126,7 +130,8 @@ class Tracker:
         if self.usage.record(key, now.date(), entry):
             self.activity.requested.set()
 
-    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str) -> None:
+    def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str,
+               kind: str = "", pred: str = "") -> None:  # fmt: skip
         """After a background load that called the upstream: remember what it fetched."""
         if not origin.upstream_calls:
             return
@@ -138,6 +143,8 @@ class Tracker:
                 "calls": origin.upstream_calls,
                 "confidence": confidence,
                 "reason": reason,
+                "kind": kind,  # the prediction's rule and id: outcomes are learned per rule (prefetch.outcomes)
+                "pred": pred,
                 "warmed_at": self.clock.now().isoformat(timespec="seconds"),
             }
         )

@@ -17,9 +17,19 @@ the latest closed session: after the close the warmer fetches that session for w
 3. Peers, for requests made in a mode with ``prefetch_related``: every member of a group (sector, index) of
    which the user studied at least ``PEER_MIN_SHARE`` (and two members) over the last ``PEER_DAYS`` active days
    scores ``0.5 + 0.5 * share``. One stock of a 30-stock sector warms nothing; a sector study warms the rest.
+   A group left untouched on a day the user was active is dropped: the study has moved on. Members not yet
+   studied are rule ``peer rest``, the studied ones ``peer``: outcomes are learned apart for each.
 4. Market hours (trading mode's use). Series asked while the market was open on recent days are needed at the
    next open: 0.75 after one day, 0.9 after more; ready by the open, so only the live bar is fetched then.
-5. Time of day. Each prediction carries ``ready_by``: the user's usual time of first request (median over
+5. Cross-sections. A call that asked ``UNIVERSE_MIN`` symbols or more (``batch`` in the usage log: "top 10
+   tech stocks last month" reads a whole sector) is one question about the universe, not that many requests:
+   its members feed none of the rules above (the chance that any one member is asked again is low), and the
+   universe is one prediction, made only when its latest ask read up to now. Asked on ``k`` of the ``n``
+   active days since its first ask (today counts only once asked): ``k / (n + 1)``, the mean of a uniform
+   Beta(1, 1) prior on the daily repeat updated by the ``k - 1`` repeats in ``n - 1`` later days: asked once
+   0.5 (below the price of a call: one question warms nothing), daily for four days 0.8. Asks of one universe on different days are
+   matched by overlap (Jaccard >= ``UNIVERSE_MATCH``); a universe covering a peer group is named after it.
+6. Time of day. Each prediction carries ``ready_by``: the user's usual time of first request (median over
    active days) at its next occurrence, the next open for rule 4, now for rule 2's same-day case. The warmer
    works in ``ready_by`` order, then by confidence.
 """
@@ -46,12 +56,14 @@ CO_MIN_DAYS: Final = 2
 PEER_DAYS: Final = 2
 PEER_MIN_SHARE: Final = 0.2
 OPEN_RECENT_DAYS: Final = 5
+UNIVERSE_MIN: Final = 50  # symbols in one call that make it a cross-section question
+UNIVERSE_MATCH: Final = 0.8
 MIN_CONFIDENCE: Final = 0.3  # lower scores are dropped (kept above zero to show near misses in the panel)
 
 PREDICTION_SCHEMA = {
     "symbol": pl.String(), "adjust": pl.String(), "start": pl.Date(), "end": pl.Date(),
     "confidence": pl.Float64(), "reason": pl.String(), "ready_by": pl.Datetime("us", "Asia/Shanghai"),
-    "dataset": pl.String(),
+    "dataset": pl.String(), "kind": pl.String(), "members": pl.Int64(),
 }  # fmt: skip
 
 
@@ -65,6 +77,12 @@ class Prediction:
     reason: str
     ready_by: datetime | None = None
     dataset: str = "daily_bars"
+    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe
+    members: tuple[str, ...] = ()  # a universe prediction's symbols (``symbol`` is then its label)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self.members or (self.symbol,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,7 @@ class _Use:
     market_open: bool
     related: bool
     pid: int
+    batch: int
 
     @property
     def series(self) -> tuple[str, str]:
@@ -117,6 +136,7 @@ def _parse(rows: Iterable[Mapping[str, Any]], calendar: TradingCalendar, now: da
                 market_open=state.open_now,
                 related=bool(row.get("related", False)),
                 pid=int(row.get("pid") or 0),
+                batch=int(row.get("batch") or 1),
             )
         )
     return sorted(uses, key=lambda u: (u.ts, u.symbol, u.adjust))
@@ -160,11 +180,12 @@ class _Scores:
     """Contributions per series; the best one decides start and confidence, every reason is kept."""
 
     def __init__(self) -> None:
-        self._by: dict[tuple[str, str], list[tuple[float, date | None, str, datetime | None]]] = defaultdict(list)
+        self._by: dict[tuple[str, str], list[tuple[float, date | None, str, datetime | None, str]]] = defaultdict(list)
 
-    def add(self, series: tuple[str, str], confidence: float, start: date | None, reason: str, ready_by) -> None:
+    def add(self, series: tuple[str, str], confidence: float, start: date | None, reason: str, ready_by,
+            kind: str) -> None:  # fmt: skip
         if confidence >= MIN_CONFIDENCE:
-            self._by[series].append((confidence, start, reason, ready_by))
+            self._by[series].append((confidence, start, reason, ready_by, kind))
 
     def predictions(self, end: date) -> list[Prediction]:
         out = []
@@ -182,6 +203,7 @@ class _Scores:
                     confidence=round(best[0], 3),
                     reason="; ".join(dict.fromkeys(p[2] for p in parts)),
                     ready_by=min(readies) if readies else None,
+                    kind=best[4],
                 )
             )
         return sorted(
@@ -207,6 +229,8 @@ def predict(
     index = {day: i for i, day in enumerate(days)}
     uses = [u for u in uses if u.day in index]
     today = now.date()
+    crowd = [u for u in uses if u.batch >= UNIVERSE_MIN]
+    uses = [u for u in uses if u.batch < UNIVERSE_MIN]
     weekdays_only = all(day.weekday() < 5 for day in days)
     habit_at = _next_at(_usual_time(uses), now, weekdays_only)
     scores = _Scores()
@@ -233,7 +257,7 @@ def predict(
         own[series] = (num + 1.0) / (den + 2.0)
         n = len(asked_on[series])
         scores.add(series, own[series], latest_use[series].start,
-                   f"tracked: asked on {n} of the last {first + 1} active day(s)", habit_at)  # fmt: skip
+                   f"tracked: asked on {n} of the last {first + 1} active day(s)", habit_at, "tracked")  # fmt: skip
 
     # 2. co-requests
     bursts: dict[tuple[int, int], set[tuple[str, str]]] = defaultdict(set)
@@ -260,7 +284,7 @@ def predict(
         else:
             confidence, ready = own.get(a, 0.0) * (len(co_days) + 1) / (len(asked_on[a]) + 2), habit_at
         scores.add(b, confidence, latest_use[b].start,
-                   f"asked with {a[0]} on {len(co_days)} of its {len(asked_on[a])} days", ready)  # fmt: skip
+                   f"asked with {a[0]} on {len(co_days)} of its {len(asked_on[a])} days", ready, "co-request")  # fmt: skip
 
     # 3. peers of what is being studied
     if peers is not None:
@@ -273,11 +297,15 @@ def predict(
             share = len({u.symbol for u in seen}) / len(members)
             if len({u.symbol for u in seen}) < 2 or share < PEER_MIN_SHARE:
                 continue
+            if today in days and all(u.day != today for u in seen):
+                continue  # active today, this group untouched: the study has moved on
             seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
             confidence = 0.5 + 0.5 * share
             reason = f"peer in {group}: {len({u.symbol for u in seen})} of {len(members)} studied recently"
-            for member in members:
-                scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at)
+            studied_members = {u.symbol for u in seen}
+            for member in members:  # the rest of the group is its own rule: learned apart from the studied part
+                kind = "peer" if member in studied_members else "peer rest"
+                scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at, kind)
 
     # 4. needed while the market is open
     recent_open = set(days[:OPEN_RECENT_DAYS])
@@ -290,15 +318,61 @@ def predict(
         for series, on in open_days.items():
             if series in tracked:
                 scores.add(series, 0.9 if len(on) >= 2 else 0.75, latest_use[series].start,
-                           f"used while the market was open on {len(on)} day(s)", ready_open)  # fmt: skip
+                           f"used while the market was open on {len(on)} day(s)", ready_open, "open")  # fmt: skip
 
-    return scores.predictions(target)
+    out = scores.predictions(target)
+    return out + _universes(crowd, days, index, today, target, peers, habit_at)
+
+
+def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], today: date, target: date,
+               peers: Peers | None, ready_by: datetime | None) -> list[Prediction]:  # fmt: skip
+    """Rule 5: each distinct cross-section asked, as one prediction when its latest ask read up to now."""
+    asks: dict[tuple, list[_Use]] = defaultdict(list)
+    for use in crowd:
+        asks[(use.day, use.pid, use.start, use.adjust, use.batch)].append(use)
+    universes: list[tuple[frozenset[str], list[list[_Use]]]] = []  # latest ask first
+    for group in sorted(asks.values(), key=lambda g: max(u.ts for u in g), reverse=True):
+        members = frozenset(u.symbol for u in group)
+        match = next((u for u in universes if len(u[0] & members) / len(u[0] | members) >= UNIVERSE_MATCH), None)
+        if match is None:
+            universes.append((members, [group]))
+        else:
+            match[1].append(group)
+    out = []
+    for members, groups in universes:
+        latest = groups[0]
+        if not all(u.tracks for u in latest):
+            continue  # a fixed past end reads final data: asking again is served from the cache
+        asked = {g[0].day for g in groups}
+        first = index[min(asked)]
+        opportunities = first + 1 - (today in days[: first + 1] and today not in asked)
+        confidence = len(asked) / (opportunities + 1)
+        if confidence < MIN_CONFIDENCE:
+            continue
+        label = _label(members, peers)
+        seed = latest[0]
+        out.append(Prediction(
+            symbol=label, adjust=seed.adjust, start=seed.start if seed.start is None or seed.start <= target else None,
+            end=target, confidence=round(confidence, 3), kind="universe", ready_by=ready_by,
+            reason=f"universe: {len(members)} symbols asked together on {len(asked)} of the last {opportunities} active day(s)",
+            members=tuple(sorted(members)),
+        ))  # fmt: skip
+    return out
+
+
+def _label(members: frozenset[str], peers: Peers | None) -> str:
+    if peers is not None:
+        for group, symbols in sorted(peers.groups.items()):
+            if symbols and len(members & set(symbols)) >= UNIVERSE_MATCH * max(len(members), len(symbols)):
+                return f"universe {group}"
+    return f"universe of {len(members)} symbols"
 
 
 def predictions_frame(predictions: Iterable[Prediction]) -> pl.DataFrame:
     rows = [
         {"symbol": p.symbol, "adjust": p.adjust, "start": p.start, "end": p.end, "confidence": p.confidence,
-         "reason": p.reason, "ready_by": p.ready_by, "dataset": p.dataset}
+         "reason": p.reason, "ready_by": p.ready_by, "dataset": p.dataset, "kind": p.kind,
+         "members": len(p.symbols)}
         for p in predictions
     ]  # fmt: skip
     return pl.DataFrame(rows, schema=PREDICTION_SCHEMA)

@@ -1,6 +1,9 @@
 """The cache warmer: loads the predicted next requests ahead of time, politely.
 
-* Priority order: the predictor's (``ready_by``, then confidence); only predictions at or above ``threshold``.
+* Value first, within a daily call budget (``prefetch.value``, ``prefetch.budget``): each prediction's score is
+  updated by the outcomes of its rule (``prefetch.outcomes``, settled at the start of each pass), priced in
+  calls, and warmed best value per call first while its expected value covers its cost and the day's budget
+  (shared by every process on the cache directory) has room.
 * Same limits as the foreground: every call goes through the Lab's throttle (rate limit, breaker, retries).
   On top, it asks at low priority: it calls only when the family's bucket keeps a token for a foreground
   request and a concurrency slot is free, and it never probes a breaker that is not closed.
@@ -32,9 +35,12 @@ import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
+from quantdb_lab.prefetch.budget import CallBudget
+from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.collector import Collector
 from quantdb_lab.prefetch.peers import peers_from_provider
-from quantdb_lab.prefetch.predict import Peers, Prediction, predict
+from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict
+from quantdb_lab.prefetch.value import Valued, choose
 
 THRESHOLD: Final = 0.7
 LOCK_NAME: Final = "warmer.lock"
@@ -46,14 +52,18 @@ _running: weakref.WeakSet = weakref.WeakSet()
 
 @dataclass
 class WarmReport:
-    predictions: int = 0  # at or above the threshold
-    warmed: int = 0  # loads that fetched something
+    predictions: int = 0  # chosen: expected value above cost, within the budget
+    warmed: int = 0  # series loads that fetched something (a universe counts each member)
     already_warm: int = 0
     calls: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     yielded: int = 0  # predictions that waited for the foreground or the rate limit first
     stopped: bool = False  # ended early: stop(), the call budget or a wait that ran out
     seconds: float = 0.0
+    below_cost: int = 0  # predictions not worth their calls
+    over_budget: int = 0  # worth it, but no room left in today's budget
+    budget: int = 0  # the daily call budget
+    spent_today: int = 0  # warming calls spent today, this pass included (all processes)
     collected: str | None = None  # with collect=True: the collector's summary (captured / present / forgotten)
 
 
@@ -72,6 +82,7 @@ class Warmer:
         threshold: float = THRESHOLD,
         peers: Peers | None | str = "auto",
         max_calls: int | None = None,
+        daily_calls: int | None = None,
         reserve: float = 1.0,
         quiet: float = 0.25,
         max_wait: float = 60.0,
@@ -88,11 +99,14 @@ class Warmer:
         directory = lab.tracking.ledger.directory
         directory.mkdir(parents=True, exist_ok=True)
         self._state_path = directory / STATE_NAME
+        self.budget = CallBudget(directory, daily_calls)  # default: QUANTDB_LAB_WARM_BUDGET or 200 a day
+        self.outcomes = Outcomes(directory)
         self._lock = filelock.FileLock(str(directory / LOCK_NAME), timeout=0, thread_local=False)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state: dict[str, Any] = {"phase": "idle", "current": None, "done": 0, "total": 0, "calls": 0}
         self.last_report: WarmReport | None = None
+        self._pass_id = ""
 
     # -- public ------------------------------------------------------------------------------------------
     def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
@@ -101,6 +115,35 @@ class Warmer:
         peers = peers_from_provider(self.lab.provider, now) if self._peers == "auto" else self._peers
         log = self.lab.usage() if log is None else log
         return predict(log, self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
+
+    def plan(self, log: pl.DataFrame | None = None) -> list[Valued]:
+        """Every prediction valued and priced, in the order warming spends the budget, ``chosen`` or not."""
+        lab = self.lab
+        valued = []
+        for prediction in self.predictions(log):
+            parts = []
+            for symbol in prediction.symbols:
+                try:
+                    request = lab.request(symbol, start=prediction.start, end=prediction.end, adjust=prediction.adjust)
+                    plan = lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust)
+                except QuantdbError:
+                    continue
+                if not plan.is_warm:
+                    parts.append((request, len(plan.fetches)))
+            probability = self.outcomes.probability(prediction.kind, prediction.confidence)
+            valued.append(Valued(prediction, probability, sum(n for _, n in parts), parts=tuple(parts)))
+        family = lab.provider.host_family(valued[0].parts[0][0].symbol) if valued and valued[0].parts else None
+        rate = lab.throttle.limit_for(family).per_second if family else None
+        day = lab.clock.now().date()
+        return choose(valued, threshold=self.threshold, remaining=self.budget.remaining(day),
+                      per_day=self.budget.per_day, per_second=rate)  # fmt: skip
+
+    def learn(self) -> dict[str, tuple[str, float]]:
+        """Settle past predictions from the warm ledger into the per-rule outcomes; returns those settled now."""
+        target = latest_closed(self.lab.calendar, self.lab.clock.now())
+        if target is None:
+            return {}
+        return self.outcomes.update(self.lab.tracking.ledger.entries(), target)
 
     def run_once(self, *, progress: bool = False) -> WarmReport:
         """One pass in the calling thread (``lab.warm()``, ``quantdb-lab warm``)."""
@@ -186,9 +229,19 @@ class Warmer:
     def _pass(self, *, progress: bool = False) -> WarmReport:
         started = time.monotonic()
         report = WarmReport()
+        self._pass_id = f"{os.getpid()}-{time.time_ns()}"
         self._set(phase="predicting")
-        chosen = [p for p in self.predictions() if p.confidence >= self.threshold]
+        try:
+            self.learn()
+        except QuantdbError:
+            pass  # the outcomes file is unwritable: score with what was learned so far
+        plan = self.plan()
+        chosen = [v for v in plan if v.chosen]
         report.predictions = len(chosen)
+        report.below_cost = sum(v.why_not == "expected value below cost" for v in plan)
+        report.over_budget = sum(v.why_not.startswith("needs ") or v.why_not.endswith("budget") for v in plan)
+        report.budget = self.budget.per_day
+        report.already_warm = sum(v.why_not == "already warm" and v.probability >= self.threshold for v in plan)
         self._set(phase="warming", done=0, total=len(chosen), calls=0)
         broken: set[str] = set()  # families whose breaker is not closed: no background probes
         bar = _progress(len(chosen)) if progress else None
@@ -197,7 +250,7 @@ class Warmer:
                 if report.stopped or self._stop.is_set() or (self.max_calls is not None and report.calls >= self.max_calls):
                     report.stopped = True
                     break
-                self._set(current=prediction.symbol, done=done, calls=report.calls)
+                self._set(current=prediction.prediction.symbol, done=done, calls=report.calls)
                 self._warm_one(prediction, report, broken)
                 if bar is not None:
                     bar.update(1)
@@ -211,6 +264,7 @@ class Warmer:
         except QuantdbError:
             pass  # kept in memory and retried by the background flush
         report.seconds = time.monotonic() - started
+        report.spent_today = self.budget.spent(self.lab.clock.now().date())
         self.last_report = report
         self._set(done=report.predictions if not report.stopped else self._state["done"], calls=report.calls)
         return report
@@ -225,26 +279,23 @@ class Warmer:
         report.stopped = report.stopped or collected.stopped
         report.collected = collected.summary()
 
-    def _warm_one(self, prediction: Prediction, report: WarmReport, broken: set[str]) -> None:
-        lab = self.lab
-        try:
-            request = lab.request(prediction.symbol, start=prediction.start, end=prediction.end, adjust=prediction.adjust)
-        except QuantdbError as exc:
-            report.failed.append((prediction.symbol, str(exc)))
-            return
-        family = lab.provider.host_family(request.symbol)
-        if family in broken:
-            return
-        # Every adjustment is derived from the one stored unadjusted series: one upstream call at most, so a
-        # foreground request arriving meanwhile waits behind one call.
-        parts = (request,)
+    def _warm_one(self, valued: Valued, report: WarmReport, broken: set[str]) -> None:
+        """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget."""
+        lab, prediction = self.lab, valued.prediction
+        pred = f"{self._pass_id}-{prediction.kind}"  # one outcome per rule and pass: its loads rise and fall together
         calls = 0
-        try:
-            if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:
-                report.already_warm += 1
-                return
-            for part in parts:
-                if lab.plan(part.symbol, start=part.start, end=part.end, adjust=part.adjust).is_warm:
+        for request, estimate in valued.parts:
+            family = lab.provider.host_family(request.symbol)
+            if family in broken:
+                continue
+            day = lab.clock.now().date()
+            capped = self.max_calls is not None and report.calls + calls + estimate > self.max_calls
+            if capped or self.budget.remaining(day) < estimate:
+                report.stopped = True
+                break
+            try:
+                if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:
+                    report.already_warm += 1
                     continue
                 waited = self._wait_turn(family)
                 if waited is None:
@@ -252,15 +303,18 @@ class Warmer:
                     break
                 report.yielded += int(waited)
                 self._set(phase="warming")
-                _, origin = lab.load_in_background(part, confidence=prediction.confidence, reason=prediction.reason)
+                _, origin = lab.load_in_background(request, confidence=valued.probability, reason=prediction.reason,
+                                                   kind=prediction.kind, pred=pred)  # fmt: skip
                 calls += origin.upstream_calls
-        except ProviderUnavailableError as exc:
-            broken.add(family)
-            report.failed.append((prediction.symbol, str(exc)))
-        except QuantdbError as exc:
-            report.failed.append((prediction.symbol, str(exc)))
+                report.warmed += int(origin.upstream_calls > 0)
+                self.budget.spend(day, origin.upstream_calls)
+            except ProviderUnavailableError as exc:
+                broken.add(family)
+                report.failed.append((request.symbol.canonical, str(exc)))
+            except QuantdbError as exc:  # the call may have reached the host: counted against the budget
+                self.budget.spend(day, estimate)
+                report.failed.append((request.symbol.canonical, str(exc)))
         report.calls += calls
-        report.warmed += int(calls > 0)
 
     def _wait_quiet(self) -> bool:
         """Before predicting (CPU work that competes with the kernel), wait for a pause in foreground reads."""
@@ -330,9 +384,10 @@ def read_state(lab: Lab) -> dict[str, Any]:
     return {**state, "alive": alive}
 
 
-def warm(lab: Lab, *, threshold: float = THRESHOLD, progress: bool = True, max_calls: int | None = None) -> WarmReport:
+def warm(lab: Lab, *, threshold: float = THRESHOLD, progress: bool = True, max_calls: int | None = None,
+         daily_calls: int | None = None) -> WarmReport:  # fmt: skip
     """Warm once, in the foreground, with a progress bar; raises ``WarmerBusyError`` if a warmer runs."""
-    return Warmer(lab, threshold=threshold, max_calls=max_calls).run_once(progress=progress)
+    return Warmer(lab, threshold=threshold, max_calls=max_calls, daily_calls=daily_calls).run_once(progress=progress)
 
 
 @atexit.register

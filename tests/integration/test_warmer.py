@@ -173,3 +173,18 @@ def test_portfolio_requests_are_logged_as_usage_and_count_as_foreground(tmp_path
     lab.portfolio(["600519", "000001"], start="2025-01-02", end="2025-03-31", adjust="", progress=False)
     assert len(entered) == 2  # each portfolio load ran as foreground activity
     assert {"600519.SH", "000001.SZ"} <= set(lab.usage()["symbol"].to_list())
+
+
+def test_the_daily_budget_holds_across_passes_and_processes_and_renews_the_next_day(tmp_path):
+    lab, provider, clock = make_lab(tmp_path, now="2025-06-09 16:00")
+    _habit(lab, clock, days=2)
+    before = calls(provider)
+    first = Warmer(lab, peers=None, daily_calls=3).run_once()
+    assert (first.calls, first.spent_today, first.over_budget) == (3, 3, 1)  # the 4th: past the budget
+    again = Warmer(lab, peers=None, daily_calls=3).run_once()  # a second pass (cron, another kernel): same budget
+    assert again.calls == 0 and again.over_budget == 1 and calls(provider) - before == 3
+    clock.advance(4 * 3600)
+    lab.bars(WATCH, start="2025-01-01")  # the next morning: the 3 warmed series used, the 4th fetched
+    clock.advance(20 * 3600)  # the next exchange day, after its close: a fresh budget
+    nxt = Warmer(lab, peers=None, daily_calls=3).run_once()
+    assert (nxt.calls, nxt.spent_today) == (3, 3)

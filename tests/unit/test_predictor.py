@@ -164,3 +164,40 @@ def test_accepts_the_lab_usage_frame():
 
     frame = pl.DataFrame([use("2025-06-09T20:00:00+08:00"), use("2025-06-10T20:00:00+08:00")])
     assert by_symbol(predict(frame, CAL, at("2025-06-11 16:00")))["A"].confidence == pytest.approx(0.736)
+
+
+# -- rule 5: a cross-section question is one prediction (issue 24) ------------------------------------------
+MARKET60 = tuple(f"S{i:02d}" for i in range(60))
+
+
+def _question(ts, symbols=MARKET60, end=None):
+    return [use(ts, s, end=end) | {"batch": len(symbols)} for s in symbols]
+
+
+def test_a_cross_section_question_is_one_universe_prediction():
+    log = _question("2025-06-10T20:00:00+08:00")
+    predictions = predict(log, CAL, at("2025-06-11 16:00"), peers=Peers({"sector:Big": MARKET60}))
+    assert [(p.kind, p.symbol, p.members, p.confidence) for p in predictions] == [
+        ("universe", "universe sector:Big", MARKET60, 0.5)]  # asked on 1 of 1 day: 1 / (1 + 1)  # fmt: skip
+
+
+def test_a_universe_asked_again_rises_and_one_with_a_fixed_past_end_is_final():
+    log = _question("2025-06-10T20:00:00+08:00") + _question("2025-06-11T20:00:00+08:00", MARKET60[:55])
+    (p,) = predict(log, CAL, at("2025-06-12 16:00"))
+    # 2 of 2 days (55 of 60 overlap: Jaccard 0.92, one universe): 2 / (2 + 1); unnamed without peers
+    assert (p.kind, p.confidence, p.symbol, len(p.members)) == ("universe", 0.667, "universe of 55 symbols", 55)
+    assert predict(_question("2025-06-10T20:00:00+08:00", end="2025-05-30"), CAL, at("2025-06-11 16:00")) == []
+
+
+def test_a_watchlist_beside_a_cross_section_keeps_its_own_tracking():
+    log = [use(f"2025-06-{d:02d}T20:00:00+08:00", "S01") for d in (9, 10)] + _question("2025-06-10T20:00:00+08:00")
+    predictions = by_symbol(predict(log, CAL, at("2025-06-11 16:00")))
+    assert predictions["S01"].kind == "tracked" and predictions["S01"].confidence == 0.736  # the two own asks only
+    assert set(predictions) == {"S01", "universe of 60 symbols"}
+
+
+def test_the_studied_part_of_a_group_and_its_rest_are_separate_rules():
+    log = [use("2025-06-10T20:00:00+08:00", s) for s in "ABC"]
+    kinds = {p.symbol: p.kind for p in predict(log, CAL, at("2025-06-11 16:00"), peers=SECTOR)}
+    # sector:Fin 3 of 5 studied (0.6 >= 0.2): all five at 0.8; index:BIG 3 of 20 (0.15 < 0.2): none
+    assert kinds == {"A": "peer", "B": "peer", "C": "peer", "D": "peer rest", "E": "peer rest"}

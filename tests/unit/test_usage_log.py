@@ -66,7 +66,7 @@ def test_lab_usage_frame_and_off_switches(tmp_path, monkeypatch):
     assert usage.row(0, named=True) | {"pid": 0} == {
         "ts": "2025-06-06T16:00:00+08:00", "symbol": "600519.SH", "adjust": "qfq", "start": "2025-01-01",
         "end": "2025-03-31", "first": "2025-01-01", "last": "2025-03-31", "mode": "research", "related": True,
-        "cached": False, "calls": 1, "pid": 0, "dataset": "bars",
+        "cached": False, "calls": 1, "pid": 0, "batch": 2, "dataset": "bars",  # batch: asked with one other symbol
     }  # fmt: skip
 
     from quantdb_lab.lab import Lab

@@ -1,8 +1,10 @@
 """``WarmingPanel``: what the cache warmer predicts, what it is doing, and whether warming pays off.
 
-Predictions (above and below the threshold, with reasons), the warmer's state (this kernel's, or the last
-state any warmer on the cache directory wrote, e.g. cron's), and the measured value: warmed entries, how many
-were used, the hit rate and the share of warming calls not used. The cache-monitor dashboard can embed it.
+Predictions in the order warming spends the budget (each with its rule, learned probability, calls, expected
+value and cost, and whether it is warmed or why not), the warmer's state (this kernel's, or the last state any
+warmer on the cache directory wrote, e.g. cron's), the measured value (warmed entries, how many were used, the
+hit rate, the share of warming calls not used, today's budget) and what was learned per rule: settled
+predictions, their hit share and the score a rule's confidence now earns. The cache-monitor dashboard can embed it.
 A thin view: ``refresh()``, ``warm_now()`` and ``toggle()`` are what the buttons call, and the HTML comes from
 the pure functions below, so tests drive it without a browser.
 """
@@ -18,25 +20,52 @@ import traitlets
 
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab import Lab
-from quantdb_lab.prefetch import THRESHOLD, Warmer, predictions_frame, read_state
+from quantdb_lab.prefetch import THRESHOLD, Valued, Warmer, read_state
 from quantdb_lab.ui.cache_report import html_table, percent
 
 MAX_ROWS = 30  # predictions shown
 
 
-def prediction_rows(predictions: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+def plan_dicts(plan: list[Valued]) -> list[dict[str, Any]]:
+    """The warmer's plan as plain dicts (the panel's ``predictions`` trait)."""
     return [
-        {
-            "symbol": p["symbol"],
+        {"symbol": v.prediction.symbol, "adjust": v.prediction.adjust, "end": v.prediction.end,
+         "confidence": v.prediction.confidence, "reason": v.prediction.reason, "ready_by": v.prediction.ready_by,
+         "kind": v.prediction.kind, "members": len(v.prediction.symbols), "probability": v.probability,
+         "calls": v.calls, "expected_value": v.expected_value, "cost": v.cost, "chosen": v.chosen,
+         "why_not": v.why_not}
+        for v in plan
+    ]  # fmt: skip
+
+
+def prediction_rows(predictions: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+    rows = []
+    for p in predictions[:MAX_ROWS]:
+        chosen = p.get("chosen", p["confidence"] >= threshold)
+        row = {
+            "symbol": p["symbol"] + (f" ({p['members']})" if p.get("members", 1) > 1 else ""),
             "adjust": p["adjust"] or "raw",
             "through": p["end"],
+            "rule": p.get("kind", ""),
             "confidence": f"{p['confidence']:.2f}",
-            "warm?": "yes" if p["confidence"] >= threshold else "no",
+            "learned": f"{p['probability']:.2f}" if "probability" in p else "",
+            "calls": p.get("calls", ""),
+            "value / cost": f"{p['expected_value']:.1f} / {p['cost']:.1f}" if "cost" in p else "",
+            "warm?": ("yes" if chosen else "no") + (f": {p['why_not']}" if p.get("why_not") else ""),
             "ready by": p["ready_by"].strftime("%m-%d %H:%M") if p.get("ready_by") else "",
             "why": p["reason"],
         }
-        for p in predictions[:MAX_ROWS]
-    ]
+        rows.append(row)
+    return rows
+
+
+def learning_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``Outcomes.rows(priors)``: per rule, settled predictions, hit share, and prior -> learned score."""
+    return [
+        {"rule": r["kind"], "settled predictions": r["settled"], "hit share": percent(r["hit share"]),
+         "score now": f"{r['prior']:.2f} -> {r['learned']:.2f}" if "learned" in r else ""}
+        for r in rows
+    ]  # fmt: skip
 
 
 def value_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -48,6 +77,8 @@ def value_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         {"measure": "warming calls", "value": summary.get("warming_calls", 0)},
         {"measure": "calls not (yet) used", "value": f"{summary.get('warming_calls_unused', 0)} "
                                                        f"({percent(summary.get('wasted_share'))})"},
+        {"measure": "today's warming budget (calls)", "value": f"{summary.get('budget_spent', 0)} spent of "
+                                                                f"{summary.get('budget', 0)}"},
     ]  # fmt: skip
 
 
@@ -71,7 +102,8 @@ class WarmingPanel(widgets.VBox):
     threshold = traitlets.Float(THRESHOLD)
     predictions = traitlets.List(help="the last predictions, as dicts, in warming order")
     warmer_state = traitlets.Dict()
-    summary = traitlets.Dict(help="lab.stats()['warming']")
+    summary = traitlets.Dict(help="lab.stats()['warming'] and today's budget")
+    learned = traitlets.List(help="Outcomes.rows(): what was learned per rule")
     message = traitlets.Unicode("")
     logged = traitlets.Int(0, help="entries in the usage log")
 
@@ -84,6 +116,7 @@ class WarmingPanel(widgets.VBox):
         self.state_view = widgets.HTML("")
         self.value_view = widgets.HTML("")
         self.table_view = widgets.HTML("")
+        self.learning_view = widgets.HTML("")
         self.notice = widgets.HTML("")
         super().__init__(
             children=[
@@ -94,6 +127,8 @@ class WarmingPanel(widgets.VBox):
                 self.value_view,
                 widgets.HTML("<h4>Predicted next requests</h4>"),
                 self.table_view,
+                widgets.HTML("<h4>Learned from outcomes, per rule</h4>"),
+                self.learning_view,
             ],
             **kwargs,
         )
@@ -118,9 +153,16 @@ class WarmingPanel(widgets.VBox):
     def refresh(self) -> None:
         try:
             log = self.lab.usage()
-            self.predictions = predictions_frame(self.warmer.predictions(log)).to_dicts()
+            plan = self.warmer.plan(log)
+            self.predictions = plan_dicts(plan)
             self.logged = log.height
-            self.summary = self.lab.tracking.ledger.summary()
+            day = self.lab.clock.now().date()
+            self.summary = {**self.lab.tracking.ledger.summary(), "budget": self.warmer.budget.per_day,
+                            "budget_spent": self.warmer.budget.spent(day)}  # fmt: skip
+            priors: dict[str, list[float]] = {}
+            for v in plan:
+                priors.setdefault(v.prediction.kind, []).append(v.prediction.confidence)
+            self.learned = self.warmer.outcomes.rows({k: max(c) for k, c in priors.items()})
         except QuantdbError as exc:
             self.message = f"{type(exc).__name__}: {exc}"
         own = self.warmer.state
@@ -130,7 +172,8 @@ class WarmingPanel(widgets.VBox):
     def warm_now(self) -> None:
         try:
             report = self.warmer.run_once()
-            self.message = f"warmed {report.warmed} series with {report.calls} calls ({report.already_warm} already warm)"
+            self.message = (f"warmed {report.warmed} series with {report.calls} calls ({report.already_warm} already "
+                            f"warm, {report.below_cost} not worth their calls, {report.over_budget} past the budget)")  # fmt: skip
         except QuantdbError as exc:
             self.message = f"{type(exc).__name__}: {exc}"
         self.refresh()
@@ -151,6 +194,8 @@ class WarmingPanel(widgets.VBox):
         self.notice.value = f"<p><i>{html.escape(self.message)}</i></p>" if self.message else ""
         self.state_view.value = state_html(self.warmer_state)
         self.value_view.value = html_table(value_rows(self.summary))
+        self.learning_view.value = html_table(learning_rows(self.learned),
+                                              empty="nothing settled yet: outcomes count once the next session closed")  # fmt: skip
         rows = prediction_rows(self.predictions, self.threshold)
         self.table_view.value = html_table(rows, empty=(
             "no predictions: nothing asked recently reads up to now (a request with a fixed past end is final)"
