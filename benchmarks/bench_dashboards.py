@@ -37,7 +37,7 @@ def load(page, url: str, *, charts: bool) -> float:
     page.goto(url, timeout=300_000, wait_until="load")
     page.wait_for_function("() => { const c = document.querySelector('#rendered_cells');"
                            " return c && getComputedStyle(c).display !== 'none'; }", timeout=300_000)  # fmt: skip
-    page.locator("#rendered_cells .jupyter-widgets, #rendered_cells a").first.wait_for(state="visible", timeout=300_000)
+    page.locator("#rendered_cells .jupyter-widgets, #rendered_cells a[href$='.ipynb']").first.wait_for(state="visible", timeout=300_000)
     if charts:
         page.locator("#rendered_cells .js-plotly-plot").first.wait_for(state="visible", timeout=300_000)
     return time.monotonic() - started
