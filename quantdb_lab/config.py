@@ -9,6 +9,7 @@ from pathlib import Path
 CACHE_DIR_ENV = "QUANTDB_LAB_CACHE_DIR"
 PROVIDER_ENV = "QUANTDB_LAB_PROVIDER"
 STORE_ENV = "QUANTDB_LAB_STORE"
+PLOTLY_ESM_ENV = "QUANTDB_LAB_PLOTLY_ESM"  # plotly's widget script by URL: set by the Voila server for its kernels
 
 
 def default_cache_dir(*, synthetic: bool = False) -> Path:
@@ -88,3 +89,26 @@ def apply_file_mode(path: str | os.PathLike[str]) -> None:
         os.chmod(path, file_mode())
     except PermissionError:
         pass
+
+
+COLOUR_CONVENTION_ENV = "QUANTDB_LAB_CHART_COLOURS"
+COLOUR_CONVENTIONS = ("red-up", "green-up")
+CHART_LANGUAGE_ENV = "QUANTDB_LAB_CHART_LANGUAGE"
+CHART_LANGUAGES = ("both", "zh", "en")
+
+
+def colour_convention() -> str:
+    """``$QUANTDB_LAB_CHART_COLOURS``: ``red-up`` (the Chinese convention, default: red rises, green falls) or
+    ``green-up`` (the Western one). Raises ValueError, naming the variable, for anything else."""
+    value = os.environ.get(COLOUR_CONVENTION_ENV, "").strip().lower() or "red-up"
+    if value not in COLOUR_CONVENTIONS:
+        raise ValueError(f"{COLOUR_CONVENTION_ENV} must be one of {COLOUR_CONVENTIONS}, not {value!r}")
+    return value
+
+
+def chart_language() -> str:
+    """``$QUANTDB_LAB_CHART_LANGUAGE``: chart labels in ``both`` Chinese and English (default), ``zh`` or ``en``."""
+    value = os.environ.get(CHART_LANGUAGE_ENV, "").strip().lower() or "both"
+    if value not in CHART_LANGUAGES:
+        raise ValueError(f"{CHART_LANGUAGE_ENV} must be one of {CHART_LANGUAGES}, not {value!r}")
+    return value

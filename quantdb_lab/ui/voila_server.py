@@ -8,26 +8,42 @@ It asks for a token, as JupyterLab does: anyone who can reach 127.0.0.1 (every l
 the dashboards' kernels with the owner's environment and files. The token is random per server and passed in
 the server's environment (``JUPYTER_TOKEN``), not on its command line, which every local user can read;
 ``url()`` carries it (``?token=...``) and the browser keeps a login cookie after the first page.
+
+Light on memory: a page's kernel is shut down when the page is left (Voila's ``beforeunload`` request) and,
+when that request never comes (a closed laptop, a killed tab), culled once it has had no connection and no
+activity for ``cull_idle_timeout`` seconds (jupyter-server's culler, run every ``cull_interval`` seconds). A
+kernel with a page still connected is never culled.
+
+Fast: plotly's widget script (5 MB) is served once, as a static file of the template
+(``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
+the kernels' FigureWidgets name it by URL (``$QUANTDB_LAB_PLOTLY_ESM``, see ``widgets.figure_view``): the
+browser fetches and evaluates an ES module once per URL, so a page with five charts loads plotly once, and the
+widget state no longer carries the script.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
-from quantdb_lab.config import CACHE_DIR_ENV, PROVIDER_ENV
+from quantdb_lab.config import CACHE_DIR_ENV, PLOTLY_ESM_ENV, PROVIDER_ENV
 
 HOST = "127.0.0.1"
 TEMPLATE = "quantdb"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+PLOTLY_ASSET = "plotly-widget.js"
+CULL_IDLE_TIMEOUT = 120  # s without a connection or activity before a kernel is shut down
+CULL_INTERVAL = 30  # s between two looks of the culler
 
 
 def _die_with_parent() -> None:
@@ -47,14 +63,29 @@ def free_port(host: str = HOST) -> int:
         return probe.getsockname()[1]
 
 
-def voila_command(directory: Path, port: int, *, theme: str = "light") -> list[str]:
+def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
+                  cull_interval: int = CULL_INTERVAL) -> list[str]:  # fmt: skip
     """Voila in tree mode over ``directory``: ``/`` lists the notebooks, ``/voila/render/<file>`` renders one."""
     return [
         sys.executable, "-m", "voila", str(directory),
         "--no-browser", f"--Voila.ip={HOST}", f"--port={port}", "--Voila.port_retries=0",
         "--strip_sources=True", f"--template={TEMPLATE}", f"--theme={theme}",
         "--Voila.auto_token=True",  # the token itself comes from JUPYTER_TOKEN in the server's environment
+        f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
+        f"--MappingKernelManager.cull_interval={int(cull_interval)}",
+        "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
     ]  # fmt: skip
+
+
+def plotly_asset_dir() -> Path:
+    """A fresh Jupyter data folder whose ``quantdb`` template serves plotly's widget script as a static file."""
+    import plotly
+
+    root = Path(tempfile.mkdtemp(prefix="qdb-voila-assets-"))
+    static = root / "voila" / "templates" / TEMPLATE / "static"
+    static.mkdir(parents=True)
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / "widgetbundle.js", static / PLOTLY_ASSET)
+    return root
 
 
 def voila_env(base: Mapping[str, str], *, provider: str | None = None, cache_dir: str | None = None) -> dict[str, str]:
@@ -72,8 +103,11 @@ class VoilaServer:
     """``with VoilaServer(directory) as server: server.url("cache_monitor.ipynb")``."""
 
     def __init__(self, directory: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
-                 log: Path | None = None, token: str | None = None) -> None:  # fmt: skip
+                 log: Path | None = None, token: str | None = None, cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
+                 cull_interval: int = CULL_INTERVAL) -> None:  # fmt: skip
         self.directory = Path(directory)
+        self.cull_idle_timeout, self.cull_interval = cull_idle_timeout, cull_interval
+        self._assets: Path | None = None
         self.port = port or free_port()
         self.token = token or secrets.token_urlsafe(32)
         self.env = {**(dict(env) if env is not None else voila_env(os.environ)), "JUPYTER_TOKEN": self.token}
@@ -99,8 +133,14 @@ class VoilaServer:
 
     def start(self, timeout: float = 30.0) -> Self:
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
+        self._assets = plotly_asset_dir()
+        env = dict(self.env)
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (env.get("JUPYTER_PATH", ""), str(self._assets)) if p)
+        env[PLOTLY_ESM_ENV] = f"{self.link()}voila/static/{PLOTLY_ASSET}"
+        command = voila_command(self.directory, self.port, cull_idle_timeout=self.cull_idle_timeout,
+                                cull_interval=self.cull_interval)  # fmt: skip
         self.process = subprocess.Popen(
-            voila_command(self.directory, self.port), env=self.env, cwd=self.directory,
+            command, env=env, cwd=self.directory,
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - prctl only
         )  # fmt: skip
@@ -130,6 +170,9 @@ class VoilaServer:
         if process is None:
             return
         stop_process_group(process, grace)
+        if self._assets is not None:
+            shutil.rmtree(self._assets, ignore_errors=True)
+            self._assets = None
         if self._output is not subprocess.DEVNULL:
             self._output.close()
 

@@ -96,3 +96,30 @@ def perform(page, interaction: Interaction, *, timeout: float = 30.0) -> float:
 
 def stderr_outputs(page) -> list[str]:
     return page.locator(f"{RENDERED} {STDERR}").all_inner_texts()
+
+
+def plots(page, scope=None) -> list[dict]:
+    """What each plotly chart on the page (or inside the locator ``scope``) draws now: its title and, per trace,
+    type, name and x values (read from the graph divs plotly draws into, so from the browser, not the kernel)."""
+    found = scope.locator(PLOTS) if scope is not None else page.locator(f"{RENDERED} {PLOTS}")
+    return found.evaluate_all(
+        """els => els.map(d => ({
+            title: (d.layout && d.layout.title && (d.layout.title.text ?? d.layout.title)) || '',
+            traces: (d.data || []).map(t => ({type: t.type || 'scatter', name: t.name || '',
+                                               x: Array.from(t.x || []).map(v => v === null ? null : String(v))})),
+        }))"""
+    )
+
+
+def wait_for_plot(page, predicate, *, timeout: float = 60.0, what: str = "a chart", scope=None) -> dict:
+    """The first chart for which ``predicate(chart)`` holds, waiting up to ``timeout`` seconds for it."""
+    deadline = time.monotonic() + timeout
+    seen: list[dict] = []
+    while time.monotonic() < deadline:
+        seen = plots(page, scope)
+        for chart in seen:
+            if predicate(chart):
+                return chart
+        page.wait_for_timeout(100)
+    titles = [c["title"] for c in seen]
+    raise AssertionError(f"no chart showed {what} within {timeout:.0f} s; charts shown: {titles}")

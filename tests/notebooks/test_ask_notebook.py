@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, assert_clean_page, committed_code_cells, execute, probe, with_probe
 
 NOTEBOOK = NOTEBOOKS / "ask.ipynb"
 
@@ -18,12 +16,30 @@ def test_the_committed_notebook_has_no_outputs():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=180)
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=180, edit=with_probe(PROBE))
+
+
+PROBE = """
+import json
+print(json.dumps({
+    "provider": lab.provider.name,
+    "ok": [a.ok for a in answers],
+    "plans": [a.plan.intent if a.plan else None for a in answers],
+    "confirming_calls": [a.upstream_calls for a in confirming],
+    "first_calls": [a.upstream_calls for a in answers],
+    "warm_upstream_calls": [a.upstream_calls for a in again],
+    "warm_hit_rates": [a.cache_hit_rate for a in again],
+    "magic_rows": first.data.height,
+    "declined": declined.ok,
+    "declined_problems": declined.problems,
+    "widget_state": widget.state,
+    "widget_traces": len(widget.chart.data),
+}))
+"""
 
 
 def test_the_notebook_answers_the_seed_questions_from_the_cache(executed):
-    stdout = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
-    summary = json.loads(stdout.strip().splitlines()[-1])
+    summary = probe(executed)
     assert summary["provider"] == "simulated"
     assert summary["ok"] == [True] * 5
     assert summary["plans"] == ["rank", "compare", "spikes", "correlation", "rank"]
@@ -42,3 +58,7 @@ def test_the_answer_and_charts_are_rendered(executed):
     figures = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
                if "application/vnd.plotly.v1+json" in o.get("data", {}) or WIDGET_VIEW in o.get("data", {})]  # fmt: skip
     assert len(figures) >= 2  # the magic's figure and the widget
+
+
+def test_the_page_shows_no_debugging_output_and_says_the_data_is_synthetic(executed):
+    assert_clean_page(executed, synthetic=True)

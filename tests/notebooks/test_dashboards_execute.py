@@ -78,6 +78,9 @@ def test_cache_monitor_executes_on_the_simulated_market_and_shows_the_cache(tmp_
     # the warming panel: the open-ended read of 600519 is predicted (asked once: 0.67, under the 0.7 threshold)
     assert "Predicted next requests" in state and "warmer:</b> not running" in state
     assert "<td>600519.SH</td>" in state and "0.67" in state
+    from tests.support.notebooks import assert_clean_page
+
+    assert_clean_page(nb, synthetic=True)
 
 
 def test_index_lists_the_dashboards_present(monkeypatch, tmp_path):

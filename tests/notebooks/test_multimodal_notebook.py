@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, assert_clean_page, committed_code_cells, execute
 
 NOTEBOOK = NOTEBOOKS / "multimodal.ipynb"
 
@@ -17,6 +17,7 @@ def test_executes_headless(tmp_path):
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
     assert len([o for o in outputs if WIDGET_VIEW in o.get("data", {})]) == 2
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "sources:" in text and "last row 2024-06-14" in text
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "<b>sources:</b>" in html and "<b>last row:</b> 2024-06-14" in html
+    assert_clean_page(nb, synthetic=True)
     assert list((tmp_path / "cache").rglob("*.parquet"))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 import pytest
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ
 from quantdb_lab.providers.simulated import SimulatedMarket
-from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute, stdout
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, assert_clean_page, committed_code_cells, execute, probe, with_probe
 
 NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
 
@@ -21,12 +20,30 @@ def test_the_committed_notebook_has_no_outputs():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=120)
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=120, edit=with_probe(PROBE))
+
+
+PROBE = """
+import json
+print(json.dumps({
+    "provider": lab.provider.name,
+    "symbols": list(result.symbols),
+    "rows": dict(zip(result.status["symbol"], result.status["rows"])),
+    "failed": result.failed,
+    "frame_rows": result.frame.height,
+    "weights": result.weights,
+    "magic_counts": from_magic.counts,
+    "widget_state": widget.state,
+    "widget_counts": widget.counts.value,
+    "hits": stats["hits"],
+    "misses": stats["misses"],
+}))
+"""
 
 
 
 def test_the_notebook_runs_end_to_end_on_the_simulated_market(executed):
-    summary = json.loads(stdout(executed.cells[-1]).strip().splitlines()[-1])
+    summary = probe(executed)
     symbols = ["600519.SH", "000001.SZ", "300750.SZ", "601318.SH", "000858.SZ"]
     # Independent truth: the simulated market itself, at today's clock like the notebook's Lab.
     market = SimulatedMarket(seed=7)
@@ -57,3 +74,7 @@ def test_widgets_and_charts_are_in_the_outputs(executed):
     html = [o["data"]["text/html"] for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs
             if "text/html" in o.get("data", {})]
     assert any("PortfolioResult" in h and "5 fetched" in h for h in html)
+
+
+def test_the_page_shows_no_debugging_output_and_says_the_data_is_synthetic(executed):
+    assert_clean_page(executed, synthetic=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.support import akshare_files as af
-from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, committed_code_cells, execute
+from tests.support.notebooks import NOTEBOOKS, WIDGET_VIEW, assert_clean_page, committed_code_cells, execute, probe, with_probe
 
 NOTEBOOK = NOTEBOOKS / "quality.ipynb"
 
@@ -19,13 +17,26 @@ def test_the_committed_notebook_has_no_outputs():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=180)
+    return execute(NOTEBOOK, tmp_path_factory.mktemp("cache"), timeout=180, edit=with_probe(PROBE))
+
+
+PROBE = """
+import json
+print(json.dumps({
+    "provider": lab.provider.name,
+    "rows": clean.height,
+    "injected": found.height,
+    "found": int(found["found"].sum()),
+    "score": round(report.score.overall, 6),
+    "passed": report.passed,
+    "widget_symbol": widget.symbol,
+    "real_checks": sorted(set(real_report.issues["check"])) if real_report is not None else None,
+}))
+"""
 
 
 def test_the_notebook_finds_the_injected_faults(executed):
-    last = executed.cells[-1]
-    text = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream" and o.name == "stdout")
-    summary = json.loads(text.strip().splitlines()[-1])
+    summary = probe(executed)
     assert summary["provider"] == "simulated" and summary["rows"] > 1000
     assert summary["injected"] >= 12 and summary["found"] >= summary["injected"] - 1
     assert summary["widget_symbol"] in {"600519.SH", "000001.SZ", "300750.SZ"}
@@ -35,3 +46,7 @@ def test_the_notebook_finds_the_injected_faults(executed):
         assert summary["real_checks"] is None
     views = [o for cell in executed.cells for o in getattr(cell, "outputs", []) if WIDGET_VIEW in o.get("data", {})]
     assert views  # the widget rendered
+
+
+def test_the_page_shows_no_debugging_output_and_says_the_data_is_synthetic(executed):
+    assert_clean_page(executed, synthetic=True)

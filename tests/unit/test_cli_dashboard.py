@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -135,3 +136,36 @@ def test_voila_dies_with_the_process_that_started_it_even_on_sigkill(tmp_path):
     while Path(f"/proc/{voila_pid}").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not Path(f"/proc/{voila_pid}").exists() or "Z" in Path(f"/proc/{voila_pid}/stat").read_text().split()[2]
+
+
+def test_voila_culls_kernels_left_idle_without_a_page_and_keeps_connected_ones(tmp_path):
+    command = voila_command(tmp_path, 8765, cull_idle_timeout=40, cull_interval=7)
+    assert "--MappingKernelManager.cull_idle_timeout=40" in command
+    assert "--MappingKernelManager.cull_interval=7" in command
+    assert "--MappingKernelManager.cull_connected=False" in command
+    defaults = voila_command(tmp_path, 8765)
+    assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") and int(a.split("=")[1]) > 0 for a in defaults)
+
+
+def test_plotly_script_is_served_once_by_url_and_named_by_the_kernels_widgets(tmp_path, monkeypatch):
+    import plotly
+
+    from quantdb_lab.config import PLOTLY_ESM_ENV
+    from quantdb_lab.ui.voila_server import PLOTLY_ASSET, TEMPLATE, plotly_asset_dir
+    from quantdb_lab.ui.widgets.figure_view import figure_widget
+
+    root = plotly_asset_dir()
+    try:
+        served = root / "voila" / "templates" / TEMPLATE / "static" / PLOTLY_ASSET
+        bundle = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+        assert served.read_bytes() == bundle.read_bytes()
+    finally:
+        shutil.rmtree(root)
+    import plotly.graph_objects as go
+
+    monkeypatch.delenv(PLOTLY_ESM_ENV, raising=False)
+    assert len(figure_widget(go.Figure())._esm) > 1_000_000  # JupyterLab: the script travels in the state
+    monkeypatch.setenv(PLOTLY_ESM_ENV, "http://127.0.0.1:8765/voila/static/plotly-widget.js")
+    a, b = figure_widget(go.Figure()), figure_widget(go.Figure())
+    assert a._esm == b._esm == "http://127.0.0.1:8765/voila/static/plotly-widget.js"
+    assert isinstance(a, go.FigureWidget)

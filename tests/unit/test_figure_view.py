@@ -104,7 +104,8 @@ def test_portfolio_charts_reach_a_late_view_and_refetching_reuses_them(lab):
     widget.fetch()
     performance, candles = widget.performance_figure, widget.candle_figure
     assert [t[1] for t in shown(performance)] == ["portfolio", "600519.SH", "000001.SZ"]
-    assert shown(candles) == [("candlestick", "600519.SH", widget.result.frames["600519.SH"].height)]
+    rows = widget.result.frames["600519.SH"].height
+    assert shown(candles) == [("candlestick", "600519.SH", rows), ("bar", "volume", rows)]  # volume below price
     for figure in (performance, candles):
         drawn_by_a_page(figure)
     widget.member_box.value = "000001.SZ"

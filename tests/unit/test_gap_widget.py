@@ -73,3 +73,31 @@ def test_traits_are_validated(held):
         widget.n_paths = 0
     widget.method_box.value = "bridge"
     assert widget.method == "bridge"
+
+
+def test_each_gap_has_its_own_band_and_no_band_covers_a_real_session(held):
+    lab, frame = held
+    far_apart = frame.filter(pl.col("date") != d("2024-05-20"))  # a second gap, two months after the first
+    widget = GapSynthesisWidget(lab, frame=far_apart)
+    assert widget.fill() is not None and widget.gaps == [*DROPPED, d("2024-05-20")]
+    band = next(t for t in widget.figure.data if t.fill == "toself")
+    polygons, current = [], []
+    for x in [*band.x, None]:  # plotly closes each None-separated segment on its own
+        if x is None:
+            polygons.append(current) if current else None
+            current = []
+        else:
+            current.append(x)
+    assert len(polygons) == 2
+    real_days = far_apart["date"].to_list()
+    for polygon in polygons:
+        assert not [day for day in real_days if min(polygon) <= day <= max(polygon)], "a band covers real bars"
+    for trace in widget.figure.data:  # nor does any line join the two gaps over the real bars between them
+        if trace.name != "real close" and trace.mode and "lines" in trace.mode and trace.fill != "toself":
+            segment = []
+            for x in [*trace.x, None]:
+                if x is None:
+                    assert not segment or not [day for day in real_days if min(segment) < day < max(segment)]
+                    segment = []
+                else:
+                    segment.append(x)

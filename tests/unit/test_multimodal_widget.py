@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from quantdb_lab.ui.widgets.multimodal import NEGATIVE, POSITIVE, MultiModalWidget
+from quantdb_lab.ui.chart_style import GREEN, RED
+from quantdb_lab.ui.widgets.multimodal import MultiModalWidget
 from tests.support.sim import make_lab
 
 
@@ -17,8 +18,9 @@ def test_widget_panels_markers_and_refresh(tmp_path):
     assert names == ["close", "news", "cpi", "sc0_close"]
     assert {figure.data[i].xaxis for i in range(4)} == {"x", "x2", "x3"}  # three rows
     assert figure.layout.xaxis.matches == "x3" or figure.layout.xaxis2.matches == "x3"  # shared x-axis
-    colours = set(figure.data[1].marker.color)
-    assert POSITIVE in colours and NEGATIVE in colours
+    sentiment = [float(t.split("sentiment ")[1].split("<br>")[0]) for t in figure.data[1].text]
+    by_sign = {(s > 0) - (s < 0): c for s, c in zip(sentiment, figure.data[1].marker.color, strict=True)}
+    assert by_sign[1] == RED and by_sign[-1] == GREEN  # positive news rises: red under the Chinese convention
     assert "include=" in widget.header.value
     widget.refresh("Energy", start="2024-01-01", end="2024-03-29")
     assert [t.name for t in widget.figure.data] == ["close", "sc0_close"]

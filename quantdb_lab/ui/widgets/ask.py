@@ -19,10 +19,11 @@ from quantdb_lab import Lab
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.query import Answer
 from quantdb_lab.query.vocabulary import vocabulary
+from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui import page
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 STATES = ("idle", "working", "answered", "declined", "error")
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 TABLE_ROWS = 20
 
 
@@ -121,17 +122,46 @@ class AskWidget(widgets.VBox):
         lines = answer.insights + [f"Assumed: {a}" for a in answer.assumptions] + [f"Note: {n}" for n in answer.notes]
         lines += [f"Try: {s}" for s in answer.suggestions]
         self.insights_view.value = "<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>"
-        self.table_view.value = answer.data.head(TABLE_ROWS)._repr_html_() if answer.data.height else ""
+        self.table_view.value = answer_table(answer).markup if answer.data.height else ""
         rate = "n/a" if answer.cache_hit_rate is None else f"{answer.cache_hit_rate:.0%}"
         self.metrics_view.value = (f"<span style='color:#666'>{answer.execution_time * 1000:.0f} ms, cache hit rate "
                                    f"{rate}, {answer.upstream_calls} upstream calls</span>")  # fmt: skip
         self.chart = show_figure(self, self.chart, answer_chart(answer))
 
 
+PERCENT_METRICS = ("return", "volatility", "turnover", "drawdown")  # the query layer's fractions
+
+
+def answer_table(answer: Answer) -> page.Html:
+    """The answer's rows as a formatted table: fractions as percentages, prices and ratios with two decimals."""
+    fractions = {"daily_return"} | ({"value"} if answer.plan is not None and answer.plan.metric in PERCENT_METRICS else set())
+    return page.table(answer.data.head(TABLE_ROWS), percent=fractions & set(answer.data.columns))
+
+
+def answer_view(answer: Answer) -> page.Html:
+    """What a page shows of one answer: the question, the plan, the insights, the cost, the table."""
+    e = html.escape
+    parts = [f"<p><b>{e(answer.question)}</b></p>"]
+    if answer.plan is not None:
+        parts.append(f"<p><i>{e(answer.plan.describe())}</i></p>")
+    lines = [*answer.insights, *(f"Assumed: {a}" for a in answer.assumptions), *(f"Note: {n}" for n in answer.notes)]
+    parts.append("<ul>" + "".join(f"<li>{e(line)}</li>" for line in lines) + "</ul>" if lines else "")
+    if answer.problems:
+        parts.append("<p><b>Not answered:</b> " + e("; ".join(answer.problems)) + "</p>")
+    if answer.suggestions:
+        parts.append("<p><b>Try:</b> " + e(" · ".join(answer.suggestions)) + "</p>")
+    rate = "n/a" if answer.cache_hit_rate is None else f"{answer.cache_hit_rate:.0%}"
+    parts.append(f"<p style='color:#666'>{answer.execution_time * 1000:,.0f} ms · cache hit rate {rate} · "
+                 f"{answer.upstream_calls} upstream calls</p>")  # fmt: skip
+    if answer.data.height:
+        parts.append(answer_table(answer).markup)
+    return page.Html("".join(parts), answer.question)
+
+
 def answer_chart(answer: Answer | None) -> go.Figure:
     """A copy of the answer's chart at the widget's width (an empty chart when there is none)."""
     if answer is None or answer.figure is None:
-        return go.Figure(layout={"width": CHART_WIDTH, "height": 420})
-    figure = go.Figure(answer.figure)
-    figure.update_layout(width=CHART_WIDTH)
+        return go.Figure(layout=style.base_layout("", height=420))
+    figure = style.restyle(go.Figure(answer.figure))
+    figure.update_layout(width=style.WIDTH)
     return figure

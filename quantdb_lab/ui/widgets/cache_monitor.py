@@ -22,10 +22,10 @@ from quantdb_lab.errors import QuantdbError
 from quantdb_lab.lab import Lab
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.ui import cache_report
+from quantdb_lab.ui import chart_style as style
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 HISTORY = 20  # recent fetches kept
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 STATES = ("idle", "fetching", "error")
 
 
@@ -142,9 +142,17 @@ class CacheMonitorWidget(widgets.VBox):
 
 def _figure() -> go.Figure:
     """The two bar charts, empty; shown through ``show_figure``, never by adding traces to a FigureWidget."""
-    titles = ("MB on disk by dataset", "upstream calls by host family (all kernels)")
+    titles = (style.title("cache_size"), style.title("cache_calls"))
     figure = make_subplots(rows=1, cols=2, subplot_titles=titles)
     figure.add_bar(x=[], y=[], row=1, col=1, name="MB on disk")
     figure.add_bar(x=[], y=[], row=1, col=2, name="calls")
-    figure.update_layout(width=CHART_WIDTH, height=320, showlegend=False, margin={"t": 40, "b": 40})
+    figure.update_layout(**style.base_layout("", height=340), showlegend=False)
+    figure.update_layout(margin={"t": 50, "b": 60})
+    figure.update_xaxes(title_text=style.label("dataset"), row=1, col=1)
+    figure.update_xaxes(title_text=style.label("host_family"), row=1, col=2)
+    figure.update_yaxes(title_text=style.label("size"), gridcolor=style.GRID, row=1, col=1)
+    figure.update_yaxes(title_text=style.label("calls"), gridcolor=style.GRID, row=1, col=2)
+    colours = style.palette()
+    figure.update_traces(marker_color=colours.real, selector={"name": "MB on disk"})
+    figure.update_traces(marker_color=colours.neutral, selector={"name": "calls"})
     return figure

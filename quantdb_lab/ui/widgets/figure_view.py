@@ -10,19 +10,24 @@ per FigureWidget, can take seconds), an edit message to it waits for the load an
 more than anywidget's 2 s ("[anywidget] Failed to initialize model").
 
 So a widget builds each chart as a plain ``go.Figure``, wraps the first one with ``figure_widget`` and shows
-every later one with ``show_figure``, which edits the FigureWidget in place only once a page has drawn it (its
-model is loaded) and the traces line up (same number, same types); the state a page reads on connecting is then
-refreshed too. Otherwise a new FigureWidget built from the figure, so carrying all of it from the start,
+every later one with ``show_figure``. Under our Voila server (plotly's script named by URL, loaded once per page)
+that always replaces the FigureWidget. Elsewhere it edits the FigureWidget in place only once a page has drawn
+it (its model is loaded) and the traces line up (same number, same types); the state a page reads on
+connecting is then refreshed too. Otherwise a new FigureWidget built from the figure, so carrying all of it from the start,
 replaces the old one in its container and the old one is closed.
 """
 
 from __future__ import annotations
 
+import os
 from copy import deepcopy
+from functools import cache
 from typing import Any
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
+
+from quantdb_lab.config import PLOTLY_ESM_ENV
 
 # Where a FigureWidget keeps the state a connecting page reads (plotly refreshes them the same way when a
 # FigureWidget is displayed directly), and the messages its page view sends once it has drawn the figure.
@@ -30,9 +35,23 @@ _STATE = ("_widget_data", "_widget_layout", "_data", "_layout_obj")
 _DRAWN_REPORTS = ["_js2py_layoutDelta", "_js2py_traceDeltas"]
 
 
+
+
+@cache
+def _shared_script_class(url: str) -> type[go.FigureWidget]:
+    """A FigureWidget whose front-end script is the module at ``url``: loaded once per page, however many charts."""
+    return type("FigureWidget", (go.FigureWidget,), {"_esm": url, "__module__": __name__})
+
+
+def widget_class() -> type[go.FigureWidget]:
+    """plotly's FigureWidget, or under our Voila server one naming plotly's script by URL (loaded once a page)."""
+    url = os.environ.get(PLOTLY_ESM_ENV, "")
+    return _shared_script_class(url) if url.startswith(("http://", "https://")) else go.FigureWidget
+
+
 def figure_widget(figure: go.Figure) -> go.FigureWidget:
     """A FigureWidget holding ``figure`` from the start, that notes when a page has drawn it."""
-    widget = go.FigureWidget(figure)
+    widget = widget_class()(figure)
     widget._qdb_drawn = False
     widget.observe(_note_drawn, names=_DRAWN_REPORTS)
     return widget
@@ -46,7 +65,12 @@ def drawn(figure: go.FigureWidget) -> bool:
 def show_figure(container: widgets.Box, current: go.FigureWidget, figure: go.Figure) -> go.FigureWidget:
     """Show ``figure`` where ``current`` is in ``container``; returns the FigureWidget now shown there."""
     same_traces = [t.type for t in current.data] == [t.type for t in figure.data]
-    if same_traces and drawn(current) and all(hasattr(current, name) for name in _STATE):
+    # Under our Voila server plotly's script is loaded once per page, so a new FigureWidget costs little there and
+    # carries its whole state from the start: always replace (in-place edits after a first one were seen dropped
+    # in the browser, "Error setting state", leaving a stale chart). Elsewhere (JupyterLab, where each new
+    # FigureWidget evaluates the 5 MB script again) edit in place once the chart is drawn.
+    shared_script = widget_class() is not go.FigureWidget
+    if same_traces and not shared_script and drawn(current) and all(hasattr(current, name) for name in _STATE):
         with current.batch_update():
             for trace, new in zip(current.data, figure.data, strict=True):
                 _assign(trace, new.to_plotly_json())
@@ -83,6 +107,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _refresh_state(figure: go.FigureWidget) -> None:
-    """Make the state a page reads when it connects match the figure (what plotly does on direct display)."""
-    figure._widget_data = deepcopy(figure._data)
-    figure._widget_layout = deepcopy(figure._layout_obj._props)
+    """Make the state a page reads when it connects match the figure, without a message to the pages already
+    connected: they have the edits, and plotly's front end fails on a whole ``_widget_data`` sent to a drawn
+    chart ("Error setting state"), after which it drops every later edit (a stale chart). The trait values are
+    written in place, so only a page reading the state (connecting) sees them."""
+    figure._trait_values["_widget_data"] = deepcopy(figure._data)
+    figure._trait_values["_widget_layout"] = deepcopy(figure._layout_obj._props)

@@ -19,9 +19,9 @@ import traitlets
 from quantdb_lab import Lab
 from quantdb_lab.errors import QualityGateError, QuantdbError
 from quantdb_lab.loader.gapfill import ReferenceSpec
+from quantdb_lab.ui import chart_style as style
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 METHODS = ("statespace", "bridge")
 
 
@@ -156,9 +156,9 @@ class GapSynthesisWidget(widgets.VBox):
                 self.message = f"path {seed} refused: {exc}"
                 continue
             paths.append(path)
-            synthetic = path.filter(pl.col("is_synthetic"))
-            figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers+lines",
-                               name=f"sample {seed}", opacity=0.5, line={"width": 1})  # fmt: skip
+            xs, ys = _per_gap(path, "close")
+            figure.add_scatter(x=xs, y=ys, mode="markers+lines", name=f"sample {seed}", opacity=0.5,
+                               line={"width": 1, "color": style.palette().synthetic}, connectgaps=False)  # fmt: skip
         self.figure = show_figure(self, self.figure, figure)
         self.message = f"{len(paths)} sampled path(s) drawn"
         return paths
@@ -168,28 +168,68 @@ class GapSynthesisWidget(widgets.VBox):
 
     def _chart_of(self, frame: pl.DataFrame) -> go.Figure:
         figure = _chart()
-        real = frame.filter(~pl.col("is_synthetic")) if "is_synthetic" in frame.columns else frame
-        figure.add_scatter(x=real["date"].to_list(), y=real["close"].to_list(), mode="lines", name="real close")
+        colours = style.palette()
+        # the real close, broken (None) where a session is missing or synthetic: a line never bridges a gap
+        closes = frame["close"].to_list()
+        if "is_synthetic" in frame.columns:
+            closes = [None if s else c for c, s in zip(closes, frame["is_synthetic"].to_list(), strict=True)]
+        figure.add_scatter(x=frame["date"].to_list(), y=closes, mode="lines", name="real close",
+                           line={"color": colours.real, "width": 1.5}, connectgaps=False)  # fmt: skip
         if "is_synthetic" not in frame.columns:
             for day in self.gaps:
-                figure.add_vline(x=day, line={"color": "orange", "dash": "dot", "width": 1})
+                figure.add_vline(x=day, line={"color": colours.flagged, "dash": "dot", "width": 1})
             return figure
         synthetic = frame.filter(pl.col("is_synthetic"))
         if synthetic.is_empty():
             return figure
-        band_x = synthetic["date"].to_list() + synthetic["date"].to_list()[::-1]
-        band_y = synthetic["close_hi"].to_list() + synthetic["close_lo"].to_list()[::-1]
+        band_x, band_y = gap_bands(frame)
         figure.add_scatter(x=band_x, y=band_y, fill="toself", mode="lines", line={"width": 0},
-                           fillcolor="rgba(255,140,0,0.25)", name=f"{self.level:.0%} band")  # fmt: skip
+                           fillcolor=colours.band, hoverinfo="skip",
+                           name=f"{self.level:.0%} band")  # fmt: skip
         figure.add_scatter(x=synthetic["date"].to_list(), y=synthetic["close"].to_list(), mode="markers",
-                           marker={"color": "darkorange", "symbol": "diamond"}, name="synthetic close")  # fmt: skip
+                           marker={"color": colours.synthetic, "symbol": "diamond"},
+                           name="synthetic close")  # fmt: skip
         return figure
+
+
+def gap_runs(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """The synthetic rows of ``frame`` (in date order) as runs: rows with no real row between them."""
+    ordered = frame.sort("date").with_row_index("_i")
+    synthetic = ordered.filter(pl.col("is_synthetic"))
+    if synthetic.is_empty():
+        return []
+    run = (synthetic["_i"].diff().fill_null(1) != 1).cum_sum()
+    return [part.drop("_i") for part in synthetic.with_columns(run.alias("_run")).partition_by("_run", maintain_order=True, include_key=False)]
+
+
+def _per_gap(frame: pl.DataFrame, column: str) -> tuple[list, list]:
+    """``column`` of the synthetic rows, one segment per gap (None between): a line never joins two gaps."""
+    xs: list = []
+    ys: list = []
+    for part in gap_runs(frame):
+        xs += [*([None] if xs else []), *part["date"].to_list()]
+        ys += [*([None] if ys else []), *part[column].to_list()]
+    return xs, ys
+
+
+def gap_bands(frame: pl.DataFrame) -> tuple[list, list]:
+    """One closed polygon per gap (close_hi forward, close_lo back), separated by None: plotly's ``toself``
+    closes each segment on its own, so no band is drawn across the real bars between two gaps."""
+    xs: list = []
+    ys: list = []
+    for part in gap_runs(frame):
+        days = part["date"].to_list()
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += days + days[::-1]
+        ys += part["close_hi"].to_list() + part["close_lo"].to_list()[::-1]
+    return xs, ys
 
 
 def _chart() -> go.Figure:
     """The chart's frame, no trace yet."""
-    return go.Figure(layout={"width": CHART_WIDTH, "height": 420, "hovermode": "x unified",
-                             "title": "Close, with synthetic fills and their band"})  # fmt: skip
+    return style.figure(style.title("gap_chart"), y="close")
 
 
 def score_table(reports: tuple) -> str:

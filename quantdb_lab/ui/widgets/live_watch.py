@@ -18,14 +18,14 @@ from datetime import datetime
 from typing import Any
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 import polars as pl
 import traitlets
 
+from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui.widgets.figure_view import figure_widget
 from quantdb_lab.domain.quotes import QUOTES
 from quantdb_lab.realtime import Event, LimitHit, LimitRelease, MarketClosed, PriceUpdate, VolumeSpike, Watcher
 
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 TABLE_COLUMNS = ("symbol", "last", "pct_change", "volume", "limit_up", "limit_down", "halted")
 
 
@@ -54,10 +54,9 @@ class LiveWatchWidget(widgets.VBox):
         self.picker = widgets.Dropdown(options=[], description="Chart")
         self.table_view = widgets.HTML("")
         self.events_view = widgets.HTML("")
-        figure = go.Figure(go.Scatter(x=[], y=[], mode="lines", name="last"),
-                           layout={"width": CHART_WIDTH, "height": 360, "title": "intraday",
-                                   "margin": {"t": 40, "b": 30}})  # fmt: skip
-        self.chart = go.FigureWidget(figure)
+        figure = style.figure(style.title("intraday"), height=360, x="time", y="price")
+        figure.add_scatter(x=[], y=[], mode="lines", name="last", line={"color": style.palette().real})
+        self.chart = figure_widget(figure)
         super().__init__(children=[self.status_view, self.table_view, self.picker, self.chart,
                                    widgets.HTML("<h4>Recent events</h4>"), self.events_view], **kwargs)  # fmt: skip
         self.symbol = symbol

@@ -1,7 +1,7 @@
 """MultiModalWidget: a security's price with news markers coloured by sentiment, and the macro series and
 commodities of its view in panels below, on one shared x-axis (``quantdb_lab.multimodal``).
 
-The chart is built as a plain ``go.Figure`` (``multimodal_figure``) and wrapped in ``go.FigureWidget(figure)``;
+The chart is built as a plain ``go.Figure`` (``multimodal_figure``) and wrapped in ``figure_widget(figure)``;
 later changes go through ``show_figure``, never ``add_trace`` on an undisplayed FigureWidget (Voila).
 """
 
@@ -18,9 +18,9 @@ from plotly.subplots import make_subplots
 from quantdb_lab.errors import QuantdbError
 from quantdb_lab.multimodal import View, build_view
 from quantdb_lab.multimodal.relevance import rules
-from quantdb_lab.ui.widgets.figure_view import show_figure
+from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
-POSITIVE, NEGATIVE, NEUTRAL = "#2e7d32", "#c62828", "#9e9e9e"
 INCLUDED, AUTO = "__include__", "__auto__"  # dropdown values: the sources given at creation; the rules decide
 
 
@@ -35,23 +35,27 @@ def multimodal_figure(view: View) -> go.Figure:
     heights = [0.5] + [0.5 / len(panels)] * len(panels) if panels else [1.0]
     figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.04, row_heights=heights,
                            subplot_titles=[view.target, *panels])  # fmt: skip
+    colours = style.palette()
     figure.add_trace(go.Scatter(x=frame["date"].to_list(), y=frame["close"].to_list(), mode="lines", name="close",
-                                line={"color": "#1565c0"}), row=1, col=1)  # fmt: skip
+                                line={"color": colours.real}), row=1, col=1)  # fmt: skip
     if "news_count" in frame.columns:
         news = frame.filter(pl.col("news_count") > 0)
         sentiment = news["news_sentiment"].fill_null(0).to_list()
-        colours = [POSITIVE if s > 0 else NEGATIVE if s < 0 else NEUTRAL for s in sentiment]
+        marks = style.signed(sentiment, colours)  # positive news in the rising colour
         figure.add_trace(go.Scatter(
             x=news["date"].to_list(), y=news["close"].to_list(), mode="markers", name="news",
-            marker={"color": colours, "size": 8, "line": {"width": 0.5, "color": "white"}},
+            marker={"color": marks, "size": 8, "line": {"width": 0.5, "color": "white"}},
             text=[f"{n} article(s), sentiment {s:+.2f}<br>{h or ''}" for n, s, h in
                   zip(news["news_count"].to_list(), sentiment, news["last_headline"].to_list(), strict=True)],
             hoverinfo="text+x"), row=1, col=1)  # fmt: skip
     for row, column in enumerate(panels, start=2):
         figure.add_trace(go.Scatter(x=frame["date"].to_list(), y=frame[column].to_list(), mode="lines", name=column,
                                     line={"shape": "hv"}), row=row, col=1)  # fmt: skip
-    figure.update_layout(height=320 + 160 * len(panels), margin={"l": 50, "r": 20, "t": 40, "b": 30},
-                         showlegend=False, template="plotly_white")  # fmt: skip
+    figure.update_layout(**style.base_layout(f"{view.target}: {style.title('multimodal')}",
+                                             height=320 + 160 * len(panels)), showlegend=False)
+    figure.update_yaxes(gridcolor=style.GRID)
+    figure.update_yaxes(title_text=style.label("close"), row=1, col=1)
+    figure.update_xaxes(title_text=style.label("date"), row=rows, col=1)
     return figure
 
 
@@ -71,7 +75,7 @@ class MultiModalWidget(widgets.VBox):
                                         description="Context")  # fmt: skip
         self.show = widgets.Button(description="Show")
         self.show.on_click(lambda _: self._on_show())
-        self.figure = go.FigureWidget(multimodal_figure(self.view))
+        self.figure = figure_widget(multimodal_figure(self.view))
         super().__init__([widgets.HBox([self.target, self.context, self.show]), self.header, self.figure])
 
     def _on_show(self) -> None:

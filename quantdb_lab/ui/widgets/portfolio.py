@@ -20,13 +20,14 @@ import traitlets
 
 from quantdb_lab import BACKTESTING, RESEARCH, TRADING, Lab
 from quantdb_lab.errors import QuantdbError
-from quantdb_lab.portfolio import PORTFOLIO, PortfolioProgress, PortfolioResult, parse_portfolio_text, status_html
+from quantdb_lab.portfolio import PORTFOLIO, PortfolioProgress, PortfolioResult, parse_portfolio_text
+from quantdb_lab.ui import chart_style as style
+from quantdb_lab.ui import page
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
 ADJUST_OPTIONS = (("qfq (forward-adjusted)", "qfq"), ("hfq (back-adjusted)", "hfq"), ("none (as traded)", ""))
 MODE_NAMES = tuple(m.name for m in (RESEARCH, TRADING, BACKTESTING))
 STATES = ("idle", "fetching", "done", "interrupted", "error")
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
 
 
 class PortfolioFetchWidget(widgets.VBox):
@@ -170,7 +171,7 @@ class PortfolioFetchWidget(widgets.VBox):
         result: PortfolioResult | None = change["new"]
         if result is None:
             return
-        self.summary.value = status_html(result.status)
+        self.summary.value = page.table(result.status, decimals={"seconds": 2}, limit=200).markup
         self.performance_figure = show_figure(self, self.performance_figure, performance_chart(result))
         members = [s for s in result.symbols if s in result.frames and result.frames[s].height]
         self._holding_candles = True
@@ -201,35 +202,28 @@ class PortfolioFetchWidget(widgets.VBox):
 
 
 def performance_chart(result: PortfolioResult | None) -> go.Figure:
-    """Each fetched member's close over its first close, and the portfolio's value, as lines."""
-    figure = go.Figure(layout={"width": CHART_WIDTH, "height": 380, "title": "Normalised performance",
-                               "yaxis_title": "value (start = 1)"})  # fmt: skip
+    """Each fetched member's cumulative return since its first close, and the portfolio's, in %."""
+    figure = style.figure(style.title("cumulative_return"), height=380, y="cumulative_return", percent=True)
     if result is None:
         return figure
     performance = result.performance()
-    for name in [PORTFOLIO, *[s for s in result.symbols if s in result.frames]]:
+    colours = style.palette().series
+    for i, name in enumerate([PORTFOLIO, *[s for s in result.symbols if s in result.frames]]):
         part = performance.filter(performance["series"] == name)
         if part.height:
             figure.add_scatter(
-                x=part["date"].to_list(), y=part["value"].to_list(), name=name, mode="lines",
-                line={"width": 3 if name == PORTFOLIO else 1},
+                x=part["date"].to_list(), y=[v - 1.0 for v in part["value"].to_list()], name=name, mode="lines",
+                line={"width": 3 if name == PORTFOLIO else 1.5, "color": colours[i % len(colours)]},
             )  # fmt: skip
     return figure
 
 
 def candle_chart(result: PortfolioResult | None, selected: str, adjust: str = "") -> go.Figure:
-    """Candlesticks of the ``selected`` member of ``result`` (no trace when nothing is selected)."""
-    figure = go.Figure(layout={"width": CHART_WIDTH, "height": 380, "xaxis_rangeslider_visible": False,
-                               "title": "Candlesticks"})  # fmt: skip
+    """Candlesticks of the ``selected`` member of ``result`` over its volume (no trace when nothing is selected)."""
     if not selected or result is None:
-        return figure
-    frame = result.frames[selected]
-    figure.add_candlestick(
-        x=frame["date"].to_list(), open=frame["open"].to_list(), high=frame["high"].to_list(),
-        low=frame["low"].to_list(), close=frame["close"].to_list(), name=selected,
-    )  # fmt: skip
-    figure.update_layout(title=f"{selected} ({adjust or 'unadjusted'})")
-    return figure
+        return style.price_volume_figure(style.title("candles"), height=480)
+    figure = style.price_volume_figure(f"{selected} ({adjust or 'unadjusted'})", height=480)
+    return style.add_candles(figure, result.frames[selected], selected)
 
 
 def _escape(text: str) -> str:

@@ -15,14 +15,14 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 import polars as pl
 import traitlets
-from plotly.subplots import make_subplots
 
 from quantdb_lab import Lab
 from quantdb_lab.quality import QualityReport
+from quantdb_lab.ui import chart_style as style
 from quantdb_lab.ui.widgets.figure_view import figure_widget, show_figure
 
-SEVERITY_COLOURS = {"error": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
-CHART_WIDTH = 900  # px: Voila sizes an unsized FigureWidget too narrow
+# flagged rows share the flagged colour; the severity is told by the marker
+SEVERITY_MARKERS = {"error": ("x", 11), "warning": ("triangle-up", 9), "info": ("circle-open", 8)}
 
 
 class QualityReportWidget(widgets.VBox):
@@ -139,18 +139,18 @@ class QualityReportWidget(widgets.VBox):
     def _draw(self) -> None:
         bars, marks = self._bars(), self.markers()
         figure = _chart()
-        figure.add_scatter(x=bars["date"].to_list(), y=bars["close"].to_list(), name="close", row=1, col=1,
-                           line={"color": "#444"})  # fmt: skip
-        figure.add_bar(x=bars["date"].to_list(), y=bars["volume"].to_list(), name="volume", row=2, col=1,
-                       marker_color="#999")  # fmt: skip
-        for severity, colour in SEVERITY_COLOURS.items():
+        colours = style.palette()
+        figure.add_scatter(x=bars["date"].to_list(), y=bars["close"].to_list(), name="close",
+                           row=1, col=1, line={"color": colours.real})  # fmt: skip
+        style.add_volume(figure, bars, row=2)
+        for severity, (symbol, size) in SEVERITY_MARKERS.items():
             part = marks.filter(pl.col("severity") == severity)
             if part.height:
                 figure.add_scatter(
                     x=part["date"].to_list(), y=part["close"].to_list(), mode="markers", name=severity,
-                    text=part["check"].to_list(), marker={"color": colour, "size": 9, "symbol": "x"}, row=1, col=1,
+                    text=part["check"].to_list(), marker={"color": colours.flagged, "size": size, "symbol": symbol}, row=1, col=1,
                 )  # fmt: skip
-        figure.update_layout(title=f"{self.symbol}: score {self.report.score.by_symbol.get(self.symbol, 1.0):.5f}")
+        figure.update_layout(title_text=f"{self.symbol}: score {self.report.score.by_symbol.get(self.symbol, 1.0):.5f}")
         self.figure = show_figure(self, self.figure, figure)
 
     @staticmethod
@@ -160,6 +160,4 @@ class QualityReportWidget(widgets.VBox):
 
 def _chart() -> go.Figure:
     """Price above, volume below, no trace yet."""
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.03)
-    figure.update_layout(width=CHART_WIDTH, height=480, showlegend=True, margin={"t": 30})
-    return figure
+    return style.price_volume_figure(style.title("quality_chart"), height=480, price="close")
