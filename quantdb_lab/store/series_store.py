@@ -271,8 +271,29 @@ class SeriesStore:
                 by_dataset.setdefault(key.dataset, []).append(key.symbol)
         for dataset, symbols in by_dataset.items():
             entries = self._catalog_call(lambda c: c.get_many(dataset, symbols))
-            ready += self._preload_entries(dataset, {s: e for s, e in entries.items() if e.rows})
+            fitting, sampled = self._fitting(dataset, {s: e for s, e in entries.items() if e.rows})
+            ready += sampled + self._preload_entries(dataset, fitting)
         return ready
+
+    def _fitting(self, dataset: str, entries: dict[str, Entry]) -> tuple[dict[str, Entry], int]:
+        """The entries a batch may read into memory without pushing its own frames out again (they would then
+        be read a second time, one by one), sized from the first one, which is read now. Returns those and
+        whether the sample is in memory (0 or 1)."""
+        if not entries:
+            return {}, 0
+        (symbol, first), rest = next(iter(entries.items())), list(entries.items())[1:]
+        try:
+            sample = self.read_stored(SeriesKey(dataset, symbol), first.meta)
+        except StoreError:
+            return dict(rest), 0  # the damaged one is read_stored's to report; the rest as before
+        per_row = sample.frame.estimated_size() / max(first.rows, 1)
+        total, fitting = sample.frame.estimated_size(), {}
+        for name, entry in rest:
+            total += entry.rows * per_row
+            if total > self.memory.budget:
+                break
+            fitting[name] = entry
+        return fitting, int(SeriesKey(dataset, symbol) in self.memory)
 
     def _preload_entries(self, dataset: str, entries: dict[str, Entry]) -> int:
         import zlib

@@ -182,6 +182,25 @@ def test_memory_copy_is_bounded_and_least_recently_used_goes_first(tmp_path):
     assert served(2) == "memory" and served(1) == "memory"
 
 
+def test_a_batch_read_under_a_small_memory_budget_reads_each_file_once(tmp_path, monkeypatch):
+    """Issue 17.10: a batched preload into a memory layer too small for the batch pushed its own frames out,
+    so every file was read again, one by one."""
+    from pathlib import Path
+
+    one = long_frame(100).estimated_size()
+    writer = SeriesStore(tmp_path)
+    keys = [SeriesKey("bars", f"60000{i}.SH") for i in range(6)]
+    metas = [put(writer, key, long_frame(100)) for key in keys]
+    store = SeriesStore(tmp_path, memory_bytes=int(1.5 * one))  # a new kernel with room for one frame
+    reads: list[str] = []
+    real_read_bytes = Path.read_bytes  # every frame file is read through it (preload and read_verified)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real_read_bytes(self))
+    store.preload(keys)
+    frames = [store.read_frame(key, meta) for key, meta in zip(keys, metas)]
+    assert all(f.equals(long_frame(100)) for f in frames)
+    assert len(reads) == len(set(reads)) == len(keys)  # each file once
+
+
 def test_memory_budget_zero_reads_every_frame_from_disk(tmp_path):
     store = SeriesStore(tmp_path, memory_bytes=0)
     meta = put(store, KEY, frame())
