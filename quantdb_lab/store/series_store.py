@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Final
 
 import filelock
 import numpy as np
@@ -100,6 +101,11 @@ def unique_index(dataset: str) -> bool:
     """Whether a series of ``dataset`` holds one row per index value (False for registered event lists)."""
     found = datasets().get(dataset)
     return True if found is None else found.unique_index
+
+
+# A Parquet file decodes to at most this many times its size (bars: 2-4x): a batch whose files add up to less
+# than the memory budget over it fits without measuring.
+_DECODED_PER_FILE_BYTE: Final = 20
 
 
 class SeriesStore:
@@ -279,8 +285,8 @@ class SeriesStore:
         """The entries a batch may read into memory without pushing its own frames out again (they would then
         be read a second time, one by one), sized from the first one, which is read now. Returns those and
         whether the sample is in memory (0 or 1)."""
-        if not entries:
-            return {}, 0
+        if sum(entry.bytes for entry in entries.values()) * _DECODED_PER_FILE_BYTE <= self.memory.budget:
+            return entries, 0  # plainly fits: no sample read
         (symbol, first), rest = next(iter(entries.items())), list(entries.items())[1:]
         try:
             sample = self.read_stored(SeriesKey(dataset, symbol), first.meta)
