@@ -5,17 +5,14 @@ loader. The old derivation (``hfq_close / close`` of Eastmoney's hfq) fails thes
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import polars as pl
 import pytest
 
-from quantdb_lab.domain.clock import FixedClock
 from quantdb_lab.lab import Lab
-from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
-from quantdb_lab.providers.simulated import Faults, SimulatedProvider
 from quantdb_lab.throttle.policy import RateLimit
+from tests.support.akshare_sim import akshare_lab, simulated_akshare
 from tests.support.sim import MARKET, at, d
 
 NOW = "2025-06-06 16:00"
@@ -24,17 +21,12 @@ FAST = {family: RateLimit(per_second=1e9, burst=10**9) for family in ("eastmoney
 
 @pytest.fixture
 def upstream():
-    clock = FixedClock(at(NOW))
-    source = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
-    sim = SimulatedAkshare(source, clock=clock)
-    with sim.patch(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield sim, clock
+    with simulated_akshare(NOW) as pair:
+        yield pair
 
 
 def lab_over(upstream, tmp_path) -> Lab:
-    _, clock = upstream
-    return Lab(tmp_path / "cache", provider=AkshareProvider(timeout=10), clock=clock, limits=FAST)
+    return akshare_lab(tmp_path / "cache", upstream[1], FAST)
 
 
 def truth(symbol: str, start: str, end: str, how: str) -> np.ndarray:

@@ -4,19 +4,16 @@ connections, refused connections). Expected sources and sessions follow from the
 
 from __future__ import annotations
 
-import warnings
 from unittest import mock
 
 import akshare
 import pytest
 
-from quantdb_lab.domain.clock import FixedClock
 from quantdb_lab.errors import SourceMismatchError
 from quantdb_lab.lab import Lab
-from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
-from quantdb_lab.providers.simulated import Faults, SimulatedProvider
 from quantdb_lab.throttle.policy import RateLimit
-from tests.support.sim import MARKET, at, d
+from tests.support.akshare_sim import akshare_lab, simulated_akshare
+from tests.support.sim import MARKET, d
 
 NOW = "2025-06-06 16:00"
 LATER = "2024-03-29 16:00"  # the first read stores up to here; the clock then moves on a quarter
@@ -28,16 +25,12 @@ SZ_MAIN = next(s for s in MARKET.symbols("stock") if s.startswith("000"))  # Ten
 
 @pytest.fixture
 def upstream(request):
-    clock = FixedClock(at(getattr(request, "param", NOW)))
-    sim = SimulatedAkshare(SimulatedProvider(MARKET, faults=Faults(), clock=clock), clock=clock)
-    with sim.patch(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield sim, clock
+    with simulated_akshare(getattr(request, "param", NOW)) as pair:
+        yield pair
 
 
 def lab_over(upstream, tmp_path) -> Lab:
-    _, clock = upstream
-    return Lab(tmp_path / "cache", provider=AkshareProvider(timeout=10), clock=clock, limits=FAST)
+    return akshare_lab(tmp_path / "cache", upstream[1], FAST)
 
 
 def sources(lab: Lab):
