@@ -24,13 +24,13 @@ def test_every_category_has_questions_in_both_languages():
     by_category = defaultdict(list)
     for item in SET["questions"]:
         by_category[item["category"]].append(item["q"])
-    assert set(by_category) == {"sectors", "fillers", "periods", "thresholds", "names", "richer", "refusals"}
+    assert set(by_category) == {"sectors", "fillers", "periods", "thresholds", "names", "richer", "refusals", "valuation"}
     for category, questions in by_category.items():
         chinese = [q for q in questions if any("\u4e00" <= ch <= "\u9fff" for ch in q)]
         assert len(questions) >= 10 and 3 <= len(chinese) < len(questions), category
 
 
-@pytest.mark.parametrize("category", ["sectors", "fillers", "periods", "thresholds", "names", "richer"])
+@pytest.mark.parametrize("category", ["sectors", "fillers", "periods", "thresholds", "names", "richer", "valuation"])
 def test_at_least_95_percent_of_each_category_get_the_expected_plan(parser, category):
     items = [item for item in PLANNED if item["category"] == category]
     misses = []
