@@ -221,6 +221,8 @@ class Executor:
         wanted = list(dict.fromkeys([f for f, _, _ in rules] + ([plan.by] if plan.by else [])))
         table = pl.DataFrame({"symbol": universe.symbols}, schema={"symbol": pl.String})
         notes = list(universe.notes)
+        if end < plan.last:
+            notes.append(f"a backtesting Lab: screened as of its cutoff {end}, with only what was known by then")
         valued = [f for f in wanted if f in VALUATION_FIELDS]
         if valued and universe.symbols:
             frame = self.lab.valuation(universe.symbols, start=end - timedelta(days=14), end=end)
