@@ -135,8 +135,8 @@ class QueryPlan:
         if self.intent == "screen":
             side = "" if not self.by else f", {'highest' if self.order == 'desc' else 'lowest'} {self.by} first"
             count = f" (top {self.n})" if self.n else ""
-            rule = " and ".join(self.filters) or "all"
-            return f"{where} with {rule}{side}{count}, as of {self.end}"
+            rule = f" with {' and '.join(self.filters)}" if self.filters else ""
+            return f"{where}{rule}{side}{count}, as of {self.end}"
         if self.intent == "compare":
             seasons = " during earnings seasons" if self.window == "earnings_seasons" else ""
             return f"compare {self.metric} of {', '.join(self.symbols)}{seasons}, {when}"
