@@ -224,14 +224,20 @@ class Executor:
         if end < plan.last:
             notes.append(f"a backtesting Lab: screened as of its cutoff {end}, with only what was known by then")
         valued = [f for f in wanted if f in VALUATION_FIELDS]
-        if valued and universe.symbols:
-            frame = self.lab.valuation(universe.symbols, start=end - timedelta(days=14), end=end)
+        if not universe.symbols:
+            raise EmptyResultError(f"no stocks in {universe.label}", start=plan.first, end=plan.last)
+        if valued:
+            first = end - timedelta(days=14)
+            note = cost.check(self.lab, universe.symbols, first, end, "", self.max_calls)  # before anything is spent
+            if note:
+                self.cost_notes.append(note)
+            frame = self.lab.valuation(universe.symbols, start=first, end=end)
             last = frame.sort("symbol", "date").group_by("symbol", maintain_order=True).last()
             table = table.join(last.select("symbol", pl.col("date").alias("valued_on"), *valued), on="symbol", how="left")
             notes.append(f"valuation (PE and PS trailing twelve months, market cap in CNY) at the last session on or "
                          f"before {end}, from raw closes and the reports announced by then")  # fmt: skip
         reported = [f for f in wanted if f not in VALUATION_FIELDS]
-        if reported and universe.symbols:
+        if reported:
             known = self.lab.fundamentals(universe.symbols, reported, history=True)
             latest = known.filter(pl.col("report_period") <= end).sort("symbol", "report_period")
             latest = latest.group_by("symbol", maintain_order=True).last()
