@@ -1,5 +1,5 @@
-"""Valuation and fundamental screens in a question: "PB below 1", "ROE超过15%", "largest 50 by market cap",
-"市值最大的50只". Words from ``vocabulary.json`` ``screens``; fields are ``lab.valuation`` / ``lab.fundamentals``
+"""Valuation and fundamental screens in a question: "PB below 1", "largest 50 by market cap" and their Chinese
+forms (tests/fixtures/query/categories.json, category valuation). Words from ``vocabulary.json`` ``screens``; fields are ``lab.valuation`` / ``lab.fundamentals``
 column names. Ratios (ROE, margins) are fractions: "15%" is 0.15, and a bare "15" is read as percent (said).
 Runs before the out-of-scope step, so what it reads is no longer refused as "fundamentals".
 """
@@ -12,7 +12,6 @@ from functools import lru_cache
 from quantdb_lab.query.vocabulary import Vocabulary
 
 VALUATION_FIELDS = frozenset({"pe_ttm", "pb", "ps_ttm", "total_mv", "float_mv"})
-_ZH_N = r"\d+|[一二两三四五六七八九十百]+"
 
 
 def _alt(phrases) -> str:
@@ -35,7 +34,7 @@ def _patterns(vocab: Vocabulary) -> tuple[dict[str, str], dict[str, str], list[r
         re.compile(rf"(?<![a-z])(?P<o>{en_order})\s+(?:(?P<n>\d+)\s+)?(?:(?:stocks?|companies|shares|names)\s+)?"
                    rf"(?:by|on)\s+{f}"),
         re.compile(rf"(?<![a-z])(?P<o>{en_order})\s+{f}"),
-        re.compile(rf"{f}\s*(?P<o>{zh_order})\s*的?\s*(?:前?(?P<n>{_ZH_N})\s*(?:只|个|家|支)?)?"),
+        re.compile(rf"{f}\s*(?P<o>{zh_order})\s*\u7684?\s*(?:\u524d?(?P<n>{spec['zh_n']})\s*(?:[\u53ea\u4e2a\u5bb6\u652f])?)?"),
     ]
     return fields, words, patterns
 
