@@ -34,6 +34,9 @@ def _securities(found: dict) -> list[str]:
 
 
 def _intent(found: dict) -> str | None:
+    screen = found.get("screen") or {}
+    if screen.get("filters") or screen.get("by"):
+        return "screen"
     intents, metrics = found["intents"], set(found["metrics"])
     ranks = "rank" in intents or bool(found["n"])
     threshold = found["threshold"]
@@ -88,6 +91,10 @@ def build(out: Any, found: dict, vocab: Vocabulary, periods: PeriodParser) -> No
         return
     out.understood.insert(0, f"intent: {intent}")
     period: Period | None = found["period"]
+    if period is None and intent == "screen":
+        day = periods.sessions_back(1)
+        period = Period(day, day, "the latest session")
+        out.assumptions.append(f"no date given: as of the latest session ({day})")
     if period is None:
         unit, n = DEFAULT_PERIOD[intent]
         start, end = periods.resolve("trailing", {"n": str(n), "unit": unit}, "")
@@ -96,6 +103,11 @@ def build(out: Any, found: dict, vocab: Vocabulary, periods: PeriodParser) -> No
         out.assumptions.append(f"no period given: used {label} ({start} to {end})")
     data: dict = {"intent": intent, "start": period.start.isoformat(), "end": period.end.isoformat(),
                   "period": period.label}  # fmt: skip
+    if intent == "screen":
+        if not _universe(out, found, data) or not _screen(out, found, data):
+            return
+        _validate(out, data)
+        return
     metric = _metric(out, found, intent)
     if metric is None:
         return
@@ -108,6 +120,10 @@ def build(out: Any, found: dict, vocab: Vocabulary, periods: PeriodParser) -> No
                "show": _show, "measure": _measure}[intent]  # fmt: skip
     if builder(out, found, data) is False:
         return
+    _validate(out, data)
+
+
+def _validate(out: Any, data: dict) -> None:
     try:
         out.plan = plan_from_dict(data)
     except InvalidRequestError as exc:
@@ -267,4 +283,22 @@ def _measure(out: Any, found: dict, data: dict) -> bool:
         out.problems.append("a measure is of securities; for a sector ask for its top N by that measure")
         return False
     data["symbols"] = _securities(found)
+    return True
+
+
+def _screen(out: Any, found: dict, data: dict) -> bool:
+    screen = found["screen"]
+    out.assumptions += screen["notes"]
+    if found["metrics"] or found["threshold"] is not None:
+        out.problems.append("a screen on valuation or fundamentals cannot also rank by a price measure; ask one")
+        return False
+    data.update(filters=screen["filters"], by=screen["by"], order=screen["order"] or "desc")
+    numbers = ([screen["n"]] if screen["n"] else []) + found["n"]
+    if len(set(numbers)) > 1:
+        out.problems.append(f"several numbers ({', '.join(map(str, numbers))}); which N is meant?")
+        return False
+    data["n"] = numbers[0] if numbers else None
+    if data["n"] is None and screen["by"]:
+        data["n"] = 10
+        out.assumptions.append("no N given: showing 10")
     return True

@@ -19,6 +19,7 @@ from quantdb_lab.loader.factors import can_adjust
 from quantdb_lab.query import cost, metrics
 from quantdb_lab.query.cost import DEFAULT_MAX_CALLS
 from quantdb_lab.query.plan import QueryPlan
+from quantdb_lab.query.screens import VALUATION_FIELDS
 from quantdb_lab.query.seasons import DESCRIPTION, earnings_seasons
 from quantdb_lab.query.universe import Resolver
 from quantdb_lab.query.vocabulary import vocabulary
@@ -209,3 +210,58 @@ class Executor:
         summary = self._named(metrics.period_metric(frame, "volatility"))
         facts = {"summary": summary, "order": [*plan.symbols, *([plan.commodity] if plan.commodity else [])]}
         return Outcome(frame, series=frame, facts=facts, notes=notes)
+
+    def _screen(self, plan: QueryPlan) -> Outcome:
+        """Valuation at the period's last session (``lab.valuation``); fundamentals of the latest report period
+        ending by the period's end, as announced by the Lab's as_of (``lab.fundamentals``); then filter, rank."""
+        universe = self.resolver.universe(plan)
+        cutoff = self.lab.mode.as_of
+        end = min(plan.last, cutoff) if cutoff is not None else plan.last
+        rules = [(f, op, float(v)) for f, op, v in (_rule(r) for r in plan.filters)]
+        wanted = list(dict.fromkeys([f for f, _, _ in rules] + ([plan.by] if plan.by else [])))
+        table = pl.DataFrame({"symbol": universe.symbols}, schema={"symbol": pl.String})
+        notes = list(universe.notes)
+        if end < plan.last:
+            notes.append(f"a backtesting Lab: screened as of its cutoff {end}, with only what was known by then")
+        valued = [f for f in wanted if f in VALUATION_FIELDS]
+        if not universe.symbols:
+            raise EmptyResultError(f"no stocks in {universe.label}", start=plan.first, end=plan.last)
+        if valued:
+            first = end - timedelta(days=14)
+            note = cost.check(self.lab, universe.symbols, first, end, "", self.max_calls)  # before anything is spent
+            if note:
+                self.cost_notes.append(note)
+            frame = self.lab.valuation(universe.symbols, start=first, end=end)
+            last = frame.sort("symbol", "date").group_by("symbol", maintain_order=True).last()
+            table = table.join(last.select("symbol", pl.col("date").alias("valued_on"), *valued), on="symbol", how="left")
+            notes.append(f"valuation (PE and PS trailing twelve months, market cap in CNY) at the last session on or "
+                         f"before {end}, from raw closes and the reports announced by then")  # fmt: skip
+        reported = [f for f in wanted if f not in VALUATION_FIELDS]
+        if reported:
+            known = self.lab.fundamentals(universe.symbols, reported, history=True)
+            latest = known.filter(pl.col("report_period") <= end).sort("symbol", "report_period")
+            latest = latest.group_by("symbol", maintain_order=True).last()
+            table = table.join(latest.select("symbol", "report_period", *reported), on="symbol", how="left")
+            known_on = cutoff or "today"
+            notes.append(f"{', '.join(reported)}: each stock's latest report period ending by {end}, as announced "
+                         f"by {known_on} (year-to-date figures, not annualised)")  # fmt: skip
+        for name, op, value in rules:
+            table = table.filter(pl.col(name) < value if op == "<" else pl.col(name) > value)
+        key = plan.by or rules[0][0]  # a filter alone: its field, the most passing first
+        descending = plan.order == "desc" if plan.by else rules[0][1] == ">"
+        table = table.filter(pl.col(key).is_not_null() & pl.col(key).is_not_nan()).sort(key, descending=descending)
+        passed = table.height
+        if plan.n:
+            table = table.head(plan.n)
+        table = self._named(table.with_columns(pl.col(key).alias("value"))).with_row_index("rank", offset=1)
+        table = table.select("rank", "symbol", "name", "value", *[c for c in table.columns
+                                                               if c not in ("rank", "symbol", "name", "value")])
+        facts = {"universe": universe.label, "members": len(universe.symbols), "passed": passed, "field": key,
+                 "as_of": end, "descending": descending}  # fmt: skip
+        return Outcome(table, series=None, facts=facts, notes=notes)
+
+
+def _rule(text: str) -> tuple[str, str, str]:
+    op = "<" if "<" in text else ">"
+    field_name, value = text.split(op)
+    return field_name, op, value

@@ -13,7 +13,7 @@ WIDTH, HEIGHT = 900, 440
 
 def figure(plan: QueryPlan, outcome: Outcome, title: str) -> go.Figure:
     fig = {"rank": _rank, "compare": _compare, "spikes": _spikes, "correlation": _correlation,
-           "show": _show, "measure": _compare}[plan.intent](plan, outcome)  # fmt: skip
+           "show": _show, "measure": _compare, "screen": _screen}[plan.intent](plan, outcome)  # fmt: skip
     # No named template: copying one costs tens of milliseconds per figure, a sixth of the answer's budget.
     fig.update_layout(title=title, width=WIDTH, height=HEIGHT, margin={"l": 60, "r": 30, "t": 60, "b": 50})
     return fig
@@ -95,4 +95,12 @@ def _show(plan: QueryPlan, out: Outcome) -> go.Figure:
         part = frame.filter(pl.col("symbol") == symbol)
         fig.add_scatter(x=part["date"].to_list(), y=part[column].to_list(), name=symbol, mode="lines")
     fig.update_layout(yaxis_title="close / first close" if column == "normalised" else column)
+    return fig
+
+
+def _screen(plan: QueryPlan, out: Outcome) -> go.Figure:
+    data = out.data.reverse()  # first row on top
+    labels = [f"{n} ({s})" if n and n != s else s for s, n in zip(data["symbol"], data["name"], strict=True)]
+    fig = go.Figure(go.Bar(x=data["value"].to_list(), y=labels, orientation="h", marker_color="#457b9d"))
+    fig.update_layout(xaxis_title=out.facts["field"])
     return fig

@@ -32,7 +32,7 @@ def _who(row: dict) -> str:
 
 def insights(plan: QueryPlan, outcome: Outcome) -> list[str]:
     return {"rank": _rank, "compare": _compare, "spikes": _spikes, "correlation": _correlation,
-            "show": _show, "measure": _measure}[plan.intent](plan, outcome)  # fmt: skip
+            "show": _show, "measure": _measure, "screen": _screen}[plan.intent](plan, outcome)  # fmt: skip
 
 
 def _name(plan: QueryPlan) -> str:
@@ -161,4 +161,28 @@ def _show(plan: QueryPlan, out: Outcome) -> list[str]:
         if part.height:
             high = part.sort("close", descending=True).row(0, named=True)
             text.append(f"{symbol} peaked at {high['close']:,.2f} on {high['date']}.")
+    return text
+
+
+def _field(name: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if name in ("roe", "gross_margin", "net_margin"):
+        return f"{value * 100:.1f}%"
+    if name in ("total_mv", "float_mv"):
+        return f"{value / 1e8:,.1f} hundred million CNY"
+    return f"{value:.2f}"
+
+
+def _screen(plan: QueryPlan, out: Outcome) -> list[str]:
+    rows, facts = out.data.to_dicts(), out.facts
+    rule = " and ".join(plan.filters)
+    passing = f"{facts['passed']} of the {facts['members']} stocks of {facts['universe']}"
+    if not rows:
+        return [f"None of the {facts['members']} stocks of {facts['universe']} passed {rule or 'the screen'} "
+                f"as of {facts['as_of']}."]
+    text = [f"{passing} " + (f"passed {rule}" if rule else "had a value") + f" as of {facts['as_of']}."]
+    key, lead = facts["field"], rows[0]
+    word = "highest" if facts["descending"] else "lowest"
+    text.append(f"{_who(lead)} had the {word} {key}: {_field(key, lead['value'])}.")
     return text

@@ -33,6 +33,7 @@ from quantdb_lab.query.builder import build
 from quantdb_lab.query.names import Guess, NameIndex, name_index
 from quantdb_lab.query.periods import PeriodError, PeriodParser, iso_dates
 from quantdb_lab.query.refusals import refuse
+from quantdb_lab.query.screens import find_screens
 from quantdb_lab.query.segment import unknown_words
 from quantdb_lab.query.vocabulary import CJK, Vocabulary, vocabulary
 
@@ -180,6 +181,7 @@ class RuleParser:
         vocab = self.vocab
         found: dict = {"symbols": [], "indices": [], "commodities": [], "sectors": [], "period": None, "n": [],
                        "threshold": None, "single_day": False, "out_of_scope": []}  # fmt: skip
+        found["screen"] = find_screens(work, vocab)  # before the fundamentals refusal words and thresholds
         for match in vocab.out_of_scope.find(work.text):
             found["out_of_scope"].append((match.key, match.phrase))
             work.blank(match.start, match.end)

@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from quantdb_lab.errors import InvalidRequestError
 
-INTENTS: Final = ("rank", "compare", "spikes", "correlation", "show", "measure")
+INTENTS: Final = ("rank", "compare", "spikes", "correlation", "show", "measure", "screen")
+SCREEN_FIELDS: Final = ("pe_ttm", "pb", "ps_ttm", "total_mv", "float_mv", "roe", "eps", "bps", "gross_margin", "net_margin")
 METRICS: Final = ("return", "volatility", "volume", "turnover", "price", "drawdown", "sharpe", "beta")
 THRESHOLD_UNITS: Final = ("x", "sigma", "pct")
 DIRECTIONS: Final = ("any", "up", "down")
@@ -64,6 +65,12 @@ PLAN_SCHEMA: Final[dict[str, Any]] = {
         "threshold_unit": {"enum": [*THRESHOLD_UNITS, None]},
         "direction": {"enum": list(DIRECTIONS), "description": "spikes: only rises (up), falls (down), or both"},
         "adjust": {"enum": list(ADJUSTS)},
+        "filters": {"type": "array", "uniqueItems": True,
+                    "items": {"type": "string", "pattern": rf"^({'|'.join(SCREEN_FIELDS)})[<>]-?\d+(\.\d+)?(e[+-]?\d+)?$"},
+                    "description": "screen: field<value or field>value; ratios (roe, margins) as fractions, market "
+                    "caps in CNY; valuation at the period's last session, fundamentals of the latest report period "
+                    "ending by the period's end, as known on the Lab's as_of"},
+        "by": {"enum": [*SCREEN_FIELDS, None], "description": "screen: the field ranked by (order, n)"},
     },
 }
 
@@ -92,10 +99,13 @@ class QueryPlan:
     threshold_unit: str | None = None
     direction: str = "any"
     adjust: str = "qfq"
+    filters: tuple[str, ...] = ()
+    by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["symbols"] = list(self.symbols)
+        data["filters"] = list(self.filters)
         return data
 
     @classmethod
@@ -122,6 +132,11 @@ class QueryPlan:
                 passing = f" {'up' if self.order == 'desc' else 'down'} at least {self.threshold:g}%"
             count = f" {self.n}" if self.n else ""
             return f"{side}{count} of {where}{passing} by {self._metric_name()}, {when}"
+        if self.intent == "screen":
+            side = "" if not self.by else f", {'highest' if self.order == 'desc' else 'lowest'} {self.by} first"
+            count = f" (top {self.n})" if self.n else ""
+            rule = f" with {' and '.join(self.filters)}" if self.filters else ""
+            return f"{where}{rule}{side}{count}, as of {self.end}"
         if self.intent == "compare":
             seasons = " during earnings seasons" if self.window == "earnings_seasons" else ""
             return f"compare {self.metric} of {', '.join(self.symbols)}{seasons}, {when}"
@@ -201,6 +216,7 @@ def plan_from_dict(data: dict[str, Any]) -> QueryPlan:
     known = {f.name for f in fields(QueryPlan)}
     values = {k: v for k, v in data.items() if k in known}
     values["symbols"] = tuple(values.get("symbols") or ())
+    values["filters"] = tuple(values.get("filters") or ())
     if values.get("threshold") is not None:
         values["threshold"] = float(values["threshold"])
     plan = QueryPlan(**values)
@@ -214,7 +230,10 @@ def plan_from_dict(data: dict[str, Any]) -> QueryPlan:
 
 
 def _check_intent(plan: QueryPlan) -> None:
-    if plan.intent in ("rank", "spikes"):
+    if plan.intent == "screen":
+        _check(bool(plan.filters) or plan.by is not None, "a screen needs a filter or a field to rank by")
+    _check(plan.intent == "screen" or (not plan.filters and plan.by is None), "filters and by are for screens")
+    if plan.intent in ("rank", "spikes", "screen"):
         _check(plan.universe is not None, f"{plan.intent} needs a universe")
         _check(plan.universe != "sector" or bool(plan.sector), "universe 'sector' needs a sector")
         _check(plan.universe != "index" or bool(plan.index), "universe 'index' needs an index")

@@ -19,8 +19,9 @@ WHY = {
     "intraday": "it asks for intraday or order-book data ({words}); this answers from daily bars (open, high, low, "
                 "close, volume, turnover per session), not ticks, minute bars or quotes",
     "trading": "it asks to trade ({words}); this only reads market data and places no orders",
-    "fundamentals": "it asks about fundamentals or flows ({words}); the cache holds daily prices, volume and "
-                    "turnover, not financial statements, valuations or fund flows",
+    "fundamentals": "it asks about fundamentals or flows ({words}) in a form not supported; screens of a group "
+                    "on PE, PB, PS, market cap, ROE, EPS or margins are (\"banks with PB below 1\", \"largest 50 "
+                    "by market cap\"), fund flows, dividends and single-stock figures are not",
 }
 
 
@@ -58,8 +59,9 @@ def suggest(found: dict, vocab: Vocabulary, *, language: str, kind: str | None =
             out.append(f"Compare the volatility of {symbols[0]} and {symbols[1]} this year")
     if sectors:
         out.append(f"Top 10 {_sector_word(vocab, sectors[0])} stocks by return over the last month")
-    if kind == "fundamentals" and not sectors:
-        out.append("Top 10 stocks by turnover over the last month")
+    if kind == "fundamentals":
+        where = f"{_sector_word(vocab, sectors[0])} stocks" if sectors else "stocks"
+        out.append(f"Top 10 {where} by market cap")
     if kind == "prediction" and not symbols and not sectors:
         out.append("Top 10 stocks by return over the last month")
     if found.get("commodities"):

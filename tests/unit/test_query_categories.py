@@ -24,13 +24,13 @@ def test_every_category_has_questions_in_both_languages():
     by_category = defaultdict(list)
     for item in SET["questions"]:
         by_category[item["category"]].append(item["q"])
-    assert set(by_category) == {"sectors", "fillers", "periods", "thresholds", "names", "richer", "refusals"}
+    assert set(by_category) == {"sectors", "fillers", "periods", "thresholds", "names", "richer", "refusals", "valuation"}
     for category, questions in by_category.items():
         chinese = [q for q in questions if any("\u4e00" <= ch <= "\u9fff" for ch in q)]
         assert len(questions) >= 10 and 3 <= len(chinese) < len(questions), category
 
 
-@pytest.mark.parametrize("category", ["sectors", "fillers", "periods", "thresholds", "names", "richer"])
+@pytest.mark.parametrize("category", ["sectors", "fillers", "periods", "thresholds", "names", "richer", "valuation"])
 def test_at_least_95_percent_of_each_category_get_the_expected_plan(parser, category):
     items = [item for item in PLANNED if item["category"] == category]
     misses = []
@@ -78,3 +78,41 @@ def test_unknown_content_words_still_refuse_by_name(parser):
     for text, word in (("Top 10 fintech stocks last month", "fintech"), ("元宇宙板块今年涨幅前十", "元宇宙")):
         parsed = parser.parse(text)
         assert parsed.plan is None and any(word in p for p in parsed.problems), parsed.problems
+
+
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        ({"intent": "screen", "universe": "market"}, "a filter or a field"),
+        ({"intent": "screen", "universe": "market", "filters": ["pb<<1"]}, "malformed"),
+        ({"intent": "screen", "universe": "market", "filters": ["dividend>1"]}, "malformed"),
+        ({"intent": "screen", "universe": "market", "by": "dividend"}, "by must be one of"),
+        ({"intent": "rank", "universe": "market", "n": 5, "by": "pb"}, "for screens"),
+        ({"intent": "screen", "filters": ["pb<1"]}, "universe"),
+    ],
+)
+def test_invalid_screen_plans_are_rejected_with_the_reason(extra, reason):
+    from quantdb_lab.errors import InvalidRequestError
+    from quantdb_lab.query import plan_from_dict
+
+    with pytest.raises(InvalidRequestError, match=reason):
+        plan_from_dict({"start": "2025-06-06", "end": "2025-06-06", **extra})
+
+
+def test_screen_plans_round_trip_and_say_what_they_screen(parser):
+    import json
+
+    import jsonschema
+
+    from quantdb_lab.query import PLAN_SCHEMA, QueryPlan
+
+    for item in [i for i in PLANNED if i["category"] == "valuation"]:
+        plan = parser.parse(item["q"]).plan
+        data = json.loads(json.dumps(plan.to_dict()))
+        jsonschema.validate(data, PLAN_SCHEMA)
+        assert QueryPlan.from_dict(data) == plan
+    plan = parser.parse("ROE above 15% last year").plan
+    assert plan.describe() == "all listed A-shares with roe>0.15, as of 2024-12-31"
+    parsed = parser.parse("stocks with ROE above 15")  # a bare number on a ratio is read as percent, and said
+    assert parsed.plan.filters == ("roe>0.15",) and any("15%" in a for a in parsed.assumptions)
+    assert parser.parse("market cap above 500亿").plan.filters == ("total_mv>5e+10",)

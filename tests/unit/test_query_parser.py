@@ -56,7 +56,7 @@ def test_the_question_set_is_large_and_bilingual():
     assert len(SET["questions"]) >= 60
     chinese = [item for item in SET["questions"] if any("\u4e00" <= ch <= "\u9fff" for ch in item["q"])]
     assert len(chinese) >= 15
-    assert {item["plan"]["intent"] for item in PLANNED} == {"rank", "compare", "spikes", "correlation", "show"}
+    assert {item["plan"]["intent"] for item in PLANNED} == {"rank", "compare", "spikes", "correlation", "show", "screen"}
 
 
 def test_at_least_95_percent_of_the_questions_get_the_expected_plan(parser):
