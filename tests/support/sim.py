@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.lab import Lab
@@ -28,3 +28,13 @@ def calls(provider: SimulatedProvider) -> int:
 
 def d(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def weekdays(start: date, count: int) -> list[date]:
+    """``count`` weekdays from ``start`` on (holidays included: a plain business-day axis)."""
+    days, day = [], start
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days

@@ -8,7 +8,7 @@ known, and with the truth of real series.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -16,6 +16,7 @@ import pytest
 
 from quantdb_lab.synthesis import fill_gaps
 from quantdb_lab.synthesis.statespace import conditional_moments, fit_statespace
+from tests.support.sim import weekdays
 
 
 def gaussian_conditional(s2: float, steps: int, z: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
@@ -87,15 +88,6 @@ def test_a_gap_is_conditioned_on_the_right_anchors_open_as_the_closed_form_says(
     assert np.allclose(fit.mean[100:103], base + walk, atol=0.1 * 0.015)
     assert np.allclose(fit.var[100:103], np.diag(cov), rtol=0.25)
     assert fit.sigma == pytest.approx(0.015, rel=0.2)
-
-
-def weekdays(start: date, count: int) -> list[date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def frames(y, o, x, xo, days):

@@ -6,7 +6,7 @@ Expected values are written out by hand (dates, bridge moments), never taken fro
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +17,9 @@ from quantdb_lab.domain.schema import BARS
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.synthesis import SynthesisConfig, fill_gaps, find_gaps
 from quantdb_lab.synthesis.bridge import bridge_moments, bridge_sample
-from tests.support.sim import MARKET, at, d
+from tests.support.sim import MARKET, at, d, weekdays
 
 BRIDGE = SynthesisConfig(method="bridge")
-
-
-def weekdays(start: date, count: int) -> list[date]:
-    days, day = [], start
-    while len(days) < count:
-        if day.weekday() < 5:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
 
 
 def series(closes, start=date(2024, 1, 1), *, drop=()) -> tuple[pl.DataFrame, list[date]]:
