@@ -91,7 +91,8 @@ def probe(nb) -> dict:
 
 # What a dashboard never shows: a debugging dump, a bare repr, a path, a raw polars table.
 _BARE = re.compile(r"^\s*('[^']*'|\"[^\"]*\"|\[\]|\{\}|None|True|False|-?\d+(\.\d+)?)\s*$")
-_PATHS = re.compile(r"(\.\./|/tmp/|/work/|/home/|/root/|shared/data|cache_dir=)")
+# A relative path up, an absolute path of two or more parts (any machine's folders), the shared data or a cache dir.
+_PATHS = re.compile(r"(\.\./|(?<![\w.:/])/[\w.-]+/[\w.-]+|shared/data|cache_dir=)")
 _JSON_LINE = re.compile(r"^\s*[\[{].*[\]}]\s*$", re.MULTILINE)
 
 

@@ -1,7 +1,7 @@
 """akshare's minute-bar answers into MINUTE_BARS (providers.akshare.minutes), the registry's minute entries, and
 how a derived dataset's plan counts the sessions its finer dataset holds (loader.dataset_loader.with_finer).
 
-The raw frames are written here in akshare 1.19.5's shapes (docs: /work/shared/docs/akshare-upstream.md section 2,
+The raw frames are written here in akshare 1.19.5's shapes (docs: ../shared/docs/akshare-upstream.md section 2,
 and akshare's own code): the stock's 均价, the index's 最新价, the ETF's strings and 'YYYY-MM-DD HH:MM' times."""
 
 from __future__ import annotations
