@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quantdb_lab.config import apply_file_mode
+from quantdb_lab.sqlite_wal import set_wal
 from quantdb_lab.store.records import SeriesMeta
 
 LAYOUT_VERSION = "2.2"
@@ -120,7 +121,7 @@ class Catalog:
         self._lock = threading.RLock()
         self.commits = 0  # write transactions committed through this connection (data_version counts the others)
         self._con = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
+        set_wal(self._con)
         for suffix in ("", "-wal", "-shm"):  # SQLite's own files take the cache's one mode too
             if Path(f"{self.path}{suffix}").exists():
                 apply_file_mode(f"{self.path}{suffix}")

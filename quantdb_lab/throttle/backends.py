@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ import filelock
 
 from quantdb_lab.config import apply_file_mode
 from quantdb_lab.errors import CacheRepairedWarning, StoreError
+from quantdb_lab.sqlite_wal import set_wal
 from quantdb_lab.throttle.state import FamilyState
 
 R = TypeVar("R")
@@ -108,7 +108,7 @@ class SqliteBackend:
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
         try:
-            _set_wal(conn)
+            set_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")  # losing the last permits in a power cut is harmless
             _migrate(conn)
         except BaseException:
@@ -229,18 +229,3 @@ def _migrate(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def _set_wal(conn: sqlite3.Connection) -> None:
-    """Switch to WAL, retrying briefly: while another process makes the same switch on a new database, SQLite
-    answers "database is locked" at once instead of calling the busy handler. A real sleep, not the injected
-    clock's: this waits for another process's file lock, which a simulated clock cannot release.
-    """
-    for attempt in range(100):
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 99:
-                raise
-            time.sleep(0.01 + 0.01 * (attempt % 5))

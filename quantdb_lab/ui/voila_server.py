@@ -12,7 +12,8 @@ the server's environment (``JUPYTER_TOKEN``), not on its command line, which eve
 Light on memory: a page's kernel is shut down when the page is left (Voila's ``beforeunload`` request) and,
 when that request never comes (a closed laptop, a killed tab), culled once it has had no connection and no
 activity for ``cull_idle_timeout`` seconds (jupyter-server's culler, run every ``cull_interval`` seconds). A
-kernel with a page still connected is never culled.
+kernel with a page still connected is never culled. A page left while its kernel's websocket was still being
+prepared is counted out right (``voila_connection``), so its kernel is culled like any other.
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
 (``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
@@ -44,6 +45,7 @@ JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 PLOTLY_ASSET = "plotly-widget.js"
 CULL_IDLE_TIMEOUT = 120  # s without a connection or activity before a kernel is shut down
 CULL_INTERVAL = 30  # s between two looks of the culler
+CONNECTION_CLASS = "quantdb_lab.ui.voila_connection.CountedKernelConnection"
 
 
 def _die_with_parent() -> None:
@@ -74,6 +76,7 @@ def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_timeout)}",
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
+        f"--Voila.kernel_websocket_connection_class={CONNECTION_CLASS}",  # counts a page left early right
     ]  # fmt: skip
 
 
