@@ -13,7 +13,8 @@ Light on memory: a page's kernel is shut down when the page is left (Voila's ``b
 when that request never comes (a closed laptop, a killed tab), culled once it has had no connection and no
 activity for ``cull_idle_timeout`` seconds (jupyter-server's culler, run every ``cull_interval`` seconds). A
 kernel with a page still connected is never culled. A page left while its kernel's websocket was still being
-prepared is counted out right (``voila_connection``), so its kernel is culled like any other.
+prepared is counted out right (``voila_connection``), so its kernel is culled like any other. Each page gets
+its ``_xsrf`` cookie as it renders (``voila_hooks``), without which Voila's shutdown request was refused.
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
 (``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
@@ -37,11 +38,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Self
 
+from jupyter_core.paths import jupyter_config_path
+
 from quantdb_lab.config import CACHE_DIR_ENV, PLOTLY_ESM_ENV, PROVIDER_ENV
 
 HOST = "127.0.0.1"
 TEMPLATE = "quantdb"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter_config"  # our voila.py: the page hooks
 PLOTLY_ASSET = "plotly-widget.js"
 CULL_IDLE_TIMEOUT = 120  # s without a connection or activity before a kernel is shut down
 CULL_INTERVAL = 30  # s between two looks of the culler
@@ -77,6 +81,7 @@ def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
         f"--Voila.kernel_websocket_connection_class={CONNECTION_CLASS}",  # counts a page left early right
+        *(f"--Voila.config_file_paths={p}" for p in (JUPYTER_CONFIG, directory, *jupyter_config_path())),
     ]  # fmt: skip
 
 

@@ -75,6 +75,7 @@ def total_rss(server: VoilaServer) -> int:
 
 @pytest.fixture
 def culling_voila(dashboard_cache):
+    ARTIFACTS.mkdir(exist_ok=True)
     env = voila_env(os.environ, provider="simulated", cache_dir=str(dashboard_cache))
     server = VoilaServer(notebooks_dir(), env=env, log=CULLING_LOG,
                          cull_idle_timeout=CULL_IDLE, cull_interval=CULL_INTERVAL)  # fmt: skip
@@ -95,6 +96,21 @@ def test_plotly_is_fetched_once_for_a_page_with_several_charts(voila, new_page):
     assert charts.count() >= 3  # the notebook's performance chart and the widget's two
     assert [u for u in fetched if u.split("?")[0].endswith(PLOTLY_ASSET)] == [voila.link() + f"voila/static/{PLOTLY_ASSET}"]
     assert log.errors == [], f"JavaScript console errors: {log.errors}"
+
+
+def test_a_page_left_properly_shuts_its_kernel_down_at_once(voila, new_page):
+    # Voila's beforeunload beacon carries the page's _xsrf cookie; without one the server refused it (403) and
+    # the kernel lived on until the culler, minutes later
+    page, log = new_page()
+    open_dashboard(page, voila.url("index.ipynb"), timeout=240)
+    ours = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    assert any(kernel_id(p) == ours for p in kernels(voila)), "the page's kernel was not found running"
+    page.close(run_before_unload=True)
+    deadline = time.monotonic() + 30  # far below the culler's idle timeout
+    while any(kernel_id(p) == ours for p in kernels(voila)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not any(kernel_id(p) == ours for p in kernels(voila)), "the kernel outlived its page"
+    assert voila.cull_idle_timeout > 60
 
 
 @pytest.mark.timeout(1500)  # 20 page loads: minutes on a loaded machine
