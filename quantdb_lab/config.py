@@ -9,7 +9,7 @@ from pathlib import Path
 CACHE_DIR_ENV = "QUANTDB_LAB_CACHE_DIR"
 PROVIDER_ENV = "QUANTDB_LAB_PROVIDER"
 STORE_ENV = "QUANTDB_LAB_STORE"
-PLOTLY_ESM_ENV = "QUANTDB_LAB_PLOTLY_ESM"  # plotly's widget script by URL: set by the Voila server for its kernels
+PLOTLY_ESM_ENV = "QUANTDB_LAB_PLOTLY_ESM"  # plotly's widget script (URL or server path): set by Voila for its kernels
 
 
 def default_cache_dir(*, synthetic: bool = False) -> Path:

@@ -18,7 +18,7 @@ its ``_xsrf`` cookie as it renders (``voila_hooks``), without which Voila's shut
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
 (``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
-the kernels' FigureWidgets name it by URL (``$QUANTDB_LAB_PLOTLY_ESM``, see ``widgets.figure_view``): the
+the kernels' FigureWidgets name it by address (``$QUANTDB_LAB_PLOTLY_ESM``, see ``widgets.figure_view``): the
 browser fetches and evaluates an ES module once per URL, so a page with five charts loads plotly once, and the
 widget state no longer carries the script.
 """
@@ -144,7 +144,7 @@ class VoilaServer:
         self._assets = plotly_asset_dir()
         env = dict(self.env)
         env["JUPYTER_PATH"] = os.pathsep.join(p for p in (env.get("JUPYTER_PATH", ""), str(self._assets)) if p)
-        env[PLOTLY_ESM_ENV] = f"{self.link()}voila/static/{PLOTLY_ASSET}"
+        env[PLOTLY_ESM_ENV] = f"/voila/static/{PLOTLY_ASSET}"  # a path: the page may be at 127.0.0.1 or localhost
         command = voila_command(self.directory, self.port, cull_idle_timeout=self.cull_idle_timeout,
                                 cull_interval=self.cull_interval)  # fmt: skip
         self.process = subprocess.Popen(

@@ -8,6 +8,7 @@ import os
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -95,6 +96,20 @@ def test_plotly_is_fetched_once_for_a_page_with_several_charts(voila, new_page):
         page.wait_for_timeout(200)
     assert charts.count() >= 3  # the notebook's performance chart and the widget's two
     assert [u for u in fetched if u.split("?")[0].endswith(PLOTLY_ASSET)] == [voila.link() + f"voila/static/{PLOTLY_ASSET}"]
+    assert log.errors == [], f"JavaScript console errors: {log.errors}"
+
+
+def test_charts_draw_on_a_page_opened_at_localhost(voila, new_page):
+    # plotly's script was named by an absolute 127.0.0.1 address: a page opened at localhost (another origin) could
+    # not import it, and drew no chart
+    page, log = new_page()
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    open_dashboard(page, voila.url("portfolio.ipynb").replace("127.0.0.1", "localhost"), timeout=240)
+    wait_for_widgets(page, timeout=240)
+    assert page.locator(f"{RENDERED} {PLOTS}").count() >= 1
+    served = [u for u in fetched if u.split("?")[0].endswith(PLOTLY_ASSET)]
+    assert [urlparse(u).hostname for u in served] == ["localhost"]
     assert log.errors == [], f"JavaScript console errors: {log.errors}"
 
 

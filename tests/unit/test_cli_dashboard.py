@@ -169,3 +169,7 @@ def test_plotly_script_is_served_once_by_url_and_named_by_the_kernels_widgets(tm
     a, b = figure_widget(go.Figure()), figure_widget(go.Figure())
     assert a._esm == b._esm == "http://127.0.0.1:8765/voila/static/plotly-widget.js"
     assert isinstance(a, go.FigureWidget)
+    monkeypatch.setenv(PLOTLY_ESM_ENV, "/voila/static/plotly-widget.js")  # what our server sets: any host name
+    c, d = figure_widget(go.Figure()), figure_widget(go.Figure())
+    assert c._esm == d._esm and len(c._esm) < 500 and '"/voila/static/plotly-widget.js"' in c._esm
+    assert "window.location.origin" in c._esm

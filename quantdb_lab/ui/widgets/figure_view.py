@@ -19,6 +19,7 @@ replaces the old one in its container and the old one is closed.
 
 from __future__ import annotations
 
+import json
 import os
 from copy import deepcopy
 from functools import cache
@@ -37,16 +38,26 @@ _DRAWN_REPORTS = ["_js2py_layoutDelta", "_js2py_traceDeltas"]
 
 
 
+def _loader(path: str) -> str:
+    """A small module that imports plotly's script from ``path`` on the page's own origin and passes it on: the page
+    may be opened at 127.0.0.1 or at localhost (two origins; a module from the other one is refused), and anywidget
+    imports a string that is not an absolute URL as module source."""
+    return (f"const plotly = await import(new URL({json.dumps(path)}, window.location.origin).href);\n"
+            "export default plotly.default;\n")  # fmt: skip
+
+
 @cache
-def _shared_script_class(url: str) -> type[go.FigureWidget]:
-    """A FigureWidget whose front-end script is the module at ``url``: loaded once per page, however many charts."""
-    return type("FigureWidget", (go.FigureWidget,), {"_esm": url, "__module__": __name__})
+def _shared_script_class(where: str) -> type[go.FigureWidget]:
+    """A FigureWidget whose front-end script is the module at ``where`` (an absolute URL, or a path on the page's
+    server): loaded once per page, however many charts."""
+    esm = where if where.startswith(("http://", "https://")) else _loader(where)
+    return type("FigureWidget", (go.FigureWidget,), {"_esm": esm, "__module__": __name__})
 
 
 def widget_class() -> type[go.FigureWidget]:
-    """plotly's FigureWidget, or under our Voila server one naming plotly's script by URL (loaded once a page)."""
-    url = os.environ.get(PLOTLY_ESM_ENV, "")
-    return _shared_script_class(url) if url.startswith(("http://", "https://")) else go.FigureWidget
+    """plotly's FigureWidget, or under our Voila server one naming plotly's script by address (loaded once a page)."""
+    where = os.environ.get(PLOTLY_ESM_ENV, "")
+    return _shared_script_class(where) if where.startswith(("http://", "https://", "/")) else go.FigureWidget
 
 
 def figure_widget(figure: go.Figure) -> go.FigureWidget:
