@@ -35,7 +35,7 @@ both, for the simulated upstream and for cross-checks.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Final, Literal
 
 import numpy as np
@@ -149,6 +149,21 @@ def check_factors(price_events: pl.DataFrame, action_events: pl.DataFrame, *, to
         .otherwise(pl.lit("disagree"))
     )  # fmt: skip
     return both.with_columns(status.alias("status")).select(list(CHECK)).sort("symbol", "date").cast(CHECK)
+
+
+def report_periods(first: date, last: date, *, lookback_days: int = 550) -> list[date]:
+    """The quarter ends whose plans can go ex-rights in ``[first, last]``: from ``first - lookback_days`` (an
+    annual plan is implemented within about 15 months of its period's end) to ``last``."""
+    start = first - timedelta(days=lookback_days)
+    out, year, quarter = [], start.year, (start.month - 1) // 3
+    while True:
+        month = 3 * quarter + 3
+        end = date(year, month, 31 if month in (3, 12) else 30)
+        if end > last:
+            return out
+        if end >= start:
+            out.append(end)
+        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
 
 
 # -- Eastmoney's affine adjustment --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from quantdb_lab.store.reference_store import ReferenceStore
 
 Call = Callable[..., Any]
 NEWS_MAX_AGE = timedelta(minutes=30)
+FINAL_PERIOD_AGE = timedelta(days=900)  # a reporting period this old has no plan left to implement
 
 
 def last_final_moment(calendar: TradingCalendar, now: datetime) -> datetime | None:
@@ -98,6 +99,27 @@ class ReferenceData:
         entry = self.store.read(f"actions_{sym.canonical}")
         return entry.frame if entry is not None else None
 
+    def dividend_period(self, period: date, *, fetch: bool = True) -> pl.DataFrame | None:
+        """Every symbol's dividend plans of the reporting period ending ``period`` (``ACTIONS``), one table shared
+        by the whole market. A period that ended more than ``FINAL_PERIOD_AGE`` ago is kept once fetched (its
+        plans are implemented by then); a later one follows the session rule. ``fetch=False``: as stored, or
+        None (no upstream call)."""
+        name = f"dividends_{period:%Y%m%d}"
+        if not fetch:
+            entry = self.store.read(name)
+            return None if entry is None else entry.frame
+        fetcher = self._fetcher("dividend_period")
+        final = to_exchange_time(self.clock.now()).date() - period > FINAL_PERIOD_AGE
+        return self._load(name, "dividend_period", lambda: fetcher.fetch(period), final=final)
+
+    def rights_issues(self, *, fetch: bool = True) -> pl.DataFrame | None:
+        """Every rights issue the provider lists (``ACTIONS``), one table shared by the whole market."""
+        if not fetch:
+            entry = self.store.read("rights_issues")
+            return None if entry is None else entry.frame
+        fetcher = self._fetcher("rights_issues")
+        return self._load("rights_issues", "rights_issues", lambda: fetcher.fetch())
+
     def news(self, symbol: str | Symbol) -> pl.DataFrame:
         """Articles about ``symbol`` (``domain.sources.NEWS``), all ever fetched, sorted by publication time."""
         sym = symbol if isinstance(symbol, Symbol) else parse_symbol(symbol)
@@ -122,10 +144,12 @@ class ReferenceData:
         return fetcher_for(self.provider, capability, dataset=capability)
 
     def _load(self, name: str, function: str, fetch: Callable[[], pl.DataFrame], *,
-              max_age: timedelta | None = None) -> pl.DataFrame:  # fmt: skip
+              max_age: timedelta | None = None, final: bool = False) -> pl.DataFrame:  # fmt: skip
         now = to_exchange_time(self.clock.now())
         entry = self.store.read(name)
-        if max_age is not None:  # fresh for a fixed time
+        if final:  # never changes once fetched
+            fresh = entry is not None
+        elif max_age is not None:  # fresh for a fixed time
             fresh = entry is not None and now - to_exchange_time(entry.fetched_at) < max_age
         else:  # fresh until a session's bar becomes final after the fetch
             boundary = last_final_moment(self.calendar, now)

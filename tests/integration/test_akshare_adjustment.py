@@ -64,15 +64,51 @@ def test_qfq_and_hfq_equal_the_exact_multiplicative_truth(upstream, tmp_path):
     assert drift.max() - drift.min() > 0.01
 
 
-def test_cold_qfq_is_one_bar_call_and_one_dividend_table(upstream, tmp_path):
+def test_cold_qfq_is_one_call_once_the_market_tables_are_cached(upstream, tmp_path):
+    """The dividend tables a qfq read needs are market-wide (one per reporting period, and the rights issues):
+    the first read pays for them once, every further symbol's cold qfq read is its one kline call."""
+    sim, _ = upstream
+    lab = lab_over(upstream, tmp_path)
+    first, second = [s for s in MARKET.symbols("stock")
+                     if sum(d("2024-01-01") <= e <= d("2025-06-06") for e in MARKET.ex_dates(s)) >= 1][:2]  # fmt: skip
+    lab.bars(first, start="2024-01-01", end="2024-12-31", adjust="qfq")
+    counts = sim.call_counts
+    assert counts["stock_zh_a_hist"] == 1 and counts["stock_pg_em"] == 1
+    assert 1 <= counts["stock_fhps_em"] <= 12  # the quarter ends from 18 months before the span to its end
+    assert "stock_fhps_detail_em" not in counts and "stock_history_dividend_detail" not in counts
+    sim.reset_counts()
+    qfq = lab.bars(second, start="2024-01-01", end="2024-12-31", adjust="qfq")
+    assert sim.call_counts == {"stock_zh_a_hist": 1}
+    assert qfq["close"].to_numpy() == pytest.approx(truth(second, "2024-01-01", "2024-12-31", "qfq"), rel=1e-9)
+    lab.bars(second, start="2024-01-01", end="2024-12-31", adjust="qfq")  # warm: nothing at all
+    assert sim.call_counts == {"stock_zh_a_hist": 1}
+
+
+def test_cold_qfq_is_one_call_when_the_klines_carry_the_reference_price(tmp_path):
+    """Should Eastmoney's change be against the ex-rights reference (the live canary decides), the factors are
+    in the bars: ``AkshareProvider(change_basis="reference")`` reads a cold qfq with the kline call alone."""
+    from quantdb_lab.providers.akshare import AkshareProvider
+
+    with simulated_akshare(NOW, change_basis="reference") as (sim, clock):
+        lab = Lab(tmp_path / "cache", provider=AkshareProvider(timeout=10, change_basis="reference"), clock=clock,
+                  limits=dict(FAST))  # fmt: skip
+        symbol = symbol_with_actions()
+        qfq = lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")
+        assert sim.call_counts == {"stock_zh_a_hist": 1}
+        assert qfq["close"].to_numpy() == pytest.approx(truth(symbol, "2024-01-01", "2024-12-31", "qfq"), rel=1e-6)
+
+
+def test_hfq_from_the_listing_takes_the_symbols_own_table(upstream, tmp_path):
+    """A span of decades would cost one market-wide call per reporting period: the symbol's own table (two calls)
+    is cheaper, and gives the same factors."""
     sim, _ = upstream
     lab = lab_over(upstream, tmp_path)
     symbol = symbol_with_actions()
-    lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")
+    hfq = lab.bars(symbol, start="2020-01-01", end="2024-12-31", adjust="hfq")
     counts = sim.call_counts
-    assert (counts["stock_zh_a_hist"], counts["stock_fhps_detail_em"], counts["stock_history_dividend_detail"]) == (1, 1, 1)
-    lab.bars(symbol, start="2024-01-01", end="2024-12-31", adjust="qfq")  # warm: the table is cached too
-    assert sim.call_counts == counts
+    assert (counts["stock_fhps_detail_em"], counts["stock_history_dividend_detail"]) == (1, 1)
+    assert "stock_fhps_em" not in counts
+    assert hfq["close"].to_numpy() == pytest.approx(truth(symbol, "2020-01-01", "2024-12-31", "hfq"), rel=1e-9)
 
 
 def test_ex_date_change_is_against_the_reference_in_adjusted_reads(upstream, tmp_path):

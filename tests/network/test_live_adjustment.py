@@ -103,3 +103,22 @@ def test_the_labs_qfq_over_live_akshare_is_raw_times_the_factors(tmp_path, live)
     events = events_from_actions(actions, series[""])
     later = [float(events.filter(pl.col("date") > day)["factor"].product() or 1.0) for day in raw["date"]]
     assert qfq["close"].to_numpy() == pytest.approx(raw["close"].to_numpy() / np.array(later), rel=1e-9)
+
+
+def test_the_market_wide_tables_give_the_symbols_own_factors(live):
+    """``stock_fhps_em`` (one reporting period of every stock) and ``stock_pg_em`` are what a qfq read over
+    akshare builds its factors from: for the bank, the same ex-dates and factors as its own table."""
+    from quantdb_lab.domain.actions import report_periods
+
+    series, actions, findings = live
+    raw = series[""]
+    provider = AkshareProvider(timeout=60)
+    periods = report_periods(raw["date"][0], raw["date"][-1])
+    tables = [provider.fetch_dividend_period(p) for p in periods] + [provider.fetch_rights_issues()]
+    findings["market_table_rows"] = [t.height for t in tables]
+    mine = pl.concat(tables).filter(pl.col("symbol") == SYMBOL.canonical)
+    market = events_from_actions(mine, raw).filter(pl.col("date") >= raw["date"][0] + (date(2020, 7, 1) - START))
+    own = events_from_actions(actions, raw).filter(pl.col("date").is_in(market["date"].to_list()))
+    findings["market_events"] = market.select("date", "factor").rows()
+    assert market.height >= 4 and market["date"].to_list() == own["date"].to_list()
+    assert market["factor"].to_numpy() == pytest.approx(own["factor"].to_numpy(), rel=1e-9)

@@ -20,11 +20,16 @@ Endpoints and units (akshare 1.19.5; every daily-bar endpoint is an Eastmoney kl
 
 * corporate actions, ``stock_fhps_detail_em`` (Eastmoney's dividend table: cash, bonus and transfer shares) and
   ``stock_history_dividend_detail(indicator="配股")`` (Sina's rights issues); see ``providers.akshare.actions``.
+  Market-wide, for adjustment: ``stock_fhps_em`` (one reporting period of every stock) and ``stock_pg_em`` (every
+  rights issue); see ``providers.akshare.market_actions``.
 
-Adjustment factors come from the dividend table (``factor_source = "actions"``), not from the bars: in the
+Adjustment factors come from the dividend tables (``factor_source = "actions"``), not from the bars: in the
 unadjusted klines Eastmoney reports the change against the previous close, not against the ex-rights reference
 price (measured on the shared data: no ex-date of 190 stocks from Feb to Aug 2026 shows one; the live canary in
-``tests/network`` records it afresh).
+``tests/network`` records it afresh). The loader builds them from the market-wide tables (cached and shared by
+every symbol, so a qfq read of one more symbol is its one kline call). Should the canary find the change against
+the reference price, ``AkshareProvider(change_basis="reference")`` takes the factors from the bars and no table
+is needed at all.
 
 akshare sends every six-digit code not starting with 6 to Shenzhen (market 0), so Shanghai B shares
 (900xxx) cannot be fetched through ``stock_zh_a_hist``; they come back empty.
@@ -47,6 +52,7 @@ from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError
 from quantdb_lab.providers.akshare.actions import merge_actions, transform_fhps_detail_em, transform_sina_rights
 from quantdb_lab.providers.akshare.columns import MACRO_FUNCTIONS
+from quantdb_lab.providers.akshare.market_actions import transform_fhps_em, transform_pg_em
 from quantdb_lab.providers.akshare.events import transform_lhb_detail, transform_zt_pool
 from quantdb_lab.providers.akshare.extract import call_akshare, clear_akshare_cache
 from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
@@ -87,9 +93,14 @@ class AkshareProvider:
     synthetic = False
     factor_source = "actions"  # Eastmoney's kline change is close to close: the reference price is not in it
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, industries: bool = True) -> None:
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, industries: bool = True,
+                 change_basis: str = "previous_close") -> None:  # fmt: skip
+        if change_basis not in ("previous_close", "reference"):
+            raise InvalidRequestError(f"change_basis must be 'previous_close' or 'reference', not {change_basis!r}")
         self.timeout = timeout
         self.industries = industries
+        if change_basis == "reference":  # the klines' change is against the ex-rights reference: factors in the bars
+            self.factor_source = "bars"
 
     def __repr__(self) -> str:
         return f"AkshareProvider(timeout={self.timeout:g}, industries={self.industries})"
@@ -156,6 +167,8 @@ class AkshareProvider:
             "index_members": Fetcher(self.fetch_index_members, on("index_stock_cons_csindex")),
             "commodity_daily": Fetcher(self.fetch_commodity_daily, on("futures_main_sina")),
             "corporate_actions": Fetcher(self.fetch_corporate_actions, on("stock_fhps_detail_em")),
+            "dividend_period": Fetcher(self.fetch_dividend_period, on("stock_fhps_em")),
+            "rights_issues": Fetcher(self.fetch_rights_issues, on("stock_pg_em")),
             "news": Fetcher(self.fetch_news, on("stock_news_em")),
             "macro": Fetcher(self.fetch_macro, on("macro_china_cpi_yearly")),
             "quotes": Fetcher(self.fetch_quotes, lambda _symbol=None: self.quotes_host_family()),
@@ -253,6 +266,16 @@ class AkshareProvider:
         rights = self._call("stock_history_dividend_detail", {"symbol": symbol.code, "indicator": "配股"}, context=context)
         return merge_actions(transform_fhps_detail_em(dividends, symbol, context=context),
                              transform_sina_rights(rights, symbol, context=context))  # fmt: skip
+
+    def fetch_dividend_period(self, period: date) -> pl.DataFrame:
+        """Every stock's dividend plan of the reporting period ending ``period`` (``stock_fhps_em``), ``ACTIONS``."""
+        context = {"dataset": "dividend_period", "start": period, "end": period}
+        return transform_fhps_em(self._call("stock_fhps_em", {"date": yyyymmdd(period)}, context=context), context=context)
+
+    def fetch_rights_issues(self) -> pl.DataFrame:
+        """Every rights issue Eastmoney lists (``stock_pg_em``), ``ACTIONS``."""
+        context = {"dataset": "rights_issues"}
+        return transform_pg_em(self._call("stock_pg_em", {}, context=context), context=context)
 
     # -- daily event lists (providers.akshare.events) --------------------------------------------------------
     def fetch_limit_up_pool(self, symbol: None, start: date, end: date) -> pl.DataFrame:

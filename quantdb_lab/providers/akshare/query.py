@@ -44,6 +44,8 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_news_em": "eastmoney_search",  # search-api-web.eastmoney.com, over curl_cffi
     "stock_fhps_detail_em": "eastmoney_datacenter",  # datacenter-web.eastmoney.com: stayed up through push2 bans
     "stock_history_dividend_detail": "sina",
+    "stock_fhps_em": "eastmoney_datacenter",  # one reporting period of every stock, pages of 500
+    "stock_pg_em": "eastmoney_datacenter",  # every rights issue, one request
     "stock_zt_pool_em": "eastmoney_push2ex",  # push2ex.eastmoney.com/getTopicZTPool, one request per date
     "stock_lhb_detail_em": "eastmoney_datacenter",  # RPT_DAILYBILLBOARD_DETAILSNEW, pages of 5,000 rows
     "stock_info_sh_delist": "exchanges",  # query.sse.com.cn and szse.cn (the SZSE list is an .xlsx)

@@ -1,7 +1,9 @@
 """The dividend tables of the simulated akshare upstream: canonical ``ACTIONS`` -> the pandas frames that
 ``stock_fhps_detail_em`` (Eastmoney: cash, bonus and transfer shares) and ``stock_history_dividend_detail``
-(Sina: dividends, or rights issues with ``indicator="配股"``) return, in akshare 1.19.5's columns and units
-(amounts per 10 shares). The inverse of ``providers.akshare.actions``; financial columns the source does not
+(Sina: dividends, or rights issues with ``indicator="配股"``) return, and the market-wide ``stock_fhps_em`` (one
+reporting period of every stock) and ``stock_pg_em`` (every rights issue), in akshare 1.19.5's columns and units
+(amounts per 10 shares). A plan's reporting period is the year before its announcement (the simulated market
+has annual plans only). The inverse of ``providers.akshare.actions``; financial columns the source does not
 have (earnings, net assets, shares) are NaN."""
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from quantdb_lab.providers.akshare.actions import (
     SINA_DIVIDENDS_ORDER,
     SINA_RIGHTS_ORDER,
 )
+from quantdb_lab.providers.akshare.market_actions import FHPS_EM_ORDER, PG_EM_ORDER
+
+
+def parse_yyyymmdd(text: str) -> date:
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
 
 
 def _dates(values: pl.Series) -> list[date | None]:
@@ -61,6 +68,38 @@ def fhps_detail_em_frame(actions: pl.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def fhps_em_frame(actions: pl.DataFrame, period: date) -> pd.DataFrame:
+    """``stock_fhps_em(date=period)``: the plans of every symbol in ``actions`` whose period is ``period``."""
+    rows = actions.filter(pl.col("announcement_date").dt.year() == period.year + 1) if (period.month, period.day) == (12, 31) else actions.clear()
+    detail = fhps_detail_em_frame(rows)
+    if detail.empty:
+        raise TypeError("'NoneType' object is not subscriptable")  # upstream: "result": null
+    paying = rows.filter((pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") > 0)).sort(
+        "announcement_date", "ex_date", nulls_last=True
+    )
+    data = {name: detail[name] for name in detail.columns if name in FHPS_EM_ORDER}
+    data["代码"] = [s.split(".")[0] for s in paying["symbol"].to_list()]
+    data["名称"] = data["代码"]
+    data["送转股份-送转比例"] = detail["送转股份-送股比例"]
+    frame = pd.DataFrame({name: data[name] for name in FHPS_EM_ORDER})
+    return frame.sort_values("最新公告日期", ignore_index=True)
+
+
+def pg_em_frame(actions: pl.DataFrame) -> pd.DataFrame:
+    """``stock_pg_em()``: every rights issue in ``actions`` (the register date the session before the ex-date)."""
+    rows = actions.filter(pl.col("rights_ratio") > 0).sort("record_date", descending=True)
+    n = rows.height
+    nan = np.full(n, np.nan)
+    codes = [s.split(".")[0] for s in rows["symbol"].to_list()]
+    data = {
+        "股票代码": codes, "股票简称": codes, "配售代码": codes, "配股数量": nan,
+        "配股比例": ["10配" + str(v) for v in _per_ten(rows["rights_ratio"])], "配股价": rows["rights_price"].to_numpy(),
+        "最新价": nan, "配股前总股本": nan, "配股后总股本": nan, "股权登记日": _dates(rows["record_date"]),
+        "缴款起始日期": _dates(rows["ex_date"]), "缴款截止日期": _dates(rows["ex_date"]), "上市日": _dates(rows["ex_date"]),
+    }  # fmt: skip
+    return pd.DataFrame({name: data[name] for name in PG_EM_ORDER})
+
+
 def sina_dividends_frame(actions: pl.DataFrame) -> pd.DataFrame:
     rows = actions.filter((pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") > 0)).sort("announcement_date", descending=True)
     if rows.is_empty():
@@ -96,6 +135,16 @@ class DividendTables:
     def _enter(self, name: str) -> None: ...  # pragma: no cover - SimulatedAkshare's
 
     def _actions(self, code: str) -> pl.DataFrame | None: ...  # pragma: no cover - SimulatedAkshare's
+
+    def _market_actions(self) -> pl.DataFrame: ...  # pragma: no cover - SimulatedAkshare's: every listed stock's
+
+    def stock_fhps_em(self, date: str = "20231231") -> pd.DataFrame:
+        self._enter("stock_fhps_em")
+        return fhps_em_frame(self._market_actions(), parse_yyyymmdd(date))
+
+    def stock_pg_em(self) -> pd.DataFrame:
+        self._enter("stock_pg_em")
+        return pg_em_frame(self._market_actions())
 
     def stock_fhps_detail_em(self, symbol: str = "300073") -> pd.DataFrame:
         self._enter("stock_fhps_detail_em")

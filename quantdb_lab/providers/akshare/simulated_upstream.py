@@ -81,6 +81,8 @@ FUNCTIONS = (
     "stock_board_industry_cons_em",
     "stock_fhps_detail_em",
     "stock_history_dividend_detail",
+    "stock_fhps_em",
+    "stock_pg_em",
     "stock_zh_a_daily",
     "stock_zh_a_hist_tx",
     "stock_zt_pool_em",
@@ -120,6 +122,7 @@ class SimulatedAkshare(DividendTables, SinaTencentBars, EventLists, MinuteFuncti
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._securities: pl.DataFrame | None = None
+        self._market_table: tuple[date, pl.DataFrame] | None = None
         self.bans = HostBans(lambda: self.clock.now().timestamp() if self.clock is not None else time.time())
 
     def __repr__(self) -> str:
@@ -282,6 +285,23 @@ class SimulatedAkshare(DividendTables, SinaTencentBars, EventLists, MinuteFuncti
             return None
         with _as_upstream_failure():
             return fetch(symbol)
+
+    def _market_actions(self) -> pl.DataFrame:
+        """The actions of every A share the source lists, as of today (computed once a day)."""
+        today = self._today()
+        with self._lock:
+            cached = self._market_table
+        if cached is not None and cached[0] == today:
+            return cached[1]
+        tables = [empty_actions()]
+        for code in self._a_shares()["code"].to_list():
+            found = self._actions(code)
+            if found is not None:
+                tables.append(found)
+        table = pl.concat(tables)
+        with self._lock:
+            self._market_table = (today, table)
+        return table
 
     # -- calendar ---------------------------------------------------------------------------------------
     def tool_trade_date_hist_sina(self) -> pd.DataFrame:
