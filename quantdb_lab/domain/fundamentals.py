@@ -2,8 +2,9 @@
 
 Pure polars over ``domain.pit.FINANCIALS`` frames. ``vintage`` keeps, per report period, the latest version
 known on or before a day; ``indicators`` derives the common ratios from one vintage (income figures are
-year-to-date); ``panel_as_of`` gives each session the latest figures announced on or before it (qlib's PIT),
-each version valued from the versions known on its own ``known_at``.
+year-to-date); ``pit_heads`` values every version from the versions known on its own ``known_at`` (independent of
+any day, so computed once per cross-section) and ``panel_as_of`` gives each session the latest of them announced
+on or before it (qlib's PIT).
 
 Derived fields (``DERIVED``):
 
@@ -25,7 +26,7 @@ ocf_ttm            the same for operating cash flow
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
@@ -103,21 +104,25 @@ def _derive(out: pl.DataFrame) -> pl.DataFrame:
     return out.drop([c for c in out.columns if c.startswith("_")])
 
 
-def panel_as_of(statements: pl.DataFrame, sessions: Sequence[date] = (), *, grid: pl.DataFrame | None = None,
+def pit_heads(statements: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``statements`` a day can see, valued (statement fields, ``DERIVED``, ``report_period``,
+    ``known_at``), sorted by ``known_at`` then ``report_period``: each version row valued from what was known
+    on its own ``known_at`` (``_pit_indicators``), kept where it is its symbol's newest period when it became
+    known (a restatement of an older period does not replace the newer period). Independent of any day: an
+    ``as_of`` cut is a filter on ``known_at``, so it is computed once for a cross-section and reused."""
+    valued = _pit_indicators(statements).sort("symbol", "known_at", "report_period")
+    heads = valued.filter(pl.col("report_period") >= pl.col("report_period").cum_max().over("symbol"))
+    return heads.sort("known_at", "report_period", maintain_order=True)
+
+
+def panel_as_of(heads: pl.DataFrame, sessions: Sequence[date] = (), *, grid: pl.DataFrame | None = None,
                 unmatched: bool = False) -> pl.DataFrame:  # fmt: skip
-    """Each session x symbol of ``statements`` (or each ``date symbol`` row of ``grid``, sorted by date): the
-    latest report as known on that day with its indicators (statement fields, ``DERIVED``, ``report_period``,
-    ``known_at``). Each version row is valued from what was known on its ``known_at``; a day sees the newest
-    row announced by then of its latest period (a restatement of an older period does not replace it).
-    ``unmatched``: keep the grid's rows before any report (their fields null), in the grid's order."""
+    """Each session x symbol of ``heads`` (``pit_heads``; or each ``date symbol`` row of ``grid``, sorted by
+    date): the newest head announced on or before that day, i.e. the latest report as known then, with its
+    indicators. ``unmatched``: keep the grid's rows before any report (their fields null), in the grid's order."""
     if grid is None:
         grid = pl.DataFrame({"date": list(sessions)}, schema={"date": pl.Date}).join(
-            statements.select("symbol").unique(), how="cross").sort("date")
-    first, last = (grid["date"].min(), grid["date"].max()) if grid.height else (date.min, date.min)
-    oldest = first - timedelta(days=1200) if first > date.min + timedelta(days=1200) else date.min
-    rows = statements.filter((pl.col("known_at") <= last) & (pl.col("report_period") >= oldest))
-    valued = _pit_indicators(rows).sort("symbol", "known_at", "report_period")
-    heads = valued.filter(pl.col("report_period") >= pl.col("report_period").cum_max().over("symbol"))
-    out = grid.join_asof(heads.sort("known_at"), left_on="date", right_on="known_at", by="symbol",
-                         strategy="backward", check_sortedness=False, coalesce=False)  # fmt: skip
+            heads.select("symbol").unique(), how="cross").sort("date")
+    out = grid.join_asof(heads, left_on="date", right_on="known_at", by="symbol", strategy="backward",
+                         check_sortedness=False, coalesce=False)  # fmt: skip
     return out if unmatched else out.filter(pl.col("report_period").is_not_null())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from quantdb_lab.domain.fundamentals import panel_as_of
+from quantdb_lab.domain.fundamentals import panel_as_of, pit_heads
 from quantdb_lab.domain.pit import STATEMENT_FIELDS
 
 VALUATION: dict[str, pl.DataType] = {
@@ -26,14 +26,21 @@ def _per(value: pl.Expr, base: str) -> pl.Expr:
     return pl.when(pl.col(base) > 0).then(value / pl.col(base)).otherwise(None)
 
 
-def valuation_panel(bars: pl.DataFrame, statements: pl.DataFrame) -> pl.DataFrame:
-    """``bars`` (raw BARS rows, sorted by date) and ``statements`` (``FINANCIALS`` rows of the same stocks) ->
-    ``VALUATION`` in the bars' order, each session valued with the latest report announced by it."""
+def valuation_heads(statements: pl.DataFrame) -> pl.DataFrame:
+    """The statement rows a valuation panel needs, valued once (``fundamentals.pit_heads``), independent of the
+    sessions asked about: what a cross-section of statements is reduced to (and remembered as) for ``valuation_panel``."""
+    return pit_heads(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS)).select(
+        "symbol", "report_period", "known_at", *NEEDED)
+
+
+def valuation_panel(bars: pl.DataFrame, heads: pl.DataFrame) -> pl.DataFrame:
+    """``bars`` (raw BARS rows, sorted by date) and ``heads`` (``valuation_heads`` of the same stocks'
+    ``FINANCIALS`` rows) -> ``VALUATION`` in the bars' order, each session valued with the latest report
+    announced by it."""
     traded = (pl.col("volume") > 0) & (pl.col("turnover") > 0)
     grid = bars.select("date", "symbol", "close", pl.when(traded).then(pl.col("volume") / pl.col("turnover"))
                        .alias("float_shares")).with_columns(pl.col("float_shares").forward_fill().over("symbol"))  # fmt: skip
-    frame = panel_as_of(statements.select("symbol", "report_period", "known_at", *STATEMENT_FIELDS), grid=grid,
-                        unmatched=True)  # fmt: skip
+    frame = panel_as_of(heads, grid=grid, unmatched=True)
     total_mv = pl.col("close") * pl.col("share_capital")
     out = frame.with_columns(
         pl.col("share_capital").alias("total_shares"), total_mv.alias("total_mv"),

@@ -14,11 +14,11 @@ import polars as pl
 
 from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_date
-from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, vintage
+from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, pit_heads, vintage
 from quantdb_lab.domain.master import securities_as_of
 from quantdb_lab.domain.pit import SECURITY_EVENTS, STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
-from quantdb_lab.domain.valuation import valuation_panel
+from quantdb_lab.domain.valuation import valuation_heads, valuation_panel
 from quantdb_lab.errors import (
     EmptyResultError,
     InvalidRequestError,
@@ -110,9 +110,9 @@ class PitMixin(LabCore):
         if start is not None or end is not None:
             last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
             first = parse_date(start) if start is not None else last
-            statements = self._statements(items, last)
+            heads = self._statements(items, last, derive=pit_heads)
             sessions = self.calendar.sessions(first, last)
-            panel = panel_as_of(statements, sessions).sort("date", "symbol")
+            panel = panel_as_of(heads, sessions).sort("date", "symbol")
             return panel.select("date", "symbol", "report_period", "known_at", *wanted)
         statements = self._statements(items, day)
         known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
@@ -132,12 +132,15 @@ class PitMixin(LabCore):
             listed = set(master.filter(pl.col("list_date").is_null() | (pl.col("list_date") <= last))["symbol"].to_list())
             members = [s for s in members if s in listed]
         bars = self.bars(members, start=first, end=last, adjust="")
-        statements = self._statements(bars["symbol"].unique().sort().to_list(), last)
-        return valuation_panel(bars, statements)
+        heads = self._statements(bars["symbol"].unique().sort().to_list(), last, derive=valuation_heads)
+        return valuation_panel(bars, heads)
 
-    def _statements(self, symbols: list, end: date | None) -> pl.DataFrame:
+    def _statements(self, symbols: list, end: date | None, derive=None) -> pl.DataFrame:  # noqa: ANN001
+        """The stored statements of ``symbols`` known by ``end`` (the mode's ``as_of`` cut applied), or what
+        ``derive`` makes of them: one cross-section, remembered while nothing stored changes (``read_many``)."""
         parsed = [item if isinstance(item, Symbol) else parse_symbol(item) for item in symbols]
-        frame = self._engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self._mode)
+        frame = self._engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self._mode,
+                                                derive=derive)  # fmt: skip
         if frame.is_empty():
             raise EmptyResultError("no financial statements for these symbols in this range", end=end)
         return frame

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -40,6 +40,13 @@ from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
 
 MARKET = "market"  # the series key of a market-wide dataset
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A cross-section (or what was derived from it) kept in the store's memory while the catalog is unchanged."""
+
+    frame: pl.DataFrame
 
 UpstreamCall = Callable[..., Any]
 
@@ -105,31 +112,51 @@ class DatasetLoader:
         return frame, origin
 
     def read_many(self, dataset: Dataset, symbols: list[Symbol], start: date | None, end: date | None,
-                  mode: ContextMode) -> pl.DataFrame:  # fmt: skip
+                  mode: ContextMode, *, derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> pl.DataFrame:  # fmt: skip
         """Rows of many series of a per-symbol dataset as one frame: one catalog query plans them all, warm ones
         are sliced from the store (its memory) and cut at ``as_of`` once, the others read one by one as ``read``
-        does; symbols with no rows are left out. For cross-sections (300 stocks' statements)."""
+        does; symbols with no rows are left out. For cross-sections (300 stocks' statements, the market's).
+
+        ``derive``: a pure function of those rows (a module-level one: it is part of the memory key), applied to
+        them and returned instead. A closed range whose every series was warm is remembered, rows or derived
+        frame, in the store's bounded memory while nothing stored changes (the catalog's version, as bars'
+        cross-sections are): a repeated read costs a version check, and a fetch or a restatement stored by any
+        process makes the next read plan and derive again."""
         now = self.clock.now()
         span = effective_range(start, end, mode, self.calendar, now, label=dataset.name)
-        metas = self.store.read_metas(dataset.name, [s.canonical for s in symbols])
         closed = span.open_session is None or span.end < span.open_session
+        store = self.store
+        remember = closed and hasattr(store, "version") and hasattr(store, "memory")
+        if remember:
+            memo = ("read_many", dataset.name, span.start, span.end, mode.as_of, derive,
+                   tuple(s.canonical for s in symbols))  # fmt: skip
+            version = hash(store.version())
+            remembered = store.memory.get(memo, version)
+            if remembered is not None:
+                return remembered.frame
+        metas = store.read_metas(dataset.name, [s.canonical for s in symbols])
         first, last = day_number(span.start), day_number(span.end)
         frames: list[pl.DataFrame] = []
+        all_warm = True
         for symbol in symbols:
             key = self.key(dataset, symbol)
             meta = metas.get(key.symbol)
             # one interval holding the whole closed range is warm: no need to list its sessions
             whole = closed and meta is not None and bool(
                 ((meta.coverage.starts <= first) & (meta.coverage.ends >= last)).any())  # fmt: skip
+            all_warm &= whole
             plan = ReadPlan(key, span, (), None) if whole else plan_read(dataset, key, span, mode, meta, self.calendar, now)
             try:
                 frames.append(self._stored_rows(dataset, plan, mode, meta, cut=False)
                               if plan.is_warm else self.read(dataset, symbol, start, end, mode)[0])  # fmt: skip
             except EmptyResultError:
                 continue
-        if not frames:
-            return pl.DataFrame(schema=dataset.schema)
-        return self._cut(dataset, pl.concat(frames, how="vertical"), mode)
+        rows = (self._cut(dataset, pl.concat(frames, how="vertical", rechunk=True), mode) if frames
+                else pl.DataFrame(schema=dataset.schema))  # one chunk: thousands of slices filter slowly  # fmt: skip
+        out = derive(rows) if derive is not None else rows
+        if remember and all_warm:
+            store.memory.put(memo, version, _Rows(out))
+        return out
 
     def _execute(self, dataset: Dataset, fetch: Fetch, symbol: Symbol | None, now: datetime) -> int:
         fetcher = fetcher_for(self.provider, dataset.capability, dataset=dataset.name)

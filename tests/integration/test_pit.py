@@ -207,3 +207,46 @@ def test_a_provider_without_listing_history_says_the_past_market_is_survivorship
     with pytest.warns(PartialDataWarning, match="survivorship"):
         master = bare.securities(as_of="2012-06-29")
     assert stocks_of(master) == alive_on(date(2012, 6, 29)) - set(MARKET.symbols("delisted"))
+
+
+def _independent_valuation(symbol: str, day: date, close: float) -> dict:
+    """PE TTM, PB and market cap of ``symbol`` on ``day`` in plain Python from the simulated market's
+    statements (first fetched in 2025: a row is known from its announcement, or its later revision)."""
+    rows = MARKET.statements(symbol, now=at("2025-06-06 16:00")).to_dicts()
+    for row in rows:
+        row["known"] = max(row["announcement_date"], row["update_date"] or row["announcement_date"])
+    seen = [r for r in rows if r["known"] <= day]
+    head = max(seen, key=lambda r: (r["report_period"], r["known"]))
+    by_period = {r["report_period"]: r for r in rows if r["known"] <= head["known"]}
+    period = head["report_period"]
+    if period.month == 12:
+        ttm = head["parent_net_profit"]
+    else:
+        fy, ly = by_period.get(date(period.year - 1, 12, 31)), by_period.get(date(period.year - 1, period.month, period.day))
+        ttm = head["parent_net_profit"] + fy["parent_net_profit"] - ly["parent_net_profit"] if fy and ly else None
+    mv = close * head["share_capital"]
+    return {"report_period": period, "total_mv": mv, "pb": mv / head["parent_equity"] if head["parent_equity"] > 0 else None,
+            "pe_ttm": mv / ttm if ttm is not None and ttm > 0 else None}
+
+
+def test_the_remembered_valuation_cross_section_matches_an_independent_per_stock_computation(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    symbols = ["600519.SH", "000001.SZ", *MARKET.symbols("stock")[:6]]
+    first = lab.valuation(symbols, start="2023-01-01", end="2024-06-28")
+    again = lab.valuation(symbols, start="2023-01-01", end="2024-06-28")  # served from the remembered heads
+    assert again.equals(first)
+    bars = lab.bars(symbols, start="2023-01-01", end="2024-06-28", adjust="")
+    closes = {(s, d): c for s, d, c in bars.select("symbol", "date", "close").iter_rows()}
+    checked = 0
+    for symbol in symbols:
+        for day in (date(2023, 3, 31), date(2023, 8, 31), date(2024, 4, 30), date(2024, 6, 28)):
+            got = again.filter((pl.col("symbol") == symbol) & (pl.col("date") <= day)).sort("date").tail(1)
+            if got.is_empty():
+                continue
+            row = got.row(0, named=True)
+            want = _independent_valuation(symbol, row["date"], closes[(symbol, row["date"])])
+            assert row["report_period"] == want["report_period"], (symbol, day)
+            for field in ("total_mv", "pb", "pe_ttm"):
+                assert row[field] == (pytest.approx(want[field]) if want[field] is not None else None), (symbol, day, field)
+            checked += 1
+    assert checked >= 20
