@@ -14,6 +14,7 @@ from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbErr
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.suggest import closest_word
 from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
+from quantdb_lab.loader.provenance import ResultProvenance, bind, provenance_of
 from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.quality import (
     QualityParams,
@@ -26,7 +27,7 @@ from quantdb_lab.quality.issues import CHECKS
 from quantdb_lab.quality.minutes import check_daily_agreement, check_minute_bars
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
-from quantdb_lab.synthesis import FillReport, SynthesisConfig
+from quantdb_lab.synthesis import SynthesisConfig
 
 
 class QualityMixin(LabCore):
@@ -77,7 +78,8 @@ class QualityMixin(LabCore):
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
         try:
             frame = self.read(dataset, parsed, start=start, end=end)
-            first, last = self.last_provenance[0].start, self.last_provenance[0].end
+            (origin,) = frame.quantdb.provenance.series
+            first, last = origin.start, origin.end
         except EmptyResultError:
             frame = pl.DataFrame(schema=record.schema)
             first, last = parse_range(start, end)
@@ -148,8 +150,6 @@ class QualityMixin(LabCore):
 
 
 class SynthesisMixin(LabCore):
-    last_synthesis: tuple[FillReport, ...] = ()  # the per-gap reports of the latest ``synthesize``
-
     def synthesize(
         self,
         frame_or_symbol: pl.DataFrame | str | Symbol,
@@ -175,7 +175,8 @@ class SynthesisMixin(LabCore):
         ``seed``); ``reference`` frames may carry an ``open`` for their overnight move.
         Refusal is per gap: a gap longer than the mode's ``max_gap_sessions`` or scoring below
         ``synthesis_threshold`` stays missing, a ``QualityWarning`` names it and its cause, and the other gaps
-        are filled; every gap's report (score, cause, loadings) is in ``lab.last_synthesis``. See
+        are filled; every gap's report (score, cause, loadings) is in the result's
+        ``filled.quantdb.provenance.synthesis``. See
         ``quantdb_lab.synthesis``.
         """
         config = SynthesisConfig(method=method, draw=draw, seed=seed, level=level, fill_suspensions=fill_suspensions,
@@ -187,14 +188,14 @@ class SynthesisMixin(LabCore):
         else:
             request = self.request(frame_or_symbol, start=start, end=end, adjust=adjust)
             frame = filler.padded(request.symbol, first, last, request.adjust, config.context)
-        self.last_synthesis = ()
+        origin = provenance_of(frame) or ResultProvenance("bars")  # a frame of the user's own: no series
         filled, results = filler.fill(frame, reference=reference, config=config, keep=(first, last))
-        self.last_synthesis = tuple(r for result in results for r in result.reports)
-        return filled
+        return bind(filled, origin.with_(synthesis=tuple(r for result in results for r in result.reports)))
 
     def _gap_filler(self) -> GapFiller:
         def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
-            return self.load(self.request(symbol, start=start, end=end, adjust=adjust))[0]  # no gap policy here
+            frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))  # no gap policy here
+            return bind(frame, ResultProvenance("bars", (origin,)))
 
         # The sector reference reads the security master through the cache and throttle (ResearchMixin.reference).
         return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
