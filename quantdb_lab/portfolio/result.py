@@ -93,7 +93,9 @@ class PortfolioResult:
             frame = pl.concat(parts, how="vertical", rechunk=True) if parts else pl.DataFrame(schema=BARS)
             origins = tuple(self.provenance[s] for s in self.symbols if s in self.provenance)
             failed = {s: self.outcomes[s].error or "failed" for s in self.failed}
-            said = (self.summary(),) if failed or self.interrupted else ()
+            said = ((f"{len(failed)} of {len(self.symbols)} symbols failed" if failed else "")
+                    + ("; interrupted: .retry() fetches the rest" if self.interrupted else "")).lstrip("; ")
+            said = (said,) if said else ()
             self._frame = bind(frame, ResultProvenance(self.dataset, origins, failed, said))
         return self._frame
 

@@ -95,3 +95,12 @@ def test_synthesis_reports_travel_with_the_filled_frame(tmp_path):
     assert plain.quantdb.provenance.synthesis == () and [(r.start, r.end) for r in reports] != []  # each its own
     from_symbol = lab.synthesize("600519", start="2025-01-02", end="2025-04-30", adjust="", reference="none")
     assert [p.symbol for p in from_symbol.quantdb.provenance.series] == ["600519.SH"]
+
+
+def test_a_portfolio_frame_names_the_symbols_that_failed(tmp_path):
+    lab, provider, _ = make_lab(tmp_path)
+    provider.faults.permanent_symbols = {"000001.SZ"}
+    result = lab.portfolio(["600519", "000001.SZ"], start="2025-03-03", end="2025-03-31", progress=False)
+    origin = result.frame.quantdb.provenance
+    assert [p.symbol for p in origin.series] == ["600519.SH"] and list(origin.skipped) == ["000001.SZ"]
+    assert origin.partial and origin.warnings == ("1 of 2 symbols failed",)
