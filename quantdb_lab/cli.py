@@ -19,8 +19,6 @@ def _lab(args: argparse.Namespace):
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    import polars as pl
-
     if args.portfolio:
         return _cmd_fetch_portfolio(args)
     lab = _lab(args)
