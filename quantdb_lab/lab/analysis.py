@@ -58,7 +58,7 @@ class QualityMixin(LabCore):
             ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
             frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
         if securities is None and self._mode.as_of is not None:  # ST limits as known that day, never fetched here
-            securities = self.known_securities()  # type: ignore[attr-defined]
+            securities = self.pit.known_securities()
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
@@ -120,7 +120,7 @@ class QualityMixin(LabCore):
             return actions if isinstance(actions, pl.DataFrame) else None
         if "corporate_actions" not in fetchers_of(self.provider):
             return None
-        reference = self.reference  # type: ignore[attr-defined]  # ResearchMixin's, in Lab
+        reference = self.reference
         tables = []
         for text in frame["symbol"].unique().to_list():
             try:
@@ -197,6 +197,6 @@ class SynthesisMixin(LabCore):
             frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))  # no gap policy here
             return bind(frame, ResultProvenance("bars", (origin,)))
 
-        # The sector reference reads the security master through the cache and throttle (ResearchMixin.reference).
+        # The sector reference reads the security master through the cache and throttle (LabCore.reference).
         return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
                          stored_securities=lambda: self.reference.stored_securities())  # fmt: skip

@@ -28,6 +28,7 @@ from quantdb_lab.loader.batch import load_batch
 from quantdb_lab.loader.dataset_loader import DatasetLoader
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.provenance import ResultProvenance, bind
+from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.quality.gate import enforce
@@ -285,14 +286,17 @@ class LabCore:
         return result.frame, list(result.provenance), skipped
 
     def _stored_securities(self) -> pl.DataFrame | None:
-        from quantdb_lab.loader.reference import ReferenceData
-
-        e = self._engine
         try:
-            return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
-                                 stats=e.stats, call=e.throttle.call).stored_securities()  # fmt: skip
+            return self.reference.stored_securities()
         except Exception:  # noqa: BLE001 - a suggestion must never turn a warning into an error
             return None
+
+    @property
+    def reference(self) -> ReferenceData:
+        """Security master, index constituents and commodity series through the cache (fresh for a session)."""
+        e = self._engine
+        return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
+                             stats=e.stats, call=e.throttle.call)  # fmt: skip
 
     def read(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
              end: DateLike = None) -> pl.DataFrame:  # fmt: skip
