@@ -6,8 +6,8 @@
 
 ``Lab`` is assembled from one core (``core``: construction, modes, ``bars``, ``read``, reference data, stats),
 namespaces over it registered like polars' frame namespaces (``namespace``: ``lab.pit`` point in time,
-``lab.corporate`` corporate actions, ``lab.research`` questions and views, ``lab.realtime`` quotes; each also
-as flat methods, ``lab.securities`` ...) and mixins not converted yet (``analysis``: quality and gap synthesis;
+``lab.corporate`` corporate actions, ``lab.research`` questions and views, ``lab.realtime`` quotes, ``lab.synthesis`` gap filling; each
+also as flat methods, ``lab.securities`` ...) and mixins not converted yet (``analysis``: quality;
 ``workflows``: portfolio and warming; ``market``: scans, panels and universes).
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
-from quantdb_lab.lab import actions, pit, research  # noqa: F401 - registers their namespaces on the Lab
-from quantdb_lab.lab.analysis import QualityMixin, SynthesisMixin
+from quantdb_lab.lab import actions, pit, research, synthesis  # noqa: F401 - registers their namespaces
+from quantdb_lab.lab.analysis import QualityMixin
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.market import MarketMixin
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
@@ -26,7 +26,7 @@ from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 __all__ = ["Lab", "LabNamespace", "bars", "default_lab", "register_lab_namespace", "SymbolsLike"]
 
 
-class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, LabCore):
+class Lab(QualityMixin, PortfolioMixin, WarmingMixin, MarketMixin, LabCore):
     __doc__ = LabCore.__doc__
 
 

@@ -26,6 +26,7 @@ from quantdb_lab.lab.engine import Engine, build_engine
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
 from quantdb_lab.loader.dataset_loader import DatasetLoader
+from quantdb_lab.loader.gapfill import GapFiller
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
 from quantdb_lab.loader.provenance import ResultProvenance, bind
 from quantdb_lab.loader.reference import ReferenceData
@@ -214,7 +215,7 @@ class LabCore:
         reports = ()
         if freq == "daily" and self._mode.gap_policy != "keep":  # weekly/monthly aggregate the real days only
             first, last = parse_range(start, end)
-            frame, reports = self._gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
+            frame, reports = self.gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
         return bind(resample(frame, freq), ResultProvenance("bars", tuple(origins), skipped, tuple(said), reports))
 
     def _gate(self, report: QualityReport, stacklevel: int = 4) -> list[str]:
@@ -290,6 +291,17 @@ class LabCore:
             return self.reference.stored_securities()
         except Exception:  # noqa: BLE001 - a suggestion must never turn a warning into an error
             return None
+
+    def gap_filler(self) -> GapFiller:
+        """Gap filling over this Lab's cache: series and references loaded through it (no gap policy applied),
+        the sector reference's security master through the cache and throttle. Used by the gap policy of
+        ``bars`` and by ``lab.synthesize``."""
+        def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
+            frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))
+            return bind(frame, ResultProvenance("bars", (origin,)))
+
+        return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
+                         stored_securities=lambda: self.reference.stored_securities())  # fmt: skip
 
     @property
     def reference(self) -> ReferenceData:

@@ -17,7 +17,8 @@ def test_the_converted_groups_are_namespaces_and_the_flat_api_is_theirs(tmp_path
     lab, _, _ = make_lab(tmp_path)
     for name, methods in {"pit": ("securities", "index_members", "known_securities", "universe", "fundamentals",
                                   "valuation"),
-                          "corporate": ("actions",), "research": ("ask", "view"), "realtime": ("quotes", "watch")}.items():  # fmt: skip
+                          "corporate": ("actions",), "research": ("ask", "view"), "realtime": ("quotes", "watch"),
+                          "synthesis": ("synthesize",)}.items():  # fmt: skip
         group = getattr(lab, name)
         assert isinstance(group, LabNamespace) and not isinstance(group, LabCore) and group.lab is lab
         for method in methods:
