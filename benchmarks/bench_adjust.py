@@ -139,8 +139,8 @@ def run_real() -> tuple[pl.DataFrame, dict]:
                                                    outside.select("date", "factor", "ts_low", "ts_high").iter_rows()),
                               "refined": refined})  # fmt: skip
     fresh = Lab(tempfile.mkdtemp(prefix="bench_adjust_cold_"), provider=baostock, clock=FixedClock(at("2025-04-07 16:00")))
-    fresh.bars(symbols[0], start="2024-01-01", end="2024-12-31", adjust="qfq")
-    return pl.DataFrame(rows, infer_schema_length=None), {"cold_qfq_calls": fresh.last_provenance[0].upstream_calls,
+    cold = fresh.bars(symbols[0], start="2024-01-01", end="2024-12-31", adjust="qfq")
+    return pl.DataFrame(rows, infer_schema_length=None), {"cold_qfq_calls": cold.quantdb.provenance.upstream_calls,
                                                           **cold_akshare_calls(), "diagnosis": diagnosis}
 
 

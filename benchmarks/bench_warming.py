@@ -150,10 +150,10 @@ def run(name: str, *, days: int, budget: int, seed: int, sim: SimulatedMarket, m
         cells_today = cells(i, session)
         for symbols, kwargs in cells_today:
             reader = lab.using("backtesting") if kwargs.get("adjust") == "hfq" else lab
-            reader.bars(symbols, **kwargs)
+            served = reader.bars(symbols, **kwargs).quantdb.provenance.series
             if i >= WARMUP:
-                firsts.extend(p.from_cache for p in reader.last_provenance)
-                known.extend(p.from_cache for p in reader.last_provenance if p.symbol in seen)
+                firsts.extend(p.from_cache for p in served)
+                known.extend(p.from_cache for p in served if p.symbol in seen)
         seen.update(p for symbols, _ in cells_today for p in symbols)
         if i == len(sessions) - 1:  # measured: warming from the last warm-up night on, as used by now
             first = sessions[WARMUP - 1].isoformat()

@@ -101,8 +101,7 @@ def run(days: int, latency: float, *, warming: bool) -> dict:
         background = Warmer(lab, quiet=0.05).start(interval=CELL_PAUSE / 3) if warming else None
         firsts = []
         for cell in researcher.cells(i):
-            lab.bars(cell, start=START)
-            for origin in lab.last_provenance:
+            for origin in lab.bars(cell, start=START).quantdb.provenance.series:
                 firsts.append(origin.from_cache)
                 if i >= WARMUP_DAYS:  # keyed so the two runs pair up request by request
                     delays[(i, origin.symbol)] = origin.seconds - origin.upstream_calls * latency

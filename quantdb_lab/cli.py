@@ -19,8 +19,6 @@ def _lab(args: argparse.Namespace):
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    import polars as pl
-
     if args.portfolio:
         return _cmd_fetch_portfolio(args)
     lab = _lab(args)
@@ -29,12 +27,9 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         raise SystemExit("fetch: give SYMBOLS or --portfolio FILE")
     # one symbol keeps its typed error; several give what exists and name the rest (exit status 1)
     frame = lab.bars(symbols[0] if len(symbols) == 1 else symbols, start=args.start, end=args.end, adjust=args.adjust)
-    table = pl.DataFrame(
-        [{"symbol": p.symbol, "rows": p.rows, "from_cache": p.from_cache, "upstream_calls": p.upstream_calls,
-          "first": p.start, "last": p.end} for p in lab.last_provenance]
-    )
-    print(table)
-    skipped = lab.last_skipped if len(symbols) > 1 else {}
+    origin = frame.quantdb.provenance
+    print(origin.frame().select("symbol", "rows", "from_cache", "upstream_calls", "first", "last"))
+    skipped = origin.skipped
     for name, why in skipped.items():
         print(f"left out {name}: {why}", file=sys.stderr)
     if args.output:

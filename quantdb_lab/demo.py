@@ -19,6 +19,7 @@ import polars as pl
 from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.errors import SyntheticDataWarning
 from quantdb_lab.lab import Lab
+from quantdb_lab.loader.provenance import ResultProvenance
 
 DEMO_SYMBOLS = ("600519", "000001", "300750", "688981", "601318", "000858", "sh000300", "510300")
 DEMO_NOW = "2025-06-06 16:00"  # a Friday after the close, so every bar is final and runs are repeatable
@@ -56,23 +57,25 @@ def run_demo(*, cache_dir: Path | None = None, latency: float = 0.05, out: TextI
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntheticDataWarning)  # said once above, not once per symbol
-        rows = [_measure(lab, label, step) for label, step in steps]
+        measured = [_measure(lab, label, step) for label, step in steps]
+        rows = [row for row, _ in measured]
     with pl.Config(fmt_str_lengths=60, tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True, tbl_rows=20):
         say(str(pl.DataFrame(rows)))
         say()
         say("where the last result came from:")
         say(str(pl.DataFrame([{"symbol": p.symbol, "rows": p.rows, "from_cache": p.from_cache,
-                               "calls": p.upstream_calls, "synthetic": p.synthetic} for p in lab.last_provenance])))
+                               "calls": p.upstream_calls, "synthetic": p.synthetic} for p in measured[-1][1].series])))
     stats = lab.stats()
     say(f"\nupstream calls by function: {stats['upstream_calls']}; hit rate {stats['hit_rate']:.0%}; "
         f"{stats['rows_on_disk']} rows, {stats['bytes_on_disk'] / 1024:.0f} KiB on disk")
     return rows
 
 
-def _measure(lab: Lab, label: str, step: Callable[[], pl.DataFrame]) -> dict:
+def _measure(lab: Lab, label: str, step: Callable[[], pl.DataFrame]) -> tuple[dict, ResultProvenance]:
     before = lab.stats()["upstream_calls_total"]
     frame, ms = _timed(step)
     calls = lab.stats()["upstream_calls_total"] - before
-    cached = sum(p.from_cache for p in lab.last_provenance)
-    return {"step": label, "rows": frame.height, "from cache": f"{cached}/{len(lab.last_provenance)}",
-            "upstream calls": calls, "ms": round(ms, 2)}
+    origin = frame.quantdb.provenance
+    cached = sum(p.from_cache for p in origin.series)
+    return {"step": label, "rows": frame.height, "from cache": f"{cached}/{len(origin.series)}",
+            "upstream calls": calls, "ms": round(ms, 2)}, origin

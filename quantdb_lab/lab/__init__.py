@@ -4,9 +4,11 @@
 >>> lab = ql.Lab(provider="simulated")                       # doctest: +SKIP
 >>> lab.bars("600519", start="2024-01-01", end="2024-12-31", adjust="qfq")   # doctest: +SKIP
 
-``Lab`` is assembled from one core (``core``: construction, modes, ``bars``, stats) and small mixins with one
-job each (``analysis``: quality and gap synthesis; ``workflows``: portfolio and warming; ``research``:
-reference data, questions, views, real time; ``actions``: corporate actions).
+``Lab`` is assembled from one core (``core``: construction, modes, ``bars``, ``read``, reference data, stats),
+namespaces over it registered like polars' frame namespaces (``namespace``: ``lab.pit`` point in time,
+``lab.corporate`` corporate actions, ``lab.research`` questions and views, ``lab.realtime`` quotes, ``lab.synthesis`` gap filling; each
+also as flat methods, ``lab.securities`` ...) and mixins not converted yet (``analysis``: quality;
+``workflows``: portfolio and warming; ``market``: scans, panels and universes).
 """
 
 from __future__ import annotations
@@ -14,19 +16,17 @@ from __future__ import annotations
 import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
-from quantdb_lab.lab.actions import ActionsMixin
-from quantdb_lab.lab.analysis import QualityMixin, SynthesisMixin
+from quantdb_lab.lab import actions, pit, research, synthesis  # noqa: F401 - registers their namespaces
+from quantdb_lab.lab.analysis import QualityMixin
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.market import MarketMixin
-from quantdb_lab.lab.pit import PitMixin
-from quantdb_lab.lab.research import RealtimeMixin, ResearchMixin
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 
-__all__ = ["Lab", "bars", "default_lab", "SymbolsLike"]
+__all__ = ["Lab", "LabNamespace", "bars", "default_lab", "register_lab_namespace", "SymbolsLike"]
 
 
-class Lab(QualityMixin, SynthesisMixin, PortfolioMixin, WarmingMixin, MarketMixin, PitMixin, ActionsMixin,
-          ResearchMixin, RealtimeMixin, LabCore):  # fmt: skip
+class Lab(QualityMixin, PortfolioMixin, WarmingMixin, MarketMixin, LabCore):
     __doc__ = LabCore.__doc__
 
 

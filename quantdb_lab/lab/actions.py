@@ -9,10 +9,13 @@ import polars as pl
 from quantdb_lab.domain.actions import visible_actions
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
-from quantdb_lab.lab.research import ResearchMixin
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 
 
-class ActionsMixin(ResearchMixin):
+@register_lab_namespace("corporate", flat=("actions",))
+class CorporateActions(LabNamespace):
+    """Corporate actions through the reference cache (``lab.actions``)."""
+
     def actions(self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None) -> pl.DataFrame:
         """The dividend table of ``symbol`` (``domain.actions.ACTIONS``: announcement, record and ex-dates, cash,
         bonus and transfer shares per share, rights ratio and price, source), cached until the next close.
@@ -21,7 +24,7 @@ class ActionsMixin(ResearchMixin):
         range is given). The factors the Lab adjusts prices with are checked against this table by
         ``lab.quality`` (``factor_mismatch``)."""
         (parsed,) = parse_symbols(symbol)
-        table = visible_actions(self.reference.corporate_actions(parsed), self.mode.as_of)
+        table = visible_actions(self.lab.reference.corporate_actions(parsed), self.lab.mode.as_of)
         first, last = parse_range(start, end)
         if first is not None:
             table = table.filter(pl.col("ex_date") >= first)

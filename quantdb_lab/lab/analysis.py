@@ -1,5 +1,5 @@
-"""Lab methods for data quality and gap synthesis: thin calls into the pure ``quality`` and ``synthesis``
-packages, with the Lab's calendar, cache and feedback store supplied."""
+"""Lab methods for data quality: thin calls into the pure ``quality`` package, with the Lab's calendar, cache
+and feedback store supplied."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
 from quantdb_lab.lab.core import LabCore, SymbolsLike
 from quantdb_lab.lab.suggest import closest_word
-from quantdb_lab.loader.gapfill import GapFiller, ReferenceSpec
 from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.quality import (
     QualityParams,
@@ -26,7 +25,6 @@ from quantdb_lab.quality.issues import CHECKS
 from quantdb_lab.quality.minutes import check_daily_agreement, check_minute_bars
 from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
-from quantdb_lab.synthesis import FillReport, SynthesisConfig
 
 
 class QualityMixin(LabCore):
@@ -57,7 +55,7 @@ class QualityMixin(LabCore):
             ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
             frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
         if securities is None and self._mode.as_of is not None:  # ST limits as known that day, never fetched here
-            securities = self.known_securities()  # type: ignore[attr-defined]
+            securities = self.pit.known_securities()
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
             sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
@@ -77,7 +75,8 @@ class QualityMixin(LabCore):
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
         try:
             frame = self.read(dataset, parsed, start=start, end=end)
-            first, last = self.last_provenance[0].start, self.last_provenance[0].end
+            (origin,) = frame.quantdb.provenance.series
+            first, last = origin.start, origin.end
         except EmptyResultError:
             frame = pl.DataFrame(schema=record.schema)
             first, last = parse_range(start, end)
@@ -118,7 +117,7 @@ class QualityMixin(LabCore):
             return actions if isinstance(actions, pl.DataFrame) else None
         if "corporate_actions" not in fetchers_of(self.provider):
             return None
-        reference = self.reference  # type: ignore[attr-defined]  # ResearchMixin's, in Lab
+        reference = self.reference
         tables = []
         for text in frame["symbol"].unique().to_list():
             try:
@@ -145,57 +144,3 @@ class QualityMixin(LabCore):
     def feedback_log(self) -> pl.DataFrame:
         """Every recorded decision: symbol, date, check, verdict, note."""
         return decisions_frame(FeedbackStore(self.cache_dir).read())
-
-
-class SynthesisMixin(LabCore):
-    last_synthesis: tuple[FillReport, ...] = ()  # the per-gap reports of the latest ``synthesize``
-
-    def synthesize(
-        self,
-        frame_or_symbol: pl.DataFrame | str | Symbol,
-        *,
-        start: DateLike = None,
-        end: DateLike = None,
-        reference: ReferenceSpec = None,
-        method: str = "statespace",
-        draw: str = "mean",
-        seed: int | None = None,
-        level: float = 0.9,
-        adjust: str | None = None,
-        fill_suspensions: bool = False,
-    ) -> pl.DataFrame:
-        """The series with its missing trading days filled, flagged ``is_synthetic``, with ``close_lo``/``close_hi``
-        (the band at ``level``) on synthetic rows. Real rows are returned unchanged; nothing is stored.
-
-        ``reference``: a frame (``date``, ``close``), a symbol, ``"sector"``, ``"none"``, a list of frames,
-        symbols and ``"sector"`` (one loading each), or None for the security's index and its sector, each
-        where it can be had (the sector only from a security master already cached: ``"sector"`` fetches it).
-        ``method``: ``"statespace"`` (a random walk around the references' moves, conditioned on both anchors
-        and the right anchor's open) or ``"bridge"``. ``draw``: ``"mean"`` or ``"sample"`` (deterministic for a
-        ``seed``); ``reference`` frames may carry an ``open`` for their overnight move.
-        Refusal is per gap: a gap longer than the mode's ``max_gap_sessions`` or scoring below
-        ``synthesis_threshold`` stays missing, a ``QualityWarning`` names it and its cause, and the other gaps
-        are filled; every gap's report (score, cause, loadings) is in ``lab.last_synthesis``. See
-        ``quantdb_lab.synthesis``.
-        """
-        config = SynthesisConfig(method=method, draw=draw, seed=seed, level=level, fill_suspensions=fill_suspensions,
-                                 min_score=self._mode.synthesis_threshold, max_gap=self._mode.max_gap_sessions)  # fmt: skip
-        filler = self._gap_filler()
-        first, last = parse_range(start, end)
-        if isinstance(frame_or_symbol, pl.DataFrame):
-            frame = frame_or_symbol
-        else:
-            request = self.request(frame_or_symbol, start=start, end=end, adjust=adjust)
-            frame = filler.padded(request.symbol, first, last, request.adjust, config.context)
-        self.last_synthesis = ()
-        filled, results = filler.fill(frame, reference=reference, config=config, keep=(first, last))
-        self.last_synthesis = tuple(r for result in results for r in result.reports)
-        return filled
-
-    def _gap_filler(self) -> GapFiller:
-        def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
-            return self.load(self.request(symbol, start=start, end=end, adjust=adjust))[0]  # no gap policy here
-
-        # The sector reference reads the security master through the cache and throttle (ResearchMixin.reference).
-        return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
-                         stored_securities=lambda: self.reference.stored_securities())  # fmt: skip

@@ -17,7 +17,6 @@ from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import Dataset, dataset_for_freq, datasets
 from quantdb_lab.domain.datasets import dataset as dataset_record
-from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.modes import ContextMode, resolve_mode
 from quantdb_lab.domain.resample import FREQS, resample
@@ -27,10 +26,15 @@ from quantdb_lab.lab.engine import Engine, build_engine
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
 from quantdb_lab.loader.dataset_loader import DatasetLoader
+from quantdb_lab.loader.gapfill import GapFiller
 from quantdb_lab.loader.plan import ADJUSTMENTS, BarRequest, LoadPlan
+from quantdb_lab.loader.provenance import ResultProvenance, bind
+from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.quality.gate import enforce
+from quantdb_lab.quality.minutes import minute_report
+from quantdb_lab.quality.report import QualityReport
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.throttle import Throttle
 
@@ -52,6 +56,16 @@ def _symbol_items(symbols: object) -> list[str | Symbol]:
     if bad:
         raise InvalidRequestError(f"symbols must be strings or Symbols; got {type(bad[0]).__name__} {bad[0]!r:.40}")
     return items
+
+
+def _fetched_sessions(frame: pl.DataFrame, origins: Sequence[Provenance]) -> pl.DataFrame:
+    """The minute bars of the series a read fetched, less the open session's provisional bars (short by nature)."""
+    fetched = {p.symbol: p.provisional for p in origins if not p.from_cache}
+    if not fetched:
+        return frame.clear()
+    open_day = pl.col("symbol").replace_strict(fetched, default=None, return_dtype=pl.Date)
+    day = pl.col("time").dt.date()
+    return frame.filter(pl.col("symbol").is_in(list(fetched)) & (open_day.is_null() | (day != open_day)))
 
 
 class ForegroundLoader:
@@ -113,8 +127,6 @@ class LabCore:
         self._engine = _engine or build_engine(
             cache_dir, provider, clock=clock, calendar=calendar, limits=limits, usage_log=usage_log, store=store
         )
-        self.last_provenance: list[Provenance] = []
-        self.last_skipped: dict[str, str] = {}  # symbols the last many-symbol read left out, and why
 
     # -- modes -------------------------------------------------------------------------------------------
     @property
@@ -173,7 +185,8 @@ class LabCore:
 
         ``start``/``end`` are inclusive, ``None`` is open. ``adjust`` is ``""``, ``"qfq"``, ``"hfq"`` or None for
         the mode's default. Columns: ``symbol date open high low close volume amount turnover pct_change change``
-        (units in ``quantdb_lab.domain.schema``). Provenance of each series is in ``lab.last_provenance``.
+        (units in ``quantdb_lab.domain.schema``). Provenance: ``frame.quantdb.provenance``
+        (``loader.provenance.ResultProvenance``: each series, what was left out, the warnings).
 
         One symbol: its rows by date, or a typed error. A list: the rows of every symbol that has some, in
         (date, symbol) order; a symbol that is malformed, empty in the range, unknown or failed is left out and
@@ -186,47 +199,62 @@ class LabCore:
         if freq not in FREQS:
             served = FREQS + tuple(d.freq for d in datasets().values() if d.freq)
             raise InvalidRequestError(f"freq must be one of {served}, not {freq!r}")
+        said: list[str] = []
+        skipped: dict[str, str] = {}
         if isinstance(symbols, (str, Symbol)):
             frame, origin = self.load(self.request(symbols, start=start, end=end, adjust=adjust))
-            self.last_provenance = [origin]
+            origins = [origin]
         else:
-            frame = self._bars_of_many(symbols, start=start, end=end, adjust=adjust, strict=strict)
-        fetched = {p.symbol for p in self.last_provenance if not p.from_cache}
+            frame, origins, skipped = self._bars_of_many(symbols, start=start, end=end, adjust=adjust, strict=strict,
+                                                         said=said)  # fmt: skip
+        fetched = {p.symbol for p in origins if not p.from_cache}
         if self._mode.on_quality_fail != "ignore" and fetched:
             # Judged when new bars enter the cache, not on every warm read (a report costs milliseconds).
-            judged = frame if len(fetched) == len(self.last_provenance) else frame.filter(pl.col("symbol").is_in(fetched))
-            enforce(self.quality(judged), on_fail=self._mode.on_quality_fail, mode=self._mode.name, stacklevel=3)
+            judged = frame if len(fetched) == len(origins) else frame.filter(pl.col("symbol").is_in(fetched))
+            said += self._gate(self.quality(judged))
+        reports = ()
         if freq == "daily" and self._mode.gap_policy != "keep":  # weekly/monthly aggregate the real days only
             first, last = parse_range(start, end)
-            frame = self._gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
-        return resample(frame, freq)
+            frame, reports = self.gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
+        return bind(resample(frame, freq), ResultProvenance("bars", tuple(origins), skipped, tuple(said), reports))
+
+    def _gate(self, report: QualityReport, stacklevel: int = 4) -> list[str]:
+        """The mode's quality gate on a report of newly fetched rows: raises, or the warning's text ([] passed)."""
+        message = enforce(report, on_fail=self._mode.on_quality_fail, mode=self._mode.name, stacklevel=stacklevel)
+        return [message] if message else []
 
     def _minute_bars(self, dataset: Dataset, symbols: SymbolsLike, *, start: DateLike, end: DateLike,
                      adjust: str | None, strict: bool) -> pl.DataFrame:  # fmt: skip
         """``bars(freq="1min")`` and the other minute lengths: ``read(dataset)`` for each symbol (docs/minute-bars.md).
-        Minute bars are unadjusted; a symbol with none is left out with a warning (``strict`` raises)."""
+        Minute bars are unadjusted; a symbol with none is left out with a warning (``strict`` raises). Sessions
+        fetched by this call pass the mode's quality gate (``quality.minutes``), as daily bars do."""
         if adjust not in (None, ""):
             raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
-        if isinstance(symbols, (str, Symbol)):
-            return self.read(dataset.name, symbols, start=start, end=end)
-        frames, origins, skipped = [], [], {}
-        for item in dict.fromkeys(_symbol_items(symbols)):
+        items = [symbols] if isinstance(symbols, (str, Symbol)) else list(dict.fromkeys(_symbol_items(symbols)))
+        frames, origins, skipped, said = [], [], {}, []
+        for item in items:
             try:
-                frames.append(self.read(dataset.name, item, start=start, end=end))
-                origins.extend(self.last_provenance)
+                frame, origin = self._read(dataset, item, start, end)
             except (InvalidSymbolError, EmptyResultError) as exc:
-                if strict:
+                if strict or isinstance(symbols, (str, Symbol)):
                     raise
                 skipped[str(item)] = exc.reason
-        self.last_provenance = origins
+                continue
+            frames.append(frame)
+            origins.append(origin)
         if not frames:
             raise EmptyResultError(f"none of the symbols has {dataset.title} to serve ({skipped})")
         if skipped:
-            warnings.warn(SymbolsSkippedWarning(f"{len(skipped)} symbols left out: {skipped}", skipped), stacklevel=3)
-        return pl.concat(frames).sort("time", "symbol")
+            said.append(f"{len(skipped)} symbols left out: {skipped}")
+            warnings.warn(SymbolsSkippedWarning(said[-1], skipped), stacklevel=3)
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames).sort("time", "symbol")
+        judged = _fetched_sessions(frame, origins) if self._mode.on_quality_fail != "ignore" else frame.clear()
+        if judged.height:  # the sessions this call fetched, as daily bars are judged when they enter the cache
+            said += self._gate(minute_report(judged, dataset.bar_minutes or 1, self._mode.quality_threshold), 5)
+        return bind(frame, ResultProvenance(dataset.name, tuple(origins), skipped, tuple(said)))
 
     def _bars_of_many(self, symbols: SymbolsLike, *, start: DateLike, end: DateLike, adjust: str | None,
-                      strict: bool) -> pl.DataFrame:  # fmt: skip
+                      strict: bool, said: list[str]) -> tuple[pl.DataFrame, list[Provenance], dict[str, str]]:  # fmt: skip
         items = _symbol_items(symbols)
         requests: dict[BarRequest, None] = {}
         skipped: dict[str, str] = {}
@@ -243,7 +271,6 @@ class LabCore:
             result = load_batch(engine.loader, list(requests), self._mode, strict=strict,
                                 load=lambda r: foreground.load(r, self._mode),
                                 on_served=lambda r, o: engine.tracker.served(r, o, self._mode, batch=len(requests)))  # fmt: skip
-        self.last_provenance = result.provenance
         skipped.update(result.skipped)
         if skipped:
             known = [p.symbol for p in result.provenance]
@@ -255,34 +282,51 @@ class LabCore:
                                    start=parse_range(start, end)[0], end=parse_range(start, end)[1])  # fmt: skip
         if skipped:
             listed = "; ".join(f"{name} ({why})" for name, why in skipped.items())
-            warnings.warn(SymbolsSkippedWarning(f"{len(skipped)} of {len(items)} symbols left out: {listed}", skipped),
-                          stacklevel=3)  # fmt: skip
-        self.last_skipped = skipped
-        return result.frame
+            said.append(f"{len(skipped)} of {len(items)} symbols left out: {listed}")
+            warnings.warn(SymbolsSkippedWarning(said[-1], skipped), stacklevel=3)
+        return result.frame, list(result.provenance), skipped
 
     def _stored_securities(self) -> pl.DataFrame | None:
-        from quantdb_lab.loader.reference import ReferenceData
-
-        e = self._engine
         try:
-            return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
-                                 stats=e.stats, call=e.throttle.call).stored_securities()  # fmt: skip
+            return self.reference.stored_securities()
         except Exception:  # noqa: BLE001 - a suggestion must never turn a warning into an error
             return None
+
+    def gap_filler(self) -> GapFiller:
+        """Gap filling over this Lab's cache: series and references loaded through it (no gap policy applied),
+        the sector reference's security master through the cache and throttle. Used by the gap policy of
+        ``bars`` and by ``lab.synthesize``."""
+        def load(symbol: Symbol, start: DateLike, end: DateLike, adjust: str | None) -> pl.DataFrame:
+            frame, origin = self.load(self.request(symbol, start=start, end=end, adjust=adjust))
+            return bind(frame, ResultProvenance("bars", (origin,)))
+
+        return GapFiller(load, self.calendar, self.provider, self._mode, securities=lambda: self.reference.securities(),
+                         stored_securities=lambda: self.reference.stored_securities())  # fmt: skip
+
+    @property
+    def reference(self) -> ReferenceData:
+        """Security master, index constituents and commodity series through the cache (fresh for a session)."""
+        e = self._engine
+        return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
+                             stats=e.stats, call=e.throttle.call)  # fmt: skip
 
     def read(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
              end: DateLike = None) -> pl.DataFrame:  # fmt: skip
         """Rows of any registered dataset (``quantdb_lab.domain.datasets``) through the cache: one symbol's for a
-        per-symbol dataset, the market's for a per-date list. Provenance is in ``lab.last_provenance``."""
+        per-symbol dataset, the market's for a per-date list. Provenance: ``frame.quantdb.provenance``."""
         record = dataset_record(dataset)
+        frame, origin = self._read(record, symbol, start, end)
+        return bind(frame, ResultProvenance(record.name, (origin,)))
+
+    def _read(self, record: Dataset, symbol: str | Symbol | None, start: DateLike,
+              end: DateLike) -> tuple[pl.DataFrame, Provenance]:  # fmt: skip
         first, last = parse_range(start, end)
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
         engine = self._engine
         with engine.tracker.activity:
             frame, origin = engine.datasets.read(record, parsed, first, last, self._mode)
         engine.tracker.read_served(record.name, origin, self._mode)
-        self.last_provenance = [origin]
-        return frame
+        return frame, origin
 
     @property
     def dataset_loader(self) -> DatasetLoader:

@@ -100,17 +100,17 @@ class MarketMixin(LabCore):
             return [s.canonical for s in self._symbols(universe)]
         text = universe.strip()
         if text.lower() == "market":
-            master = self.securities()
+            master = self.pit.securities()
             return master.filter(pl.col("board").is_in(["main", "chinext", "star", "beijing"]))["symbol"].to_list()
         try:
             symbol = parse_symbol(text)
         except InvalidRequestError:
             symbol = None
         if symbol is not None and symbol.kind == "index":
-            return self.index_members(symbol)
+            return self.pit.index_members(symbol)
         if symbol is not None:
             return [symbol.canonical]
-        master = self.securities()
+        master = self.pit.securities()
         members = master.filter(pl.col("industry") == text)["symbol"].to_list()
         if not members:
             industries = sorted(v for v in master["industry"].unique().to_list() if v)

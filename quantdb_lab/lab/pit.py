@@ -26,50 +26,55 @@ from quantdb_lab.errors import (
     PartialDataWarning,
     PointInTimeUnavailableError,
 )
-from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.core import SymbolsLike
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.providers.fetchers import fetchers_of
 
 
-class PitMixin(LabCore):
+@register_lab_namespace("pit", flat=("securities", "index_members", "known_securities", "universe", "fundamentals",
+                                     "valuation"))  # fmt: skip
+class PointInTime(LabNamespace):
+    """The market, index members and fundamentals as they were known (``lab.securities``, ``lab.universe``, ...)."""
+
     def _as_of(self, as_of: DateLike) -> date | None:
-        day = parse_date(as_of) if as_of is not None else self._mode.as_of
-        if day is not None and self._mode.as_of is not None and day > self._mode.as_of:
-            raise LookAheadError(f"as_of {day.isoformat()} is past the mode's cutoff {self._mode.as_of.isoformat()}",
-                                 mode=self._mode.name)  # fmt: skip
+        day = parse_date(as_of) if as_of is not None else self.lab.mode.as_of
+        if day is not None and self.lab.mode.as_of is not None and day > self.lab.mode.as_of:
+            raise LookAheadError(f"as_of {day.isoformat()} is past the mode's cutoff {self.lab.mode.as_of.isoformat()}",
+                                 mode=self.lab.mode.name)  # fmt: skip
         return day
 
     def securities(self, as_of: DateLike = None) -> pl.DataFrame:
         """The security master. Today's list (symbol, name, industry, board, list_date), cached until the next
         close; with ``as_of`` (or in a Lab with an ``as_of`` mode) the market as it was that day, delisted stocks
         included, with that day's names and ST status (``is_st``, ``st_since``)."""
-        current = self.reference.securities()  # type: ignore[attr-defined]
+        current = self.lab.reference.securities()
         day = self._as_of(as_of)
         if day is None:
             return current
-        if "security_events" not in fetchers_of(self.provider):
+        if "security_events" not in fetchers_of(self.lab.provider):
             warnings.warn(PartialDataWarning(
-                f"provider {self.provider.name!r} serves no listing history: the market of {day.isoformat()} is "
+                f"provider {self.lab.provider.name!r} serves no listing history: the market of {day.isoformat()} is "
                 "today's list less later listings, without the stocks delisted since (survivorship bias)"), stacklevel=2)
             return securities_as_of(current, pl.DataFrame(schema=SECURITY_EVENTS), day)
         # every event up to the mode's cutoff (today's in research): one fetch serves every later as_of
-        return securities_as_of(current, self.read("security_events", end=self._mode.as_of), day)
+        return securities_as_of(current, self.lab.read("security_events", end=self.lab.mode.as_of), day)
 
     def index_members(self, index: str | Symbol) -> list[str]:
         """The index's constituents where a universe is chosen: today's list, or in a Lab with an ``as_of`` mode
         the list captured on or before that day (``universe``)."""
-        if self._mode.as_of is not None:
+        if self.lab.mode.as_of is not None:
             return self.universe(index)
-        return self.reference.index_members(index)  # type: ignore[attr-defined]
+        return self.lab.reference.index_members(index)
 
     def known_securities(self) -> pl.DataFrame | None:
         """The security master as of the mode's ``as_of`` from what is stored, without an upstream call (None when
         the list or its events were never fetched): for checks that must not fetch (quality's ST limits)."""
-        day = self._mode.as_of
-        current = self.reference.stored_securities()  # type: ignore[attr-defined]
+        day = self.lab.mode.as_of
+        current = self.lab.reference.stored_securities()
         if day is None or current is None:
             return current
-        store = self._engine.store
-        key = self._engine.datasets.key(dataset_record("security_events"), None)
+        store = self.engine.store
+        key = self.engine.datasets.key(dataset_record("security_events"), None)
         meta = store.read_meta(key)
         if meta is None or not meta.rows:
             return None
@@ -84,7 +89,7 @@ class PitMixin(LabCore):
             raise InvalidRequestError(f"{symbol.canonical} is not an index")
         day = self._as_of(as_of)
         try:
-            frame = self.read("index_snapshots", symbol, end=day)
+            frame = self.lab.read("index_snapshots", symbol, end=day)
         except EmptyResultError as exc:
             if day is None:
                 raise
@@ -108,10 +113,10 @@ class PitMixin(LabCore):
         items = [symbols] if isinstance(symbols, (str, Symbol)) else list(symbols)
         day = self._as_of(as_of)
         if start is not None or end is not None:
-            last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
+            last = self._as_of(end) or self.lab.calendar.state(self.lab.clock.now()).latest
             first = parse_date(start) if start is not None else last
             heads = self._statements(items, last, derive=pit_heads)
-            sessions = self.calendar.sessions(first, last)
+            sessions = self.lab.calendar.sessions(first, last)
             panel = panel_as_of(heads, sessions).sort("date", "symbol")
             return panel.select("date", "symbol", "report_period", "known_at", *wanted)
         statements = self._statements(items, day)
@@ -124,14 +129,14 @@ class PitMixin(LabCore):
         """PE (TTM), PB, PS (TTM), total and float market cap per session (``domain.valuation.VALUATION``) of a
         universe (as ``panel`` takes it; in an ``as_of`` Lab the universe of that day), from raw closes, the
         share capital and figures announced by each session, and each session's free float."""
-        last = self._as_of(end) or self.calendar.state(self.clock.now()).latest
+        last = self._as_of(end) or self.lab.calendar.state(self.lab.clock.now()).latest
         first = parse_date(start) if start is not None else last
-        members = self.universe_members(universe)  # type: ignore[attr-defined]
+        members = self.lab.universe_members(universe)
         if isinstance(universe, str):  # a named universe: only what had listed by the range's end
             master = self.securities()
             listed = set(master.filter(pl.col("list_date").is_null() | (pl.col("list_date") <= last))["symbol"].to_list())
             members = [s for s in members if s in listed]
-        bars = self.bars(members, start=first, end=last, adjust="")
+        bars = self.lab.bars(members, start=first, end=last, adjust="")
         heads = self._statements(bars["symbol"].unique().sort().to_list(), last, derive=valuation_heads)
         return valuation_panel(bars, heads)
 
@@ -139,8 +144,8 @@ class PitMixin(LabCore):
         """The stored statements of ``symbols`` known by ``end`` (the mode's ``as_of`` cut applied), or what
         ``derive`` makes of them: one cross-section, remembered while nothing stored changes (``read_many``)."""
         parsed = [item if isinstance(item, Symbol) else parse_symbol(item) for item in symbols]
-        frame = self._engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self._mode,
-                                                derive=derive)  # fmt: skip
+        frame = self.engine.datasets.read_many(dataset_record("financials"), parsed, None, end, self.lab.mode,
+                                               derive=derive)  # fmt: skip
         if frame.is_empty():
             raise EmptyResultError("no financial statements for these symbols in this range", end=end)
         return frame

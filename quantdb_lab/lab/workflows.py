@@ -92,8 +92,8 @@ class PortfolioMixin(LabCore):
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt
         )
         compact_if_many(self._engine.store, result.counts.get("fetched", 0))
+        result.dataset = minute.name if minute is not None else "bars"
         result.events, result.event_errors = self._portfolio_events(events, result.symbols, start, end)
-        self.last_provenance = list(result.provenance.values())
         return result
 
     def _portfolio_events(self, names: Sequence[str], symbols: Sequence[str], start: DateLike,

@@ -36,7 +36,7 @@ from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidRequestError, QualityWarning, QuantdbError, SyntheticDataWarning
 from quantdb_lab.providers.base import Provider
-from quantdb_lab.synthesis import Synthesis, SynthesisConfig, fill_gaps, find_gaps, refusals_text
+from quantdb_lab.synthesis import FillReport, Synthesis, SynthesisConfig, fill_gaps, find_gaps, refusals_text
 
 #: ``load(symbol, start, end, adjust)``: one series through the cache, without any gap policy.
 LoadFn = Callable[[Symbol, date | None, date | None, str | None], pl.DataFrame]
@@ -218,12 +218,14 @@ class GapFiller:
             hi = min(hi, self.mode.as_of)  # never read past the point-in-time cutoff to fill a gap
         return self.load(symbol, lo, hi, adjust)
 
-    def apply_policy(self, frame: pl.DataFrame, *, start: date | None, end: date | None, adjust: str | None) -> pl.DataFrame:
-        """``bars`` under the mode's ``gap_policy`` ("flag" or "synthesize"); real rows are left as they are."""
+    def apply_policy(self, frame: pl.DataFrame, *, start: date | None, end: date | None,
+                     adjust: str | None) -> tuple[pl.DataFrame, tuple[FillReport, ...]]:  # fmt: skip
+        """``bars`` under the mode's ``gap_policy`` ("flag" or "synthesize"), and the per-gap reports of what was
+        synthesized; real rows are left as they are."""
         if frame.is_empty() or self.mode.gap_policy == "keep":
-            return frame
+            return frame, ()
         if self.mode.gap_policy == "flag":
-            return pl.concat([self._flag(part) for part in frame.partition_by("symbol", maintain_order=True)])
+            return pl.concat([self._flag(part) for part in frame.partition_by("symbol", maintain_order=True)]), ()
         config = SynthesisConfig(min_score=self.mode.synthesis_threshold, max_gap=self.mode.max_gap_sessions)
         parts = []
         for part in frame.partition_by("symbol", maintain_order=True):
@@ -232,9 +234,9 @@ class GapFiller:
             lo, hi = part["date"].min(), part["date"].max()
             # Real rows are exactly those bars() returned; the padded load only adds context around them.
             parts.append(pl.concat([context.filter(~pl.col("date").is_between(lo, hi)), part]).sort("date"))
-        filled, _ = self.fill(pl.concat(parts), reference=None, config=config,
-                              keep=(frame["date"].min(), frame["date"].max()))  # fmt: skip
-        return filled
+        filled, results = self.fill(pl.concat(parts), reference=None, config=config,
+                                    keep=(frame["date"].min(), frame["date"].max()))  # fmt: skip
+        return filled, tuple(r for result in results for r in result.reports)
 
     def _flag(self, part: pl.DataFrame) -> pl.DataFrame:
         symbol = part["symbol"][0]

@@ -13,6 +13,7 @@ import polars as pl
 from quantdb_lab.domain.schema import BARS
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.plan import BarRequest
+from quantdb_lab.loader.provenance import ResultProvenance, bind
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.portfolio.performance import compute_performance
 
@@ -65,6 +66,7 @@ class PortfolioResult:
         weights: Mapping[str, float] | None = None,
         interrupted: bool = False,
         refetch: Refetch | None = None,
+        dataset: str = "bars",
     ) -> None:
         self.requests = tuple(requests)
         self.symbols = tuple(r.symbol.canonical for r in self.requests)
@@ -75,6 +77,7 @@ class PortfolioResult:
         self.timings = dict(timings)
         self.weights = dict(weights) if weights is not None else None
         self.interrupted = interrupted
+        self.dataset = dataset  # the registered dataset read ("bars", or a minute length's)
         self._refetch = refetch
         self._frame: pl.DataFrame | None = None
         self.events: dict[str, pl.DataFrame] = {}  # lab.portfolio(events=...): the portfolio's event-list rows
@@ -83,10 +86,17 @@ class PortfolioResult:
     # -- views -------------------------------------------------------------------------------------------
     @property
     def frame(self) -> pl.DataFrame:
-        """The long frame of every symbol that succeeded (``symbol date open ...``), in the order asked."""
+        """The long frame of every symbol that succeeded (``symbol date open ...``), in the order asked; its
+        ``frame.quantdb.provenance`` lists each symbol's series and the failed ones as left out."""
         if self._frame is None:
             parts = [self.frames[s] for s in self.symbols if s in self.frames and self.frames[s].height]
-            self._frame = pl.concat(parts, how="vertical", rechunk=True) if parts else pl.DataFrame(schema=BARS)
+            frame = pl.concat(parts, how="vertical", rechunk=True) if parts else pl.DataFrame(schema=BARS)
+            origins = tuple(self.provenance[s] for s in self.symbols if s in self.provenance)
+            failed = {s: self.outcomes[s].error or "failed" for s in self.failed}
+            said = ((f"{len(failed)} of {len(self.symbols)} symbols failed" if failed else "")
+                    + ("; interrupted: .retry() fetches the rest" if self.interrupted else "")).lstrip("; ")
+            said = (said,) if said else ()
+            self._frame = bind(frame, ResultProvenance(self.dataset, origins, failed, said))
         return self._frame
 
     @property
@@ -157,6 +167,7 @@ class PortfolioResult:
             weights=self.weights,
             interrupted=newer.interrupted,
             refetch=self._refetch,
+            dataset=self.dataset,
         )
 
     # -- display -----------------------------------------------------------------------------------------

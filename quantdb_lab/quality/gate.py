@@ -8,10 +8,11 @@ from quantdb_lab.errors import QualityGateError, QualityWarning
 from quantdb_lab.quality.report import QualityReport
 
 
-def enforce(report: QualityReport, *, on_fail: str, mode: str, stacklevel: int = 3) -> None:
-    """Nothing when the report passes or ``on_fail`` is "ignore"; else warn or raise with the report attached."""
+def enforce(report: QualityReport, *, on_fail: str, mode: str, stacklevel: int = 3) -> str:
+    """Nothing ("") when the report passes or ``on_fail`` is "ignore"; else raise, or warn with the report
+    attached and return the warning's text (kept in the result's provenance)."""
     if on_fail == "ignore" or report.passed:
-        return
+        return ""
     failing = report.failing
     worst = report.issues.filter(report.issues["status"] == "open")["check"].value_counts(sort=True).head(3)
     checks = ", ".join(f"{c} x{n}" for c, n in worst.iter_rows()) or "none open"
@@ -20,5 +21,6 @@ def enforce(report: QualityReport, *, on_fail: str, mode: str, stacklevel: int =
     if on_fail == "raise":
         raise QualityGateError(reason, report=report, score=report.score.overall, threshold=report.threshold,
                                mode=mode, symbol=symbol)  # fmt: skip
-    warnings.warn(QualityWarning(f"{reason}; score {report.score.overall:.5f} < {report.threshold}", report),
-                  stacklevel=stacklevel)  # fmt: skip
+    message = f"{reason}; score {report.score.overall:.5f} < {report.threshold}"
+    warnings.warn(QualityWarning(message, report), stacklevel=stacklevel)
+    return message

@@ -26,6 +26,8 @@ from quantdb_lab.domain.minute import (
     trading_minute,
 )
 from quantdb_lab.quality.issues import ERROR, INFO, WARNING, emit, empty_issues, text
+from quantdb_lab.quality.report import QualityReport
+from quantdb_lab.quality.score import compute_scores
 
 _EPS = 1e-9
 _LOT = 100.0
@@ -63,6 +65,15 @@ def check_minute_bars(frame: pl.DataFrame, minutes: int = 1) -> pl.DataFrame:
     found.append(_per_session(bars.filter(pl.col("open_estimated")), "minute_estimated_open", INFO,
                               "{} opens not sent by the upstream (open == 0.0): estimated from the previous close"))
     return pl.concat(found).sort("symbol", "date", "check")
+
+
+def minute_report(frame: pl.DataFrame, minutes: int, threshold: float) -> QualityReport:
+    """``check_minute_bars`` as a report the mode's gate can judge (``quality.gate.enforce``). Minute issues are
+    one per symbol and session, so the score counts sessions: the share of a series' sessions usable as they
+    are (one session with a broken bar among four scores 0.75; a short session, a warning, costs half)."""
+    issues = check_minute_bars(frame, minutes)
+    sessions = frame.group_by("symbol").agg(pl.col("time").dt.date().n_unique().alias("rows"))
+    return QualityReport(issues, frame, compute_scores(sessions, issues), threshold)
 
 
 def check_daily_agreement(minutes: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:

@@ -138,7 +138,7 @@ def test_nothing_simulated_is_ever_served_by_a_real_lab_on_the_same_directory(tm
     served = real.bars(SYMBOL, start="2024-01-01", end="2024-06-28", adjust="")
     assert calls(real.provider) == 1 and not served.equals(fake)
     assert served.equals(truth(SYMBOL, "2024-01-01", "2024-06-28", market=other_market).select(served.columns))
-    assert not any(p.synthetic for p in real.last_provenance)
+    assert not any(p.synthetic for p in served.quantdb.provenance.series)
     if other_market.profile("601398") is not None:  # the other upstream has it: the simulated miss is not reused
         assert real.bars("601398", start="2024-01-01", end="2024-06-28", adjust="").height > 0
 
@@ -160,15 +160,15 @@ def test_research_serves_the_cache_with_a_warning_when_the_upstream_schema_drift
     provider.faults.schema_drift = True
     with pytest.warns(StaleDataWarning, match="upstream unavailable"):
         served = lab.bars(SYMBOL, start="2025-05-05", end="2025-06-09", adjust="")
-    assert served.equals(cached) and lab.last_provenance[0].stale
+    assert served.equals(cached) and served.quantdb.provenance.series[0].stale
     with pytest.raises(ProviderSchemaError):  # trading mode raises instead
         lab.using("trading").bars(SYMBOL, start="2025-05-05", end="2025-06-09", adjust="")
 
 
 def test_provenance_names_the_source_of_every_result(tmp_path):
     lab, _, _ = make_lab(tmp_path)
-    lab.bars(SYMBOL, start="2024-01-01", end="2024-03-29", adjust="")
-    (origin,) = lab.last_provenance
+    frame = lab.bars(SYMBOL, start="2024-01-01", end="2024-03-29", adjust="")
+    (origin,) = frame.quantdb.provenance.series
     assert origin.source == lab.provider.source and origin.synthetic
 
 

@@ -33,7 +33,7 @@ def test_one_bad_symbol_no_longer_aborts_the_batch(tmp_path):
     assert skipped["60O519"].startswith("invalid") and skipped["600999.SH"].startswith("empty")
     assert set(frame["symbol"].unique()) == {LISTED[0], LISTED[1]}
     assert frame.filter(pl.col("symbol") == LISTED[0]).height == truth(LISTED[0]).height
-    assert frame["date"].is_sorted() and lab.last_skipped == skipped
+    assert frame["date"].is_sorted() and frame.quantdb.provenance.skipped == skipped
 
 
 def test_strict_raises_the_first_error(tmp_path):
@@ -97,7 +97,7 @@ def test_a_large_warm_read_is_one_cross_section_with_the_same_rows(tmp_path, mon
     assert warm.equals(cold) and warm["date"].is_sorted()
     expected = pl.concat([truth(s) for s in symbols]).sort("date", "symbol")
     assert warm.select(expected.columns).equals(expected)
-    assert all(p.from_cache for p in other.last_provenance) and len(other.last_provenance) == len(symbols)
+    assert all(p.from_cache for p in warm.quantdb.provenance.series) and len(warm.quantdb.provenance.series) == len(symbols)
 
 
 @pytest.mark.parametrize("adjust", ["qfq", "hfq"])

@@ -130,8 +130,8 @@ def test_a_gap_the_upstream_forgot_is_recorded_once_and_said_by_reads(tmp_path):
     assert meta.lost and not meta.lost.subtract(meta.lost.subtract(meta.coverage))  # lost and stored are apart
     again = collect(lab, ["test_forgetful_minutes"], ["600519"], since=date(2025, 5, 26))
     assert again.calls == 0 and again.forgotten == len(kept) - 5 and len(provider.asked) == 5  # never asked for
-    lab.read("test_forgetful_minutes", "600519", start="2025-05-26")
-    assert any("lost" in note for note in lab.last_provenance[0].notes)
+    frame = lab.read("test_forgetful_minutes", "600519", start="2025-05-26")
+    assert any("lost" in note for note in frame.quantdb.provenance.series[0].notes)
 
 
 def test_collection_keeps_to_the_shared_rate_limit(tmp_path):
@@ -222,7 +222,7 @@ def test_quality_monitor_and_portfolio_know_the_event_lists(tmp_path):
     assert set(result.events["dragon_tiger"]["symbol"]) == set(symbols)
     assert result.events["dragon_tiger"].equals(lhb.filter(pl.col("symbol").is_in(symbols)))
     assert "limit_up_pool" in result.events and not result.event_errors
-    assert {p.symbol for p in lab.last_provenance} == {*symbols, "600519.SH"}  # the bars, not the lists
+    assert {p.symbol for p in result.frame.quantdb.provenance.series} == {*symbols, "600519.SH"}  # the bars, not the lists
 
 
 def test_the_cli_portfolio_fetch_reads_the_event_lists(tmp_path, capsys):

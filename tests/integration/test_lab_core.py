@@ -28,7 +28,7 @@ def test_cold_unadjusted_year_is_one_call_and_equals_upstream(tmp_path):
     assert frame.schema == pl.Schema(BARS)
     again = lab.bars("600519", start="2024-01-01", end="2024-12-31", adjust="")
     assert calls(provider) == 1 and again.equals(frame)
-    assert lab.last_provenance[0].from_cache
+    assert again.quantdb.provenance.series[0].from_cache
 
 
 def test_five_years_is_still_one_call(tmp_path):
@@ -72,7 +72,7 @@ def test_dividend_after_first_fetch_rescales_history_without_refetching_it(tmp_p
     # one call, only for the new session (a suspension inside the first answer is the upstream's own
     # statement that those days did not trade: covered by that answer, never asked again)
     assert calls(provider) == 2
-    assert all(fetch[1] == ex_date for fetch in lab.last_provenance[0].fetched)
+    assert all(fetch[1] == ex_date for fetch in second.quantdb.provenance.series[0].fetched)
     factor = MARKET.actions(symbol).filter(pl.col("ex_date") == ex_date)["factor"].item()
     ratio = (second["close"] / first["close"]).to_numpy()
     assert ratio == pytest.approx(factor, rel=1e-9)
@@ -86,7 +86,7 @@ def test_hfq_history_is_stable_and_exact(tmp_path):
     assert hfq["close"].to_numpy() == pytest.approx(exact["close"].to_numpy(), rel=1e-9)
     assert calls(provider) == 1  # the unadjusted history since the listing, in one call
     later = lab.bars("600519", start="2010-01-01", end="2025-06-06", adjust="hfq")
-    assert calls(provider) == 2 and lab.last_provenance[0].fetched[0][1] == d("2011-01-04")  # only what is new
+    assert calls(provider) == 2 and later.quantdb.provenance.series[0].fetched[0][1] == d("2011-01-04")  # only what is new
     assert later.head(hfq.height).equals(hfq)
 
 
@@ -103,7 +103,7 @@ def test_adjust_is_part_of_the_cache_key(tmp_path):
 def test_provisional_bar_is_replaced_after_the_close(tmp_path):
     lab, provider, clock = make_lab(tmp_path, now="2025-06-05 10:30")
     during = lab.bars("600519", start="2025-06-02", end=None, adjust="")
-    assert lab.last_provenance[0].provisional == d("2025-06-05")
+    assert during.quantdb.provenance.series[0].provisional == d("2025-06-05")
     partial = during.filter(pl.col("date") == d("2025-06-05"))["volume"].item()
     clock.current = at("2025-06-05 10:40")  # within research's 1 h freshness: served
     lab.bars("600519", start="2025-06-02", end=None, adjust="")
@@ -111,7 +111,7 @@ def test_provisional_bar_is_replaced_after_the_close(tmp_path):
     clock.current = at("2025-06-05 15:45")  # final now: fetched again, only that day
     after = lab.bars("600519", start="2025-06-02", end=None, adjust="")
     assert calls(provider) == 2
-    assert lab.last_provenance[0].fetched == (("bars", d("2025-06-05"), d("2025-06-05")),)
+    assert after.quantdb.provenance.series[0].fetched == (("bars", d("2025-06-05"), d("2025-06-05")),)
     final = MARKET.bars("600519.SH", d("2025-06-05"), d("2025-06-05"), now=at("2025-06-06 16:00"))["volume"].item()
     assert after.filter(pl.col("date") == d("2025-06-05"))["volume"].item() == final > partial
     clock.current = at("2025-06-05 21:00")  # a final bar is never fetched again
@@ -123,9 +123,9 @@ def test_extending_by_k_sessions_fetches_k_rows_and_weekends_nothing(tmp_path):
     lab, provider, clock = make_lab(tmp_path, now="2025-05-23 16:00")
     lab.bars("600519", start="2025-01-02", end=None, adjust="")
     clock.current = at("2025-05-31 10:00")  # next Saturday: five new sessions
-    lab.bars("600519", start="2025-01-02", end=None, adjust="")
+    frame = lab.bars("600519", start="2025-01-02", end=None, adjust="")
     assert calls(provider) == 2
-    ((_, first, last),) = lab.last_provenance[0].fetched
+    ((_, first, last),) = frame.quantdb.provenance.series[0].fetched
     assert (first, last) == (d("2025-05-26"), d("2025-05-30"))
     assert lab.stats()["rows_fetched"] == lab.bars("600519", start="2025-01-02", end=None, adjust="").height
     clock.current = at("2025-06-01 10:00")
@@ -184,7 +184,7 @@ def test_upstream_down_raises_or_serves_stale_with_a_warning(tmp_path):
     provider.faults.down = True
     with pytest.warns(StaleDataWarning):
         stale = lab.bars("600519", start="2025-01-02", end="2025-06-06", adjust="")
-    assert lab.last_provenance[0].stale and stale["date"].max() == d("2025-03-31")
+    assert stale.quantdb.provenance.series[0].stale and stale["date"].max() == d("2025-03-31")
     with pytest.raises(ProviderUnavailableError):
         lab.using("trading").bars("600519", start="2025-01-02", end="2025-06-06", adjust="")
     with pytest.raises(ProviderUnavailableError):  # nothing cached: an error, never an empty frame

@@ -48,9 +48,9 @@ def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path
     lab, provider, _ = make_lab(tmp_path)
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
     held = frame.filter(~pl.col("date").is_in(sorted(OUTAGE)))
-    lab.synthesize(held)  # no security master cached: the indices alone, and the costly master is not fetched
+    first = lab.synthesize(held)  # no security master cached: the indices alone, the costly master not fetched
     assert provider.calls["fetch_securities"] == 0
-    for report in lab.last_synthesis:
+    for report in first.quantdb.provenance.synthesis:
         assert report.notes[-1].startswith("reference: 000300.SH + no sector (security master not cached")
         # the simulated market has no CSI 1000: its CSI 500 is the small-cap index
         assert report.notes[-1].endswith("fetches it) + 000905.SH") and len(report.beta) == 2
@@ -62,13 +62,13 @@ def test_synthesize_a_frame_uses_the_index_and_sector_through_the_cache(tmp_path
     securities = MARKET.securities()
     industry = securities.filter(pl.col("symbol") == "600519.SH")["industry"][0]
     peers = sorted(s for s in securities.filter(pl.col("industry") == industry)["symbol"] if s != "600519.SH")[:10]
-    for report in lab.last_synthesis:
+    for report in out.quantdb.provenance.synthesis:
         assert f"reference: 000300.SH + sector {industry} ({len(peers)} members, equal weight) + 000905.SH" in report.notes
         assert len(report.beta) == 3  # one loading per reference
-    assert lab.bars("000300.SH", start="2024-01-02", end="2024-06-28", adjust="").height > 100
-    assert lab.last_provenance[0].from_cache  # the index was loaded through the cache by synthesize
-    lab.bars(peers, start="2024-01-02", end="2024-06-28", adjust="hfq")
-    assert all(origin.from_cache for origin in lab.last_provenance)  # and so were the sector's members
+    index = lab.bars("000300.SH", start="2024-01-02", end="2024-06-28", adjust="")
+    assert index.height > 100 and index.quantdb.provenance.from_cache  # loaded through the cache by synthesize
+    members = lab.bars(peers, start="2024-01-02", end="2024-06-28", adjust="hfq")
+    assert members.quantdb.provenance.from_cache  # and so were the sector's members
     truth = frame.filter(pl.col("date").is_in(sorted(OUTAGE))).sort("date")["close"].to_numpy()
     fill = out.filter(pl.col("is_synthetic")).sort("date")
     assert (abs(fill["close"].to_numpy() / truth - 1) < 0.08).all()
@@ -96,16 +96,16 @@ def test_a_sector_member_that_cannot_be_loaded_is_skipped_not_the_sector(tmp_pat
     lab = Lab(tmp_path / "cache", provider=provider, mode=RESEARCH, clock=clock)
     lab.reference.securities()
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
-    lab.synthesize(frame.filter(~pl.col("date").is_in(sorted(OUTAGE))))
+    out = lab.synthesize(frame.filter(~pl.col("date").is_in(sorted(OUTAGE))))
     members = min(len(peers) - 1, 10)  # the failing one skipped, the next one taken
-    for report in lab.last_synthesis:
+    for report in out.quantdb.provenance.synthesis:
         assert f"reference: 000300.SH + sector {industry} ({members} members, equal weight) + 000905.SH" in report.notes
 
 
 def test_synthesize_a_symbol_fills_suspensions_only_on_request(tmp_path):
     lab, _provider, _ = make_lab(tmp_path)
     plain = lab.synthesize("000187.SZ", start="2024-11-01", end="2024-12-31", adjust="")
-    assert not plain["is_synthetic"].any() and lab.last_synthesis == ()
+    assert not plain["is_synthetic"].any() and plain.quantdb.provenance.synthesis == ()
     filled = lab.synthesize("000187.SZ", start="2024-11-01", end="2024-12-31", adjust="", fill_suspensions=True,
                             method="bridge", draw="sample", seed=3)  # fmt: skip
     days = filled.filter(pl.col("is_synthetic"))["date"].to_list()
@@ -120,15 +120,15 @@ def test_reference_choices(tmp_path):
     lab, _provider, _ = make_lab(tmp_path)
     frame = lab.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")
     held = frame.filter(~pl.col("date").is_in(sorted(OUTAGE)))
-    lab.synthesize(held, reference="none")
-    assert all("reference: none" in r.notes for r in lab.last_synthesis)
-    lab.synthesize(held, reference="000905.SH")
-    assert all("reference: 000905.SH" in r.notes for r in lab.last_synthesis)
-    lab.synthesize(held, reference="sector")
-    assert all(any(n.startswith("reference: sector") for n in r.notes) for r in lab.last_synthesis)
+    out = lab.synthesize(held, reference="none")
+    assert all("reference: none" in r.notes for r in out.quantdb.provenance.synthesis)
+    out = lab.synthesize(held, reference="000905.SH")
+    assert all("reference: 000905.SH" in r.notes for r in out.quantdb.provenance.synthesis)
+    out = lab.synthesize(held, reference="sector")
+    assert all(any(n.startswith("reference: sector") for n in r.notes) for r in out.quantdb.provenance.synthesis)
     index = lab.bars("000905.SH", start="2024-01-02", end="2024-06-28", adjust="")
-    lab.synthesize(held, reference=[index, "000300.SH"])
-    assert all("reference: given frame + 000300.SH" in r.notes and len(r.beta) == 2 for r in lab.last_synthesis)
+    out = lab.synthesize(held, reference=[index, "000300.SH"])
+    assert all("reference: given frame + 000300.SH" in r.notes and len(r.beta) == 2 for r in out.quantdb.provenance.synthesis)
     for bad in (3, [], ["000300.SH", 3]):
         with pytest.raises(InvalidRequestError):
             lab.synthesize(held, reference=bad)
@@ -187,7 +187,7 @@ def test_a_refused_gap_leaves_the_series_other_gaps_filled_in_bars_and_synthesiz
     with pytest.warns(QualityWarning, match="too long: 13 sessions missing in a row"):
         out = lab.synthesize("600519", start="2024-01-02", end="2024-06-28", adjust="")
     assert sorted(out.filter(pl.col("is_synthetic"))["date"].to_list()) == sorted(short)
-    assert [r.cause for r in lab.last_synthesis] == ["", "too long", ""]
+    assert [r.cause for r in out.quantdb.provenance.synthesis] == ["", "too long", ""]
     generous = lab.using(RESEARCH.with_(gap_policy="synthesize", max_gap_sessions=20))
     assert generous.bars("600519", start="2024-01-02", end="2024-06-28", adjust="")["is_synthetic"].sum() == 15
 

@@ -35,7 +35,7 @@ def test_one_call_then_warm_and_the_lunch_break_has_no_bars(tmp_path):
     assert frame.filter(pl.col("time").dt.time().is_between(time(11, 31), time(13, 0))).is_empty()
     assert frame.group_by(pl.col("time").dt.date()).len()["len"].to_list() == [240] * len(days)  # 09:30 + 239
     again = lab.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")
-    assert again.equals(frame) and calls(provider) == 1 and lab.last_provenance[0].from_cache
+    assert again.equals(frame) and calls(provider) == 1 and again.quantdb.provenance.series[0].from_cache
     assert lab.read("bars_1min", "600519", start="2025-06-03", end="2025-06-06").equals(frame)
 
 
@@ -60,14 +60,14 @@ def test_the_cache_keeps_sessions_the_upstream_has_forgotten(tmp_path):
     kept = later.filter(pl.col("time").dt.date() <= date(2025, 6, 6))
     assert kept.equals(first)
     assert sorted(set(later["time"].dt.date())) == sessions("2025-06-03", "2025-06-20")[:4] + sessions("2025-06-03", "2025-06-20")[-5:]
-    assert any("can no longer be fetched" in note for note in lab.last_provenance[0].notes)
+    assert any("can no longer be fetched" in note for note in later.quantdb.provenance.series[0].notes)
 
 
 def test_an_open_session_serves_completed_bars_only_provisionally(tmp_path):
     lab, provider, clock = make_lab(tmp_path, now="2025-06-06 10:00:30", mode="research")
     frame = lab.bars("600519", freq="1min", start="2025-06-06", end="2025-06-06")
     assert frame["time"].max() == at("2025-06-06 10:00")  # the forming 10:01 bar is not served
-    assert lab.last_provenance[0].provisional == date(2025, 6, 6)
+    assert frame.quantdb.provenance.series[0].provisional == date(2025, 6, 6)
     clock.advance(60)
     lab.bars("600519", freq="1min", start="2025-06-06", end="2025-06-06")
     assert calls(provider) == 1  # younger than the mode's cache_duration
@@ -76,7 +76,7 @@ def test_an_open_session_serves_completed_bars_only_provisionally(tmp_path):
     assert calls(provider) == 2 and later["time"].max() == at("2025-06-06 11:30")  # lunch: the morning's last bar
     clock.advance(6 * 3600)
     final = lab.bars("600519", freq="1min", start="2025-06-06", end="2025-06-06")
-    assert final["time"].max() == at("2025-06-06 15:00") and lab.last_provenance[0].provisional is None
+    assert final["time"].max() == at("2025-06-06 15:00") and final.quantdb.provenance.series[0].provisional is None
 
 
 def test_coarser_bars_come_from_cached_one_minute_bars(tmp_path):

@@ -63,9 +63,9 @@ def test_a_per_date_list_is_fetched_once_per_trading_date_and_then_served_from_t
 
 def test_what_the_upstream_forgot_is_not_asked_for_and_said(tmp_path):
     lab, provider = events_lab(tmp_path)
-    lab.read("test_limit_up", start="2025-01-02", end="2025-06-06")
+    frame = lab.read("test_limit_up", start="2025-01-02", end="2025-06-06")
     assert len(provider.asked) == 10  # the upstream keeps 10 sessions
-    assert any("can no longer be fetched" in note for note in lab.last_provenance[0].notes)
+    assert any("can no longer be fetched" in note for note in frame.quantdb.provenance.series[0].notes)
 
 
 def test_as_of_and_bad_input(tmp_path):

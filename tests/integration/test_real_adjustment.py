@@ -73,8 +73,8 @@ def test_hfq_daily_returns_are_the_exchanges_total_return(lab, code):
 
 
 def test_cold_qfq_one_symbol_one_year_is_one_call(lab):
-    lab.bars("600009", start="2024-01-01", end="2024-12-31", adjust="qfq")
-    assert lab.last_provenance[0].upstream_calls == 1
+    frame = lab.bars("600009", start="2024-01-01", end="2024-12-31", adjust="qfq")
+    assert frame.quantdb.provenance.series[0].upstream_calls == 1
 
 
 @pytest.mark.skipif(not EM.is_dir(), reason="../shared/data is absent")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from unittest import mock
 
 import akshare
+import polars as pl
 import pytest
 
 from quantdb_lab.errors import SourceMismatchError
@@ -33,15 +34,15 @@ def lab_over(upstream, tmp_path) -> Lab:
     return akshare_lab(tmp_path / "cache", upstream[1], FAST)
 
 
-def sources(lab: Lab):
-    return [(name, str(a), str(b)) for name, a, b in lab.last_provenance[0].served_by]
+def sources(frame: pl.DataFrame):
+    return [(name, str(a), str(b)) for name, a, b in frame.quantdb.provenance.series[0].served_by]
 
 
 def test_healthy_primary_serves_and_provenance_says_so(upstream, tmp_path):
     sim, _ = upstream
     lab = lab_over(upstream, tmp_path)
     frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
-    assert sources(lab) == [("eastmoney", "2024-01-02", "2024-03-29")]
+    assert sources(frame) == [("eastmoney", "2024-01-02", "2024-03-29")]
     assert sim.call_counts.get("stock_zh_a_daily", 0) == 0 and frame.height > 50
 
 
@@ -52,7 +53,7 @@ def test_a_banned_primary_moves_work_to_sina_with_the_same_rows(upstream, tmp_pa
     sim.bans.ban("eastmoney_push2his", kind=kind)
     lab = lab_over(upstream, tmp_path)
     frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
-    assert sources(lab) == [("sina", "2024-01-02", "2024-03-29")]
+    assert sources(frame) == [("sina", "2024-01-02", "2024-03-29")]
     cols = ["date", "open", "high", "low", "close", "volume", "amount"]
     assert frame.select(cols).equals(reference.select(cols))  # same prices, volume in shares from both
     family = {row["host_family"]: row for row in lab.throttle.status()}["eastmoney_push2his"]
@@ -70,12 +71,12 @@ def test_an_open_breaker_costs_no_call_and_the_primary_returns_when_it_closes(up
     lab.bars(symbols[0], start="2024-01-02", end="2024-03-29")
     refused = sim.bans.refused["eastmoney_push2his"]
     for symbol in symbols[1:4]:
-        lab.bars(symbol, start="2024-01-02", end="2024-03-29")
-        assert sources(lab)[0][0] == "sina"
+        frame = lab.bars(symbol, start="2024-01-02", end="2024-03-29")
+        assert sources(frame)[0][0] == "sina"
     assert sim.bans.refused["eastmoney_push2his"] == refused  # the breaker refused without calling the host
     clock.advance(700.0)  # the ban is over and the breaker lets a probe through
-    lab.bars(symbols[4], start="2024-01-02", end="2024-03-29")
-    assert sources(lab) == [("eastmoney", "2024-01-02", "2024-03-29")]
+    frame = lab.bars(symbols[4], start="2024-01-02", end="2024-03-29")
+    assert sources(frame) == [("eastmoney", "2024-01-02", "2024-03-29")]
 
 
 def test_sina_and_eastmoney_both_banned_tencent_serves_in_shares(upstream, tmp_path):
@@ -85,7 +86,7 @@ def test_sina_and_eastmoney_both_banned_tencent_serves_in_shares(upstream, tmp_p
     sim.bans.ban("sina_kline", kind="reset")
     lab = lab_over(upstream, tmp_path)
     frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
-    assert sources(lab) == [("tencent", "2024-01-02", "2024-03-29")]
+    assert sources(frame) == [("tencent", "2024-01-02", "2024-03-29")]
     assert frame["volume"].to_list() == reference["volume"].to_list()  # lots corrected to shares
 
 
@@ -115,9 +116,9 @@ def test_a_later_range_from_another_source_is_checked_against_the_stored_rows(up
         return real(**kwargs)
 
     with mock.patch.object(akshare, "stock_zh_a_daily", spy):
-        lab.bars(SZ_MAIN, start="2024-01-02", end="2024-06-28")
+        frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-06-28")
     assert seen and seen[0][0] < "20240329"  # asked for the stored neighbours too
-    runs = sources(lab)
+    runs = sources(frame)
     assert [r[0] for r in runs] == ["eastmoney", "sina"]
     assert runs[0][1] == "2024-01-02" and d(runs[1][1]) > d("2024-03-29") and runs[1][2] == "2024-06-28"
     assert lab.stats()["source_issues"] == 0 and lab.source_issues().is_empty()
@@ -142,8 +143,8 @@ def test_a_disagreeing_source_is_a_quality_issue_and_the_next_source_serves(upst
     sim.bans.ban("eastmoney_push2his")
     clock.advance(QUARTER)
     with mock.patch.object(akshare, "stock_zh_a_daily", off_by(1.05)):
-        lab.bars(SZ_MAIN, start="2024-01-02", end="2024-06-28")
-    assert [r[0] for r in sources(lab)] == ["eastmoney", "tencent"]
+        frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-06-28")
+    assert [r[0] for r in sources(frame)] == ["eastmoney", "tencent"]
     issues = lab.source_issues()
     assert issues.height and "sina and eastmoney disagree" in issues["detail"][0]
     assert set(issues["check"]) == {"source_mismatch"} and lab.stats()["source_issues"] == issues.height
@@ -169,7 +170,7 @@ def test_no_agreeing_source_mixes_nothing(upstream, tmp_path):
     assert "sina" in str(caught.value) and "tencent" in str(caught.value)
     assert caught.value.issues.height >= 2
     frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")  # the stored rows are untouched
-    assert sources(lab) == [("eastmoney", "2024-01-02", "2024-03-29")] and frame.height > 50
+    assert sources(frame) == [("eastmoney", "2024-01-02", "2024-03-29")] and frame.height > 50
 
 
 def cut_short(rows: int):
@@ -191,7 +192,7 @@ def test_a_second_ask_from_another_source_is_checked_against_the_first_answer(up
         frame = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
     issues = lab.source_issues()
     assert issues.height and "sina and eastmoney disagree" in issues["detail"][0]
-    assert [r[0] for r in sources(lab)] == ["eastmoney"]  # Sina's rows were not mixed in
+    assert [r[0] for r in sources(frame)] == ["eastmoney"]  # Sina's rows were not mixed in
     reference = lab_over(upstream, tmp_path / "ref")
     sim.bans.lift()
     full = reference.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")

@@ -33,11 +33,11 @@ def test_a_unit_switch_is_corrected_at_ingest_and_listed_on_every_read(tmp_path)
         assert frame["volume"].to_list() == truth["volume"].to_list()  # 100x too large as served, corrected
         assert frame.filter(pl.col("date").is_in(QUIRK))["turnover"].null_count() == 2  # 0 was impossible
         for _ in range(2):  # the cold read and a warm one
-            (note,) = [n for n in lab.last_provenance[0].notes if "volume of" in n]
+            (note,) = [n for n in frame.quantdb.provenance.series[0].notes if "volume of" in n]
             assert "2025-05-07, 2025-05-08" in note and "x100" in note
-            lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
-        lab.bars("600519", start="2025-04-01", end="2025-04-30", adjust="")
-        assert not any("volume of" in n for n in lab.last_provenance[0].notes)  # rows outside: no note
+            frame = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
+        april = lab.bars("600519", start="2025-04-01", end="2025-04-30", adjust="")
+        assert not any("volume of" in n for n in april.quantdb.provenance.series[0].notes)  # rows outside: no note
         received = revert(frame, lab._engine.loader.units.corrections("600519.SH"))
         served = provider.fetch_daily_bars(parse_symbol("600519"), d("2025-04-01"), d("2025-05-30"))
         assert received.equals(served)

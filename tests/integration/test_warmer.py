@@ -55,8 +55,8 @@ def test_warms_in_priority_order_and_the_next_reads_are_hits(tmp_path, monkeypat
     assert (report.warmed, report.calls, report.failed) == (4, 4, [])  # one new session each
     before = calls(provider)
     clock.advance(4 * 3600)
-    lab.bars(WATCH, start="2025-01-01")
-    assert calls(provider) == before and all(p.from_cache for p in lab.last_provenance)
+    frame = lab.bars(WATCH, start="2025-01-01")
+    assert calls(provider) == before and all(p.from_cache for p in frame.quantdb.provenance.series)
     warming = lab.stats()["warming"]
     assert warming | {"warm_hits": 4} == {  # an entry per stored series warmed
         "warmed_entries": 4, "warmed_used": 4, "warm_hits": 4, "warming_calls": 4, "warming_calls_unused": 0,

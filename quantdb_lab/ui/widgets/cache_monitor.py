@@ -103,8 +103,7 @@ class CacheMonitorWidget(widgets.VBox):
         done: list[Provenance] = []
         try:
             for symbol in symbols:
-                self.lab.bars(symbol, start=self.start, end=self.end)
-                done.extend(self.lab.last_provenance)
+                done.extend(self.lab.bars(symbol, start=self.start, end=self.end).quantdb.provenance.series)
                 self.progress.value += 1
         except QuantdbError as exc:
             self.state, self.message = "error", f"{type(exc).__name__}: {exc}"

@@ -125,7 +125,7 @@ class GapSynthesisWidget(widgets.VBox):
         """Fill with draw="mean"; a refusal shows its reason and the scores instead of a chart."""
         try:
             self.filled = self._synthesize(draw="mean")
-            self.reports = self.lab.last_synthesis
+            self.reports = self.filled.quantdb.provenance.synthesis
         except QualityGateError as exc:
             self.filled, self.reports = None, getattr(exc, "reports", ())
             self.message = f"refused: {exc.reason}"

@@ -1,0 +1,48 @@
+"""The Lab's feature groups as namespaces registered on its core (issue 19), polars' namespace registration the
+model: ``lab.<name>`` is the group built on that Lab, its flat methods stay the public API, a group reaches
+another only by name, and a registration never shadows what the Lab already has."""
+
+from __future__ import annotations
+
+import pytest
+
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.lab import Lab, LabNamespace, register_lab_namespace
+from quantdb_lab.lab.core import LabCore
+from quantdb_lab.lab.pit import PointInTime
+from tests.support.sim import make_lab
+
+
+def test_the_converted_groups_are_namespaces_and_the_flat_api_is_theirs(tmp_path):
+    lab, _, _ = make_lab(tmp_path)
+    for name, methods in {"pit": ("securities", "index_members", "known_securities", "universe", "fundamentals",
+                                  "valuation"),
+                          "corporate": ("actions",), "research": ("ask", "view"), "realtime": ("quotes", "watch"),
+                          "synthesis": ("synthesize",)}.items():  # fmt: skip
+        group = getattr(lab, name)
+        assert isinstance(group, LabNamespace) and not isinstance(group, LabCore) and group.lab is lab
+        for method in methods:
+            flat = getattr(lab, method)
+            assert flat.__func__ is getattr(type(group), method) and flat.__self__.lab is lab, method
+            assert getattr(Lab, method).__doc__ == getattr(type(group), method).__doc__
+    assert not issubclass(Lab, PointInTime)  # no longer a mixin of the Lab
+    other = lab.using("backtesting")
+    assert other.pit.lab is other and other.pit.lab.mode.name == "backtesting"
+
+
+def test_a_namespace_of_ones_own_is_registered_like_polars_and_never_shadows(tmp_path):
+    @register_lab_namespace("test_extra", flat=("test_double_rows",))
+    class Extra(LabNamespace):
+        def test_double_rows(self, symbol: str) -> int:
+            return 2 * self.lab.bars(symbol, start="2025-03-03", end="2025-03-07", adjust="").height
+
+    try:
+        lab, _, _ = make_lab(tmp_path)
+        assert lab.test_extra.test_double_rows("600519") == lab.test_double_rows("600519") == 10
+        for taken in ("bars", "quality", "pit", "securities"):
+            with pytest.raises(InvalidRequestError, match="already has"):
+                register_lab_namespace(taken)(type("Clash", (LabNamespace,), {}))
+        with pytest.raises(InvalidRequestError, match="subclasses LabNamespace"):
+            register_lab_namespace("test_other")(object)
+    finally:
+        del LabCore.test_extra, LabCore.test_double_rows
