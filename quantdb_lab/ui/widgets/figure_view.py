@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from copy import deepcopy
 from functools import cache
 from typing import Any
@@ -34,8 +35,21 @@ from quantdb_lab.config import PLOTLY_ESM_ENV
 # FigureWidget is displayed directly), and the messages its page view sends once it has drawn the figure.
 _STATE = ("_widget_data", "_widget_layout", "_data", "_layout_obj")
 _DRAWN_REPORTS = ["_js2py_layoutDelta", "_js2py_traceDeltas"]
+# Imported by jsonschema (plotly -> nbformat -> jsonschema) only to check "iri" strings, it compiles 38 grammars
+# as it loads: 1 s in a fresh kernel, 7-8 s in a dashboard kernel after a portfolio read (measured), which made the
+# first chart the slowest part of a page. A dashboard kernel never validates IRIs, so it goes without.
+_IRI_GRAMMARS = "rfc3987_syntax"
 
 
+def _import_figure_widget_for_dashboards() -> None:
+    """Load plotly's FigureWidget with jsonschema's IRI format checker left out (dashboard kernels only)."""
+    if "jsonschema" in sys.modules or _IRI_GRAMMARS in sys.modules:
+        return
+    sys.modules[_IRI_GRAMMARS] = None  # type: ignore[assignment]  # an import of it raises ImportError
+    try:
+        go.FigureWidget  # noqa: B018  # plotly's lazy import, jsonschema with it
+    finally:
+        del sys.modules[_IRI_GRAMMARS]  # anything that asks for it later imports it as usual
 
 
 def _loader(path: str) -> str:
@@ -50,6 +64,7 @@ def _loader(path: str) -> str:
 def _shared_script_class(where: str) -> type[go.FigureWidget]:
     """A FigureWidget whose front-end script is the module at ``where`` (an absolute URL, or a path on the page's
     server): loaded once per page, however many charts."""
+    _import_figure_widget_for_dashboards()
     esm = where if where.startswith(("http://", "https://")) else _loader(where)
     return type("FigureWidget", (go.FigureWidget,), {"_esm": esm, "__module__": __name__})
 
