@@ -117,7 +117,14 @@ def test_a_page_left_properly_shuts_its_kernel_down_at_once(voila, new_page):
     # Voila's beforeunload beacon carries the page's _xsrf cookie; without one the server refused it (403) and
     # the kernel lived on until the culler, minutes later
     page, log = new_page()
+    # Voila's widget manager registers the beacon once it has fetched the kernel's model, after the page shows:
+    # note when it does, so the page is not left before it can say goodbye (seen on a loaded machine)
+    page.add_init_script("""(() => { const add = window.addEventListener; window.qdbBeacon = false;
+        window.addEventListener = function (type, listener, ...rest) {
+            if (type === 'beforeunload' && String(listener).includes('sendBeacon')) window.qdbBeacon = true;
+            return add.call(this, type, listener, ...rest); }; })()""")
     open_dashboard(page, voila.url("index.ipynb"), timeout=240)
+    page.wait_for_function("() => window.qdbBeacon === true", timeout=240_000)
     ours = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
     assert any(kernel_id(p) == ours for p in kernels(voila)), "the page's kernel was not found running"
     page.close(run_before_unload=True)
