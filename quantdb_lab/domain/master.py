@@ -3,7 +3,10 @@
 Pure: ``securities_as_of(current, events, day)``. A stock is in the market on ``day`` if it had listed by then and
 not yet delisted: today's list for those still listed (their ``list_date``), the events for those gone since
 (the exchanges' delisting lists carry each one's listing and delisting dates). Its name, ST status and board are
-those of its latest event on or before ``day``; with no event, today's list's (a source without name history).
+those of its latest event on or before ``day``; with none by then, the ``former_name`` of its first later event
+(the name it carried until that change: SZSE's change list starts with a stock's first rename, not its
+listing), else today's list's (a source without name history). ST status without an ST event is read off that
+name (``ST``/``*ST`` prefix).
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ MASTER_AS_OF: dict[str, pl.DataType] = {
 
 def securities_as_of(current: pl.DataFrame, events: pl.DataFrame, day: date) -> pl.DataFrame:
     """The market as it was on ``day`` (``MASTER_AS_OF``), delisted stocks included, sorted by symbol."""
+    if "former_name" not in events.columns:  # stored before the column existed
+        events = events.with_columns(pl.lit(None, pl.String).alias("former_name"))
     seen = events.filter(pl.col("date") <= day).sort("date", maintain_order=True)
+    # the name a stock carried on ``day`` when its first event comes later: that event's name before
+    carried = events.filter(pl.col("date") > day).sort("date", maintain_order=True).group_by("symbol").agg(
+        pl.col("former_name").first().alias("carried_name"))
     dates = seen.group_by("symbol").agg(
         pl.col("date").filter(pl.col("event") == "listed").first().alias("listed_on"),
         pl.col("date").filter(pl.col("event") == "delisted").first().alias("delist_date"),
@@ -32,9 +40,9 @@ def securities_as_of(current: pl.DataFrame, events: pl.DataFrame, day: date) -> 
         pl.col("date").filter(pl.col("event").is_in([*ST_EVENTS, "st_removed"])).last().alias("st_date"),
     )  # fmt: skip
     base = current.select("symbol", "name", "industry", "board", "list_date")
-    merged = base.join(dates, on="symbol", how="full", coalesce=True)
+    merged = base.join(dates, on="symbol", how="full", coalesce=True).join(carried, on="symbol", how="left")
     listed = pl.coalesce("list_date", "listed_on")
-    name = pl.coalesce("event_name", "name")
+    name = pl.coalesce("event_name", "carried_name", "name")
     is_st = pl.col("st_event").is_in(list(ST_EVENTS)).fill_null(name.str.contains(r"^\*?ST").fill_null(False))
     frame = merged.with_columns(
         listed.alias("list_date"), name.alias("name"), pl.coalesce("industry", "event_industry").alias("industry"),

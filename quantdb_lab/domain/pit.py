@@ -13,6 +13,10 @@ st_removed the warning lifted
 delisted   the listing terminated: no session from ``date`` on
 =========  ========================================================================================
 
+``former_name`` dates the name before an event too: a stock listed long ago whose listing is not in the data
+(the exchanges list only terminated listings with their dates) carried the first change's ``former_name`` on
+every earlier day.
+
 Index snapshots (``INDEX_SNAPSHOTS``, one series per index): the constituents as the upstream listed them on
 ``date`` (the upstream serves only today's list, so history is what the collector captured).
 
@@ -39,6 +43,7 @@ SECURITY_EVENTS: Final[dict[str, pl.DataType]] = {
     "name": pl.String(),
     "board": pl.String(),
     "industry": pl.String(),  # where the source knows it (the exchanges' delisting lists do not)
+    "former_name": pl.String(),  # the name carried up to ``date``, where the source says (SZSE's name changes)
 }
 
 INDEX_SNAPSHOTS: Final[dict[str, pl.DataType]] = {

@@ -1,5 +1,5 @@
-"""AkshareProvider's point-in-time sources over akshare's real code, offline: the exchanges' delisting lists and
-Eastmoney's three statements by report, replayed with ``responses`` (payloads written by hand in the wire
+"""AkshareProvider's point-in-time sources over akshare's real code, offline: the exchanges' delisting lists, SZSE's
+short-name changes (ST designations included) and Eastmoney's three statements by report, replayed with ``responses`` (payloads written by hand in the wire
 format akshare parses; expected values read off the payloads). Unregistered requests raise ConnectionError."""
 
 from __future__ import annotations
@@ -11,9 +11,13 @@ from pathlib import Path
 from unittest import mock
 
 import pandas as pd
+import polars as pl
 import pytest
 import responses
+from responses import matchers
 
+from quantdb_lab.domain.master import securities_as_of
+from quantdb_lab.domain.schema import SECURITIES
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.providers.akshare import AkshareProvider
 
@@ -42,11 +46,38 @@ def szse_delist_xlsx() -> bytes:
     return out.getvalue()
 
 
-def test_the_delisting_lists_become_listing_and_delisting_events(rsps):
+SZSE_REPORT = "https://www.szse.cn/api/report/ShowReport"
+# SZSE's short-name changes (名称变更, tab2 简称变更), hand-written in the xlsx akshare reads (not real history):
+# 000010 renamed once; 000040 put under ST in 2021, *ST in 2022, lifted in 2023; 300001 under *ST since 2024;
+# 200012 is a B share (not in the A-share market).
+NAME_CHANGES = {
+    "变更日期": ["2019-05-06", "2021-05-06", "2022-05-05", "2023-06-01", "2024-04-30", "2020-03-02"],
+    "证券代码": [10, 40, 40, 40, 300001, 200012],
+    "证券简称": ["美丽生态", "东旭蓝天", "东旭蓝天", "东旭蓝天", "*ST特锐", "南玻Ｂ"],
+    "变更前简称": ["深华新", "东旭蓝天", "ST东旭", "*ST东旭", "特锐德", "ST南玻B"],
+    "变更后简称": ["美丽生态", "ST东旭", "*ST东旭", "东旭蓝天", "*ST特锐", "南玻Ｂ"],
+}
+
+
+def xlsx(columns: dict) -> bytes:
+    out = io.BytesIO()
+    pd.DataFrame(columns).to_excel(out, index=False)
+    return out.getvalue()
+
+
+def exchange_lists(rsps, name_changes: dict = NAME_CHANGES) -> None:
     rsps.get("https://query.sse.com.cn/commonQuery.do", json=json.loads(text("sse_delist.json")))
-    rsps.get("https://www.szse.cn/api/report/ShowReport", body=szse_delist_xlsx())
+    rsps.get(SZSE_REPORT, body=szse_delist_xlsx(),
+             match=[matchers.query_param_matcher({"CATALOGID": "1793_ssgs"}, strict_match=False)])
+    rsps.get(SZSE_REPORT, body=xlsx(name_changes),
+             match=[matchers.query_param_matcher({"CATALOGID": "SSGSGMXX", "TABKEY": "tab2"}, strict_match=False)])
+
+
+def test_the_delisting_lists_become_listing_and_delisting_events(rsps):
+    exchange_lists(rsps)
     events = AkshareProvider().fetch_security_events()
-    got = {(r["symbol"], r["event"]): r["date"] for r in events.iter_rows(named=True)}
+    got = {(r["symbol"], r["event"]): r["date"] for r in events.iter_rows(named=True)
+           if r["event"] in ("listed", "delisted")}
     assert got == {
         ("600001.SH", "listed"): date(1998, 1, 22), ("600001.SH", "delisted"): date(2009, 12, 29),
         ("600087.SH", "listed"): date(1997, 6, 12), ("600087.SH", "delisted"): date(2014, 6, 5),
@@ -69,3 +100,42 @@ def test_the_three_statements_by_report_become_one_row_per_period(rsps):
     assert fy["revenue"] == 174144069958.25 and fy["parent_net_profit"] == 86228146421.62
     assert fy["parent_equity"] == 232540941735.85 and fy["share_capital"] == 1256197800.0
     assert fy["operating_cash_flow"] == 92463692168.43 and q3["basic_eps"] == 48.42
+
+
+def test_szse_short_name_changes_become_dated_renames_and_st_designations(rsps):
+    exchange_lists(rsps)
+    events = AkshareProvider().fetch_security_events().filter(pl.col("symbol").str.ends_with(".SZ")
+                                                              & ~pl.col("event").is_in(["listed", "delisted"]))
+    got = {(r["symbol"], r["date"]): (r["event"], r["name"], r["former_name"]) for r in events.iter_rows(named=True)}
+    assert got == {
+        ("000010.SZ", date(2019, 5, 6)): ("renamed", "美丽生态", "深华新"),
+        ("000040.SZ", date(2021, 5, 6)): ("st", "ST东旭", "东旭蓝天"),
+        ("000040.SZ", date(2022, 5, 5)): ("star_st", "*ST东旭", "ST东旭"),
+        ("000040.SZ", date(2023, 6, 1)): ("st_removed", "东旭蓝天", "*ST东旭"),
+        ("300001.SZ", date(2024, 4, 30)): ("star_st", "*ST特锐", "特锐德"),
+    }  # fmt: skip
+    assert events.filter(pl.col("symbol") == "300001.SZ")["board"].to_list() == ["chinext"]
+
+
+def test_the_market_of_a_past_day_on_akshare_knows_st_status_and_old_names(rsps):
+    """The path of ``lab.securities(as_of=)``: today's list (names of today) and the fetched events."""
+    exchange_lists(rsps)
+    events = AkshareProvider().fetch_security_events()
+    today = pl.DataFrame({"symbol": ["000010.SZ", "000040.SZ", "300001.SZ", "600519.SH"],
+                          "name": ["美丽生态", "东旭蓝天", "*ST特锐", "贵州茅台"], "industry": [None] * 4,
+                          "board": ["main", "main", "chinext", "main"], "list_date": [None] * 4}, schema=SECURITIES)  # fmt: skip
+
+    def row(day: date, symbol: str) -> dict:
+        return securities_as_of(today, events, day).filter(pl.col("symbol") == symbol).row(0, named=True)
+
+    st2021 = row(date(2021, 8, 2), "000040.SZ")
+    assert (st2021["name"], st2021["is_st"], st2021["st_since"]) == ("ST东旭", True, date(2021, 5, 6))
+    assert row(date(2022, 8, 1), "000040.SZ")["name"] == "*ST东旭"
+    assert not row(date(2020, 1, 2), "000040.SZ")["is_st"] and not row(date(2024, 1, 2), "000040.SZ")["is_st"]
+    assert row(date(2018, 1, 2), "000010.SZ")["name"] == "深华新"  # the name before its first recorded change
+    assert row(date(2020, 1, 2), "000010.SZ")["name"] == "美丽生态"
+    before = row(date(2023, 1, 3), "300001.SZ")  # *ST today, not before its designation
+    assert (before["name"], before["is_st"]) == ("特锐德", False)
+    assert row(date(2024, 5, 6), "300001.SZ")["is_st"]
+    assert row(date(2012, 6, 29), "600519.SH")["name"] == "贵州茅台"  # no history: today's name
+    assert {"000013.SZ", "600001.SH"} <= set(securities_as_of(today, events, date(2002, 1, 4))["symbol"])

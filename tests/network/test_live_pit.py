@@ -1,7 +1,11 @@
 """Live canary for the point-in-time sources (off by default; QUANTDB_LAB_LIVE=1 on a networked machine).
 
 The first online run settles what the offline replays assume: the delisting lists' columns and dates, the F10
-sheets' column names (for an industrial and a bank), and that a report's NOTICE_DATE precedes its UPDATE_DATE."""
+sheets' column names (for an industrial and a bank), that a report's NOTICE_DATE precedes its UPDATE_DATE, and
+for SZSE's short-name changes (``stock_info_sz_change_name(symbol="简称变更")``): its column names (变更前简称 /
+变更后简称 are read off the full-name tab's 变更前全称 / 变更后全称, not seen live), whether ST designations are
+recorded there as name changes, and that 变更前简称 is the name before (each change's former name is the
+previous change's new one)."""
 
 from __future__ import annotations
 
@@ -37,3 +41,16 @@ def test_the_three_sheets_fill_every_field_of_the_latest_annual_report(code):
                            "operating_cash_flow") if annual[k] is None]  # fmt: skip
     assert not missing, f"F10 columns renamed? no {missing}"
     assert (frame["update_date"] >= frame["announcement_date"]).all()
+
+
+def test_szse_short_name_changes_record_st_designations_and_chain():
+    events = AkshareProvider(timeout=60).fetch_security_events()
+    changes = events.filter(pl.col("former_name").is_not_null()).sort("symbol", "date", maintain_order=True)
+    assert changes.height > 1000 and changes["date"].max() <= date.today()
+    kinds = set(changes["event"])
+    assert {"st", "star_st", "st_removed"} <= kinds, f"ST designations not recorded as name changes: {kinds}"
+    recent = changes.filter((pl.col("date").dt.year() >= date.today().year - 2) & pl.col("event").is_in(["st", "star_st"]))
+    assert recent.height > 5, "no ST designation in the last two years: the list may stop at full-name changes"
+    pairs = changes.with_columns(pl.col("name").shift(1).over("symbol").alias("previous")).drop_nulls("previous")
+    chained = (pairs["former_name"].str.replace_all(r"\s", "") == pairs["previous"].str.replace_all(r"\s", "")).mean()
+    assert chained > 0.9, f"only {chained:.0%} of changes start from the previous change's name: columns swapped?"

@@ -63,6 +63,7 @@ from quantdb_lab.providers.akshare.pit import (
     eastmoney_code,
     snapshot_frame,
     transform_delisted,
+    transform_name_changes,
     transform_statements,
 )
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
@@ -183,11 +184,14 @@ class AkshareProvider:
     # -- point in time (providers.akshare.pit) ----------------------------------------------------------
     def fetch_security_events(self, symbol: None = None, start: date | None = None,
                               end: date | None = None) -> pl.DataFrame:  # fmt: skip
-        """Listings and delistings of every stock the exchanges list as terminated (two calls)."""
+        """Listings and delistings of every stock the exchanges list as terminated, and SZSE's dated short-name
+        changes with their ST designations (three calls)."""
         context = {"dataset": "security_events"}
         sh = self._call("stock_info_sh_delist", {"symbol": "全部"}, context=context)
         sz = self._call("stock_info_sz_delist", {"symbol": "终止上市公司"}, context=context)
-        return transform_delisted(sh, sz, context=context)
+        names = self._call("stock_info_sz_change_name", {"symbol": "简称变更"}, context=context)
+        events = pl.concat([transform_delisted(sh, sz, context=context), transform_name_changes(names, context=context)])
+        return events.sort("date", "symbol", maintain_order=True)
 
     def fetch_index_snapshot(self, index: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Today's constituents of a CSI index, dated with the session they are captured on (``end``: the latest

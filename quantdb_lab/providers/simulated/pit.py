@@ -62,7 +62,7 @@ def delisted_profile(seed: int, symbol: str, number: int) -> Profile:
 
 def security_events(market: SimulatedMarket, latest: date) -> pl.DataFrame:
     """Every event up to ``latest`` (a session), ``SECURITY_EVENTS``; ground truth for the history tests."""
-    rows: list[tuple[str, date, str, str, str, str]] = []
+    rows: list[tuple[str, date, str, str, str, str, str | None]] = []
     for symbol in market.symbols("stock") + market.symbols("delisted"):
         profile = market.profile(symbol)
         assert profile is not None
@@ -72,15 +72,17 @@ def security_events(market: SimulatedMarket, latest: date) -> pl.DataFrame:
         rename = _rename_day(market.seed, profile, listed)
         first_name = f"{profile.name} (old)" if rename is not None else profile.name
         board, industry = profile.board, profile.industry
-        rows.append((symbol, listed, "listed", first_name, board, industry))
+        rows.append((symbol, listed, "listed", first_name, board, industry, None))
         if rename is not None:
-            rows.append((symbol, rename, "renamed", profile.name, board, industry))
+            rows.append((symbol, rename, "renamed", profile.name, board, industry, first_name))
+        name = profile.name
         if profile.st_since is not None:
             kind = "star_st" if profile.delist_date is not None else "st"
             prefix = "*ST " if kind == "star_st" else "ST "
-            rows.append((symbol, profile.st_since, kind, prefix + profile.name, board, industry))
+            rows.append((symbol, profile.st_since, kind, prefix + profile.name, board, industry, name))
+            name = prefix + profile.name
         if profile.delist_date is not None:
-            rows.append((symbol, profile.delist_date, "delisted", "*ST " + profile.name, board, industry))
+            rows.append((symbol, profile.delist_date, "delisted", "*ST " + profile.name, board, industry, name))
     frame = pl.DataFrame(rows, schema=list(SECURITY_EVENTS), orient="row").cast(SECURITY_EVENTS)  # type: ignore[arg-type]
     return frame.filter(pl.col("date") <= latest).sort("date", "symbol")
 
