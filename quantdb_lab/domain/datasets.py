@@ -34,7 +34,7 @@ from typing import Final
 import polars as pl
 
 from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
-from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
+from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES, FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, MINUTE_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
@@ -204,4 +204,18 @@ FINANCIAL_STATEMENTS = register(Dataset(
     name="financials", title="financial statements by report (point in time)", schema=FINANCIALS,
     index="event", index_column="known_at", unique_index=False, freshness="session", pit_column="known_at",
     capability="financials", version_key=("report_period",), sparse=True, off_session="keep",
+))  # fmt: skip
+
+# Eastmoney's results tables (express reports, results headlines, forecasts): one report period of every
+# stock a call, so market-wide; rows are announcements, visible from their day (docs/point-in-time.md).
+EARNINGS_RELEASE_LIST = register(Dataset(
+    name="earnings_releases", title="express and results announcements (point in time)", schema=EARNINGS_RELEASES,
+    index="event", index_column="known_at", unique_index=False, per_symbol=False, freshness="session",
+    pit_column="known_at", capability="earnings_releases", sparse=True, off_session="keep",
+))  # fmt: skip
+
+EARNINGS_FORECAST_LIST = register(Dataset(
+    name="earnings_forecasts", title="earnings forecasts (point in time)", schema=EARNINGS_FORECASTS,
+    index="event", index_column="known_at", unique_index=False, per_symbol=False, freshness="session",
+    pit_column="known_at", capability="earnings_forecasts", sparse=True, off_session="keep",
 ))  # fmt: skip

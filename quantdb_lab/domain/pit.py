@@ -76,3 +76,37 @@ FINANCIALS: Final[dict[str, pl.DataType]] = {
     "known_at": pl.Date(),
     **{name: pl.Float64() for name in STATEMENT_FIELDS},
 }
+
+# Earnings releases before and beside the full statements (one market-wide series each; Eastmoney's data centre
+# serves one report period of every stock a call). ``known_at`` is the announcement: a release revised upstream
+# with a new announcement date is a new row from that day (what was seen before it stays).
+RELEASE_KINDS: Final = ("express", "report")  # the unaudited express report before the report / the report's headline
+
+EARNINGS_RELEASES: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "report_period": pl.Date(),
+    "known_at": pl.Date(),  # the announcement
+    "kind": pl.String(),  # one of RELEASE_KINDS
+    "basic_eps": pl.Float64(),
+    "revenue": pl.Float64(),  # total operating revenue, year-to-date
+    "parent_net_profit": pl.Float64(),  # year-to-date
+    "bps": pl.Float64(),
+    "roe": pl.Float64(),  # weighted ROE as a fraction (the tables' percent / 100)
+    "revenue_growth": pl.Float64(),  # against the same period a year before, a fraction
+    "profit_growth": pl.Float64(),
+}
+
+FORECAST_INDICATORS: Final = ("parent_net_profit", "deducted_net_profit", "revenue", "basic_eps", "other")
+FORECAST_TYPES: Final = ("increase", "slight_increase", "decrease", "slight_decrease", "turnaround", "first_loss",
+                         "continued_loss", "continued_profit", "uncertain", "other")  # fmt: skip
+
+EARNINGS_FORECASTS: Final[dict[str, pl.DataType]] = {
+    "symbol": pl.String(),
+    "report_period": pl.Date(),
+    "known_at": pl.Date(),  # the announcement
+    "indicator": pl.String(),  # one of FORECAST_INDICATORS
+    "value": pl.Float64(),  # the forecast (the midpoint of a range), CNY
+    "change": pl.Float64(),  # against the same period a year before, a fraction (the midpoint of a range)
+    "forecast_type": pl.String(),  # one of FORECAST_TYPES
+    "previous_value": pl.Float64(),  # the same period a year before
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 
@@ -16,6 +16,7 @@ from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike, parse_date
 from quantdb_lab.domain.fundamentals import DERIVED, indicators, panel_as_of, pit_heads, vintage
 from quantdb_lab.domain.master import securities_as_of
+from quantdb_lab.domain.releases import FIGURES, preliminary as preliminary_figures
 from quantdb_lab.domain.pit import SECURITY_EVENTS, STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.domain.valuation import valuation_heads, valuation_panel
@@ -101,14 +102,19 @@ class PointInTime(LabNamespace):
         return sorted(frame.filter(pl.col("date") == last)["member"].to_list())
 
     def fundamentals(self, symbols: SymbolsLike, fields: Sequence[str] | None = None, *, as_of: DateLike = None,
-                     start: DateLike = None, end: DateLike = None, history: bool = False) -> pl.DataFrame:  # fmt: skip
+                     start: DateLike = None, end: DateLike = None, history: bool = False,
+                     preliminary: bool = False) -> pl.DataFrame:  # fmt: skip
         """Financial statements and the indicators derived from them, point in time (qlib's PIT semantics).
 
         Default: one row per symbol, its latest report as known on ``as_of`` (default: the mode's, else today):
         every figure announced on or before it, restatements only from the day they were known. ``history=True``:
         every report period as known then. ``start``/``end``: a daily panel, each session's row holding the
         latest figures announced on or before that session. ``fields``: statement fields
-        (``domain.pit.STATEMENT_FIELDS``) and indicators (``domain.fundamentals.DERIVED``); default all."""
+        (``domain.pit.STATEMENT_FIELDS``) and indicators (``domain.fundamentals.DERIVED``); default all.
+        ``preliminary=True`` (latest report only): where a results-table headline, an express report or a forecast
+        of a later period was announced by ``as_of`` (``earnings_releases``, ``earnings_forecasts``), that row
+        instead, its figures only (EPS, revenue, parent net profit, BPS, ROE, growth; the rest null); ``source``
+        says where each row comes from (``statement``, ``report``, ``express``, ``forecast``)."""
         wanted = _fields(fields)
         items = [symbols] if isinstance(symbols, (str, Symbol)) else list(symbols)
         day = self._as_of(as_of)
@@ -119,11 +125,36 @@ class PointInTime(LabNamespace):
             sessions = self.lab.calendar.sessions(first, last)
             panel = panel_as_of(heads, sessions).sort("date", "symbol")
             return panel.select("date", "symbol", "report_period", "known_at", *wanted)
+        if preliminary and (history or start is not None or end is not None):
+            raise InvalidRequestError("preliminary=True gives the latest figures per symbol: not with history or a range")
         statements = self._statements(items, day)
         known = indicators(vintage(statements, day, ordered=True))  # the store keeps each series by known_at
         if not history:
             known = known.sort("symbol", "report_period").group_by("symbol", maintain_order=True).last()
-        return known.select("symbol", "report_period", "announcement_date", "known_at", *wanted)
+        known = known.select("symbol", "report_period", "announcement_date", "known_at", *wanted)
+        return self._with_preliminary(known, statements, day, wanted) if preliminary else known
+
+    def _with_preliminary(self, known: pl.DataFrame, statements: pl.DataFrame, day: date | None,
+                          wanted: list[str]) -> pl.DataFrame:  # fmt: skip
+        """``known`` (latest statements) with each symbol that has a later preliminary figure by ``day`` given it."""
+        cutoff = day or self.lab.calendar.state(self.lab.clock.now()).latest
+        symbols = known["symbol"].unique().to_list()
+        since = cutoff - RELEASE_WINDOW  # a later period's figures are at most this old
+        frames = [self._market(name, since, cutoff).filter(pl.col("symbol").is_in(symbols))
+                  for name in ("earnings_releases", "earnings_forecasts")]  # fmt: skip
+        ahead = preliminary_figures(statements, *frames, cutoff)
+        rows = ahead.select("symbol", "report_period", pl.col("known_at").alias("announcement_date"), "known_at",
+                            *(_release_field(name) for name in wanted), pl.col("kind").alias("source"))  # fmt: skip
+        base = known.filter(~pl.col("symbol").is_in(ahead["symbol"].to_list())).with_columns(
+            pl.lit("statement").alias("source"))
+        return pl.concat([base, rows.cast(base.schema)]).sort("symbol")  # type: ignore[arg-type]
+
+    def _market(self, dataset: str, start: date, end: date) -> pl.DataFrame:
+        """A market-wide point-in-time dataset's rows of ``[start, end]`` (empty when it has none)."""
+        try:
+            return self.lab.read(dataset, start=start, end=end)
+        except EmptyResultError:
+            return pl.DataFrame(schema=dataset_record(dataset).schema)
 
     def valuation(self, universe: str | SymbolsLike, *, start: DateLike = None, end: DateLike = None) -> pl.DataFrame:
         """PE (TTM), PB, PS (TTM), total and float market cap per session (``domain.valuation.VALUATION``) of a
@@ -149,6 +180,15 @@ class PointInTime(LabNamespace):
         if frame.is_empty():
             raise EmptyResultError("no financial statements for these symbols in this range", end=end)
         return frame
+
+
+RELEASE_WINDOW = timedelta(days=200)
+_FROM_RELEASE = {"eps": "basic_eps"}  # a derived field a release states itself
+
+
+def _release_field(name: str) -> pl.Expr:
+    source = _FROM_RELEASE.get(name, name)
+    return (pl.col(source) if source in FIGURES else pl.lit(None, pl.Float64)).alias(name)
 
 
 def _fields(fields: Sequence[str] | None) -> list[str]:

@@ -139,3 +139,66 @@ def test_the_market_of_a_past_day_on_akshare_knows_st_status_and_old_names(rsps)
     assert row(date(2024, 5, 6), "300001.SZ")["is_st"]
     assert row(date(2012, 6, 29), "600519.SH")["name"] == "贵州茅台"  # no history: today's name
     assert {"000013.SZ", "600001.SH"} <= set(securities_as_of(today, events, date(2002, 1, 4))["symbol"])
+
+
+# -- Eastmoney's results tables: 业绩快报 (express), 业绩报表 (results), 业绩预告 (forecasts) -------------------
+DATACENTER = "https://datacenter.eastmoney.com/securities/api/data/v1/get"  # express and forecasts
+DATACENTER_WEB = "https://datacenter-web.eastmoney.com/api/data/v1/get"  # the results table
+NO_DATA = {"version": None, "result": None, "success": False, "message": "返回数据为空", "code": 9201}
+
+
+def for_period(report: str, period: str):
+    """A matcher for one table (reportName) and report period (the filter's date)."""
+
+    def match(request):
+        params = request.params
+        ok = params.get("reportName") == report and f"'{period}'" in params.get("filter", "")
+        return ok, "" if ok else f"not {report} {period}"
+
+    return match
+
+
+def results_tables(rsps, report: str, url: str, fixture: str, periods: list[str]) -> None:
+    """``fixture`` for 2024-12-31, Eastmoney's empty answer for every other period akshare is asked about."""
+    rsps.get(url, json=json.loads(text(fixture)), match=[for_period(report, "2024-12-31")])
+    for period in periods:
+        rsps.get(url, json=NO_DATA, match=[for_period(report, period)])
+
+
+def test_express_and_results_tables_become_announcements_of_the_window(rsps):
+    results_tables(rsps, "RPT_FCI_PERFORMANCEE", DATACENTER, "em_yjkb_20241231.json", ["2024-09-30", "2025-03-31"])
+    results_tables(rsps, "RPT_LICO_FN_CPD", DATACENTER_WEB, "em_yjbb_20241231.json", ["2024-09-30", "2025-03-31"])
+    frame = AkshareProvider().fetch_earnings_releases(None, date(2025, 1, 20), date(2025, 4, 10))
+    rows = {(r["symbol"], r["kind"]): r for r in frame.iter_rows(named=True)}
+    assert set(rows) == {("000001.SZ", "express"), ("601398.SH", "express"), ("600519.SH", "report")}
+    pingan = rows[("000001.SZ", "express")]
+    assert (pingan["report_period"], pingan["known_at"]) == (date(2024, 12, 31), date(2025, 1, 24))
+    assert (pingan["basic_eps"], pingan["revenue"], pingan["parent_net_profit"], pingan["bps"]) == (
+        2.15, 146_695_000_000.0, 44_508_000_000.0, 22.96)
+    assert pingan["roe"] == pytest.approx(0.1008) and pingan["revenue_growth"] == pytest.approx(-0.109)
+    assert pingan["profit_growth"] == pytest.approx(-0.042)
+    moutai = rows[("600519.SH", "report")]
+    assert (moutai["known_at"], moutai["revenue"], moutai["parent_net_profit"]) == (
+        date(2025, 4, 3), 174_144_069_958.25, 86_228_146_421.62)
+    assert moutai["roe"] == pytest.approx(0.3602) and moutai["profit_growth"] == pytest.approx(0.1538)
+
+
+def test_an_announcement_outside_the_window_is_not_returned(rsps):
+    results_tables(rsps, "RPT_FCI_PERFORMANCEE", DATACENTER, "em_yjkb_20241231.json", ["2024-09-30"])
+    results_tables(rsps, "RPT_LICO_FN_CPD", DATACENTER_WEB, "em_yjbb_20241231.json", ["2024-09-30"])
+    frame = AkshareProvider().fetch_earnings_releases(None, date(2025, 1, 20), date(2025, 2, 28))
+    assert frame.select("symbol", "known_at").rows() == [("000001.SZ", date(2025, 1, 24))]
+
+
+def test_forecasts_become_one_row_per_indicator_with_fractions(rsps):
+    results_tables(rsps, "RPT_PUBLIC_OP_NEWPREDICT", DATACENTER, "em_yjyg_20241231.json", ["2024-09-30", "2025-03-31"])
+    frame = AkshareProvider().fetch_earnings_forecasts(None, date(2025, 1, 10), date(2025, 1, 31))
+    got = {(r["symbol"], r["indicator"]): (r["known_at"], r["value"], r["forecast_type"], r["previous_value"])
+           for r in frame.iter_rows(named=True)}
+    assert got == {
+        ("000651.SZ", "parent_net_profit"): (date(2025, 1, 15), 32_644_000_000.0, "increase", 29_017_000_000.0),
+        ("000651.SZ", "deducted_net_profit"): (date(2025, 1, 15), 30_800_000_000.0, "increase", 28_000_000_000.0),
+        ("002594.SZ", "revenue"): (date(2025, 1, 20), 752_894_000_000.0, "slight_increase", 602_315_000_000.0),
+    }  # fmt: skip
+    assert set(frame["report_period"]) == {date(2024, 12, 31)}
+    assert sorted(frame["change"].to_list()) == pytest.approx([0.10, 0.125, 0.25])

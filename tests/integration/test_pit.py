@@ -250,3 +250,27 @@ def test_the_remembered_valuation_cross_section_matches_an_independent_per_stock
                 assert row[field] == (pytest.approx(want[field]) if want[field] is not None else None), (symbol, day, field)
             checked += 1
     assert checked >= 20
+
+
+def test_fundamentals_take_an_express_report_announced_before_the_full_statement(tmp_path):
+    """Between an express report and its annual report the latest figures are the express's (the simulated
+    express states the report's own figures, so the expected values are the report's, from the statements)."""
+    from quantdb_lab.providers.simulated.pit import statements
+
+    releases, _ = MARKET.earnings_releases(now=at("2025-06-06 16:00"))
+    express = releases.filter((pl.col("kind") == "express") & (pl.col("known_at") > date(2015, 1, 1))).row(0, named=True)
+    symbol, period = express["symbol"], express["report_period"]
+    report = statements(MARKET, symbol, date(2030, 1, 1)).filter(pl.col("report_period") == period).row(0, named=True)
+    day = express["known_at"] + timedelta(days=1)
+    assert day < report["announcement_date"]
+    lab, _, _ = make_lab(tmp_path)
+    plain = lab.fundamentals(symbol, ["eps", "revenue", "parent_net_profit"], as_of=day)
+    assert plain["report_period"].item() < period  # the statements know only earlier periods that day
+    got = lab.fundamentals(symbol, ["eps", "revenue", "parent_net_profit", "total_assets"], as_of=day,
+                           preliminary=True).row(0, named=True)  # fmt: skip
+    assert (got["source"], got["report_period"], got["known_at"]) == ("express", period, express["known_at"])
+    assert got["revenue"] == pytest.approx(report["revenue"])
+    assert got["parent_net_profit"] == pytest.approx(report["parent_net_profit"])
+    assert got["eps"] == pytest.approx(report["basic_eps"]) and got["total_assets"] is None
+    after = lab.fundamentals(symbol, ["revenue"], as_of=report["announcement_date"], preliminary=True).row(0, named=True)
+    assert (after["source"], after["report_period"]) == ("statement", period)

@@ -1,5 +1,6 @@
 """No value announced after as_of is ever returned (issue 21), for every point-in-time dataset: the security
-master's events, index snapshots, financial statements (restatements included) and the valuation panel.
+master's events, index snapshots, financial statements (restatements included), the express / results and
+forecast announcements (and the preliminary figures fundamentals takes from them) and the valuation panel.
 
 A collector Lab walks a small simulated market from 2008 to 2024, capturing index lists each half year and the
 statements three times (so later restatements are stored as new versions); hypothesis then draws days and
@@ -51,8 +52,12 @@ def collector() -> Lab:
                 lab.universe("000300.SH")
             if day in STATEMENT_FETCHES:
                 lab.fundamentals(stocks, history=True)
+                lab.read("earnings_releases", start=date(1995, 1, 1))
+                lab.read("earnings_forecasts", start=date(1995, 1, 1))
         lab.securities()
         lab.read("security_events")
+        lab.read("earnings_releases", start=date(1995, 1, 1))
+        lab.read("earnings_forecasts", start=date(1995, 1, 1))
     return lab
 
 
@@ -119,3 +124,50 @@ def test_the_valuation_panel_uses_only_reports_announced_by_each_session(day):
         "symbol", "report_period", "announcement_date")
     joined = panel.drop_nulls("report_period").join(announced, on=["symbol", "report_period"], how="left")
     assert (joined["announcement_date"] <= joined["date"]).all()
+
+
+RELEASE_KEYS = ["symbol", "report_period", "known_at"]
+
+
+@lru_cache(maxsize=1)
+def truth_releases() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return MARKET.earnings_releases(now=moment(END))
+
+
+def rows(frame: pl.DataFrame, columns: list[str]) -> set[tuple]:
+    return set(frame.select(columns).iter_rows())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days)
+def test_express_results_and_forecasts_as_of_a_day_are_those_announced_by_then(day):
+    lab = backtest(day)
+    for name, truth, extra in (("earnings_releases", truth_releases()[0], ["kind"]),
+                               ("earnings_forecasts", truth_releases()[1], ["indicator"])):  # fmt: skip
+        got = lab.read(name, start=date(1995, 1, 1))
+        assert got.is_empty() or got["known_at"].max() <= day
+        assert rows(got, RELEASE_KEYS + extra) == rows(truth.filter(pl.col("known_at") <= day), RELEASE_KEYS + extra)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dates(date(2009, 1, 1), END))
+def test_preliminary_fundamentals_use_only_figures_announced_by_then_and_ahead_of_the_statements(day):
+    lab = backtest(day)
+    stocks = MARKET.symbols("stock")[:15]
+    try:
+        plain = lab.fundamentals(stocks, ["eps", "parent_net_profit"])
+    except Exception as exc:  # nothing announced yet
+        assert "no financial statements" in str(exc)
+        return
+    got = lab.fundamentals(stocks, ["eps", "parent_net_profit"], preliminary=True)
+    assert got["known_at"].max() <= day and set(got["symbol"]) == set(plain["symbol"])
+    reported = dict(plain.select("symbol", "report_period").iter_rows())
+    early = got.filter(pl.col("source") != "statement")
+    releases, forecasts = truth_releases()
+    announced = rows(releases.filter(pl.col("known_at") <= day), [*RELEASE_KEYS, "kind"]) | {
+        (*r, "forecast") for r in rows(forecasts.filter(pl.col("known_at") <= day), RELEASE_KEYS)}
+    for symbol, period, known, source in early.select("symbol", "report_period", "known_at", "source").iter_rows():
+        assert period > reported[symbol]
+        assert (symbol, period, known, source) in announced
+    assert rows(got.filter(pl.col("source") == "statement"), ["symbol", "report_period"]) <= rows(
+        plain, ["symbol", "report_period"])

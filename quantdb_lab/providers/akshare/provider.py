@@ -46,7 +46,9 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ
+from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES
 from quantdb_lab.domain.quotes import empty_quotes
+from quantdb_lab.domain.releases import forecast_periods, release_periods
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError
@@ -65,6 +67,12 @@ from quantdb_lab.providers.akshare.pit import (
     transform_delisted,
     transform_name_changes,
     transform_statements,
+)
+from quantdb_lab.providers.akshare.releases import (
+    FORECAST_FUNCTION,
+    RELEASE_FUNCTIONS,
+    transform_forecasts,
+    transform_releases,
 )
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
 from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
@@ -179,6 +187,8 @@ class AkshareProvider:
             "security_events": Fetcher(self.fetch_security_events, on("stock_info_sh_delist")),
             "index_snapshot": Fetcher(self.fetch_index_snapshot, on("index_stock_cons_csindex")),
             "financials": Fetcher(self.fetch_financials, on("stock_balance_sheet_by_report_em")),
+            "earnings_releases": Fetcher(self.fetch_earnings_releases, on("stock_yjkb_em")),
+            "earnings_forecasts": Fetcher(self.fetch_earnings_forecasts, on("stock_yjyg_em")),
         }
 
     # -- point in time (providers.akshare.pit) ----------------------------------------------------------
@@ -208,6 +218,31 @@ class AkshareProvider:
         code = eastmoney_code(symbol)
         sheets = {name: self._call(function, {"symbol": code}, context=context) for name, function in SHEETS.items()}
         return transform_statements(sheets, symbol, context=context)
+
+    def fetch_earnings_releases(self, symbol: None = None, start: date | None = None,
+                                end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Express and results announcements made in ``[start, end]``: the two tables of every report period
+        that can hold one (``domain.releases.release_periods``), two paginated calls a period."""
+        first, last = start or date(2010, 1, 1), end or date.today()
+        frames = [pl.DataFrame(schema=EARNINGS_RELEASES)]
+        for period in release_periods(first, last):
+            for kind, function in RELEASE_FUNCTIONS.items():
+                context = {"dataset": "earnings_releases", "start": period, "end": period}
+                raw = self._call(function, {"date": yyyymmdd(period)}, context=context)
+                frames.append(transform_releases(raw, kind, period, context=context))
+        return _announced(pl.concat(frames), first, last)
+
+    def fetch_earnings_forecasts(self, symbol: None = None, start: date | None = None,
+                                 end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Forecasts announced in ``[start, end]``: the forecast table of every report period that can hold one
+        (``domain.releases.forecast_periods``), one paginated call a period."""
+        first, last = start or date(2010, 1, 1), end or date.today()
+        frames = [pl.DataFrame(schema=EARNINGS_FORECASTS)]
+        for period in forecast_periods(first, last):
+            context = {"dataset": "earnings_forecasts", "start": period, "end": period}
+            raw = self._call(FORECAST_FUNCTION, {"date": yyyymmdd(period)}, context=context)
+            frames.append(transform_forecasts(raw, period, context=context))
+        return _announced(pl.concat(frames), first, last)
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]
@@ -320,3 +355,8 @@ class AkshareProvider:
         return call_akshare(
             function, kwargs, timeout=self.timeout, accepts_timeout=accepts_timeout, context=context
         )
+
+
+def _announced(frame: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
+    """The rows announced in ``[first, last]``, by announcement."""
+    return frame.filter(pl.col("known_at").is_between(first, last)).sort("known_at", "symbol", maintain_order=True)

@@ -35,7 +35,7 @@ from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
             "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions",
             "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars", "fetch_security_events",
-            "fetch_index_snapshot", "fetch_financials")
+            "fetch_index_snapshot", "fetch_financials", "fetch_earnings_releases", "fetch_earnings_forecasts")
 
 
 class SimulatedProvider:
@@ -165,6 +165,19 @@ class SimulatedProvider:
         self._enter("fetch_financials", dataset="financials", symbol=symbol.canonical)
         return self.market.statements(symbol, now=self._now())
 
+    def fetch_earnings_releases(self, symbol: None = None, start: date | None = None,
+                                end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Express and results announcements made in ``[start, end]`` by now (``domain.pit.EARNINGS_RELEASES``;
+        the upstream's tables: one call per report period, here one)."""
+        self._enter("fetch_earnings_releases", dataset="earnings_releases")
+        return _between(self.market.earnings_releases(now=self._now())[0], start, end)
+
+    def fetch_earnings_forecasts(self, symbol: None = None, start: date | None = None,
+                                 end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Forecasts announced in ``[start, end]`` by now (``domain.pit.EARNINGS_FORECASTS``)."""
+        self._enter("fetch_earnings_forecasts", dataset="earnings_forecasts")
+        return _between(self.market.earnings_releases(now=self._now())[1], start, end)
+
     def fetch_commodity_daily(self, code: str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Synthetic main-contract daily bars (``SC0`` crude oil, ``AU0``, ``CU0``), ``COMMODITY_BARS`` schema;
         empty for an unknown code (see ``simulated.commodities``)."""
@@ -231,7 +244,8 @@ class SimulatedProvider:
             ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger),
             ("minute_bars", self.fetch_minute_bars),
             ("security_events", self.fetch_security_events), ("index_snapshot", self.fetch_index_snapshot),
-            ("financials", self.fetch_financials))}  # fmt: skip
+            ("financials", self.fetch_financials), ("earnings_releases", self.fetch_earnings_releases),
+            ("earnings_forecasts", self.fetch_earnings_forecasts))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
@@ -242,3 +256,10 @@ class SimulatedProvider:
 def _one_date(start: date, end: date, dataset: str) -> None:
     if start != end:
         raise InvalidRequestError(f"{dataset} is asked for one date per call, not {start}..{end}", dataset=dataset)
+
+
+def _between(frame: pl.DataFrame, start: date | None, end: date | None) -> pl.DataFrame:
+    """The announcements of ``[start, end]`` (either open)."""
+    if start is not None:
+        frame = frame.filter(pl.col("known_at") >= start)
+    return frame if end is None else frame.filter(pl.col("known_at") <= end)
