@@ -34,7 +34,14 @@ from typing import Final
 import polars as pl
 
 from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
-from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES, FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
+from quantdb_lab.domain.pit import (
+    EARNINGS_FORECASTS,
+    EARNINGS_RELEASES,
+    FINANCIALS,
+    INDEX_SNAPSHOTS,
+    SECURITY_EVENTS,
+    ST_BOARD,
+)
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, MINUTE_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
@@ -198,6 +205,14 @@ INDEX_MEMBERSHIP = register(Dataset(
     name="index_snapshots", title="index constituents as captured", schema=INDEX_SNAPSHOTS, index="snapshot",
     index_column="date", unique_index=False, freshness="session", fetch_unit="window", upstream_sessions=1,
     capability="index_snapshot", sparse=True, off_session="keep",
+))  # fmt: skip
+
+# The risk-warning board serves only today's ST and *ST stocks: what the collector captures each session is the
+# ST history of stocks no dated list covers (Shanghai's), from the first capture on (domain.master).
+ST_SNAPSHOTS = register(Dataset(
+    name="st_board", title="ST and *ST stocks as captured", schema=ST_BOARD, index="snapshot", index_column="date",
+    unique_index=False, per_symbol=False, freshness="session", fetch_unit="window", upstream_sessions=1,
+    capability="st_board", sparse=True, off_session="keep",
 ))  # fmt: skip
 
 FINANCIAL_STATEMENTS = register(Dataset(

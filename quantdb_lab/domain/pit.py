@@ -46,6 +46,12 @@ SECURITY_EVENTS: Final[dict[str, pl.DataType]] = {
     "former_name": pl.String(),  # the name carried up to ``date``, where the source says (SZSE's name changes)
 }
 
+ST_BOARD: Final[dict[str, pl.DataType]] = {  # the risk-warning board as captured (today's ST and *ST stocks)
+    "date": pl.Date(),
+    "symbol": pl.String(),
+    "name": pl.String(),
+}
+
 INDEX_SNAPSHOTS: Final[dict[str, pl.DataType]] = {
     "date": pl.Date(),
     "index": pl.String(),

@@ -58,7 +58,9 @@ class PointInTime(LabNamespace):
                 "today's list less later listings, without the stocks delisted since (survivorship bias)"), stacklevel=2)
             return securities_as_of(current, pl.DataFrame(schema=SECURITY_EVENTS), day)
         # every event up to the mode's cutoff (today's in research): one fetch serves every later as_of
-        return securities_as_of(current, self.lab.read("security_events", end=self.lab.mode.as_of), day)
+        events = self.lab.read("security_events", end=self.lab.mode.as_of)
+        board = self._market("st_board", None, day) if "st_board" in fetchers_of(self.lab.provider) else None
+        return securities_as_of(current, events, day, st_board=board)
 
     def index_members(self, index: str | Symbol) -> list[str]:
         """The index's constituents where a universe is chosen: today's list, or in a Lab with an ``as_of`` mode
@@ -74,12 +76,17 @@ class PointInTime(LabNamespace):
         current = self.lab.reference.stored_securities()
         if day is None or current is None:
             return current
-        store = self.engine.store
-        key = self.engine.datasets.key(dataset_record("security_events"), None)
-        meta = store.read_meta(key)
-        if meta is None or not meta.rows:
+        events = self._stored("security_events")
+        if events is None:
             return None
-        return securities_as_of(current, store.read_frame(key, meta), day)
+        return securities_as_of(current, events, day, st_board=self._stored("st_board"))
+
+    def _stored(self, dataset: str) -> pl.DataFrame | None:
+        """A market-wide dataset's stored rows, without an upstream call (None when never fetched)."""
+        store = self.engine.store
+        key = self.engine.datasets.key(dataset_record(dataset), None)
+        meta = store.read_meta(key)
+        return store.read_frame(key, meta) if meta is not None and meta.rows else None
 
     def universe(self, index: str | Symbol, as_of: DateLike = None) -> list[str]:
         """The constituents of ``index`` as captured on the latest snapshot on or before ``as_of`` (default: the
@@ -149,7 +156,7 @@ class PointInTime(LabNamespace):
             pl.lit("statement").alias("source"))
         return pl.concat([base, rows.cast(base.schema)]).sort("symbol")  # type: ignore[arg-type]
 
-    def _market(self, dataset: str, start: date, end: date) -> pl.DataFrame:
+    def _market(self, dataset: str, start: date | None, end: date | None) -> pl.DataFrame:
         """A market-wide point-in-time dataset's rows of ``[start, end]`` (empty when it has none)."""
         try:
             return self.lab.read(dataset, start=start, end=end)

@@ -202,3 +202,16 @@ def test_forecasts_become_one_row_per_indicator_with_fractions(rsps):
     }  # fmt: skip
     assert set(frame["report_period"]) == {date(2024, 12, 31)}
     assert sorted(frame["change"].to_list()) == pytest.approx([0.10, 0.125, 0.25])
+
+
+# -- Eastmoney's risk-warning board (风险警示板): today's ST and *ST stocks, captured as a dated snapshot ---------
+def test_the_risk_warning_board_becomes_todays_st_snapshot(rsps):
+    rsps.get("https://40.push2.eastmoney.com/api/qt/clist/get", json=json.loads(text("em_clist_st_board.json")))
+    today = date.today()
+    frame = AkshareProvider().fetch_st_board(None, today, today)
+    assert frame.sort("symbol").rows() == [(today, "000040.SZ", "*ST东旭"), (today, "300001.SZ", "*ST特锐"),
+                                           (today, "600289.SH", "ST信通")]  # fmt: skip
+
+
+def test_todays_board_is_never_another_days_snapshot(rsps):
+    assert AkshareProvider().fetch_st_board(None, date(2021, 5, 6), date(2021, 5, 6)).is_empty()  # no request

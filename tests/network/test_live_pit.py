@@ -80,3 +80,10 @@ def test_the_forecast_table_of_an_annual_season_names_its_indicators_and_types()
     assert (frame["forecast_type"] == "other").mean() < 0.1, frame["forecast_type"].value_counts()
     profits = frame.filter(pl.col("indicator") == "parent_net_profit").drop_nulls(["value", "previous_value"])
     assert (profits["value"].abs() > 1e5).mean() > 0.9  # CNY, not 10k CNY
+
+
+def test_the_risk_warning_board_lists_st_names_of_both_exchanges():
+    board = AkshareProvider(timeout=60).fetch_st_board()
+    assert board.height > 50 and set(board["date"]) == {board["date"].max()}
+    assert board["name"].str.contains(r"^S?\*?ST").mean() > 0.9, board.head()  # 名称 still where akshare reads it
+    assert {"SH", "SZ"} <= {s.split(".")[1] for s in board["symbol"]}

@@ -8,6 +8,7 @@ checks what a backtesting Lab with that ``as_of`` sees against the simulated mar
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
 from datetime import date, datetime, timedelta
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.domain.modes import BACKTESTING
-from quantdb_lab.errors import PointInTimeUnavailableError
+from quantdb_lab.errors import EmptyResultError, PointInTimeUnavailableError
 from quantdb_lab.lab import Lab
 from quantdb_lab.providers.simulated import Faults, SimulatedMarket, SimulatedProvider
 from quantdb_lab.providers.simulated.pit import statements
@@ -50,6 +51,8 @@ def collector() -> Lab:
             clock.advance((moment(day) - clock.now()).total_seconds())
             if day in CAPTURES:
                 lab.universe("000300.SH")
+                with contextlib.suppress(EmptyResultError):  # no stock under ST that day
+                    lab.read("st_board")
             if day in STATEMENT_FETCHES:
                 lab.fundamentals(stocks, history=True)
                 lab.read("earnings_releases", start=date(1995, 1, 1))
@@ -83,6 +86,26 @@ def test_the_security_master_as_of_a_day_knows_nothing_of_later_days(day):
     names = dict(latest.iter_rows())
     for symbol, name in stocks.select("symbol", "name").iter_rows():
         assert name == names[symbol]  # the name of the day, never a later rename or ST
+    st_state = events.filter(pl.col("event").is_in(["st", "star_st", "st_removed"])).sort("date").group_by(
+        "symbol").agg(pl.col("event").last().is_in(["st", "star_st"]).alias("st"))
+    truth_st = {s for s, st_now in st_state.iter_rows() if st_now}
+    assert set(stocks.filter(pl.col("is_st"))["symbol"]) == truth_st & set(stocks["symbol"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days)
+def test_the_st_board_as_of_a_day_is_the_last_capture_by_then(day):
+    captured = [c for c in CAPTURES if c <= day]
+    try:
+        got = backtest(day).read("st_board", start=date(2005, 1, 4))
+    except EmptyResultError:  # nothing captured by then, or no stock under ST on every capture
+        assert all(MARKET.st_board(MARKET.visibility(moment(c)).latest).is_empty() for c in captured)
+        return
+    assert got["date"].max() <= day
+    last = got.filter(pl.col("date") == got["date"].max())
+    assert last["date"].max() <= captured[-1]
+    truth = MARKET.st_board(last["date"].max())
+    assert last.select("symbol", "name").sort("symbol").rows() == truth.select("symbol", "name").rows()
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

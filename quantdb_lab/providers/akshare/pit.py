@@ -12,6 +12,8 @@ dated snapshot, and Eastmoney's three statements by report.
   name before. SSE publishes no such list through akshare (Sina's per-stock ``stock_info_change_name`` lists
   former names without dates, which cannot be placed in time), so SSE stocks keep today's name and ST status.
 * ``index_stock_cons_csindex``: today's constituents, dated with the session they were captured on.
+* ``stock_zh_a_st_em()``: Eastmoney's risk-warning board (风险警示板, ``代码 名称 ...``), today's ST and *ST
+  stocks, likewise dated with the session it was captured on (``domain.pit.ST_BOARD``).
 * ``stock_balance_sheet_by_report_em`` / ``stock_profit_sheet_by_report_em`` /
   ``stock_cash_flow_sheet_by_report_em`` (symbol ``SH600519``): Eastmoney's F10 columns passed through
   unrenamed, one row per report (``REPORT_DATE``, ``NOTICE_DATE``, ``UPDATE_DATE``); banks and insurers name
@@ -27,7 +29,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS, STATEMENT_FIELDS
+from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS, ST_BOARD, STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidSymbolError
 from quantdb_lab.providers.akshare.transform import RawFrame, as_date, check_columns, has_no_columns, to_polars
@@ -135,6 +137,24 @@ def snapshot_frame(index: Symbol, members: list[str], captured: date) -> pl.Data
     """Today's constituents of ``index`` as a snapshot dated ``captured`` (``INDEX_SNAPSHOTS``)."""
     return pl.DataFrame({"date": [captured] * len(members), "index": [index.canonical] * len(members),
                          "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
+
+
+def transform_st_board(raw: RawFrame | None, captured: date, *, context: Mapping[str, Any]) -> pl.DataFrame:
+    """Today's risk-warning board -> ``ST_BOARD`` dated ``captured`` (codes outside the known ranges skipped)."""
+    source = "stock_zh_a_st_em"
+    if has_no_columns(raw):
+        return pl.DataFrame(schema=ST_BOARD)
+    frame = to_polars(raw, source=source, context=context)
+    check_columns(frame.columns, ("代码", "名称"), known=frame.columns, source=source, context=context)
+    rows = []
+    for code, name in frame.select("代码", "名称").iter_rows():
+        try:
+            symbol = parse_symbol(str(code).zfill(6))
+        except InvalidSymbolError:
+            continue
+        if symbol.kind == "stock":
+            rows.append((captured, symbol.canonical, str(name).strip()))
+    return pl.DataFrame(rows, schema=list(ST_BOARD), orient="row").cast(ST_BOARD).sort("symbol")  # type: ignore[arg-type]
 
 
 def eastmoney_code(symbol: Symbol) -> str:

@@ -46,7 +46,7 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ
-from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES
+from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES, ST_BOARD
 from quantdb_lab.domain.quotes import empty_quotes
 from quantdb_lab.domain.releases import forecast_periods, release_periods
 from quantdb_lab.domain.sources import macro_series
@@ -66,6 +66,7 @@ from quantdb_lab.providers.akshare.pit import (
     snapshot_frame,
     transform_delisted,
     transform_name_changes,
+    transform_st_board,
     transform_statements,
 )
 from quantdb_lab.providers.akshare.releases import (
@@ -187,6 +188,7 @@ class AkshareProvider:
             "security_events": Fetcher(self.fetch_security_events, on("stock_info_sh_delist")),
             "index_snapshot": Fetcher(self.fetch_index_snapshot, on("index_stock_cons_csindex")),
             "financials": Fetcher(self.fetch_financials, on("stock_balance_sheet_by_report_em")),
+            "st_board": Fetcher(self.fetch_st_board, on("stock_zh_a_st_em")),
             "earnings_releases": Fetcher(self.fetch_earnings_releases, on("stock_yjkb_em")),
             "earnings_forecasts": Fetcher(self.fetch_earnings_forecasts, on("stock_yjyg_em")),
         }
@@ -211,6 +213,15 @@ class AkshareProvider:
         if end is not None and end < today - timedelta(days=10):
             return snapshot_frame(index, [], end)
         return snapshot_frame(index, self.fetch_index_members(index), end or today)
+
+    def fetch_st_board(self, symbol: None = None, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Today's ST and *ST stocks (the risk-warning board), dated with the session captured (``end``, as
+        ``fetch_index_snapshot``); an older ``end`` gets nothing, without a call."""
+        today = date.today()
+        if end is not None and end < today - timedelta(days=10):
+            return pl.DataFrame(schema=ST_BOARD)
+        context = {"dataset": "st_board"}
+        return transform_st_board(self._call("stock_zh_a_st_em", {}, context=context), end or today, context=context)
 
     def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """The balance sheet, income statement and cash flow by report of one stock (three calls)."""

@@ -332,6 +332,10 @@ class SimulatedMarket:
         """Financial statements of ``symbol`` as the upstream serves them at ``now`` (``simulated.pit``)."""
         return pit.statements(self, _canonical(symbol), self.visibility(now).latest or date.min)
 
+    def st_board(self, day: date) -> pl.DataFrame:
+        """The stocks under ST or *ST on ``day`` with their names then (``domain.pit.ST_BOARD``), from the events."""
+        return pit.st_board(pit.security_events(self, day), day)
+
     def earnings_releases(self, *, now: datetime | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Every stock's express / results announcements and forecasts up to the latest session at ``now``
         (``simulated.releases``), as (``EARNINGS_RELEASES``, ``EARNINGS_FORECASTS``)."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.pit import FINANCIALS, SECURITY_EVENTS
+from quantdb_lab.domain.pit import FINANCIALS, SECURITY_EVENTS, ST_BOARD
 from quantdb_lab.providers.simulated.universe import Profile, stock_profile, symbol_rng
 
 if TYPE_CHECKING:
@@ -85,6 +85,14 @@ def security_events(market: SimulatedMarket, latest: date) -> pl.DataFrame:
             rows.append((symbol, profile.delist_date, "delisted", "*ST " + profile.name, board, industry, name))
     frame = pl.DataFrame(rows, schema=list(SECURITY_EVENTS), orient="row").cast(SECURITY_EVENTS)  # type: ignore[arg-type]
     return frame.filter(pl.col("date") <= latest).sort("date", "symbol")
+
+
+def st_board(events: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The risk-warning board of ``day`` from the events: stocks whose latest event by then put them under ST or
+    *ST (and that have not delisted), with that event's name."""
+    last = events.filter(pl.col("date") <= day).sort("date", maintain_order=True).group_by("symbol").last()
+    on = last.filter(pl.col("event").is_in(["st", "star_st"]))
+    return on.select(pl.lit(day).alias("date"), "symbol", "name").cast(ST_BOARD).sort("symbol")  # type: ignore[arg-type]
 
 
 def _rename_day(seed: int, profile: Profile, listed: date) -> date | None:
