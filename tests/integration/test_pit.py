@@ -274,3 +274,25 @@ def test_fundamentals_take_an_express_report_announced_before_the_full_statement
     assert got["eps"] == pytest.approx(report["basic_eps"]) and got["total_assets"] is None
     after = lab.fundamentals(symbol, ["revenue"], as_of=report["announcement_date"], preliminary=True).row(0, named=True)
     assert (after["source"], after["report_period"]) == ("statement", period)
+
+
+def test_the_panel_reads_valuation_fields_beside_bar_fields(tmp_path):
+    """PB of the last session computed by hand from the simulated truth: raw close x the share capital of the
+    latest report announced by then / its parent equity."""
+    from quantdb_lab.providers.simulated.pit import statements
+
+    lab, _, _ = make_lab(tmp_path)
+    symbols = ["600519.SH", "000001.SZ"]
+    panel = lab.panel(symbols, fields=["close", "volume", "pe_ttm", "pb"], start="2024-03-01", end="2024-06-28")
+    assert panel.columns == ["date", "symbol", "close", "volume", "pe_ttm", "pb"]
+    bars = lab.bars(symbols, start="2024-03-01", end="2024-06-28", adjust="")
+    assert panel.height == bars.height and panel["pb"].null_count() == 0
+    day = panel["date"].max()
+    for symbol in symbols:
+        report = (statements(MARKET, symbol, day).filter(pl.col("announcement_date") <= day)
+                  .sort("report_period").row(-1, named=True))  # fmt: skip
+        close = bars.filter((pl.col("symbol") == symbol) & (pl.col("date") == day))["close"].item()
+        got = panel.filter((pl.col("symbol") == symbol) & (pl.col("date") == day))["pb"].item()
+        assert got == pytest.approx(close * report["share_capital"] / report["parent_equity"])
+    with pytest.raises(Exception, match="unknown fields"):
+        lab.panel(symbols, fields=["pe_forward"], start="2024-03-01", end="2024-03-29")
