@@ -296,3 +296,18 @@ def test_the_panel_reads_valuation_fields_beside_bar_fields(tmp_path):
         assert got == pytest.approx(close * report["share_capital"] / report["parent_equity"])
     with pytest.raises(Exception, match="unknown fields"):
         lab.panel(symbols, fields=["pe_forward"], start="2024-03-01", end="2024-03-29")
+
+
+def test_a_stocks_multimodal_view_carries_its_valuation_of_each_session(tmp_path):
+    from quantdb_lab.providers.simulated.pit import statements
+
+    lab, _, _ = make_lab(tmp_path)
+    frame = lab.view("600519.SH", start="2024-03-01", end="2024-06-28", include=[])
+    assert {"pe_ttm", "pb", "ps_ttm", "total_mv"} <= set(frame.columns)
+    day = frame.drop_nulls("close")["date"].max()
+    report = (statements(MARKET, "600519.SH", day).filter(pl.col("announcement_date") <= day)
+              .sort("report_period").row(-1, named=True))  # fmt: skip
+    close = lab.bars("600519.SH", start=day, end=day, adjust="")["close"].item()
+    got = frame.filter(pl.col("date") == day).row(0, named=True)
+    assert got["total_mv"] == pytest.approx(close * report["share_capital"])
+    assert got["pb"] == pytest.approx(close * report["share_capital"] / report["parent_equity"])
