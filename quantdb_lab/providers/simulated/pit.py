@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from quantdb_lab.domain.pit import FINANCIALS, SECURITY_EVENTS, ST_BOARD
+from quantdb_lab.domain.releases import quarter_ends
 from quantdb_lab.providers.simulated.universe import Profile, stock_profile, symbol_rng
 
 if TYPE_CHECKING:
@@ -105,17 +106,6 @@ def _rename_day(seed: int, profile: Profile, listed: date) -> date | None:
 
 
 # -- financial statements --------------------------------------------------------------------------------
-def _quarter_ends(first: date, last: date) -> list[date]:
-    out, year = [], first.year
-    while year <= last.year:
-        for month, day in ((3, 31), (6, 30), (9, 30), (12, 31)):
-            end = date(year, month, day)
-            if first <= end <= last:
-                out.append(end)
-        year += 1
-    return out
-
-
 def _announce(period: date, lag: float) -> date:
     if period.month == 12:
         lo, hi = date(period.year + 1, 1, 20), date(period.year + 1, 4, 30)
@@ -134,7 +124,7 @@ def statements(market: SimulatedMarket, symbol: str, latest: date) -> pl.DataFra
         return pl.DataFrame(schema=FINANCIALS)
     listed = market.listing_date(symbol)
     end = profile.delist_date or HORIZON  # generated to a fixed end, so figures never depend on the clock
-    periods = _quarter_ends(date(listed.year, 1, 1) if listed.month > 3 else listed, end)
+    periods = quarter_ends(date(listed.year, 1, 1) if listed.month > 3 else listed, end)
     periods = [p for p in periods if p >= listed - timedelta(days=92)]
     if not periods:
         return pl.DataFrame(schema=FINANCIALS)
