@@ -34,7 +34,14 @@ from typing import Final
 import polars as pl
 
 from quantdb_lab.domain.events import DRAGON_TIGER, LIMIT_UP_POOL
-from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS
+from quantdb_lab.domain.pit import (
+    EARNINGS_FORECASTS,
+    EARNINGS_RELEASES,
+    FINANCIALS,
+    INDEX_SNAPSHOTS,
+    SECURITY_EVENTS,
+    ST_BOARD,
+)
 from quantdb_lab.domain.schema import BARS, COMMODITY_BARS, MINUTE_BARS, SECURITIES
 from quantdb_lab.errors import InvalidRequestError
 
@@ -200,8 +207,30 @@ INDEX_MEMBERSHIP = register(Dataset(
     capability="index_snapshot", sparse=True, off_session="keep",
 ))  # fmt: skip
 
+# The risk-warning board serves only today's ST and *ST stocks: what the collector captures each session is the
+# ST history of stocks no dated list covers (Shanghai's), from the first capture on (domain.master).
+ST_SNAPSHOTS = register(Dataset(
+    name="st_board", title="ST and *ST stocks as captured", schema=ST_BOARD, index="snapshot", index_column="date",
+    unique_index=False, per_symbol=False, freshness="session", fetch_unit="window", upstream_sessions=1,
+    capability="st_board", sparse=True, off_session="keep",
+))  # fmt: skip
+
 FINANCIAL_STATEMENTS = register(Dataset(
     name="financials", title="financial statements by report (point in time)", schema=FINANCIALS,
     index="event", index_column="known_at", unique_index=False, freshness="session", pit_column="known_at",
     capability="financials", version_key=("report_period",), sparse=True, off_session="keep",
+))  # fmt: skip
+
+# Eastmoney's results tables (express reports, results headlines, forecasts): one report period of every
+# stock a call, so market-wide; rows are announcements, visible from their day (docs/point-in-time.md).
+EARNINGS_RELEASE_LIST = register(Dataset(
+    name="earnings_releases", title="express and results announcements (point in time)", schema=EARNINGS_RELEASES,
+    index="event", index_column="known_at", unique_index=False, per_symbol=False, freshness="session",
+    pit_column="known_at", capability="earnings_releases", sparse=True, off_session="keep",
+))  # fmt: skip
+
+EARNINGS_FORECAST_LIST = register(Dataset(
+    name="earnings_forecasts", title="earnings forecasts (point in time)", schema=EARNINGS_FORECASTS,
+    index="event", index_column="known_at", unique_index=False, per_symbol=False, freshness="session",
+    pit_column="known_at", capability="earnings_forecasts", sparse=True, off_session="keep",
 ))  # fmt: skip

@@ -16,12 +16,14 @@ import polars as pl
 from quantdb_lab.domain.calendar import FIRST_SESSION, day_number
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
+from quantdb_lab.domain.valuation import VALUATION
 from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.lab.core import LabCore, SymbolsLike, _symbol_items
 from quantdb_lab.loader.plan import ADJUSTMENTS
 from quantdb_lab.store.segments import SID
 
 SHAPES = ("long", "wide")
+VALUATION_FIELDS = tuple(name for name in VALUATION if name not in ("date", "symbol", "close"))  # panel() reads them
 
 
 class MarketMixin(LabCore):
@@ -76,8 +78,10 @@ class MarketMixin(LabCore):
         """Fields of every member of ``universe`` over ``[start, end]`` for factor research.
 
         ``universe``: an index (``"000300.SH"``: its constituents), a sector or industry name as the security
-        master spells it, ``"market"`` (every listed A-share), or a list of symbols. ``shape="long"`` gives
-        ``date symbol <fields>``; ``"wide"`` (one field) gives a date column and one column per symbol."""
+        master spells it, ``"market"`` (every listed A-share), or a list of symbols. ``fields``: bar columns and
+        the valuation panel's (``pe_ttm``, ``pb``, ``ps_ttm``, ``total_mv``, ..., point in time as
+        ``lab.valuation`` gives them). ``shape="long"`` gives ``date symbol <fields>``; ``"wide"`` (one field)
+        gives a date column and one column per symbol."""
         if shape not in SHAPES:
             raise InvalidRequestError(f"shape must be one of {SHAPES}, not {shape!r}")
         fields = [fields] if isinstance(fields, str) else list(fields)
@@ -85,9 +89,15 @@ class MarketMixin(LabCore):
             raise InvalidRequestError("a wide panel holds one field: pass fields=['close'] (or another one)")
         members = self.universe_members(universe)
         frame = self.bars(members, start=start, end=end, adjust=adjust)
-        unknown = [f for f in fields if f not in frame.columns]
+        unknown = [f for f in fields if f not in frame.columns and f not in VALUATION_FIELDS]
         if unknown:
-            raise InvalidRequestError(f"unknown fields {unknown}; bars have {', '.join(frame.columns)}")
+            raise InvalidRequestError(f"unknown fields {unknown}; bars have {', '.join(frame.columns)}; the "
+                                      f"valuation panel has {', '.join(VALUATION_FIELDS)}")  # fmt: skip
+        valued = [f for f in fields if f not in frame.columns]
+        if valued and not frame.is_empty():  # point in time, as lab.valuation values each session
+            values = self.pit.valuation(frame["symbol"].unique().sort().to_list(), start=frame["date"].min(),
+                                        end=frame["date"].max()).select("date", "symbol", *valued)  # fmt: skip
+            frame = frame.join(values, on=["date", "symbol"], how="left")
         long = frame.select("date", "symbol", *fields)
         if shape == "long":
             return long

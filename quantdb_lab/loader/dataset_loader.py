@@ -363,6 +363,8 @@ def _merge(dataset: Dataset, old: pl.DataFrame | None, fresh: pl.DataFrame) -> p
     if old is None or old.is_empty():
         merged = fresh
     else:
+        added = [pl.lit(None, dtype).alias(n) for n, dtype in dataset.schema.items() if n not in old.columns]
+        old = old.with_columns(added).select(fresh.columns) if added else old  # stored before a column was added
         answered = fresh.select(_day_expr(column).unique()).to_series()
         kept = old.filter(~_day_expr(column).is_in(answered.to_list()))
         merged = pl.concat([kept, fresh], how="vertical_relaxed")

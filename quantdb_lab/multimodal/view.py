@@ -10,6 +10,8 @@ Timing rules (no look-ahead):
 * a macro figure appears from its ``release_date`` on (``join_asof`` backward on the release date), never on
   the period it describes;
 * a commodity's bar appears on its own session (``join_asof`` backward on its date);
+* a stock's valuation (``pe_ttm``, ``pb``, ``ps_ttm``, ``total_mv``) is ``lab.valuation``'s: each session valued
+  with the reports announced by it;
 * with ``lab.mode.as_of`` set (backtesting), ``end`` is clipped to it and nothing published after its close
   is used, even when the cache already holds later data.
 
@@ -30,7 +32,7 @@ from quantdb_lab.domain.clock import to_exchange_time
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.sources import EXCHANGE_TZ_NAME, MACRO_SERIES
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSymbolError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSymbolError, ProviderError
 from quantdb_lab.multimodal.relevance import Sources, choose
 from quantdb_lab.multimodal.sentiment import score_frame
 from quantdb_lab.providers.fetchers import fetchers_of
@@ -41,6 +43,12 @@ PRICE_COLUMNS: Final[dict[str, str]] = {
     "close": "closing price in the lab mode's adjustment (a sector: equal-weighted index, first day = 100)",
     "volume": "shares traded (a sector: summed over its members)",
     "return": "close-to-close return of the session, as a fraction",
+}
+VALUATION_COLUMNS: Final[dict[str, str]] = {  # a stock's view, from lab.valuation (point in time)
+    "pe_ttm": "price / trailing-twelve-month parent net profit of the reports announced by this session",
+    "pb": "price / book (parent equity) of the latest report announced by this session",
+    "ps_ttm": "price / trailing-twelve-month revenue",
+    "total_mv": "total market cap in CNY: raw close x the share capital of the latest report announced",
 }
 NEWS_COLUMNS: Final[dict[str, str]] = {
     "news_count": "articles counting for this session (published after the previous close, by this close)",
@@ -117,6 +125,8 @@ def build_view(lab: Any, symbol_or_sector: str | Symbol, *, start: DateLike = No
     frame = frame.with_columns(
         pl.col("date").cast(pl.Datetime("us")).dt.offset_by("15h").dt.replace_time_zone(EXCHANGE_TZ_NAME)
         .alias("_close_at"))  # fmt: skip
+    if target.kind == "stock" and "financials" in fetchers_of(lab.provider):
+        frame, columns, sources = _join_valuation(lab, target, frame, columns, sources)
     reference = lab.reference
     if sources.news:
         before = lab.calendar.previous_session(frame["date"][0])
@@ -136,6 +146,19 @@ def build_view(lab: Any, symbol_or_sector: str | Symbol, *, start: DateLike = No
                                 left_on="date", right_on="_c", strategy="backward").drop("_c")  # fmt: skip
         columns[column] = f"{code} main-contract close of the latest commodity session at or before this one"
     return View(frame.drop("_close_at"), sources, columns, target.label)
+
+
+def _join_valuation(lab: Any, target: Target, frame: pl.DataFrame, columns: dict[str, str],
+                    sources: Sources) -> tuple[pl.DataFrame, dict[str, str], Sources]:  # fmt: skip
+    """A stock's valuation of each session (``lab.valuation``: raw close, the reports announced by then); left
+    out, with the reason, when the stock has no statements or the upstream failed them (the view stands)."""
+    try:
+        values = lab.valuation([target.label], start=frame["date"].min(), end=frame["date"].max())
+    except (EmptyResultError, ProviderError) as exc:
+        reason = f"valuation left out: {exc}"
+        return frame, columns, Sources(sources.news, sources.macro, sources.commodities, (*sources.reasons, reason))
+    frame = frame.join(values.select("date", *VALUATION_COLUMNS), on="date", how="left")
+    return frame, columns | VALUATION_COLUMNS, sources
 
 
 def _served(provider: Any, sources: Sources) -> Sources:

@@ -35,7 +35,7 @@ def _securities(found: dict) -> list[str]:
 
 def _intent(found: dict) -> str | None:
     screen = found.get("screen") or {}
-    if screen.get("filters") or screen.get("by"):
+    if screen.get("filters") or screen.get("by") or (screen.get("show") and found["symbols"]):
         return "screen"
     intents, metrics = found["intents"], set(found["metrics"])
     ranks = "rank" in intents or bool(found["n"])
@@ -104,7 +104,8 @@ def build(out: Any, found: dict, vocab: Vocabulary, periods: PeriodParser) -> No
     data: dict = {"intent": intent, "start": period.start.isoformat(), "end": period.end.isoformat(),
                   "period": period.label}  # fmt: skip
     if intent == "screen":
-        if not _universe(out, found, data) or not _screen(out, found, data):
+        figures = not (found["screen"]["filters"] or found["screen"]["by"])  # "market cap of 600519"
+        if not _universe(out, found, data, one=figures) or not _screen(out, found, data):
             return
         _validate(out, data)
         return
@@ -176,7 +177,8 @@ def _direction(found: dict) -> str:
     return "any"
 
 
-def _universe(out: Any, found: dict, data: dict) -> bool:
+def _universe(out: Any, found: dict, data: dict, *, one: bool = False) -> bool:
+    """The group ranked or screened; ``one``: a single named stock is a group (its figures asked for)."""
     sectors, indices, symbols = found["sectors"], found["indices"], found["symbols"]
     if len(sectors) + len(indices) > 1:
         out.problems.append("name one sector or one index to rank within")
@@ -185,7 +187,7 @@ def _universe(out: Any, found: dict, data: dict) -> bool:
         data.update(universe="sector", sector=sectors[0])
     elif indices:
         data.update(universe="index", index=indices[0])
-    elif len(symbols) >= 2:
+    elif len(symbols) >= 2 or (symbols and one):
         data.update(universe="symbols", symbols=symbols)
     elif symbols:
         out.problems.append("ranking needs a group of stocks, not one; name a sector, an index or several")
@@ -292,7 +294,12 @@ def _screen(out: Any, found: dict, data: dict) -> bool:
     if found["metrics"] or found["threshold"] is not None:
         out.problems.append("a screen on valuation or fundamentals cannot also rank by a price measure; ask one")
         return False
-    data.update(filters=screen["filters"], by=screen["by"], order=screen["order"] or "desc")
+    by = screen["by"]
+    if by is None and not screen["filters"] and screen["show"]:  # figures of named stocks: ranked by the first
+        by = screen["show"][0]
+        if len(screen["show"]) > 1:
+            out.assumptions.append(f"several figures asked ({', '.join(screen['show'])}): showing {by}")
+    data.update(filters=screen["filters"], by=by, order=screen["order"] or "desc")
     numbers = ([screen["n"]] if screen["n"] else []) + found["n"]
     if len(set(numbers)) > 1:
         out.problems.append(f"several numbers ({', '.join(map(str, numbers))}); which N is meant?")

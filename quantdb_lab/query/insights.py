@@ -181,8 +181,10 @@ def _screen(plan: QueryPlan, out: Outcome) -> list[str]:
     if not rows:
         return [f"None of the {facts['members']} stocks of {facts['universe']} passed {rule or 'the screen'} "
                 f"as of {facts['as_of']}."]
-    text = [f"{passing} " + (f"passed {rule}" if rule else "had a value") + f" as of {facts['as_of']}."]
     key, lead = facts["field"], rows[0]
+    if plan.universe == "symbols" and not rule:  # figures of named stocks ("market cap of 600519")
+        return [f"{_who(row)}: {key} {_field(key, row['value'])} as of {facts['as_of']}." for row in rows]
+    text = [f"{passing} " + (f"passed {rule}" if rule else "had a value") + f" as of {facts['as_of']}."]
     word = "highest" if facts["descending"] else "lowest"
     text.append(f"{_who(lead)} had the {word} {key}: {_field(key, lead['value'])}.")
     return text

@@ -234,6 +234,10 @@ class RuleParser:
             work.blank(match.start, match.end)
         if found["earnings"]:
             out.understood.append("window: earnings seasons")
+        screen = found["screen"]
+        if screen["show"] and not (screen["filters"] or screen["by"] or found["symbols"]):
+            # a figure of no stock named: still the fundamentals question it was before figures were read
+            found["out_of_scope"] += [("fundamentals", word) for word in screen["shown_words"]]
         self._numbers(work, found)
         groups = {"metrics": vocab.metrics, "intents": vocab.intents, "orders": vocab.orders,
                   "directions": vocab.directions}  # fmt: skip

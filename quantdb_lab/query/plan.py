@@ -237,7 +237,9 @@ def _check_intent(plan: QueryPlan) -> None:
         _check(plan.universe is not None, f"{plan.intent} needs a universe")
         _check(plan.universe != "sector" or bool(plan.sector), "universe 'sector' needs a sector")
         _check(plan.universe != "index" or bool(plan.index), "universe 'index' needs an index")
-        _check(plan.universe != "symbols" or len(plan.symbols) >= 2, "universe 'symbols' needs two symbols or more")
+        least = 1 if plan.intent == "screen" else 2  # a screen of one stock shows its figures
+        _check(plan.universe != "symbols" or len(plan.symbols) >= least,
+               f"universe 'symbols' needs {'a symbol' if least == 1 else 'two symbols or more'}")
     if plan.intent == "rank":
         _check(plan.n is not None or plan.threshold is not None, "rank needs n or a threshold")
         _check(plan.metric != "price", "rank by return, volatility, volume, turnover, drawdown, sharpe or beta")

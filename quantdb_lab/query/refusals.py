@@ -21,7 +21,8 @@ WHY = {
     "trading": "it asks to trade ({words}); this only reads market data and places no orders",
     "fundamentals": "it asks about fundamentals or flows ({words}) in a form not supported; screens of a group "
                     "on PE, PB, PS, market cap, ROE, EPS or margins are (\"banks with PB below 1\", \"largest 50 "
-                    "by market cap\"), fund flows, dividends and single-stock figures are not",
+                    "by market cap\") and figures of named stocks (\"market cap of 600519\"); fund flows and "
+                    "dividends are not",
 }
 
 

@@ -35,21 +35,27 @@ def _patterns(vocab: Vocabulary) -> tuple[dict[str, str], dict[str, str], list[r
                    rf"(?:by|on)\s+{f}"),
         re.compile(rf"(?<![a-z])(?P<o>{en_order})\s+{f}"),
         re.compile(rf"{f}\s*(?P<o>{zh_order})\s*\u7684?\s*(?:\u524d?(?P<n>{spec['zh_n']})\s*(?:[\u53ea\u4e2a\u5bb6\u652f])?)?"),
+        re.compile(f),  # a bare field ("market cap of 600519"): a figure to show, read last
     ]
     return fields, words, patterns
 
 
 def find_screens(work, vocab: Vocabulary) -> dict:
-    """``{"filters": ["pb<1", ...], "by": field | None, "order": "desc"|"asc", "n": int | None, "notes": [...]}``
-    from ``work.text``, blanking what it read."""
+    """``{"filters": ["pb<1", ...], "by": field | None, "order": "desc"|"asc", "n": int | None, "notes": [...],
+    "show": [field, ...]}`` from ``work.text``, blanking what it read; ``show``: fields named bare (a figure of
+    named stocks: "market cap of 600519"), ``shown_words`` the words that named them."""
     fields, words, patterns = _patterns(vocab)
     spec = vocab.data["screens"]
-    out: dict = {"filters": [], "by": None, "order": None, "n": None, "notes": []}
+    out: dict = {"filters": [], "by": None, "order": None, "n": None, "notes": [], "show": []}
     for pattern in patterns:
         for match in pattern.finditer(work.text):
             field = fields[match.group("f")]
             groups = match.groupdict()
-            if groups.get("c"):
+            if "c" not in groups and "o" not in groups:  # the bare field
+                if field not in out["show"]:
+                    out["show"].append(field)
+                out["shown_words"] = [*out.get("shown_words", []), match.group("f")]
+            elif groups.get("c"):
                 value = float(match.group("v"))
                 unit = groups.get("u")
                 if unit:

@@ -250,3 +250,64 @@ def test_the_remembered_valuation_cross_section_matches_an_independent_per_stock
                 assert row[field] == (pytest.approx(want[field]) if want[field] is not None else None), (symbol, day, field)
             checked += 1
     assert checked >= 20
+
+
+def test_fundamentals_take_an_express_report_announced_before_the_full_statement(tmp_path):
+    """Between an express report and its annual report the latest figures are the express's (the simulated
+    express states the report's own figures, so the expected values are the report's, from the statements)."""
+    from quantdb_lab.providers.simulated.pit import statements
+
+    releases, _ = MARKET.earnings_releases(now=at("2025-06-06 16:00"))
+    express = releases.filter((pl.col("kind") == "express") & (pl.col("known_at") > date(2015, 1, 1))).row(0, named=True)
+    symbol, period = express["symbol"], express["report_period"]
+    report = statements(MARKET, symbol, date(2030, 1, 1)).filter(pl.col("report_period") == period).row(0, named=True)
+    day = express["known_at"] + timedelta(days=1)
+    assert day < report["announcement_date"]
+    lab, _, _ = make_lab(tmp_path)
+    plain = lab.fundamentals(symbol, ["eps", "revenue", "parent_net_profit"], as_of=day)
+    assert plain["report_period"].item() < period  # the statements know only earlier periods that day
+    got = lab.fundamentals(symbol, ["eps", "revenue", "parent_net_profit", "total_assets"], as_of=day,
+                           preliminary=True).row(0, named=True)  # fmt: skip
+    assert (got["source"], got["report_period"], got["known_at"]) == ("express", period, express["known_at"])
+    assert got["revenue"] == pytest.approx(report["revenue"])
+    assert got["parent_net_profit"] == pytest.approx(report["parent_net_profit"])
+    assert got["eps"] == pytest.approx(report["basic_eps"]) and got["total_assets"] is None
+    after = lab.fundamentals(symbol, ["revenue"], as_of=report["announcement_date"], preliminary=True).row(0, named=True)
+    assert (after["source"], after["report_period"]) == ("statement", period)
+
+
+def test_the_panel_reads_valuation_fields_beside_bar_fields(tmp_path):
+    """PB of the last session computed by hand from the simulated truth: raw close x the share capital of the
+    latest report announced by then / its parent equity."""
+    from quantdb_lab.providers.simulated.pit import statements
+
+    lab, _, _ = make_lab(tmp_path)
+    symbols = ["600519.SH", "000001.SZ"]
+    panel = lab.panel(symbols, fields=["close", "volume", "pe_ttm", "pb"], start="2024-03-01", end="2024-06-28")
+    assert panel.columns == ["date", "symbol", "close", "volume", "pe_ttm", "pb"]
+    bars = lab.bars(symbols, start="2024-03-01", end="2024-06-28", adjust="")
+    assert panel.height == bars.height and panel["pb"].null_count() == 0
+    day = panel["date"].max()
+    for symbol in symbols:
+        report = (statements(MARKET, symbol, day).filter(pl.col("announcement_date") <= day)
+                  .sort("report_period").row(-1, named=True))  # fmt: skip
+        close = bars.filter((pl.col("symbol") == symbol) & (pl.col("date") == day))["close"].item()
+        got = panel.filter((pl.col("symbol") == symbol) & (pl.col("date") == day))["pb"].item()
+        assert got == pytest.approx(close * report["share_capital"] / report["parent_equity"])
+    with pytest.raises(Exception, match="unknown fields"):
+        lab.panel(symbols, fields=["pe_forward"], start="2024-03-01", end="2024-03-29")
+
+
+def test_a_stocks_multimodal_view_carries_its_valuation_of_each_session(tmp_path):
+    from quantdb_lab.providers.simulated.pit import statements
+
+    lab, _, _ = make_lab(tmp_path)
+    frame = lab.view("600519.SH", start="2024-03-01", end="2024-06-28", include=[])
+    assert {"pe_ttm", "pb", "ps_ttm", "total_mv"} <= set(frame.columns)
+    day = frame.drop_nulls("close")["date"].max()
+    report = (statements(MARKET, "600519.SH", day).filter(pl.col("announcement_date") <= day)
+              .sort("report_period").row(-1, named=True))  # fmt: skip
+    close = lab.bars("600519.SH", start=day, end=day, adjust="")["close"].item()
+    got = frame.filter(pl.col("date") == day).row(0, named=True)
+    assert got["total_mv"] == pytest.approx(close * report["share_capital"])
+    assert got["pb"] == pytest.approx(close * report["share_capital"] / report["parent_equity"])

@@ -1,5 +1,6 @@
 """No value announced after as_of is ever returned (issue 21), for every point-in-time dataset: the security
-master's events, index snapshots, financial statements (restatements included) and the valuation panel.
+master's events, index snapshots, financial statements (restatements included), the express / results and
+forecast announcements (and the preliminary figures fundamentals takes from them) and the valuation panel.
 
 A collector Lab walks a small simulated market from 2008 to 2024, capturing index lists each half year and the
 statements three times (so later restatements are stored as new versions); hypothesis then draws days and
@@ -7,6 +8,7 @@ checks what a backtesting Lab with that ``as_of`` sees against the simulated mar
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
 from datetime import date, datetime, timedelta
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.domain.modes import BACKTESTING
-from quantdb_lab.errors import PointInTimeUnavailableError
+from quantdb_lab.errors import EmptyResultError, PointInTimeUnavailableError
 from quantdb_lab.lab import Lab
 from quantdb_lab.providers.simulated import Faults, SimulatedMarket, SimulatedProvider
 from quantdb_lab.providers.simulated.pit import statements
@@ -49,10 +51,16 @@ def collector() -> Lab:
             clock.advance((moment(day) - clock.now()).total_seconds())
             if day in CAPTURES:
                 lab.universe("000300.SH")
+                with contextlib.suppress(EmptyResultError):  # no stock under ST that day
+                    lab.read("st_board")
             if day in STATEMENT_FETCHES:
                 lab.fundamentals(stocks, history=True)
+                lab.read("earnings_releases", start=date(1995, 1, 1))
+                lab.read("earnings_forecasts", start=date(1995, 1, 1))
         lab.securities()
         lab.read("security_events")
+        lab.read("earnings_releases", start=date(1995, 1, 1))
+        lab.read("earnings_forecasts", start=date(1995, 1, 1))
     return lab
 
 
@@ -78,6 +86,26 @@ def test_the_security_master_as_of_a_day_knows_nothing_of_later_days(day):
     names = dict(latest.iter_rows())
     for symbol, name in stocks.select("symbol", "name").iter_rows():
         assert name == names[symbol]  # the name of the day, never a later rename or ST
+    st_state = events.filter(pl.col("event").is_in(["st", "star_st", "st_removed"])).sort("date").group_by(
+        "symbol").agg(pl.col("event").last().is_in(["st", "star_st"]).alias("st"))
+    truth_st = {s for s, st_now in st_state.iter_rows() if st_now}
+    assert set(stocks.filter(pl.col("is_st"))["symbol"]) == truth_st & set(stocks["symbol"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days)
+def test_the_st_board_as_of_a_day_is_the_last_capture_by_then(day):
+    captured = [c for c in CAPTURES if c <= day]
+    try:
+        got = backtest(day).read("st_board", start=date(2005, 1, 4))
+    except EmptyResultError:  # nothing captured by then, or no stock under ST on every capture
+        assert all(MARKET.st_board(MARKET.visibility(moment(c)).latest).is_empty() for c in captured)
+        return
+    assert got["date"].max() <= day
+    last = got.filter(pl.col("date") == got["date"].max())
+    assert last["date"].max() <= captured[-1]
+    truth = MARKET.st_board(last["date"].max())
+    assert last.select("symbol", "name").sort("symbol").rows() == truth.select("symbol", "name").rows()
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -119,3 +147,50 @@ def test_the_valuation_panel_uses_only_reports_announced_by_each_session(day):
         "symbol", "report_period", "announcement_date")
     joined = panel.drop_nulls("report_period").join(announced, on=["symbol", "report_period"], how="left")
     assert (joined["announcement_date"] <= joined["date"]).all()
+
+
+RELEASE_KEYS = ["symbol", "report_period", "known_at"]
+
+
+@lru_cache(maxsize=1)
+def truth_releases() -> tuple[pl.DataFrame, pl.DataFrame]:
+    return MARKET.earnings_releases(now=moment(END))
+
+
+def rows(frame: pl.DataFrame, columns: list[str]) -> set[tuple]:
+    return set(frame.select(columns).iter_rows())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(days)
+def test_express_results_and_forecasts_as_of_a_day_are_those_announced_by_then(day):
+    lab = backtest(day)
+    for name, truth, extra in (("earnings_releases", truth_releases()[0], ["kind"]),
+                               ("earnings_forecasts", truth_releases()[1], ["indicator"])):  # fmt: skip
+        got = lab.read(name, start=date(1995, 1, 1))
+        assert got.is_empty() or got["known_at"].max() <= day
+        assert rows(got, RELEASE_KEYS + extra) == rows(truth.filter(pl.col("known_at") <= day), RELEASE_KEYS + extra)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dates(date(2009, 1, 1), END))
+def test_preliminary_fundamentals_use_only_figures_announced_by_then_and_ahead_of_the_statements(day):
+    lab = backtest(day)
+    stocks = MARKET.symbols("stock")[:15]
+    try:
+        plain = lab.fundamentals(stocks, ["eps", "parent_net_profit"])
+    except Exception as exc:  # nothing announced yet
+        assert "no financial statements" in str(exc)
+        return
+    got = lab.fundamentals(stocks, ["eps", "parent_net_profit"], preliminary=True)
+    assert got["known_at"].max() <= day and set(got["symbol"]) == set(plain["symbol"])
+    reported = dict(plain.select("symbol", "report_period").iter_rows())
+    early = got.filter(pl.col("source") != "statement")
+    releases, forecasts = truth_releases()
+    announced = rows(releases.filter(pl.col("known_at") <= day), [*RELEASE_KEYS, "kind"]) | {
+        (*r, "forecast") for r in rows(forecasts.filter(pl.col("known_at") <= day), RELEASE_KEYS)}
+    for symbol, period, known, source in early.select("symbol", "report_period", "known_at", "source").iter_rows():
+        assert period > reported[symbol]
+        assert (symbol, period, known, source) in announced
+    assert rows(got.filter(pl.col("source") == "statement"), ["symbol", "report_period"]) <= rows(
+        plain, ["symbol", "report_period"])

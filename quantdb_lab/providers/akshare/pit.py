@@ -5,8 +5,15 @@ dated snapshot, and Eastmoney's three statements by report.
   (the last one is the request's DELIST_DATE: with COMPANY_STATUS=3 it is the termination date).
 * ``stock_info_sz_delist(symbol="终止上市公司")``: SZSE's, ``证券代码 证券简称 上市日期 终止上市日期``.
   Both become ``listed`` and ``delisted`` events (``domain.pit.SECURITY_EVENTS``); the lists carry no industry
-  and no ST history (names of listed stocks are today's: docs/point-in-time.md).
+  and no ST history.
+* ``stock_info_sz_change_name(symbol="简称变更")``: SZSE's short-name changes, ``变更日期 证券代码 证券简称 变更前简称
+  变更后简称`` (one row per change since 1990; 证券简称 is today's name). A change into an ``ST``/``*ST`` name is
+  the designation (``st``/``star_st``), out of one ``st_removed``, any other ``renamed``; ``former_name`` is the
+  name before. SSE publishes no such list through akshare (Sina's per-stock ``stock_info_change_name`` lists
+  former names without dates, which cannot be placed in time), so SSE stocks keep today's name and ST status.
 * ``index_stock_cons_csindex``: today's constituents, dated with the session they were captured on.
+* ``stock_zh_a_st_em()``: Eastmoney's risk-warning board (风险警示板, ``代码 名称 ...``), today's ST and *ST
+  stocks, likewise dated with the session it was captured on (``domain.pit.ST_BOARD``).
 * ``stock_balance_sheet_by_report_em`` / ``stock_profit_sheet_by_report_em`` /
   ``stock_cash_flow_sheet_by_report_em`` (symbol ``SH600519``): Eastmoney's F10 columns passed through
   unrenamed, one row per report (``REPORT_DATE``, ``NOTICE_DATE``, ``UPDATE_DATE``); banks and insurers name
@@ -15,19 +22,24 @@ dated snapshot, and Eastmoney's three statements by report.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
 
 import polars as pl
 
-from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS, STATEMENT_FIELDS
+from quantdb_lab.domain.pit import FINANCIALS, INDEX_SNAPSHOTS, SECURITY_EVENTS, ST_BOARD, STATEMENT_FIELDS
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidSymbolError
 from quantdb_lab.providers.akshare.transform import RawFrame, as_date, check_columns, has_no_columns, to_polars
 
 SH_DELIST: Final = {"公司代码": "code", "公司简称": "name", "上市日期": "listed", "暂停上市日期": "delisted"}
 SZ_DELIST: Final = {"证券代码": "code", "证券简称": "name", "上市日期": "listed", "终止上市日期": "delisted"}
+SZ_NAME_CHANGES: Final = {"变更日期": "date", "证券代码": "code", "变更前简称": "former", "变更后简称": "name"}
+STAR_ST: Final = r"^S?\*ST"  # "*ST", and "S*ST" of the share-reform years
+ST: Final = r"^S?ST"
+B_SHARES: Final = ("200", "900")  # not in today's A-share list, so not in the market of a past day either
 SHEET_KEYS: Final = ("REPORT_DATE", "NOTICE_DATE")
 SHEETS: Final = {  # statement -> akshare function
     "balance": "stock_balance_sheet_by_report_em",
@@ -73,8 +85,51 @@ def transform_delisted(sh: RawFrame | None, sz: RawFrame | None, *, context: Map
             if symbol.kind != "stock" or delisted is None:
                 continue
             if listed is not None:
-                rows.append((symbol.canonical, listed, "listed", name, symbol.board, None))
-            rows.append((symbol.canonical, delisted, "delisted", name, symbol.board, None))
+                rows.append((symbol.canonical, listed, "listed", name, symbol.board, None, None))
+            rows.append((symbol.canonical, delisted, "delisted", name, symbol.board, None, None))
+    return _events(rows)
+
+
+def transform_name_changes(raw: RawFrame | None, *, context: Mapping[str, Any]) -> pl.DataFrame:
+    """SZSE's short-name changes -> ``renamed``, ``st``, ``star_st`` and ``st_removed`` events with the name
+    before and after (a row without a date or a name, a B share, or a code outside the known ranges is skipped)."""
+    source = "stock_info_sz_change_name"
+    if has_no_columns(raw):
+        return _events([])
+    frame = to_polars(raw, source=source, context=context)
+    check_columns(frame.columns, SZ_NAME_CHANGES, known=frame.columns, source=source, context=context)
+    frame = frame.select(pl.col(k).alias(v) for k, v in SZ_NAME_CHANGES.items())
+    frame = frame.with_columns(as_date(pl.col("date"), frame.schema["date"]),
+                               pl.col("former", "name").cast(pl.String).str.strip_chars())  # fmt: skip
+    rows = []
+    for day, code, former, name in frame.iter_rows():
+        try:
+            symbol = parse_symbol(str(code).zfill(6))
+        except InvalidSymbolError:
+            continue
+        if symbol.kind != "stock" or symbol.code.startswith(B_SHARES) or day is None or not name:
+            continue
+        rows.append((symbol.canonical, day, _change(former, name), name, symbol.board, None, former or None))
+    return _events(rows)
+
+
+def _warning(name: str | None) -> str | None:
+    """The risk warning a short name carries: ``star_st``, ``st`` or None."""
+    if not name:
+        return None
+    if re.match(STAR_ST, name):
+        return "star_st"
+    return "st" if re.match(ST, name) else None
+
+
+def _change(former: str | None, name: str) -> str:
+    before, after = _warning(former), _warning(name)
+    if after == before:
+        return "renamed"
+    return after or "st_removed"
+
+
+def _events(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=list(SECURITY_EVENTS), orient="row").cast(SECURITY_EVENTS).sort("date", "symbol")  # type: ignore[arg-type]
 
 
@@ -82,6 +137,24 @@ def snapshot_frame(index: Symbol, members: list[str], captured: date) -> pl.Data
     """Today's constituents of ``index`` as a snapshot dated ``captured`` (``INDEX_SNAPSHOTS``)."""
     return pl.DataFrame({"date": [captured] * len(members), "index": [index.canonical] * len(members),
                          "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
+
+
+def transform_st_board(raw: RawFrame | None, captured: date, *, context: Mapping[str, Any]) -> pl.DataFrame:
+    """Today's risk-warning board -> ``ST_BOARD`` dated ``captured`` (codes outside the known ranges skipped)."""
+    source = "stock_zh_a_st_em"
+    if has_no_columns(raw):
+        return pl.DataFrame(schema=ST_BOARD)
+    frame = to_polars(raw, source=source, context=context)
+    check_columns(frame.columns, ("代码", "名称"), known=frame.columns, source=source, context=context)
+    rows = []
+    for code, name in frame.select("代码", "名称").iter_rows():
+        try:
+            symbol = parse_symbol(str(code).zfill(6))
+        except InvalidSymbolError:
+            continue
+        if symbol.kind == "stock":
+            rows.append((captured, symbol.canonical, str(name).strip()))
+    return pl.DataFrame(rows, schema=list(ST_BOARD), orient="row").cast(ST_BOARD).sort("symbol")  # type: ignore[arg-type]
 
 
 def eastmoney_code(symbol: Symbol) -> str:

@@ -46,7 +46,9 @@ from typing import Any
 import polars as pl
 
 from quantdb_lab.domain.clock import EXCHANGE_TZ
+from quantdb_lab.domain.pit import EARNINGS_FORECASTS, EARNINGS_RELEASES, ST_BOARD
 from quantdb_lab.domain.quotes import empty_quotes
+from quantdb_lab.domain.releases import forecast_periods, release_periods
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError
@@ -63,7 +65,15 @@ from quantdb_lab.providers.akshare.pit import (
     eastmoney_code,
     snapshot_frame,
     transform_delisted,
+    transform_name_changes,
+    transform_st_board,
     transform_statements,
+)
+from quantdb_lab.providers.akshare.releases import (
+    FORECAST_FUNCTION,
+    RELEASE_FUNCTIONS,
+    transform_forecasts,
+    transform_releases,
 )
 from quantdb_lab.providers.akshare.reference import transform_futures_daily, transform_index_members
 from quantdb_lab.providers.akshare.sources import transform_macro, transform_news
@@ -178,16 +188,22 @@ class AkshareProvider:
             "security_events": Fetcher(self.fetch_security_events, on("stock_info_sh_delist")),
             "index_snapshot": Fetcher(self.fetch_index_snapshot, on("index_stock_cons_csindex")),
             "financials": Fetcher(self.fetch_financials, on("stock_balance_sheet_by_report_em")),
+            "st_board": Fetcher(self.fetch_st_board, on("stock_zh_a_st_em")),
+            "earnings_releases": Fetcher(self.fetch_earnings_releases, on("stock_yjkb_em")),
+            "earnings_forecasts": Fetcher(self.fetch_earnings_forecasts, on("stock_yjyg_em")),
         }
 
     # -- point in time (providers.akshare.pit) ----------------------------------------------------------
     def fetch_security_events(self, symbol: None = None, start: date | None = None,
                               end: date | None = None) -> pl.DataFrame:  # fmt: skip
-        """Listings and delistings of every stock the exchanges list as terminated (two calls)."""
+        """Listings and delistings of every stock the exchanges list as terminated, and SZSE's dated short-name
+        changes with their ST designations (three calls)."""
         context = {"dataset": "security_events"}
         sh = self._call("stock_info_sh_delist", {"symbol": "全部"}, context=context)
         sz = self._call("stock_info_sz_delist", {"symbol": "终止上市公司"}, context=context)
-        return transform_delisted(sh, sz, context=context)
+        names = self._call("stock_info_sz_change_name", {"symbol": "简称变更"}, context=context)
+        events = pl.concat([transform_delisted(sh, sz, context=context), transform_name_changes(names, context=context)])
+        return events.sort("date", "symbol", maintain_order=True)
 
     def fetch_index_snapshot(self, index: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Today's constituents of a CSI index, dated with the session they are captured on (``end``: the latest
@@ -198,12 +214,46 @@ class AkshareProvider:
             return snapshot_frame(index, [], end)
         return snapshot_frame(index, self.fetch_index_members(index), end or today)
 
+    def fetch_st_board(self, symbol: None = None, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Today's ST and *ST stocks (the risk-warning board), dated with the session captured (``end``, as
+        ``fetch_index_snapshot``); an older ``end`` gets nothing, without a call."""
+        today = date.today()
+        if end is not None and end < today - timedelta(days=10):
+            return pl.DataFrame(schema=ST_BOARD)
+        context = {"dataset": "st_board"}
+        return transform_st_board(self._call("stock_zh_a_st_em", {}, context=context), end or today, context=context)
+
     def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """The balance sheet, income statement and cash flow by report of one stock (three calls)."""
         context = {"symbol": symbol.canonical, "dataset": "financials"}
         code = eastmoney_code(symbol)
         sheets = {name: self._call(function, {"symbol": code}, context=context) for name, function in SHEETS.items()}
         return transform_statements(sheets, symbol, context=context)
+
+    def fetch_earnings_releases(self, symbol: None = None, start: date | None = None,
+                                end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Express and results announcements made in ``[start, end]``: the two tables of every report period
+        that can hold one (``domain.releases.release_periods``), two paginated calls a period."""
+        first, last = start or date(2010, 1, 1), end or date.today()
+        frames = [pl.DataFrame(schema=EARNINGS_RELEASES)]
+        for period in release_periods(first, last):
+            for kind, function in RELEASE_FUNCTIONS.items():
+                context = {"dataset": "earnings_releases", "start": period, "end": period}
+                raw = self._call(function, {"date": yyyymmdd(period)}, context=context)
+                frames.append(transform_releases(raw, kind, period, context=context))
+        return _announced(pl.concat(frames), first, last)
+
+    def fetch_earnings_forecasts(self, symbol: None = None, start: date | None = None,
+                                 end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Forecasts announced in ``[start, end]``: the forecast table of every report period that can hold one
+        (``domain.releases.forecast_periods``), one paginated call a period."""
+        first, last = start or date(2010, 1, 1), end or date.today()
+        frames = [pl.DataFrame(schema=EARNINGS_FORECASTS)]
+        for period in forecast_periods(first, last):
+            context = {"dataset": "earnings_forecasts", "start": period, "end": period}
+            raw = self._call(FORECAST_FUNCTION, {"date": yyyymmdd(period)}, context=context)
+            frames.append(transform_forecasts(raw, period, context=context))
+        return _announced(pl.concat(frames), first, last)
 
     def host_family(self, symbol: Symbol) -> str:
         return HOST_FAMILIES[endpoint_for(symbol).function]
@@ -316,3 +366,8 @@ class AkshareProvider:
         return call_akshare(
             function, kwargs, timeout=self.timeout, accepts_timeout=accepts_timeout, context=context
         )
+
+
+def _announced(frame: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
+    """The rows announced in ``[first, last]``, by announcement."""
+    return frame.filter(pl.col("known_at").is_between(first, last)).sort("known_at", "symbol", maintain_order=True)

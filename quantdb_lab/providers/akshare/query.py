@@ -50,6 +50,11 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_lhb_detail_em": "eastmoney_datacenter",  # RPT_DAILYBILLBOARD_DETAILSNEW, pages of 5,000 rows
     "stock_info_sh_delist": "exchanges",  # query.sse.com.cn and szse.cn (the SZSE list is an .xlsx)
     "stock_info_sz_delist": "exchanges",
+    "stock_info_sz_change_name": "exchanges",
+    "stock_zh_a_st_em": "eastmoney_push2",  # clist (40.push2), pages of 100: the risk-warning board
+    "stock_yjkb_em": "eastmoney_datacenter",  # datacenter.eastmoney.com/securities, pages of 500, a period a call
+    "stock_yjyg_em": "eastmoney_datacenter",
+    "stock_yjbb_em": "eastmoney_datacenter",  # datacenter-web.eastmoney.com  # szse.cn, an .xlsx of every short-name change
     **{f"stock_{n}_by_report_em": "eastmoney_emweb" for n in ("balance_sheet", "profit_sheet", "cash_flow_sheet")},
     **{f"macro_china_{n}": "jin10" for n in ("cpi_yearly", "ppi_yearly", "pmi_yearly", "m2_yearly", "shibor_all")},
 }

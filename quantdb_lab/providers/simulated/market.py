@@ -26,7 +26,7 @@ from quantdb_lab.domain.clock import Clock, SystemClock, to_exchange_time
 from quantdb_lab.domain.schema import BARS, empty_frame
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidRequestError, InvalidSymbolError
-from quantdb_lab.providers.simulated import finders, frames, pit
+from quantdb_lab.providers.simulated import finders, frames, pit, releases
 from quantdb_lab.providers.simulated.engine import History, Schedule, make_schedule, simulate
 from quantdb_lab.providers.simulated.factors import Factors, make_factors, simulated_calendar
 from quantdb_lab.providers.simulated.intraday import DayPath, elapsed_minutes, make_path, minute_end_times
@@ -331,6 +331,18 @@ class SimulatedMarket:
     def statements(self, symbol: str | Symbol, *, now: datetime | None = None) -> pl.DataFrame:
         """Financial statements of ``symbol`` as the upstream serves them at ``now`` (``simulated.pit``)."""
         return pit.statements(self, _canonical(symbol), self.visibility(now).latest or date.min)
+
+    def st_board(self, day: date) -> pl.DataFrame:
+        """The stocks under ST or *ST on ``day`` with their names then (``domain.pit.ST_BOARD``), from the events."""
+        return pit.st_board(pit.security_events(self, day), day)
+
+    def earnings_releases(self, *, now: datetime | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Every stock's express / results announcements and forecasts up to the latest session at ``now``
+        (``simulated.releases``), as (``EARNINGS_RELEASES``, ``EARNINGS_FORECASTS``)."""
+        latest = self.visibility(now).latest or date.min
+        parts = [releases.releases(self, s, latest) for s in self.symbols("stock") + self.symbols("delisted")]
+        return (pl.concat([p[0] for p in parts]).sort("known_at", "symbol", maintain_order=True),
+                pl.concat([p[1] for p in parts]).sort("known_at", "symbol", maintain_order=True))  # fmt: skip
 
     def listing_date(self, symbol: str | Symbol) -> date:
         """The first session with a bar (the listing day; for indices the base date)."""

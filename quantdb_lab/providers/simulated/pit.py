@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.pit import FINANCIALS, SECURITY_EVENTS
+from quantdb_lab.domain.pit import FINANCIALS, SECURITY_EVENTS, ST_BOARD
+from quantdb_lab.domain.releases import quarter_ends
 from quantdb_lab.providers.simulated.universe import Profile, stock_profile, symbol_rng
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def delisted_profile(seed: int, symbol: str, number: int) -> Profile:
 
 def security_events(market: SimulatedMarket, latest: date) -> pl.DataFrame:
     """Every event up to ``latest`` (a session), ``SECURITY_EVENTS``; ground truth for the history tests."""
-    rows: list[tuple[str, date, str, str, str, str]] = []
+    rows: list[tuple[str, date, str, str, str, str, str | None]] = []
     for symbol in market.symbols("stock") + market.symbols("delisted"):
         profile = market.profile(symbol)
         assert profile is not None
@@ -72,17 +73,27 @@ def security_events(market: SimulatedMarket, latest: date) -> pl.DataFrame:
         rename = _rename_day(market.seed, profile, listed)
         first_name = f"{profile.name} (old)" if rename is not None else profile.name
         board, industry = profile.board, profile.industry
-        rows.append((symbol, listed, "listed", first_name, board, industry))
+        rows.append((symbol, listed, "listed", first_name, board, industry, None))
         if rename is not None:
-            rows.append((symbol, rename, "renamed", profile.name, board, industry))
+            rows.append((symbol, rename, "renamed", profile.name, board, industry, first_name))
+        name = profile.name
         if profile.st_since is not None:
             kind = "star_st" if profile.delist_date is not None else "st"
             prefix = "*ST " if kind == "star_st" else "ST "
-            rows.append((symbol, profile.st_since, kind, prefix + profile.name, board, industry))
+            rows.append((symbol, profile.st_since, kind, prefix + profile.name, board, industry, name))
+            name = prefix + profile.name
         if profile.delist_date is not None:
-            rows.append((symbol, profile.delist_date, "delisted", "*ST " + profile.name, board, industry))
+            rows.append((symbol, profile.delist_date, "delisted", "*ST " + profile.name, board, industry, name))
     frame = pl.DataFrame(rows, schema=list(SECURITY_EVENTS), orient="row").cast(SECURITY_EVENTS)  # type: ignore[arg-type]
     return frame.filter(pl.col("date") <= latest).sort("date", "symbol")
+
+
+def st_board(events: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The risk-warning board of ``day`` from the events: stocks whose latest event by then put them under ST or
+    *ST (and that have not delisted), with that event's name."""
+    last = events.filter(pl.col("date") <= day).sort("date", maintain_order=True).group_by("symbol").last()
+    on = last.filter(pl.col("event").is_in(["st", "star_st"]))
+    return on.select(pl.lit(day).alias("date"), "symbol", "name").cast(ST_BOARD).sort("symbol")  # type: ignore[arg-type]
 
 
 def _rename_day(seed: int, profile: Profile, listed: date) -> date | None:
@@ -95,17 +106,6 @@ def _rename_day(seed: int, profile: Profile, listed: date) -> date | None:
 
 
 # -- financial statements --------------------------------------------------------------------------------
-def _quarter_ends(first: date, last: date) -> list[date]:
-    out, year = [], first.year
-    while year <= last.year:
-        for month, day in ((3, 31), (6, 30), (9, 30), (12, 31)):
-            end = date(year, month, day)
-            if first <= end <= last:
-                out.append(end)
-        year += 1
-    return out
-
-
 def _announce(period: date, lag: float) -> date:
     if period.month == 12:
         lo, hi = date(period.year + 1, 1, 20), date(period.year + 1, 4, 30)
@@ -124,7 +124,7 @@ def statements(market: SimulatedMarket, symbol: str, latest: date) -> pl.DataFra
         return pl.DataFrame(schema=FINANCIALS)
     listed = market.listing_date(symbol)
     end = profile.delist_date or HORIZON  # generated to a fixed end, so figures never depend on the clock
-    periods = _quarter_ends(date(listed.year, 1, 1) if listed.month > 3 else listed, end)
+    periods = quarter_ends(date(listed.year, 1, 1) if listed.month > 3 else listed, end)
     periods = [p for p in periods if p >= listed - timedelta(days=92)]
     if not periods:
         return pl.DataFrame(schema=FINANCIALS)

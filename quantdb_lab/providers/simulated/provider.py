@@ -18,7 +18,7 @@ import polars as pl
 from quantdb_lab.domain.actions import eastmoney_adjust
 from quantdb_lab.domain.calendar import FIRST_SESSION
 from quantdb_lab.domain.clock import Clock, to_exchange_time
-from quantdb_lab.domain.pit import INDEX_SNAPSHOTS
+from quantdb_lab.domain.pit import INDEX_SNAPSHOTS, ST_BOARD
 from quantdb_lab.domain.schema import SECURITIES, conform
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.errors import InvalidDateRangeError, InvalidRequestError
@@ -35,7 +35,8 @@ from quantdb_lab.providers.simulated.sources import macro_frame, news_frame
 _METHODS = ("fetch_daily_bars", "fetch_trade_dates", "fetch_securities", "fetch_index_members",
             "fetch_commodity_daily", "fetch_quotes", "fetch_news", "fetch_macro", "fetch_corporate_actions",
             "fetch_limit_up_pool", "fetch_dragon_tiger", "fetch_minute_bars", "fetch_security_events",
-            "fetch_index_snapshot", "fetch_financials")
+            "fetch_index_snapshot", "fetch_financials", "fetch_earnings_releases", "fetch_earnings_forecasts",
+            "fetch_st_board")
 
 
 class SimulatedProvider:
@@ -159,11 +160,33 @@ class SimulatedProvider:
         return pl.DataFrame({"date": [latest] * len(members), "index": [index.canonical] * len(members),
                              "member": members}, schema=INDEX_SNAPSHOTS)  # fmt: skip
 
+    def fetch_st_board(self, symbol: None = None, start: date | None = None, end: date | None = None) -> pl.DataFrame:
+        """Today's ST and *ST stocks dated with the latest session (``domain.pit.ST_BOARD``): like the upstream's
+        risk-warning board, only the current list, whatever the range."""
+        self._enter("fetch_st_board", dataset="st_board")
+        latest = self.market.visibility(self._now()).latest
+        if latest is None or (end is not None and end < latest):  # a past day: today's board is not its board
+            return pl.DataFrame(schema=ST_BOARD)
+        return self.market.st_board(latest)
+
     def fetch_financials(self, symbol: Symbol, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Every report announced by now, as served now (restated figures replace the originals upstream;
         ``domain.pit.FINANCIALS``, ``known_at`` = the announcement)."""
         self._enter("fetch_financials", dataset="financials", symbol=symbol.canonical)
         return self.market.statements(symbol, now=self._now())
+
+    def fetch_earnings_releases(self, symbol: None = None, start: date | None = None,
+                                end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Express and results announcements made in ``[start, end]`` by now (``domain.pit.EARNINGS_RELEASES``;
+        the upstream's tables: one call per report period, here one)."""
+        self._enter("fetch_earnings_releases", dataset="earnings_releases")
+        return _between(self.market.earnings_releases(now=self._now())[0], start, end)
+
+    def fetch_earnings_forecasts(self, symbol: None = None, start: date | None = None,
+                                 end: date | None = None) -> pl.DataFrame:  # fmt: skip
+        """Forecasts announced in ``[start, end]`` by now (``domain.pit.EARNINGS_FORECASTS``)."""
+        self._enter("fetch_earnings_forecasts", dataset="earnings_forecasts")
+        return _between(self.market.earnings_releases(now=self._now())[1], start, end)
 
     def fetch_commodity_daily(self, code: str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
         """Synthetic main-contract daily bars (``SC0`` crude oil, ``AU0``, ``CU0``), ``COMMODITY_BARS`` schema;
@@ -231,7 +254,8 @@ class SimulatedProvider:
             ("limit_up_pool", self.fetch_limit_up_pool), ("dragon_tiger", self.fetch_dragon_tiger),
             ("minute_bars", self.fetch_minute_bars),
             ("security_events", self.fetch_security_events), ("index_snapshot", self.fetch_index_snapshot),
-            ("financials", self.fetch_financials))}  # fmt: skip
+            ("financials", self.fetch_financials), ("st_board", self.fetch_st_board), ("earnings_releases", self.fetch_earnings_releases),
+            ("earnings_forecasts", self.fetch_earnings_forecasts))}  # fmt: skip
 
     def host_family(self, symbol: Symbol | None = None) -> str:
         # No network behind it, so the throttle's "local" family (unthrottled) applies unless a caller names
@@ -242,3 +266,10 @@ class SimulatedProvider:
 def _one_date(start: date, end: date, dataset: str) -> None:
     if start != end:
         raise InvalidRequestError(f"{dataset} is asked for one date per call, not {start}..{end}", dataset=dataset)
+
+
+def _between(frame: pl.DataFrame, start: date | None, end: date | None) -> pl.DataFrame:
+    """The announcements of ``[start, end]`` (either open)."""
+    if start is not None:
+        frame = frame.filter(pl.col("known_at") >= start)
+    return frame if end is None else frame.filter(pl.col("known_at") <= end)
