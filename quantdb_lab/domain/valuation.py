@@ -49,3 +49,30 @@ def valuation_panel(bars: pl.DataFrame, heads: pl.DataFrame) -> pl.DataFrame:
         _per(total_mv, "revenue_ttm").alias("ps_ttm"),
     )  # fmt: skip
     return out.select(list(VALUATION))
+
+
+COMPARED = ("total_mv", "pe_ttm", "pb", "ps_ttm")  # the fields an upstream valuation series also serves
+
+
+def compare_valuation(ours: pl.DataFrame, theirs: pl.DataFrame, *, tolerance: float = 0.02) -> pl.DataFrame:
+    """Our panel against an upstream valuation series (both with ``date``, ``symbol`` and some of ``COMPARED``)
+    on the sessions both have: per symbol and field, the sessions compared, the median and worst relative
+    difference, the share within ``tolerance``, and the session of the worst. A field one side leaves null on a
+    session (a loss has no P/E) is not compared there."""
+    fields = [f for f in COMPARED if f in ours.columns and f in theirs.columns]
+    joined = ours.select("date", "symbol", *fields).join(
+        theirs.select("date", "symbol", *fields), on=["date", "symbol"], suffix="_upstream")
+    parts = []
+    for field in fields:
+        rel = ((pl.col(field) - pl.col(f"{field}_upstream")) / pl.col(f"{field}_upstream")).abs()
+        both = joined.filter(pl.col(field).is_not_null() & pl.col(f"{field}_upstream").is_not_null()
+                             & (pl.col(f"{field}_upstream") != 0)).with_columns(rel.alias("rel"))  # fmt: skip
+        parts.append(both.group_by("symbol").agg(
+            pl.lit(field).alias("field"), pl.len().alias("sessions"), pl.col("rel").median().alias("median_rel"),
+            pl.col("rel").max().alias("worst_rel"), (pl.col("rel") <= tolerance).mean().alias("within"),
+            pl.col("date").sort_by("rel").last().alias("worst_date")))  # fmt: skip
+    schema = {"symbol": pl.String(), "field": pl.String(), "sessions": pl.UInt32(), "median_rel": pl.Float64(),
+              "worst_rel": pl.Float64(), "within": pl.Float64(), "worst_date": pl.Date()}  # fmt: skip
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).select(list(schema)).cast(schema).sort("symbol", "field")  # type: ignore[arg-type]

@@ -5,7 +5,8 @@ sheets' column names (for an industrial and a bank), that a report's NOTICE_DATE
 for SZSE's short-name changes (``stock_info_sz_change_name(symbol="简称变更")``): its column names (变更前简称 /
 变更后简称 are read off the full-name tab's 变更前全称 / 变更后全称, not seen live), whether ST designations are
 recorded there as name changes, and that 变更前简称 is the name before (each change's former name is the
-previous change's new one)."""
+previous change's new one). And our valuation panel against Eastmoney's own (``stock_value_em``): whether its
+PE (TTM), PB, PS (TTM) and total market cap agree with ours, computed from raw closes and the F10 sheets."""
 
 from __future__ import annotations
 
@@ -87,3 +88,23 @@ def test_the_risk_warning_board_lists_st_names_of_both_exchanges():
     assert board.height > 50 and set(board["date"]) == {board["date"].max()}
     assert board["name"].str.contains(r"^S?\*?ST").mean() > 0.9, board.head()  # 名称 still where akshare reads it
     assert {"SH", "SZ"} <= {s.split(".")[1] for s in board["symbol"]}
+
+
+@pytest.mark.parametrize("code", ["600519", "601398"])
+def test_our_valuation_agrees_with_eastmoneys_own(code, tmp_path):
+    import akshare as ak
+
+    from quantdb_lab import Lab
+    from quantdb_lab.domain.valuation import compare_valuation
+    from quantdb_lab.providers.akshare.pit import transform_value_em
+
+    symbol = parse_symbol(code)
+    end = date.today()
+    ours = Lab(tmp_path, provider=AkshareProvider(timeout=60)).valuation([symbol.canonical], start=date(end.year - 1, 1, 1), end=end)
+    theirs = transform_value_em(ak.stock_value_em(symbol=code), symbol, context={})
+    table = compare_valuation(ours, theirs, tolerance=0.02)
+    print(table)  # the first online run records the agreement, field by field
+    medians = {r["field"]: r["median_rel"] for r in table.iter_rows(named=True)}
+    assert min(r["sessions"] for r in table.iter_rows(named=True)) > 100
+    assert medians["total_mv"] < 0.01, f"share capital or close differ from Eastmoney's: {table}"
+    assert medians["pb"] < 0.03 and medians["pe_ttm"] < 0.03, f"equity or TTM profit differ from Eastmoney's: {table}"

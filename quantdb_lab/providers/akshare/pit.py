@@ -157,6 +157,25 @@ def transform_st_board(raw: RawFrame | None, captured: date, *, context: Mapping
     return pl.DataFrame(rows, schema=list(ST_BOARD), orient="row").cast(ST_BOARD).sort("symbol")  # type: ignore[arg-type]
 
 
+VALUE_EM: Final = {"数据日期": "date", "总市值": "total_mv", "PE(TTM)": "pe_ttm", "市净率": "pb", "市销率": "ps_ttm"}
+
+
+def transform_value_em(raw: RawFrame | None, symbol: Symbol, *, context: Mapping[str, Any]) -> pl.DataFrame:
+    """``stock_value_em`` (Eastmoney's daily valuation of one stock) -> date, symbol, total_mv (CNY), pe_ttm, pb,
+    ps_ttm: the upstream series ``domain.valuation.compare_valuation`` checks our panel against."""
+    source = "stock_value_em"
+    schema = {"date": pl.Date(), "symbol": pl.String(), "total_mv": pl.Float64(), "pe_ttm": pl.Float64(),
+              "pb": pl.Float64(), "ps_ttm": pl.Float64()}  # fmt: skip
+    if has_no_columns(raw):
+        return pl.DataFrame(schema=schema)
+    frame = to_polars(raw, source=source, context=context)
+    check_columns(frame.columns, tuple(VALUE_EM), known=frame.columns, source=source, context=context)
+    out = frame.select(
+        as_date(pl.col("数据日期"), frame.schema["数据日期"]).alias("date"), pl.lit(symbol.canonical).alias("symbol"),
+        *(pl.col(name).cast(pl.Float64, strict=False).alias(ours) for name, ours in VALUE_EM.items() if ours != "date"))
+    return out.drop_nulls("date").cast(schema).sort("date")  # type: ignore[arg-type]
+
+
 def eastmoney_code(symbol: Symbol) -> str:
     """``600519.SH`` -> ``SH600519`` (the F10 pages' code)."""
     return f"{symbol.exchange}{symbol.code}"
