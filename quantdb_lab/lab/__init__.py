@@ -4,11 +4,13 @@
 >>> lab = ql.Lab(provider="simulated")                       # doctest: +SKIP
 >>> lab.bars("600519", start="2024-01-01", end="2024-12-31", adjust="qfq")   # doctest: +SKIP
 
-``Lab`` is assembled from one core (``core``: construction, modes, ``bars``, ``read``, reference data, stats),
-namespaces over it registered like polars' frame namespaces (``namespace``: ``lab.pit`` point in time,
-``lab.corporate`` corporate actions, ``lab.research`` questions and views, ``lab.realtime`` quotes, ``lab.synthesis`` gap filling; each
-also as flat methods, ``lab.securities`` ...) and mixins not converted yet (``analysis``: quality;
-``workflows``: portfolio and warming; ``market``: scans, panels and universes).
+``Lab`` is one core (``core``: construction, modes, ``bars``, ``read``, reference data, stats) and the feature
+groups registered over it like polars' frame namespaces (``namespace``): ``lab.pit`` point in time,
+``lab.corporate`` corporate actions, ``lab.research`` questions and views, ``lab.realtime`` quotes,
+``lab.synthesis`` gap filling, ``lab.checks`` quality, ``lab.portfolios`` the portfolio fetch, ``lab.warming``
+warming and collection, ``lab.market`` scans, panels and universes; each also as flat methods
+(``lab.securities``, ``lab.quality``, ``lab.portfolio``, ``lab.scan`` ...). No feature group is a mixin: a group
+reaches another by name through the Lab (``self.lab.pit``), never through a shared ``self``.
 """
 
 from __future__ import annotations
@@ -16,17 +18,16 @@ from __future__ import annotations
 import polars as pl
 
 from quantdb_lab.domain.dates import DateLike
-from quantdb_lab.lab import actions, pit, research, synthesis  # noqa: F401 - registers their namespaces
-from quantdb_lab.lab.analysis import QualityMixin
+from quantdb_lab.lab import (  # noqa: F401 - each registers its namespace
+    actions, checks, market, pit, portfolios, research, synthesis, warming,
+)
 from quantdb_lab.lab.core import LabCore, SymbolsLike
-from quantdb_lab.lab.market import MarketMixin
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
-from quantdb_lab.lab.workflows import PortfolioMixin, WarmingMixin
 
 __all__ = ["Lab", "LabNamespace", "bars", "default_lab", "register_lab_namespace", "SymbolsLike"]
 
 
-class Lab(QualityMixin, PortfolioMixin, WarmingMixin, MarketMixin, LabCore):
+class Lab(LabCore):
     __doc__ = LabCore.__doc__
 
 

@@ -1,7 +1,8 @@
 """The Lab's core: construction, modes, validated requests, ``bars`` through the cache, stats and clearing.
 
-The feature methods (portfolio, quality, synthesis, warming, questions, views, real time) live in the
-mixins beside this module, one job each; ``quantdb_lab.lab.Lab`` puts them together.
+The feature groups (point in time, quality, portfolio, warming, market scans, synthesis, questions, views, real
+time) are namespaces beside this module, one job each, registered on this core (``namespace``); the core reaches
+one only by name (``bars`` judges what it fetched with ``self.quality``).
 """
 
 from __future__ import annotations

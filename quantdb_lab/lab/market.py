@@ -1,4 +1,5 @@
-"""Lab methods for the whole market: lazy scans of the cache, research panels, and what a read would fetch.
+"""``lab.market``: the whole market as a namespace over the Lab's core: lazy scans of the cache, research panels,
+and what a read would fetch (flat: ``lab.scan``, ``lab.missing``, ``lab.panel``, ``lab.universe_members``).
 
 ``scan`` never calls the upstream: it is a polars LazyFrame over what is stored (projection and predicate
 pushdown into the segment files), for aggregates over years of the whole market; ``missing`` says what a read of
@@ -18,7 +19,8 @@ from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.domain.valuation import VALUATION
 from quantdb_lab.errors import InvalidRequestError
-from quantdb_lab.lab.core import LabCore, SymbolsLike, _symbol_items
+from quantdb_lab.lab.core import SymbolsLike, _symbol_items
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.plan import ADJUSTMENTS
 from quantdb_lab.store.segments import SID
 
@@ -26,7 +28,10 @@ SHAPES = ("long", "wide")
 VALUATION_FIELDS = tuple(name for name in VALUATION if name not in ("date", "symbol", "close"))  # panel() reads them
 
 
-class MarketMixin(LabCore):
+@register_lab_namespace("market", flat=("scan", "missing", "panel", "universe_members"))
+class Market(LabNamespace):
+    """Scans of the cache, what a read would fetch, research panels and universes (``lab.scan``, ``lab.panel``)."""
+
     def scan(self, dataset: str = "bars", symbols: SymbolsLike | None = None, *, start: DateLike = None,
              end: DateLike = None, adjust: str = "") -> pl.LazyFrame:  # fmt: skip
         """A LazyFrame over the cached rows of ``dataset`` (all cached series, or ``symbols``) in
@@ -35,7 +40,7 @@ class MarketMixin(LabCore):
         if adjust not in ADJUSTMENTS:
             raise InvalidRequestError(f"adjust must be one of '', 'qfq', 'hfq', not {adjust!r}")
         first, last = parse_range(start, end)
-        store = getattr(self._engine.store, "local", self._engine.store)
+        store = getattr(self.engine.store, "local", self.engine.store)
         if not hasattr(store, "catalog"):
             raise InvalidRequestError("this store cannot be scanned (no local catalog)")
         from quantdb_lab.store.market import scan_market
@@ -52,8 +57,8 @@ class MarketMixin(LabCore):
         from quantdb_lab.loader.read_plan import effective_range
 
         metas = store.read_metas(dataset, symbols)
-        reference = effective_range(None, end, self._mode, self.calendar, self.clock.now()).latest
-        first, last = day_number(FIRST_SESSION), day_number(self.calendar.previous_session(reference + timedelta(days=1)))
+        reference = effective_range(None, end, self.lab.mode, self.lab.calendar, self.lab.clock.now()).latest
+        first, last = day_number(FIRST_SESSION), day_number(self.lab.calendar.previous_session(reference + timedelta(days=1)))
         # a scan never fetches: hfq needs each series from its listing, qfq each series up to R
         short = sorted(s for s, m in metas.items() if m.events is None or not m.coverage
                        or (adjust == "hfq" and m.coverage.first > first) or (adjust == "qfq" and m.coverage.last < last))  # fmt: skip
@@ -68,7 +73,7 @@ class MarketMixin(LabCore):
         """What ``bars`` would fetch for these symbols and range: one row per planned upstream call."""
         rows = []
         for item in _symbol_items([symbols] if isinstance(symbols, (str, Symbol)) else symbols):
-            plan = self.plan(item, start=start, end=end, adjust=adjust)
+            plan = self.lab.plan(item, start=start, end=end, adjust=adjust)
             rows += [{"symbol": plan.request.symbol.canonical, "dataset": f.key.dataset, "start": f.start,
                       "end": f.end} for f in plan.fetches]  # fmt: skip
         return pl.DataFrame(rows, schema={"symbol": pl.String, "dataset": pl.String, "start": pl.Date, "end": pl.Date})
@@ -88,15 +93,15 @@ class MarketMixin(LabCore):
         if shape == "wide" and len(fields) != 1:
             raise InvalidRequestError("a wide panel holds one field: pass fields=['close'] (or another one)")
         members = self.universe_members(universe)
-        frame = self.bars(members, start=start, end=end, adjust=adjust)
+        frame = self.lab.bars(members, start=start, end=end, adjust=adjust)
         unknown = [f for f in fields if f not in frame.columns and f not in VALUATION_FIELDS]
         if unknown:
             raise InvalidRequestError(f"unknown fields {unknown}; bars have {', '.join(frame.columns)}; the "
                                       f"valuation panel has {', '.join(VALUATION_FIELDS)}")  # fmt: skip
         valued = [f for f in fields if f not in frame.columns]
         if valued and not frame.is_empty():  # point in time, as lab.valuation values each session
-            values = self.pit.valuation(frame["symbol"].unique().sort().to_list(), start=frame["date"].min(),
-                                        end=frame["date"].max()).select("date", "symbol", *valued)  # fmt: skip
+            values = self.lab.pit.valuation(frame["symbol"].unique().sort().to_list(), start=frame["date"].min(),
+                                            end=frame["date"].max()).select("date", "symbol", *valued)  # fmt: skip
             frame = frame.join(values, on=["date", "symbol"], how="left")
         long = frame.select("date", "symbol", *fields)
         if shape == "long":
@@ -110,17 +115,17 @@ class MarketMixin(LabCore):
             return [s.canonical for s in self._symbols(universe)]
         text = universe.strip()
         if text.lower() == "market":
-            master = self.pit.securities()
+            master = self.lab.pit.securities()
             return master.filter(pl.col("board").is_in(["main", "chinext", "star", "beijing"]))["symbol"].to_list()
         try:
             symbol = parse_symbol(text)
         except InvalidRequestError:
             symbol = None
         if symbol is not None and symbol.kind == "index":
-            return self.pit.index_members(symbol)
+            return self.lab.pit.index_members(symbol)
         if symbol is not None:
             return [symbol.canonical]
-        master = self.pit.securities()
+        master = self.lab.pit.securities()
         members = master.filter(pl.col("industry") == text)["symbol"].to_list()
         if not members:
             industries = sorted(v for v in master["industry"].unique().to_list() if v)

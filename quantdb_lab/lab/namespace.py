@@ -10,13 +10,15 @@ A namespace is a small class built on the Lab it serves (``LabNamespace``): it r
         def securities(self, as_of=None): ...
 
 makes ``lab.pit`` an instance of it (built on access, as polars does: it holds nothing but the Lab) and, for
-each name in ``flat``, ``lab.securities(...)`` the same bound method (the Lab's flat public API). A name the Lab
-already has is refused, so a namespace never shadows a method silently.
+each name in ``flat``, ``lab.securities(...)`` the same bound method (the Lab's flat public API; a property of
+the namespace, such as ``tracking``, reads as ``lab.tracking``). A name the Lab already has is refused, so a
+namespace never shadows a method silently.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -54,16 +56,20 @@ class _Accessor:
 
 
 class _Flat:
-    """``lab.<method>``: the namespace's method, bound to a namespace built on that Lab."""
+    """``lab.<method>``: the namespace's method, bound to a namespace built on that Lab (or, for a property of the
+    namespace, its value)."""
 
-    def __init__(self, namespace: str, method: Callable[..., Any]) -> None:
-        self.namespace, self.method = namespace, method
-        functools.update_wrapper(self, method)
+    def __init__(self, namespace: str, attribute: str, cls: type[LabNamespace]) -> None:
+        self.namespace, self.attribute = namespace, attribute
+        self.member = inspect.getattr_static(cls, attribute)
+        if not isinstance(self.member, property):
+            functools.update_wrapper(self, self.member)
+        self.__doc__, self.__module__ = self.member.__doc__, cls.__module__
 
     def __get__(self, lab: LabCore | None, owner: type | None = None) -> Any:
         if lab is None:
-            return self.method
-        return getattr(getattr(lab, self.namespace), self.method.__name__)
+            return self.member
+        return getattr(getattr(lab, self.namespace), self.attribute)
 
 
 def _taken(attribute: str) -> Any:
@@ -93,7 +99,7 @@ def register_lab_namespace(name: str, *, flat: Sequence[str] = ()) -> Callable[[
                 raise InvalidRequestError(f"the Lab already has {attribute!r}: pick another namespace name")
         setattr(LabCore, name, _Accessor(name, cls))
         for method in flat:
-            setattr(LabCore, method, _Flat(name, getattr(cls, method)))
+            setattr(LabCore, method, _Flat(name, method, cls))
         return cls
 
     return decorate

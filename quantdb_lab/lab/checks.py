@@ -1,5 +1,6 @@
-"""Lab methods for data quality: thin calls into the pure ``quality`` package, with the Lab's calendar, cache
-and feedback store supplied."""
+"""``lab.checks``: data quality as a namespace over the Lab's core, thin calls into the pure ``quality`` package
+with the Lab's calendar, cache and feedback store supplied (flat: ``lab.quality``, ``lab.feedback``, ...). The gate
+of ``bars`` judges newly fetched rows through it by name (``lab.quality``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from quantdb_lab.domain.datasets import dataset_for_freq
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
-from quantdb_lab.lab.core import LabCore, SymbolsLike
+from quantdb_lab.lab.core import SymbolsLike
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.lab.suggest import closest_word
 from quantdb_lab.providers.fetchers import fetchers_of
 from quantdb_lab.quality import (
@@ -27,7 +29,11 @@ from quantdb_lab.quality.units import revert
 from quantdb_lab.store.feedback import FeedbackStore
 
 
-class QualityMixin(LabCore):
+@register_lab_namespace("checks", flat=("quality", "dataset_quality", "minute_quality", "feedback",
+                                        "feedback_log"))  # fmt: skip
+class Checks(LabNamespace):
+    """Quality reports on bars and on any dataset, and the decisions recorded on them (``lab.quality``)."""
+
     def quality(
         self,
         frame_or_symbols: pl.DataFrame | SymbolsLike,
@@ -52,18 +58,18 @@ class QualityMixin(LabCore):
         if isinstance(frame_or_symbols, pl.DataFrame):
             frame = frame_or_symbols
         else:
-            ungated = self.using(self._mode.with_(on_quality_fail="ignore"))
+            ungated = self.lab.using(self.lab.mode.with_(on_quality_fail="ignore"))
             frame = self._as_received(ungated.bars(frame_or_symbols, start=start, end=end, adjust=adjust))
-        if securities is None and self._mode.as_of is not None:  # ST limits as known that day, never fetched here
-            securities = self.pit.known_securities()
+        if securities is None and self.lab.mode.as_of is not None:  # ST limits as known that day, never fetched here
+            securities = self.lab.pit.known_securities()
         sessions = None
         if frame.height and frame["date"].null_count() < frame.height:
-            sessions = self.calendar.session_days(frame["date"].min(), frame["date"].max())
+            sessions = self.lab.calendar.session_days(frame["date"].min(), frame["date"].max())
         return check_quality(
             frame, sessions_list=sessions, securities=securities, suspensions=suspensions, adjustment=adjustment,
             actions=self._action_tables(frame, actions),
-            decisions=FeedbackStore(self.cache_dir).read(), params=params,
-            threshold=self._mode.quality_threshold if threshold is None else threshold,
+            decisions=FeedbackStore(self.lab.cache_dir).read(), params=params,
+            threshold=self.lab.mode.quality_threshold if threshold is None else threshold,
         )  # fmt: skip
 
     def dataset_quality(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
@@ -74,18 +80,19 @@ class QualityMixin(LabCore):
         record = dataset_record(dataset)
         parsed = parse_symbols(symbol)[0] if symbol is not None else None
         try:
-            frame = self.read(dataset, parsed, start=start, end=end)
+            frame = self.lab.read(dataset, parsed, start=start, end=end)
             (origin,) = frame.quantdb.provenance.series
             first, last = origin.start, origin.end
         except EmptyResultError:
             frame = pl.DataFrame(schema=record.schema)
             first, last = parse_range(start, end)
-        lost = self.dataset_loader.lost_days(record, parsed)
+        lost = self.lab.dataset_loader.lost_days(record, parsed)
         lo = day_number(first) if first is not None else (int(lost.min()) if len(lost) else 0)
         hi = day_number(last) if last is not None else (int(lost.max()) if len(lost) else 0)
-        sessions = self.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))
+        sessions = self.lab.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))
         key = parsed.canonical if parsed is not None else "market"
         return check_dataset(frame, record, symbol=key, sessions=sessions, lost=lost[(lost >= lo) & (lost <= hi)])
+
     def minute_quality(self, symbols: SymbolsLike, *, start: DateLike = None, end: DateLike = None,
                        freq: str = "1min", daily: bool = True) -> pl.DataFrame:  # fmt: skip
         """Issues of the symbols' minute bars (``quality.minutes``), read through the cache like ``bars(freq=...)``:
@@ -94,18 +101,18 @@ class QualityMixin(LabCore):
         record = dataset_for_freq(freq)
         if record is None:
             raise InvalidRequestError(f"freq must be a minute frequency (e.g. '1min'), not {freq!r}")
-        minutes = self.bars(symbols, start=start, end=end, freq=freq)
+        minutes = self.lab.bars(symbols, start=start, end=end, freq=freq)
         found = [check_minute_bars(minutes, record.bar_minutes or 1)]
         if daily and minutes.height:
             days = minutes["time"].dt.date()
-            bars = self.using(self._mode.with_(on_quality_fail="ignore")).bars(
+            bars = self.lab.using(self.lab.mode.with_(on_quality_fail="ignore")).bars(
                 minutes["symbol"].unique().to_list(), start=days.min(), end=days.max(), adjust="")
             found.append(check_daily_agreement(minutes, bars))
         return pl.concat(found).sort("symbol", "date", "check")
 
     def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""
-        units = self._engine.loader.units
+        units = self.engine.loader.units
         parts = []
         for (symbol,), part in frame.group_by("symbol", maintain_order=True):
             fixes = units.corrections(str(symbol))
@@ -115,9 +122,9 @@ class QualityMixin(LabCore):
     def _action_tables(self, frame: pl.DataFrame, actions: pl.DataFrame | bool | None) -> pl.DataFrame | None:
         if isinstance(actions, pl.DataFrame) or actions is False or not frame.height:
             return actions if isinstance(actions, pl.DataFrame) else None
-        if "corporate_actions" not in fetchers_of(self.provider):
+        if "corporate_actions" not in fetchers_of(self.lab.provider):
             return None
-        reference = self.reference
+        reference = self.lab.reference
         tables = []
         for text in frame["symbol"].unique().to_list():
             try:
@@ -138,9 +145,9 @@ class QualityMixin(LabCore):
             raise InvalidRequestError(f"check must be one a quality report emits, not {check!r}"
                                       f"{closest_word(check, CHECKS)}; the checks: {', '.join(sorted(CHECKS))}")  # fmt: skip
         day = parse_range(date, date)[0] if date is not None else None
-        FeedbackStore(self.cache_dir).record(parsed.canonical, check, day, verdict, note=note, at=self.clock.now())
+        FeedbackStore(self.lab.cache_dir).record(parsed.canonical, check, day, verdict, note=note, at=self.lab.clock.now())
         return self.feedback_log()
 
     def feedback_log(self) -> pl.DataFrame:
         """Every recorded decision: symbol, date, check, verdict, note."""
-        return decisions_frame(FeedbackStore(self.cache_dir).read())
+        return decisions_frame(FeedbackStore(self.lab.cache_dir).read())

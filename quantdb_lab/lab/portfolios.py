@@ -1,4 +1,5 @@
-"""Lab methods for many-symbol work: the portfolio fetch and predictive warming."""
+"""``lab.portfolios``: the portfolio fetch (many symbols at the pace the upstream allows) as a namespace over the
+Lab's core (flat: ``lab.portfolio``)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
-from quantdb_lab.lab.core import ForegroundLoader, LabCore, SymbolsLike
+from quantdb_lab.lab.core import ForegroundLoader, SymbolsLike
+from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
-from quantdb_lab.loader.tracking import Tracker
 from quantdb_lab.providers.fetchers import fetcher_for, sources_of
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
 
@@ -39,7 +40,10 @@ class DatasetSource:
         return 0
 
 
-class PortfolioMixin(LabCore):
+@register_lab_namespace("portfolios", flat=("portfolio",))
+class Portfolios(LabNamespace):
+    """Bars (or minute bars, and event lists) of many symbols at once (``lab.portfolio``)."""
+
     def portfolio(
         self,
         symbols: SymbolsLike | Mapping[str, float],
@@ -73,25 +77,25 @@ class PortfolioMixin(LabCore):
         if minute is not None and adjust not in (None, ""):
             raise InvalidRequestError(f"minute bars are served unadjusted only, not adjust={adjust!r}")
         chosen = "" if minute is not None else adjust
-        requests = [self.request(symbol, start=start, end=end, adjust=chosen) for symbol in spec.symbols]
-        source = (ForegroundLoader(self._engine, batch=len(requests)) if minute is None
-                  else DatasetSource(self._engine.datasets, minute))  # fmt: skip
-        family = (self._engine.provider.host_family if minute is None
-                  else fetcher_for(self._engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
+        requests = [self.lab.request(symbol, start=start, end=end, adjust=chosen) for symbol in spec.symbols]
+        source = (ForegroundLoader(self.engine, batch=len(requests)) if minute is None
+                  else DatasetSource(self.engine.datasets, minute))  # fmt: skip
+        family = (self.engine.provider.host_family if minute is None
+                  else fetcher_for(self.engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
         fetcher = PortfolioFetcher(
             source,  # daily bars: logged as usage, and a background warmer yields to it
-            self._mode,
+            self.lab.mode,
             host_family=family,
-            clock=self._engine.clock,
-            throttle=self._engine.throttle,
+            clock=self.engine.clock,
+            throttle=self.engine.throttle,
             retry_rounds=retry_rounds,
             # daily bars: cold symbols spread over their upstream sources (portfolio.spread)
-            sources=partial(sources_of, self._engine.provider) if minute is None else None,
+            sources=partial(sources_of, self.engine.provider) if minute is None else None,
         )
         result = fetcher.fetch(
             requests, weights=spec.weights, progress=progress, concurrency=concurrency, on_interrupt=on_interrupt
         )
-        compact_if_many(self._engine.store, result.counts.get("fetched", 0))
+        compact_if_many(self.engine.store, result.counts.get("fetched", 0))
         result.dataset = minute.name if minute is not None else "bars"
         result.events, result.event_errors = self._portfolio_events(events, result.symbols, start, end)
         return result
@@ -105,55 +109,13 @@ class PortfolioMixin(LabCore):
             record = dataset_record(name)
             try:
                 if record.per_symbol:
-                    parts = [self.read(name, symbol, start=start, end=end) for symbol in symbols]
+                    parts = [self.lab.read(name, symbol, start=start, end=end) for symbol in symbols]
                     found[name] = pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=record.schema)
                 else:
-                    frame = self.read(name, start=start, end=end)
+                    frame = self.lab.read(name, start=start, end=end)
                     found[name] = frame.filter(pl.col("symbol").is_in(list(symbols)))
             except EmptyResultError:
                 found[name] = pl.DataFrame(schema=record.schema)
             except QuantdbError as exc:
                 errors[name] = f"{type(exc).__name__}: {exc}"
         return found, errors
-
-
-class WarmingMixin(LabCore):
-    def load_in_background(
-        self, request: BarRequest, *, confidence: float | None = None, reason: str = "", kind: str = "", pred: str = ""
-    ) -> tuple[pl.DataFrame, Provenance]:
-        """A warming load (``quantdb_lab.prefetch``): not logged as usage, not foreground, counted apart; upstream
-        errors raise instead of serving stale data, and what it fetched is recorded to measure later use."""
-        mode = (
-            self._mode if self._mode.on_provider_error == "raise" else self._mode.with_(on_provider_error="raise")
-        )
-        frame, origin = self._engine.background.load(request, mode)
-        self._engine.tracker.warmed(request, origin, confidence=confidence, reason=reason, kind=kind, pred=pred)
-        return frame, origin
-
-    @property
-    def tracking(self) -> Tracker:
-        """Usage log, foreground activity and warm ledger of this cache (read by ``quantdb_lab.prefetch``)."""
-        return self._engine.tracker
-
-    def usage(self) -> pl.DataFrame:
-        """The usage log: one row per distinct request per day and kernel (``Lab(usage_log=False)`` or
-        ``QUANTDB_LAB_USAGE_LOG=0`` stops recording)."""
-        return self._engine.tracker.usage_frame()
-
-    def collect(self, datasets: list[str] | None = None, symbols: list[str] | None = None, *,
-                since: Any = None, max_calls: int | None = None) -> Any:
-        """Capture every closed session of the followed datasets whose upstream forgets, now, once
-        (``quantdb_lab.prefetch.collector``); returns its report (captured / present / forgotten)."""
-        from quantdb_lab.domain.dates import parse_date
-        from quantdb_lab.prefetch import collect  # above the Lab: imported on use only
-
-        return collect(self, datasets, symbols, since=parse_date(since) if since is not None else None,
-                       max_calls=max_calls)  # fmt: skip
-
-    def warm(self, *, threshold: float = 0.7, progress: bool = True, max_calls: int | None = None,
-             daily_calls: int | None = None) -> Any:  # fmt: skip
-        """Load the predicted next requests now, once, in the foreground (``quantdb_lab.prefetch.warm``): best
-        value first, within ``daily_calls`` warming calls a day (default ``QUANTDB_LAB_WARM_BUDGET`` or 200)."""
-        from quantdb_lab.prefetch import warm  # the prefetch layer sits above the Lab: imported on use only
-
-        return warm(self, threshold=threshold, progress=progress, max_calls=max_calls, daily_calls=daily_calls)
