@@ -71,7 +71,7 @@ def test_gate_warns_in_research_and_raises_in_backtesting(tmp_path, monkeypatch)
     lab, _, _ = make_lab(tmp_path)
     clean = lab.bars("600519", start="2024-01-02", end="2024-03-29", adjust="")  # simulated: passes
     assert lab.quality(clean).passed
-    from quantdb_lab.lab import analysis as lab_module
+    from quantdb_lab.lab import checks as lab_module
 
     real_check = lab_module.check_quality
 
