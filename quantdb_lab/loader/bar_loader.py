@@ -32,7 +32,7 @@ from quantdb_lab.errors import (
 )
 from quantdb_lab.loader.adjust import SeriesEvents, derive, events_from_bars, slice_dates
 from quantdb_lab.loader.crosscheck import CrossChecks
-from quantdb_lab.loader.failover import fetch_first, preferring, served_by, with_run
+from quantdb_lab.loader.failover import preferring, serve, served_by, with_run
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
@@ -226,14 +226,8 @@ class BarLoader:
         self.stats.count_call(f"daily_bars:{fetch.key.dataset}")
         sources = sources_of(self.provider, symbol)
         if sources:
-            served = fetch_first(sources, self.call, symbol, fetch.start, fetch.end,
-                                 span=None if junctions is None else junctions.span,
-                                 check=None if junctions is None else junctions.check,
-                                 expect_rows=expect_rows)  # fmt: skip
-            raw, name = served.frame, served.source.name
-            self.stats.count_served(name)
-            if served.issues is not None:
-                self.stats.record_source_issues(served.issues)
+            raw, name = serve(sources, self.call, symbol, fetch.start, fetch.end, stats=self.stats,
+                              junctions=junctions, expect_rows=expect_rows)  # fmt: skip
         else:
             raw = self.call(self.provider.host_family(symbol), self.provider.fetch_daily_bars, symbol, fetch.start,
                             fetch.end, adjust=DATASET_ADJUST[fetch.key.dataset])  # fmt: skip

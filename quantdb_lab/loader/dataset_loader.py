@@ -32,10 +32,12 @@ from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderSchemaError, SyntheticDataWarning
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
+from quantdb_lab.loader.crosscheck import CrossChecks
+from quantdb_lab.loader.failover import preferring, serve, served_by, with_run
 from quantdb_lab.loader.pit import new_versions
 from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
-from quantdb_lab.providers.fetchers import fetcher_for
+from quantdb_lab.providers.fetchers import fetcher_for, sources_for
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
 
@@ -97,6 +99,8 @@ class DatasetLoader:
                 plan = self.plan(dataset, symbol, start, end, mode, now)
         frame = self._stored_rows(dataset, plan, mode)
         reasons = plan.reasons + self._lost_notes(plan)
+        stored = self.store.read_meta(plan.key)
+        runs = served_by(stored.sources, plan.range.start, plan.range.end) if stored is not None else ()
         if frame.is_empty():
             raise EmptyResultError(f"no {dataset.title} in this range" + (
                 f" ({'; '.join(reasons)})" if reasons else ""), symbol=plan.key.symbol, dataset=dataset.name,
@@ -106,7 +110,7 @@ class DatasetLoader:
         origin = Provenance(symbol=plan.key.symbol, adjust="", start=plan.range.start, end=plan.range.end,
                             rows=frame.height, from_cache=calls == 0, upstream_calls=calls, fetched=(),
                             provisional=plan.provisional, synthetic=self.provider.synthetic, notes=reasons,
-                            source=getattr(self.store, "source", ""),
+                            source=getattr(self.store, "source", ""), served_by=runs,
                             seconds=time.perf_counter() - started)  # fmt: skip
         self.stats.record(origin)
         return frame, origin
@@ -170,9 +174,18 @@ class DatasetLoader:
         # a sparse dataset's rows may fall on the non-sessions before the fetch's first session: they belong here
         first_day = day_number(previous) + 1 if dataset.sparse and previous is not None else day_number(fetch.start)
 
-        def ask() -> pl.DataFrame:
+        # a dataset with several sources (daily bars) fails over between them as lab.bars does (loader.failover)
+        sources = sources_for(self.provider, dataset.capability, symbol)
+        junctions = CrossChecks(sources, meta, old, fetch.start, fetch.end) if sources else None
+
+        def ask(expect_rows: bool = False) -> tuple[pl.DataFrame, str]:
             self.stats.count_call(f"{dataset.name}")
-            raw = self.call(fetcher.host_family(symbol), fetcher.fetch, symbol, fetch.start, fetch.end, **dataset.params)
+            if sources:
+                raw, name = serve(sources, self.call, symbol, fetch.start, fetch.end, stats=self.stats,
+                                  junctions=junctions, expect_rows=expect_rows)  # fmt: skip
+            else:
+                raw, name = self.call(fetcher.host_family(symbol), fetcher.fetch, symbol, fetch.start, fetch.end,
+                                      **dataset.params), ""  # fmt: skip
             frame = on_sessions(dataset, conform(raw, dataset.schema, source=self.provider.name), self.calendar)
             if dataset.version_key:  # restatements become new versions (loader.pit)
                 frame = new_versions(dataset, frame, old, fetch.start)
@@ -180,20 +193,24 @@ class DatasetLoader:
             frame = frame.filter(days.is_between(first_day, day_number(fetch.end)))
             if dataset.index == "timestamp":  # a bar is labelled by its end: one ending after now is still forming
                 frame = frame.filter(pl.col(dataset.index_column) <= now)
-            return frame
+            return frame, name
 
-        fresh, calls = ask(), 1
+        (fresh, source), calls = ask(expect_rows=len(expected) > 0), 1
         continuing = continues_a_gap(meta, previous) or dataset.empty_is_answer
         served = lambda: sessions if dataset.sparse else np.unique(day_numbers(fresh, dataset.index_column))  # noqa: E731
         if ask_again(expected, served(), meta, continuing=continuing):
-            again, calls = ask(), 2
-            if again.height >= fresh.height:
-                fresh = again
+            with preferring(source or None):  # the same source again, unless it has failed meanwhile
+                (again, source_again), calls = ask(), 2
+            if again.height >= fresh.height:  # one answer is kept whole: sources are never mixed in it
+                fresh, source = again, source_again
         merged = _merge(dataset, old, fresh)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
         if updated.lost:  # the upstream had it after all (its memory was longer than declared)
             updated = replace(updated, lost=updated.lost.subtract(updated.coverage))
+        if source and fresh.height:  # which source served which sessions, as lab.bars records it
+            days = day_numbers(fresh, dataset.index_column)
+            updated = replace(updated, sources=with_run(updated.sources, source, int(days.min()), int(days.max())))
         self.store.write(fetch.key, merged, updated)
         return calls
 

@@ -118,6 +118,20 @@ def fetch_first(
     raise _best(failures, passed)
 
 
+def serve(sources: Sequence[SourceFetcher], call: Callable[..., Any], symbol: Any, start: date, end: date, *,
+          stats: Any, junctions: Any = None, expect_rows: bool = False) -> tuple[pl.DataFrame, str]:  # fmt: skip
+    """``fetch_first`` for a loader: the rows and the name of the source that served them, counted in ``stats``
+    with the cross-check disagreements met on the way. ``junctions``: a ``loader.crosscheck.CrossChecks``
+    against the stored rows (None: nothing stored next to the fetch). One path for ``lab.bars`` and ``lab.read``."""
+    served = fetch_first(sources, call, symbol, start, end,
+                         span=None if junctions is None else junctions.span,
+                         check=None if junctions is None else junctions.check, expect_rows=expect_rows)  # fmt: skip
+    stats.count_served(served.source.name)
+    if served.issues is not None:
+        stats.record_source_issues(served.issues)
+    return served.frame, served.source.name
+
+
 def _short(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:160]
 

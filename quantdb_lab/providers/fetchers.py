@@ -48,11 +48,22 @@ class SourceFetcher:
         return self.upstream.host_family
 
 
+# capability -> the provider method listing its sources for a symbol (a capability absent here has one source)
+SOURCE_LISTS: dict[str, str] = {"daily_bars": "bar_sources"}
+
+
+def sources_for(provider: Any, capability: str, symbol: Symbol | None) -> tuple[SourceFetcher, ...]:
+    """The provider's sources of ``capability`` for ``symbol`` in order of preference (empty: one source, the
+    capability's ``Fetcher``). Both ``lab.bars`` and ``lab.read`` fail over between them (``loader.failover``)."""
+    method = SOURCE_LISTS.get(capability)
+    listed = getattr(provider, method, None) if method is not None and symbol is not None else None
+    return tuple(listed(symbol)) if callable(listed) else ()
+
+
 def sources_of(provider: Any, symbol: Symbol) -> tuple[SourceFetcher, ...]:
     """The provider's daily-bar sources for ``symbol`` in order of preference (empty: one source, the
     provider's ``fetch_daily_bars`` under ``host_family``)."""
-    listed = getattr(provider, "bar_sources", None)
-    return tuple(listed(symbol)) if callable(listed) else ()
+    return sources_for(provider, "daily_bars", symbol)
 
 
 def fetchers_of(provider: Any) -> dict[str, Fetcher]:

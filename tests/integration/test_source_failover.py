@@ -197,3 +197,20 @@ def test_a_second_ask_from_another_source_is_checked_against_the_first_answer(up
     sim.bans.lift()
     full = reference.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29")
     assert frame.height == full.height - 10 and frame["close"].to_list() == full["close"].to_list()[:-10]
+
+
+@pytest.mark.parametrize("kind", ["status", "reset"])
+def test_the_generic_read_of_bars_fails_over_as_lab_bars_does(upstream, tmp_path, kind):
+    sim, _ = upstream
+    reference = lab_over(upstream, tmp_path / "ref").bars(SZ_MAIN, start="2024-01-02", end="2024-03-29", adjust="")
+    sim.bans.ban("eastmoney_push2his", kind=kind)
+    lab = lab_over(upstream, tmp_path)
+    frame = lab.read("bars", SZ_MAIN, start="2024-01-02", end="2024-03-29")
+    assert sources(frame) == [("sina", "2024-01-02", "2024-03-29")]
+    assert sim.call_counts.get("stock_zh_a_daily", 0) >= 1
+    assert frame["date"].n_unique() == frame.height == reference.height  # nothing duplicated, nothing lost
+    cols = ["date", "open", "high", "low", "close", "volume"]
+    assert frame.select(cols).equals(reference.select(cols))
+    again = lab.bars(SZ_MAIN, start="2024-01-02", end="2024-03-29", adjust="")  # the same stored series, the same provenance
+    assert sources(again) == [("sina", "2024-01-02", "2024-03-29")] and again.height == reference.height
+
