@@ -42,6 +42,7 @@ import numpy as np
 import polars as pl
 
 from quantdb_lab.domain.adjustment import EVENTS, empty_events
+from quantdb_lab.domain.releases import quarter_ends
 
 ACTIONS: Final[dict[str, pl.DataType]] = {
     "symbol": pl.String(),
@@ -154,16 +155,7 @@ def check_factors(price_events: pl.DataFrame, action_events: pl.DataFrame, *, to
 def report_periods(first: date, last: date, *, lookback_days: int = 550) -> list[date]:
     """The quarter ends whose plans can go ex-rights in ``[first, last]``: from ``first - lookback_days`` (an
     annual plan is implemented within about 15 months of its period's end) to ``last``."""
-    start = first - timedelta(days=lookback_days)
-    out, year, quarter = [], start.year, (start.month - 1) // 3
-    while True:
-        month = 3 * quarter + 3
-        end = date(year, month, 31 if month in (3, 12) else 30)
-        if end > last:
-            return out
-        if end >= start:
-            out.append(end)
-        year, quarter = (year + 1, 0) if quarter == 3 else (year, quarter + 1)
+    return quarter_ends(first - timedelta(days=lookback_days), last)
 
 
 # -- Eastmoney's affine adjustment --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ EM_COLUMNS = {
 SINA_RIGHTS = {"announced": "公告日期", "ratio": "配股方案", "price": "配股价格", "ex": "除权日", "record": "股权登记日"}
 SINA_DIVIDENDS = {"announced": "公告日期", "bonus": "送股", "transfer": "转增", "cash": "派息", "ex": "除权除息日",
                   "record": "股权登记日", "progress": "进度"}  # fmt: skip
-_NOTHING = "不分配"
+NO_DISTRIBUTION = "不分配"  # a plan that distributes nothing
 # akshare's output orders (the simulated upstream builds these frames)
 FHPS_DETAIL_EM_ORDER = (
     "报告期", "业绩披露日期", "送转股份-送转总比例", "送转股份-送股比例", "送转股份-转股比例", "现金分红-现金分红比例",
@@ -57,8 +57,10 @@ SINA_RIGHTS_ORDER = ("公告日期", "配股方案", "配股价格", "基准股�
 DONE, PROPOSED = "实施分配", "董事会预案"
 
 
-def _frame(raw: Any, wanted: dict[str, str], function: str, context: dict[str, Any]) -> pl.DataFrame | None:
-    """The raw pandas frame as polars (dates as Date, amounts as Float64); None for "no data"."""
+def typed_frame(raw: Any, wanted: dict[str, str], function: str, context: dict[str, Any], *,
+                text: frozenset[str] = frozenset({"progress"})) -> pl.DataFrame | None:  # fmt: skip
+    """The ``wanted`` columns of the raw pandas frame as polars, named by their keys (dates as Date, the ``text``
+    keys as String, amounts as Float64); None for "no data"."""
     if raw is None or (isinstance(raw, pd.DataFrame) and raw.columns.empty):
         return None
     missing = [c for c in wanted.values() if c not in raw.columns]
@@ -69,7 +71,7 @@ def _frame(raw: Any, wanted: dict[str, str], function: str, context: dict[str, A
         values = raw[column]
         if key in ("plan", "published", "record", "ex", "notice", "announced"):
             out[key] = pl.Series(key, pd.to_datetime(values, errors="coerce")).cast(pl.Date)
-        elif key == "progress":
+        elif key in text:
             out[key] = pl.Series(key, values.astype("string").fillna("").tolist(), dtype=pl.String)
         else:
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=float("nan"))
@@ -79,7 +81,7 @@ def _frame(raw: Any, wanted: dict[str, str], function: str, context: dict[str, A
 
 def transform_fhps_detail_em(raw: Any, symbol: Symbol, *, context: dict[str, Any]) -> pl.DataFrame:
     """Eastmoney's dividend plans of ``symbol`` as ``ACTIONS`` (cash, bonus and transfer per share)."""
-    frame = _frame(raw, EM_COLUMNS, "stock_fhps_detail_em", context)
+    frame = typed_frame(raw, EM_COLUMNS, "stock_fhps_detail_em", context)
     if frame is None or frame.is_empty():
         return empty_actions()
     per_share = frame.with_columns(
@@ -90,7 +92,7 @@ def transform_fhps_detail_em(raw: Any, symbol: Symbol, *, context: dict[str, Any
           - pl.col("bonus").fill_null(0.0)) / 10.0).alias("transfer"),
     )  # fmt: skip
     out = per_share.filter(
-        (pl.col("progress") != _NOTHING) & ((pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") > 0))
+        (pl.col("progress") != NO_DISTRIBUTION) & ((pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") > 0))
     ).select(
         pl.lit(symbol.canonical).alias("symbol"),
         pl.min_horizontal("plan", "published", "notice").alias("announcement_date"),
@@ -105,7 +107,7 @@ def transform_fhps_detail_em(raw: Any, symbol: Symbol, *, context: dict[str, Any
 
 def transform_sina_rights(raw: Any, symbol: Symbol, *, context: dict[str, Any]) -> pl.DataFrame:
     """Sina's rights issues of ``symbol`` as ``ACTIONS`` (``rights_ratio`` per share and ``rights_price``)."""
-    frame = _frame(raw, SINA_RIGHTS, "stock_history_dividend_detail", context)
+    frame = typed_frame(raw, SINA_RIGHTS, "stock_history_dividend_detail", context)
     if frame is None or frame.is_empty():
         return empty_actions()
     out = frame.filter(pl.col("ratio") > 0).select(
@@ -122,7 +124,7 @@ def transform_sina_rights(raw: Any, symbol: Symbol, *, context: dict[str, Any]) 
 
 def transform_sina_dividends(raw: Any, symbol: Symbol, *, context: dict[str, Any]) -> pl.DataFrame:
     """Sina's dividends of ``symbol`` as ``ACTIONS`` (per-10-share amounts divided out)."""
-    frame = _frame(raw, SINA_DIVIDENDS, "stock_history_dividend_detail", context)
+    frame = typed_frame(raw, SINA_DIVIDENDS, "stock_history_dividend_detail", context)
     if frame is None or frame.is_empty():
         return empty_actions()
     per_share = frame.with_columns((pl.col(c).fill_null(0.0) / 10.0).alias(c) for c in ("cash", "bonus", "transfer"))

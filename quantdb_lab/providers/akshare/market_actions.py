@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import polars as pl
 
 from quantdb_lab.domain.actions import ACTIONS, empty_actions
 from quantdb_lab.domain.symbols import parse_symbol
-from quantdb_lab.errors import InvalidRequestError, ProviderSchemaError
+from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.providers.akshare.actions import NO_DISTRIBUTION, typed_frame
 
 FHPS_EM_COLUMNS = {"code": "代码", "total": "送转股份-送转总比例", "bonus": "送转股份-送转比例", "cash": "现金分红-现金分红比例",
                    "plan": "预案公告日", "record": "股权登记日", "ex": "除权除息日", "progress": "方案进度",
@@ -36,59 +36,34 @@ FHPS_EM_ORDER = (
     "每股收益", "每股净资产", "每股公积金", "每股未分配利润", "净利润同比增长", "总股本", "预案公告日", "股权登记日",
     "除权除息日", "方案进度", "最新公告日期",
 )  # fmt: skip
-PG_EM_COLUMNS = {"code": "股票代码", "ratio": "配股比例", "price": "配股价", "record": "股权登记日"}
+PG_EM_COLUMNS = {"code": "股票代码", "offer": "配股比例", "price": "配股价", "record": "股权登记日"}
 PG_EM_ORDER = ("股票代码", "股票简称", "配售代码", "配股数量", "配股比例", "配股价", "最新价", "配股前总股本", "配股后总股本",
                "股权登记日", "缴款起始日期", "缴款截止日期", "上市日")  # fmt: skip
-_NOTHING = "不分配"
-_DATES = ("plan", "record", "ex", "notice")
 
 
-def _columns(raw: Any, wanted: dict[str, str], function: str, context: dict[str, Any]) -> pd.DataFrame | None:
-    if raw is None or (isinstance(raw, pd.DataFrame) and raw.columns.empty):
-        return None
-    missing = [c for c in wanted.values() if c not in raw.columns]
-    if missing:
-        raise ProviderSchemaError(f"akshare.{function} returned no columns {missing}", columns=list(map(str, raw.columns)), **context)
-    return raw
-
-
-def _canonical(codes: pd.Series) -> list[str | None]:
+def _canonical(codes: pl.Series) -> pl.Series:
     out: list[str | None] = []
-    for code in codes.astype("string").fillna(""):
+    for code in codes.fill_null(""):
         try:
-            out.append(parse_symbol(str(code).strip().zfill(6)).canonical)
+            out.append(parse_symbol(code.strip().zfill(6)).canonical)
         except InvalidRequestError:
             out.append(None)  # not a code of a listed A share (the tables hold only those)
-    return out
-
-
-def _dates(values: pd.Series) -> pl.Series:
-    return pl.Series(pd.to_datetime(values, errors="coerce")).cast(pl.Date)
-
-
-def _numbers(values: pd.Series) -> pl.Series:
-    return pl.Series(pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=float("nan")), nan_to_null=True)
+    return pl.Series("symbol", out, dtype=pl.String)
 
 
 def transform_fhps_em(raw: Any, *, context: dict[str, Any]) -> pl.DataFrame:
     """Every stock's plan of one reporting period (``stock_fhps_em``) as ``ACTIONS``, per share."""
-    frame = _columns(raw, FHPS_EM_COLUMNS, "stock_fhps_em", context)
-    if frame is None or frame.empty:
+    table = typed_frame(raw, FHPS_EM_COLUMNS, "stock_fhps_em", context, text=frozenset({"code", "progress"}))
+    if table is None or table.is_empty():
         return empty_actions()
-    cols = {key: frame[name] for key, name in FHPS_EM_COLUMNS.items()}
-    table = pl.DataFrame({
-        "symbol": pl.Series(_canonical(cols["code"]), dtype=pl.String),
-        **{key: _dates(cols[key]) for key in _DATES},
-        **{key: _numbers(cols[key]) for key in ("total", "bonus", "cash")},
-        "progress": pl.Series(cols["progress"].astype("string").fillna("").tolist(), dtype=pl.String),
-    })  # fmt: skip
+    table = table.with_columns(_canonical(table["code"]))
     bonus = pl.col("bonus").fill_null(0.0)
     out = table.with_columns(
         (pl.col("cash").fill_null(0.0) / 10.0).alias("cash"),
         (bonus / 10.0).alias("bonus"),
         ((pl.col("total").fill_null(bonus) - bonus) / 10.0).round(6).alias("transfer"),
     ).filter(
-        pl.col("symbol").is_not_null() & (pl.col("progress") != _NOTHING)
+        pl.col("symbol").is_not_null() & (pl.col("progress") != NO_DISTRIBUTION)
         & ((pl.col("cash") > 0) | (pl.col("bonus") + pl.col("transfer") > 0))
     ).select(
         "symbol", pl.min_horizontal("plan", "notice").alias("announcement_date"), pl.col("record").alias("record_date"),
@@ -100,15 +75,15 @@ def transform_fhps_em(raw: Any, *, context: dict[str, Any]) -> pl.DataFrame:
 
 def transform_pg_em(raw: Any, *, context: dict[str, Any]) -> pl.DataFrame:
     """Every rights issue Eastmoney lists (``stock_pg_em``) as ``ACTIONS`` (see the module docstring)."""
-    frame = _columns(raw, PG_EM_COLUMNS, "stock_pg_em", context)
-    if frame is None or frame.empty:
+    frame = typed_frame(raw, PG_EM_COLUMNS, "stock_pg_em", context, text=frozenset({"code", "offer"}))
+    if frame is None or frame.is_empty():
         return empty_actions()
-    ratio = pd.to_numeric(frame[PG_EM_COLUMNS["ratio"]].astype("string").str.replace("10配", "", regex=False), errors="coerce")
-    record = _dates(frame[PG_EM_COLUMNS["record"]])
-    table = pl.DataFrame({
-        "symbol": pl.Series(_canonical(frame[PG_EM_COLUMNS["code"]]), dtype=pl.String), "record_date": record,
-        "rights_ratio": _numbers(ratio) / 10.0, "rights_price": _numbers(frame[PG_EM_COLUMNS["price"]]),
-    })  # fmt: skip
+    table = frame.select(  # 配股比例 reads "10配3.0": rights shares per 10 held
+        _canonical(frame["code"]), pl.col("record").alias("record_date"),
+        (pl.col("offer").str.replace("10配", "", literal=True).str.strip_chars().cast(pl.Float64, strict=False) / 10.0)
+        .alias("rights_ratio"),
+        pl.col("price").alias("rights_price"),
+    )
     out = table.filter(pl.col("symbol").is_not_null() & (pl.col("rights_ratio") > 0) & pl.col("record_date").is_not_null())
     return out.select(
         "symbol", pl.lit(None, pl.Date).alias("announcement_date"), "record_date",
