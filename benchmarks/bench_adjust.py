@@ -135,6 +135,7 @@ def run_real() -> tuple[pl.DataFrame, dict]:
             diagnosis.append({"symbol": symbol, "cum": row["ours_cum_err_ts"], "events": bounds.height,
                               "n_outside": outside.height,
                               "empty": int((bounds["ts_low"] > bounds["ts_high"]).sum()),
+                              "off_cent": int((~outside["ts_reference_on_cent"]).sum()),
                               "outside": "; ".join(f"{d:%Y-%m-%d} {f:.5f} vs [{a:.5f}, {b:.5f}]" for d, f, a, b in
                                                    outside.select("date", "factor", "ts_low", "ts_high").iter_rows()),
                               "refined": refined})  # fmt: skip
@@ -153,7 +154,13 @@ def tushare_factor_bounds(raw: pl.DataFrame, tushare: pl.DataFrame) -> pl.DataFr
     close, ts = both["close"].to_numpy(), both["ts"].to_numpy()
     lo = np.array([((ts[seg == k] - 0.005) / close[seg == k]).max() if (seg == k).any() else np.nan for k in range(events.height + 1)])
     hi = np.array([((ts[seg == k] + 0.005) / close[seg == k]).min() if (seg == k).any() else np.nan for k in range(events.height + 1)])
-    return events.with_columns(pl.Series("ts_low", lo[1:] / hi[:-1]), pl.Series("ts_high", hi[1:] / lo[:-1]))
+    bounds = events.with_columns(pl.Series("ts_low", lo[1:] / hi[:-1]), pl.Series("ts_high", hi[1:] / lo[:-1]))
+    # The reference price Tushare's factor implies (previous close / factor): the exchange publishes it to the
+    # cent, so an interval holding no cent is a factor no exchange reference can give.
+    previous_close = pl.col("reference") * pl.col("factor")
+    return bounds.with_columns(
+        ((previous_close / pl.col("ts_low") * 100 + 1e-6).floor() >= (previous_close / pl.col("ts_high") * 100 - 1e-6).ceil())
+        .alias("ts_reference_on_cent"))  # fmt: skip
 
 
 def exact_dividends(symbol: str, raw: pl.DataFrame, tushare: pl.DataFrame) -> dict[str, float] | None:
@@ -291,7 +298,7 @@ def main() -> None:
     per_symbol = [(r["symbol"], str(r["rows"]), str(r["events"]), pct(r["ours_median"]), pct(r["ours_max_unrounded"]), pct(r["ours_max"]),
                    pp(r["ours_cum_err_ts"]), pp(r["ours_cum_err_exchange"]), pct(r.get("em_median")), pp(r.get("em_cum_err_ts")))
                   for r in table.sort("symbol").iter_rows(named=True)]  # fmt: skip
-    diagnosis = [(d["symbol"], pp(d["cum"]), f"{d['n_outside']} of {d['events']} ({d['empty']} empty)",
+    diagnosis = [(d["symbol"], pp(d["cum"]), f"{d['n_outside']} of {d['events']} ({d['empty']} empty)", str(d["off_cent"]),
                   d["outside"] or "-",
                   "-" if d["refined"] is None else f"{d['refined']['agree']} of {d['refined']['events']} refined: "
                   f"{pp(d['refined']['before'])} -> {pp(d['refined']['after'])}") for d in extra["diagnosis"]]  # fmt: skip
@@ -305,8 +312,10 @@ def main() -> None:
         "outside the interval Tushare's published cents allow, and the factors refined with exact dividends where a "
         "real table is recorded (the project's fixtures) and its reference rounds to the exchange's",
         "An empty interval (low > high): no single scale between two ex-dates reproduces Tushare's cents, so its "
-        "factor is not constant there (a factor kept to a few decimals, or one changing between ex-dates).",
-        markdown_table(["symbol", "5y vs Tushare", "ex-dates outside", "our factor vs Tushare's interval",
+        "factor is not constant there (a factor kept to a few decimals, or one changing between ex-dates). "
+        "'Off the cent': ex-dates outside where the reference price Tushare's factor implies (previous close / "
+        "factor) holds no whole cent, so no reference the exchange can publish gives Tushare's factor.",
+        markdown_table(["symbol", "5y vs Tushare", "ex-dates outside", "off the cent", "our factor vs Tushare's interval",
                         "exact dividends"], diagnosis),  # fmt: skip
     ])
     print(text)
