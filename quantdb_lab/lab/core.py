@@ -208,16 +208,36 @@ class LabCore:
         else:
             frame, origins, skipped = self._bars_of_many(symbols, start=start, end=end, adjust=adjust, strict=strict,
                                                          said=said)  # fmt: skip
-        fetched = {p.symbol for p in origins if not p.from_cache}
-        if self._mode.on_quality_fail != "ignore" and fetched:
-            # Judged when new bars enter the cache, not on every warm read (a report costs milliseconds).
-            judged = frame if len(fetched) == len(origins) else frame.filter(pl.col("symbol").is_in(fetched))
-            said += self._gate(self.quality(judged))
+        if self._mode.on_quality_fail != "ignore" and frame.height:
+            said += self._judge(frame, origins)
         reports = ()
         if freq == "daily" and self._mode.gap_policy != "keep":  # weekly/monthly aggregate the real days only
             first, last = parse_range(start, end)
             frame, reports = self.gap_filler().apply_policy(frame, start=first, end=last, adjust=adjust)
         return bind(resample(frame, freq), ResultProvenance("bars", tuple(origins), skipped, tuple(said), reports))
+
+    def _judge(self, frame: pl.DataFrame, origins: list[Provenance]) -> list[str]:
+        """The gate on the series this read fetched and on those it once refused (``store.gate_verdicts``).
+        Judged when new bars enter the cache, not on every warm read (a report costs milliseconds); a refused
+        series is judged again on each read of its refused rows until a pass (or feedback) clears it."""
+        fetched = {p.symbol for p in origins if not p.from_cache}
+        warm = {p.symbol for p in origins} - fetched
+        verdicts = self._engine.verdicts
+        judged_symbols = fetched | (verdicts.refused(warm, frame["date"].min(), frame["date"].max()) if warm else set())
+        if not judged_symbols:
+            return []
+        judged = frame if len(judged_symbols) == len(origins) else frame.filter(pl.col("symbol").is_in(judged_symbols))
+        report = self.quality(judged)
+        spans = {s: (first, last) for s, first, last in
+                 judged.group_by("symbol").agg(pl.col("date").min().alias("a"), pl.col("date").max().alias("b")).iter_rows()}
+        refused = {} if report.passed else {s: spans[s] for s in report.failing if s in spans}
+        if refused:
+            failing = report.issues.filter((pl.col("status") == "open") & pl.col("symbol").is_in(list(refused)))
+            for s, first, last in failing.group_by("symbol").agg(pl.col("date").min(), pl.col("date").max().alias("b")).iter_rows():
+                if first is not None:
+                    refused[s] = (first, last)
+        verdicts.update(refused, {s: span for s, span in spans.items() if s not in refused}, self._mode.name)
+        return self._gate(report, stacklevel=5)
 
     def _gate(self, report: QualityReport, stacklevel: int = 4) -> list[str]:
         """The mode's quality gate on a report of newly fetched rows: raises, or the warning's text ([] passed)."""

@@ -19,6 +19,7 @@ from quantdb_lab.loader.trade_calendar import lab_calendar
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.registry import resolve_provider, source_id
 from quantdb_lab.store.base import SeriesBackend
+from quantdb_lab.store.gate_verdicts import GateVerdicts
 from quantdb_lab.store.select import open_store
 from quantdb_lab.throttle import Throttle
 
@@ -36,6 +37,7 @@ class Engine:
     tracker: Tracker  # usage log, foreground activity, warm ledger (for quantdb_lab.prefetch)
     background: BarLoader  # warming loads: same store and throttle, counted apart from foreground stats
     datasets: DatasetLoader  # reads of every other registered dataset (lab.read)
+    verdicts: GateVerdicts  # the series the quality gate refused, judged again when read warm
 
 
 def build_engine(
@@ -73,4 +75,5 @@ def build_engine(
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
     background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call, events=events)
     datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
-    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets)
+    return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets,
+                  GateVerdicts(backend.base))
