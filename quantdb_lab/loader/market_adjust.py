@@ -113,15 +113,48 @@ def _adjust_by_sid(frame: pl.DataFrame, events: pl.DataFrame, how: str, *, refer
         rows, refs = rows[keep], refs[keep]
     else:
         rows, refs = np.zeros(0, np.int64), np.zeros(0)
-    scale = pl.Series("_m", multiplier, dtype=pl.Float64)
-    # polars' own arithmetic, chunk by chunk, in one with_columns; then the event rows patched
-    out = frame.with_columns((pl.col(c) * scale).alias(c) for c in ADJUSTED if c in frame.columns)
-    if not len(rows):
-        return out
-    close = frame["close"].gather(rows).to_numpy()
-    fixes = []
-    if "change" in out.columns:
-        fixes.append(out["change"].scatter(rows, (close - refs) * multiplier[rows]))
-    if "pct_change" in out.columns:
-        fixes.append(out["pct_change"].scatter(rows, close / refs - 1.0))
-    return out.with_columns(fixes)
+    # each adjusted column is made once, in place on its own buffer, and wrapped without a copy; the event rows
+    # are patched in that buffer (a polars scatter would copy the whole column again)
+    close = frame["close"].gather(rows).to_numpy() if len(rows) else np.zeros(0)
+    patches = {"change": (close - refs) * multiplier[rows], "pct_change": close / refs - 1.0}
+    columns = [_scaled(frame[c], multiplier, rows, patches.get(c)) for c in ADJUSTED if c in frame.columns]
+    if "pct_change" in frame.columns and len(rows):
+        columns.append(_patched(frame["pct_change"], rows, patches["pct_change"]))
+    return frame.with_columns(columns)
+
+
+def _scaled(column: pl.Series, multiplier: np.ndarray, rows: np.ndarray, patch: np.ndarray | None) -> pl.Series:
+    """``column * multiplier`` with ``patch`` at ``rows``: one new float64 buffer (nulls stay null)."""
+    if column.null_count():
+        out = column * _chunked_like(column, multiplier)
+        return out.scatter(rows, patch) if patch is not None and len(rows) else out
+    values = column.to_numpy()  # a copy when the column has several chunks (a segment each), else a view
+    if values.flags.writeable and values.dtype == np.float64:
+        np.multiply(values, multiplier, out=values)
+    else:
+        values = np.multiply(values, multiplier, dtype=np.float64)
+    if patch is not None and len(rows):
+        values[rows] = patch
+    return _chunked_like(column, values)
+
+
+def _patched(column: pl.Series, rows: np.ndarray, patch: np.ndarray) -> pl.Series:
+    """``column`` with ``patch`` at ``rows``, as one new buffer."""
+    if column.null_count():
+        return column.scatter(rows, patch)
+    values = column.to_numpy()
+    values = values if values.flags.writeable and values.dtype == np.float64 else values.astype(np.float64)
+    values[rows] = patch
+    return _chunked_like(column, values)
+
+
+def _chunked_like(column: pl.Series, values: np.ndarray) -> pl.Series:
+    """``values`` as a Series named and chunked like ``column``, without a copy. A frame whose columns are
+    chunked alike stays so: polars rechunks every column of a frame whose chunks disagree at its next select,
+    a copy of the whole cross-section."""
+    lengths = column.chunk_lengths()
+    if len(lengths) < 2:
+        return pl.Series(column.name, values)
+    bounds = np.concatenate(([0], np.cumsum(lengths)))
+    pieces = [pl.Series(column.name, values[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    return pl.concat(pieces, rechunk=False)
