@@ -36,7 +36,7 @@ def test_the_subcommand_parses_a_name_and_a_port():
 
 def test_voila_binds_127_0_0_1_on_the_port_given_with_sources_stripped_and_our_template(tmp_path):
     command = voila_command(tmp_path, 8765)
-    assert command[:3] == [sys.executable, "-m", "voila"] and command[3] == str(tmp_path)
+    assert command[:3] == [sys.executable, "-m", "quantdb_lab.ui.voila_app"] and command[3] == str(tmp_path)
     assert "--Voila.ip=127.0.0.1" in command and "--port=8765" in command and "--Voila.port_retries=0" in command
     assert "--strip_sources=True" in command and f"--template={TEMPLATE}" in command and "--no-browser" in command
     assert not any("0.0.0.0" in part for part in command)
