@@ -11,6 +11,11 @@ The page handler does two things Voila's does not:
 - With preheated kernels (``voila_server``), it serves a page from the pool only when the notebook on disk is the
   one the pool pre-ran. Voila keeps the notebook as first read and would otherwise serve a notebook edited since
   (new parameters in its first cell) as it was: such a page is rendered afresh, as without preheating.
+
+And one kernel manager of ours (``DashboardKernelManager``): a pre-run kernel's idle time counts from when Voila
+handed it to a page, not from when its notebook ran. The culler spares kernels in the pool; a kernel taken from
+it had been "idle" since its pre-run, minutes before, and with no connection yet, so a culler passing before the
+page's websocket connected shut the page's kernel down under it (seen: a page that never drew its widgets).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 import tornado.web
+from jupyter_server._tz import utcnow
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 
@@ -49,6 +56,32 @@ def _same_cells(pre_run, path: Path) -> bool:  # noqa: ANN001
     except (OSError, ValueError):
         return False
     return _cells(current) == _cells(pre_run)
+
+
+class DashboardKernelManager(AsyncMappingKernelManager):
+    """Voila's kernel manager base (``VoilaConfiguration.multi_kernel_manager_class``) under its pool."""
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(**kwargs)
+        self._pre_run: set[str] = set()  # kernels started for a pool, until the culler first sees them
+
+    async def start_kernel(self, *args, **kwargs) -> str:  # noqa: ANN002, ANN003
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "True":
+            self._pre_run.add(kernel_id)
+        return kernel_id
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        # Voila's pool manager passes a kernel on to here only once it has left the pool for a page
+        if kernel_id in self._pre_run:
+            self._pre_run.discard(kernel_id)
+            self.get_kernel(kernel_id).last_activity = utcnow()  # idle from now: its page may still be connecting
+            return
+        await super().cull_kernel_if_idle(kernel_id)
+
+    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        self._pre_run.discard(kernel_id)
+        await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
 
 class DashboardVoila(Voila):

@@ -1,7 +1,7 @@
 """Voila serving the dashboards on 127.0.0.1: the command line, a free port, and a start/stop by process id.
 
-Voila runs in its own process group (so a terminal's Ctrl-C reaches only us, and we stop it in order), with
-sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
+Voila (``voila_app``: Voila's app with our page handler) runs in its own process group (so a terminal's Ctrl-C
+reaches only us, and we stop it in order), with sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
 ``JUPYTER_PATH`` from the package's ``jupyter_data`` folder.
 
 It asks for a token, as JupyterLab does: anyone who can reach 127.0.0.1 (every local user) could otherwise run
@@ -14,7 +14,15 @@ when that request never comes (a closed laptop, a killed tab), culled once it ha
 activity for ``cull_idle_timeout`` seconds (jupyter-server's culler, run every ``cull_interval`` seconds). A
 kernel with a page still connected is never culled. A page left while its kernel's websocket was still being
 prepared is counted out right (``voila_connection``), so its kernel is culled like any other. Each page gets
-its ``_xsrf`` cookie as it renders (``voila_hooks``), without which Voila's shutdown request was refused.
+its ``_xsrf`` cookie as it is served (``voila_app``), without which Voila's shutdown request was refused.
+
+Quick to open: ``pool_size`` kernels per dashboard and for the landing page (default 1; 0: none) are started
+with the server and run their notebook before anyone asks (Voila's preheated kernels); a page takes one, already
+run, and Voila starts its replacement a second later. They run with the server's environment (provider, cache
+directory, ``$QUANTDB_LAB_PLOTLY_ESM``), as a page's own kernel would; the culler leaves them alone, so the
+server holds at most ``pool_size`` idle kernels per dashboard beyond the pages open. A kernel taken from the
+pool is idle from when it was served (``voila_app.DashboardKernelManager``). A notebook edited since its pool
+pre-ran it is rendered afresh (``voila_app``). Other notebooks in the folder get no pool.
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
 (``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
@@ -51,6 +59,7 @@ PLOTLY_ASSET = "plotly-widget.js"
 CULL_IDLE_TIMEOUT = 120  # s without a connection or activity before a kernel is shut down
 CULL_INTERVAL = 30  # s between two looks of the culler
 CONNECTION_CLASS = "quantdb_lab.ui.voila_connection.CountedKernelConnection"
+KERNEL_MANAGER_CLASS = "quantdb_lab.ui.voila_app.DashboardKernelManager"
 POOL_SIZE = 1  # kernels kept pre-run per dashboard (and the landing page); 0: none, each page starts its own
 
 
@@ -85,6 +94,7 @@ def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
         f"--Voila.kernel_websocket_connection_class={CONNECTION_CLASS}",  # counts a page left early right
+        f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER_CLASS}",  # a served pool kernel not culled at once
         *(f"--Voila.config_file_paths={p}" for p in configs),
     ]  # fmt: skip
 

@@ -72,3 +72,22 @@ def test_a_preheated_page_is_the_notebook_on_disk_run_with_the_servers_environme
         assert f"second replay:somewhere {cache}" in page and "first replay" not in page
         assert log.read_text().count("Using pre-heated kernel") == 1  # rendered afresh, not from the pool
         assert any(c.startswith("_xsrf=") for c in cookies)
+
+
+def test_a_kernel_taken_from_the_pool_is_idle_from_when_it_was_served_not_from_its_pre_run(tmp_path):
+    # the culler spares pooled kernels; one handed to a page had been "idle" since its pre-run, with no connection
+    # yet, and the next culler pass shut it down before the page's websocket connected
+    pytest.importorskip("voila")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / INDEX, "1 + 1")
+    log = tmp_path / "voila.log"
+    env = voila_env(os.environ, provider="simulated", cache_dir=str(tmp_path / "cache"))
+    with VoilaServer(notebooks, env=env, log=log, pool_size=1, cull_idle_timeout=4, cull_interval=1) as server:
+        _wait_for(log, "Kernel pool of index.ipynb is filled")
+        time.sleep(6)  # the pooled kernel is now idle for longer than the timeout
+        page, _ = _get(server, INDEX)
+        served = page.split('"kernelId": "', 1)[1].split('"', 1)[0]
+        time.sleep(2.5)  # two culler passes: the page (never connecting here) still has its kernel
+        assert f"({served})" not in log.read_text(), "culled as it was served"
+        _wait_for(log, f"({served}) with 0 connections", timeout=30)  # then culled once idle that long
