@@ -123,7 +123,7 @@ def main() -> int:
     servers = {c: VoilaServer(ROOT / "notebooks", env=env, **CONFIGS[c]) for c in configs}
     try:
         for server in servers.values():
-            server.start()
+            server.start(timeout=120)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch_persistent_context(
                 profile, executable_path=str(CHROMIUM), args=FLAGS, headless=True, viewport={"width": 1280, "height": 900})

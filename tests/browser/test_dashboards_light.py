@@ -80,8 +80,20 @@ def page_kernel(page) -> str:
     return page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_pools(server: VoilaServer, log: Path, timeout: float = 600.0) -> int:
-    """Until every pool pre-ran its notebook (the server logs each); returns the number of pre-run kernels."""
+    """Until every pool pre-ran its notebook: the server logs each pool's kernel started, then the kernels run
+    their notebooks until the server is idle. Returns the number of pre-run kernels."""
     from quantdb_lab.ui.voila_server import pool_config
 
     pools = pool_config(server.directory, server.pool_size)["VoilaKernelManager"]["kernel_pools_config"]
@@ -94,6 +106,12 @@ def wait_for_pools(server: VoilaServer, log: Path, timeout: float = 600.0) -> in
         time.sleep(0.5)
     else:
         raise AssertionError(f"the pools of {sorted(wanted)} did not fill within {timeout:.0f} s")
+    while time.monotonic() < deadline:
+        pids = _tree(server.process.pid)
+        before = _cpu_seconds(pids)
+        time.sleep(2.0)
+        if _cpu_seconds(pids) - before < 0.1:
+            break
     return len(wanted) * server.pool_size
 
 
