@@ -301,9 +301,10 @@ def predict(
             if not seen:
                 continue
             seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
-            eligible = _listed_by(members, peers.listed, seed.start)
-            studied_n = len({u.symbol for u in seen})
-            share = studied_n / max(len(eligible | {u.symbol for u in seen}), 1)
+            studied_members = {u.symbol for u in seen}
+            eligible = _listed_by(members, peers.listed, seed.start) | studied_members  # a studied one counts
+            studied_n = len(studied_members)
+            share = studied_n / len(eligible)
             if studied_n < 2 or share < PEER_MIN_SHARE:
                 continue
             if today in days and all(u.day != today for u in seen):
@@ -311,7 +312,6 @@ def predict(
             confidence = 0.5 + 0.5 * share
             listed_by = f" listed by {seed.start}" if len(eligible) < len(members) else ""
             reason = f"peer in {group}: {studied_n} of {len(eligible)}{listed_by} studied recently"
-            studied_members = {u.symbol for u in seen}
             for member in members:  # the rest of the group is its own rule: learned apart from the studied part
                 kind = "peer" if member in studied_members else "peer rest"
                 scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at, kind)
