@@ -18,14 +18,19 @@ from quantdb_lab.providers.base import Provider
 
 
 def peers_from_securities(securities: pl.DataFrame, indices: dict[str, list[str]] | None = None) -> Peers:
-    """Sector groups from a security master with ``symbol`` and ``industry`` columns, plus index groups."""
+    """Sector groups from a security master with ``symbol`` and ``industry`` columns, plus index groups, and the
+    listing dates of its ``list_date`` column if it has one."""
     groups: dict[str, tuple[str, ...]] = {}
     if securities.height and {"symbol", "industry"} <= set(securities.columns):
         for (industry,), frame in securities.filter(pl.col("industry").is_not_null()).group_by(["industry"]):
             groups[f"sector:{industry}"] = tuple(sorted(frame["symbol"].to_list()))
     for index, members in (indices or {}).items():
         groups[f"index:{index}"] = tuple(sorted(members))
-    return Peers(groups)
+    listed: dict[str, date] = {}
+    if securities.height and {"symbol", "list_date"} <= set(securities.columns):
+        known = securities.filter(pl.col("list_date").is_not_null())
+        listed = dict(zip(known["symbol"].to_list(), known["list_date"].cast(pl.Date).to_list(), strict=True))
+    return Peers(groups, listed)
 
 
 def peers_moment(mode: ContextMode, now: datetime) -> datetime:

@@ -16,7 +16,9 @@ the latest closed session: after the close the warmer fetches that session for w
    asked today and B not yet (B is then minutes away).
 3. Peers, for requests made in a mode with ``prefetch_related``: every member of a group (sector, index) of
    which the user studied at least ``PEER_MIN_SHARE`` (and two members) over the last ``PEER_DAYS`` active days
-   scores ``0.5 + 0.5 * share``. One stock of a 30-stock sector warms nothing; a sector study warms the rest.
+   scores ``0.5 + 0.5 * share``, the share taken over the members listed by the study's start (one listed later
+   could not be read over the span, and leaving it out says nothing about the study). One stock of a 30-stock
+   sector warms nothing; a sector study warms the rest.
    A group left untouched on a day the user was active is dropped: the study has moved on. Members not yet
    studied are rule ``peer rest``, the studied ones ``peer``: outcomes are learned apart for each.
 4. Market hours (trading mode's use). Series asked while the market was open on recent days are needed at the
@@ -87,9 +89,11 @@ class Prediction:
 
 @dataclass(frozen=True, slots=True)
 class Peers:
-    """Named groups of symbols, e.g. ``{"sector:Financials": (...), "index:000300.SH": (...)}``."""
+    """Named groups of symbols, e.g. ``{"sector:Financials": (...), "index:000300.SH": (...)}``, and the listing
+    dates known (``listed``: a member listed after a study's start leaves the studied share, rule 3)."""
 
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    listed: Mapping[str, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,15 +298,20 @@ def predict(
             if not members:
                 continue
             seen = [u for u in studied if u.symbol in members]
-            share = len({u.symbol for u in seen}) / len(members)
-            if len({u.symbol for u in seen}) < 2 or share < PEER_MIN_SHARE:
+            if not seen:
+                continue
+            seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
+            studied_members = {u.symbol for u in seen}
+            eligible = _listed_by(members, peers.listed, seed.start) | studied_members  # a studied one counts
+            studied_n = len(studied_members)
+            share = studied_n / len(eligible)
+            if studied_n < 2 or share < PEER_MIN_SHARE:
                 continue
             if today in days and all(u.day != today for u in seen):
                 continue  # active today, this group untouched: the study has moved on
-            seed = seen[-1]  # the latest study decides the span and adjustment peers are read with
             confidence = 0.5 + 0.5 * share
-            reason = f"peer in {group}: {len({u.symbol for u in seen})} of {len(members)} studied recently"
-            studied_members = {u.symbol for u in seen}
+            listed_by = f" listed by {seed.start}" if len(eligible) < len(members) else ""
+            reason = f"peer in {group}: {studied_n} of {len(eligible)}{listed_by} studied recently"
             for member in members:  # the rest of the group is its own rule: learned apart from the studied part
                 kind = "peer" if member in studied_members else "peer rest"
                 scores.add((member, seed.adjust), confidence, seed.start, reason, habit_at, kind)
@@ -322,6 +331,14 @@ def predict(
 
     out = scores.predictions(target)
     return out + _universes(crowd, days, index, today, target, peers, habit_at)
+
+
+def _listed_by(members: tuple[str, ...], listed: Mapping[str, date], start: date | None) -> set[str]:
+    """Members listed on or before ``start`` (unknown listing dates count as listed): those a study from
+    ``start`` could have read in full; one listed later is no evidence that the study left it out."""
+    if start is None:
+        return set(members)
+    return {m for m in members if m not in listed or listed[m] <= start}
 
 
 def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], today: date, target: date,

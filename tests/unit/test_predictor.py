@@ -201,3 +201,26 @@ def test_the_studied_part_of_a_group_and_its_rest_are_separate_rules():
     kinds = {p.symbol: p.kind for p in predict(log, CAL, at("2025-06-11 16:00"), peers=SECTOR)}
     # sector:Fin 3 of 5 studied (0.6 >= 0.2): all five at 0.8; index:BIG 3 of 20 (0.15 < 0.2): none
     assert kinds == {"A": "peer", "B": "peer", "C": "peer", "D": "peer rest", "E": "peer rest"}
+
+
+def test_peer_share_counts_only_members_listed_before_the_study_start():
+    # E listed after the study's start (2024-06-01): A, B of the 4 members listed by then are studied,
+    # share 2/4 -> 0.5 + 0.5 * 0.5 = 0.75 (over all five members it would be 2/5 -> 0.7).
+    peers = Peers({"sector:Fin": ("A", "B", "C", "D", "E")}, listed={"E": date(2024, 9, 2), "A": date(2010, 1, 4)})
+    log = [use("2025-06-10T20:00:00+08:00", s, start="2024-06-01") for s in ("A", "B")]
+    predictions = by_symbol(predict(log, CAL, at("2025-06-11 16:00"), peers=peers))
+    assert predictions["C"].confidence == pytest.approx(0.75)
+    assert predictions["E"].confidence == pytest.approx(0.75)  # still a member: its listing only leaves the share
+    assert "2 of 4 listed by" in predictions["C"].reason
+
+
+def test_peers_from_a_security_master_carry_listing_dates():
+    import polars as pl
+
+    from quantdb_lab.prefetch import peers_from_securities
+
+    master = pl.DataFrame({"symbol": ["A", "B", "C"], "industry": ["Fin", "Fin", None],
+                           "list_date": [date(2001, 1, 2), date(2024, 9, 2), date(2003, 3, 3)]})  # fmt: skip
+    peers = peers_from_securities(master)
+    assert dict(peers.groups) == {"sector:Fin": ("A", "B")}
+    assert dict(peers.listed) == {"A": date(2001, 1, 2), "B": date(2024, 9, 2), "C": date(2003, 3, 3)}
