@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
 import filelock
 
 from quantdb_lab.errors import InvalidRequestError, StoreError
+from quantdb_lab.store.frame_files import atomic_write
 
 VERSION = 1
 VERDICTS = ("false_positive", "confirmed")
@@ -73,11 +73,7 @@ class FeedbackStore:
         return len(decisions) - len(kept)
 
     def _write(self, decisions: list[dict]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".quality.", suffix=".tmp", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": VERSION, "decisions": decisions}, handle, indent=1)
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps({"version": VERSION, "decisions": decisions}, indent=1).encode("utf-8"))
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise StoreError(f"cannot write feedback: {exc}", dataset="feedback") from exc

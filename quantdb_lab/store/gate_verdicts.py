@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
 import filelock
 
 from quantdb_lab.errors import StoreError
+from quantdb_lab.store.frame_files import atomic_write
 
 VERSION = 1
 Span = tuple[date, date]
@@ -80,11 +80,7 @@ class GateVerdicts:
         return dict(data.get("refused", {}))
 
     def _write(self, records: dict[str, dict]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".gate.", suffix=".tmp", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": VERSION, "refused": records}, handle, indent=1)
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps({"version": VERSION, "refused": records}, indent=1).encode("utf-8"))
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise StoreError(f"cannot write the quality gate file: {exc}", dataset="quality") from exc
