@@ -116,7 +116,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from quantdb_lab.ui.dashboard_command import run_dashboard
 
-    return run_dashboard(args.name, provider=args.provider, cache_dir=args.cache_dir, port=args.port)
+    return run_dashboard(args.name, provider=args.provider, cache_dir=args.cache_dir, port=args.port,
+                         pool_size=args.pool_size)  # fmt: skip
 
 
 def _cmd_warm(args: argparse.Namespace) -> int:
@@ -222,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = sub.add_parser("dashboard", help="serve the dashboards with Voila on 127.0.0.1 (Ctrl-C stops)")
     dashboard.add_argument("name", nargs="?", default=None, help="open this one (e.g. cache_monitor); default the landing page")
     dashboard.add_argument("--port", type=int, default=None, help="default: a free port")
+    dashboard.add_argument("--pool-size", type=int, default=None,
+                           help="kernels kept pre-run per dashboard, so a page opens at once (default 1; 0: none)")  # fmt: skip
     dashboard.set_defaults(run=_cmd_dashboard)
     return parser
 

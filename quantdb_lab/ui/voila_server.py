@@ -1,7 +1,7 @@
 """Voila serving the dashboards on 127.0.0.1: the command line, a free port, and a start/stop by process id.
 
-Voila runs in its own process group (so a terminal's Ctrl-C reaches only us, and we stop it in order), with
-sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
+Voila (``voila_app``: Voila's app with our page handler) runs in its own process group (so a terminal's Ctrl-C
+reaches only us, and we stop it in order), with sources stripped and the ``quantdb`` template: Voila's lab template minus its CDN links, found through
 ``JUPYTER_PATH`` from the package's ``jupyter_data`` folder.
 
 It asks for a token, as JupyterLab does: anyone who can reach 127.0.0.1 (every local user) could otherwise run
@@ -14,7 +14,15 @@ when that request never comes (a closed laptop, a killed tab), culled once it ha
 activity for ``cull_idle_timeout`` seconds (jupyter-server's culler, run every ``cull_interval`` seconds). A
 kernel with a page still connected is never culled. A page left while its kernel's websocket was still being
 prepared is counted out right (``voila_connection``), so its kernel is culled like any other. Each page gets
-its ``_xsrf`` cookie as it renders (``voila_hooks``), without which Voila's shutdown request was refused.
+its ``_xsrf`` cookie as it is served (``voila_app``), without which Voila's shutdown request was refused.
+
+Quick to open: ``pool_size`` kernels per dashboard and for the landing page (default 1; 0: none) are started
+with the server and run their notebook before anyone asks (Voila's preheated kernels); a page takes one, already
+run, and Voila starts its replacement a second later. They run with the server's environment (provider, cache
+directory, ``$QUANTDB_LAB_PLOTLY_ESM``), as a page's own kernel would; the culler leaves them alone, so the
+server holds at most ``pool_size`` idle kernels per dashboard beyond the pages open. A kernel taken from the
+pool is idle from when it was served (``voila_app.DashboardKernelManager``). A notebook edited since its pool
+pre-ran it is rendered afresh (``voila_app``). Other notebooks in the folder get no pool.
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
 (``/voila/static/plotly-widget.js``, copied from the installed plotly into a folder of the server's own), and
@@ -25,6 +33,7 @@ widget state no longer carries the script.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -34,22 +43,24 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
 from jupyter_core.paths import jupyter_config_path
 
 from quantdb_lab.config import CACHE_DIR_ENV, PLOTLY_ESM_ENV, PROVIDER_ENV
+from quantdb_lab.ui.dashboards import INDEX, present
 
 HOST = "127.0.0.1"
 TEMPLATE = "quantdb"
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
-JUPYTER_CONFIG = Path(__file__).resolve().parent / "jupyter_config"  # our voila.py: the page hooks
 PLOTLY_ASSET = "plotly-widget.js"
 CULL_IDLE_TIMEOUT = 120  # s without a connection or activity before a kernel is shut down
 CULL_INTERVAL = 30  # s between two looks of the culler
 CONNECTION_CLASS = "quantdb_lab.ui.voila_connection.CountedKernelConnection"
+KERNEL_MANAGER_CLASS = "quantdb_lab.ui.voila_app.DashboardKernelManager"
+POOL_SIZE = 1  # kernels kept pre-run per dashboard (and the landing page); 0: none, each page starts its own
 
 
 def _die_with_parent() -> None:
@@ -70,10 +81,12 @@ def free_port(host: str = HOST) -> int:
 
 
 def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                  cull_interval: int = CULL_INTERVAL) -> list[str]:  # fmt: skip
-    """Voila in tree mode over ``directory``: ``/`` lists the notebooks, ``/voila/render/<file>`` renders one."""
+                  cull_interval: int = CULL_INTERVAL, config_dir: Path | None = None) -> list[str]:  # fmt: skip
+    """Voila in tree mode over ``directory``: ``/`` lists the notebooks, ``/voila/render/<file>`` renders one.
+    ``config_dir`` holds a ``voila.json`` read before the directory's and the user's (``pool_config``)."""
+    configs = (*((config_dir,) if config_dir else ()), directory, *jupyter_config_path())
     return [
-        sys.executable, "-m", "voila", str(directory),
+        sys.executable, "-m", "quantdb_lab.ui.voila_app", str(directory),
         "--no-browser", f"--Voila.ip={HOST}", f"--port={port}", "--Voila.port_retries=0",
         "--strip_sources=True", f"--template={TEMPLATE}", f"--theme={theme}",
         "--Voila.auto_token=True",  # the token itself comes from JUPYTER_TOKEN in the server's environment
@@ -81,8 +94,19 @@ def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle
         f"--MappingKernelManager.cull_interval={int(cull_interval)}",
         "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
         f"--Voila.kernel_websocket_connection_class={CONNECTION_CLASS}",  # counts a page left early right
-        *(f"--Voila.config_file_paths={p}" for p in (JUPYTER_CONFIG, directory, *jupyter_config_path())),
+        f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER_CLASS}",  # a served pool kernel not culled at once
+        *(f"--Voila.config_file_paths={p}" for p in configs),
     ]  # fmt: skip
+
+
+def pool_config(directory: Path, pool_size: int) -> dict:
+    """Voila's configuration for ``pool_size`` preheated kernels per dashboard present in ``directory`` and for the
+    landing page, none for any other notebook there (workflows such as live.ipynb, a user's own notebooks)."""
+    pools = {name: {"pool_size": int(pool_size)} for name in (INDEX, *(d.notebook for d in present(directory)))}
+    return {
+        "VoilaConfiguration": {"preheat_kernel": True, "default_pool_size": 0},
+        "VoilaKernelManager": {"kernel_pools_config": {"default": {"pool_size": 0}, **pools}},
+    }
 
 
 def plotly_asset_dir() -> Path:
@@ -112,9 +136,11 @@ class VoilaServer:
 
     def __init__(self, directory: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
                  log: Path | None = None, token: str | None = None, cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                 cull_interval: int = CULL_INTERVAL) -> None:  # fmt: skip
+                 cull_interval: int = CULL_INTERVAL, pool_size: int = POOL_SIZE,
+                 extra_args: Sequence[str] = ()) -> None:  # fmt: skip
         self.directory = Path(directory)
         self.cull_idle_timeout, self.cull_interval = cull_idle_timeout, cull_interval
+        self.pool_size, self.extra_args = max(int(pool_size), 0), tuple(extra_args)
         self._assets: Path | None = None
         self.port = port or free_port()
         self.token = token or secrets.token_urlsafe(32)
@@ -145,8 +171,10 @@ class VoilaServer:
         env = dict(self.env)
         env["JUPYTER_PATH"] = os.pathsep.join(p for p in (env.get("JUPYTER_PATH", ""), str(self._assets)) if p)
         env[PLOTLY_ESM_ENV] = f"/voila/static/{PLOTLY_ASSET}"  # a path: the page may be at 127.0.0.1 or localhost
+        if self.pool_size:
+            (self._assets / "voila.json").write_text(json.dumps(pool_config(self.directory, self.pool_size)))
         command = voila_command(self.directory, self.port, cull_idle_timeout=self.cull_idle_timeout,
-                                cull_interval=self.cull_interval)  # fmt: skip
+                                cull_interval=self.cull_interval, config_dir=self._assets) + list(self.extra_args)  # fmt: skip
         self.process = subprocess.Popen(
             command, env=env, cwd=self.directory,
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,

@@ -1,6 +1,7 @@
 """Fast and light under Voila: plotly's script fetched once per page however many charts, and the kernels of
 pages left (closed with or without their ``beforeunload``) shut down or culled, so 20 pages opened one after
-another leave the server's kernel count and memory bounded."""
+another leave the server's kernel count and memory bounded: what is left is the pool of pre-run kernels (one per
+dashboard), never a page's kernel, and the pool itself is bounded."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ PAGES = 20
 CULL_IDLE, CULL_INTERVAL = 20, 3  # s: short so the test sees the culler act (default: minutes), longer than a page takes to connect
 MAX_KERNELS = 3  # the page open, at most a couple still shutting down
 CULLING_LOG = ARTIFACTS / "voila-culling.log"
-MAX_RSS = 2.5 * 2**30  # server and kernels together, bytes; 13 kernels held about 3.5 GB before culling
+MAX_RSS = 2.5 * 2**30  # growth over the idle server with its pool, bytes; 13 kernels held about 3.5 GB before culling
+POOL_KERNEL_RSS = 350 * 2**20  # bytes a pre-run kernel may hold (a dashboard's notebook run, its widgets kept)
 
 
 def _tree(pid: int) -> list[int]:
@@ -74,9 +76,49 @@ def total_rss(server: VoilaServer) -> int:
     return sum(_rss(p) for p in _tree(server.process.pid))
 
 
+def page_kernel(page) -> str:
+    return page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_pools(server: VoilaServer, log: Path, timeout: float = 600.0) -> int:
+    """Until every pool pre-ran its notebook: the server logs each pool's kernel started, then the kernels run
+    their notebooks until the server is idle. Returns the number of pre-run kernels."""
+    from quantdb_lab.ui.voila_server import pool_config
+
+    pools = pool_config(server.directory, server.pool_size)["VoilaKernelManager"]["kernel_pools_config"]
+    wanted = {name for name, pool in pools.items() if name != "default" and pool["pool_size"] > 0}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if all(f"Kernel pool of {name} is filled" in text for name in wanted):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"the pools of {sorted(wanted)} did not fill within {timeout:.0f} s")
+    while time.monotonic() < deadline:
+        pids = _tree(server.process.pid)
+        before = _cpu_seconds(pids)
+        time.sleep(2.0)
+        if _cpu_seconds(pids) - before < 0.1:
+            break
+    return len(wanted) * server.pool_size
+
+
 @pytest.fixture
 def culling_voila(dashboard_cache):
     ARTIFACTS.mkdir(exist_ok=True)
+    CULLING_LOG.unlink(missing_ok=True)  # wait_for_pools reads this server's log
     env = voila_env(os.environ, provider="simulated", cache_dir=str(dashboard_cache))
     server = VoilaServer(notebooks_dir(), env=env, log=CULLING_LOG,
                          cull_idle_timeout=CULL_IDLE, cull_interval=CULL_INTERVAL)  # fmt: skip
@@ -138,24 +180,32 @@ def test_a_page_left_properly_shuts_its_kernel_down_at_once(voila, new_page):
 @pytest.mark.timeout(1500)  # 20 page loads: minutes on a loaded machine
 def test_twenty_pages_leave_the_kernels_and_memory_bounded(culling_voila, new_page):
     server = culling_voila
-    peak_kernels, peak_rss = 0, 0
+    pooled = wait_for_pools(server, CULLING_LOG)
+    assert pooled >= 2 and len(kernels(server)) == pooled  # the landing page's and each dashboard's
+    idle_rss = total_rss(server)
+    assert idle_rss < 400 * 2**20 + pooled * POOL_KERNEL_RSS, f"the pool holds {idle_rss / 2**20:.0f} MB"
+    peak_kernels, peak_rss, served = 0, 0, set()
     for i in range(PAGES):
         page, log = new_page()
         open_dashboard(page, server.url("cache_monitor.ipynb" if i % 5 == 0 else "index.ipynb"), timeout=240)
         if i % 5 == 0:
             wait_for_widgets(page, timeout=240)
         assert log.errors == [], f"page {i}: JavaScript console errors: {log.errors}"
+        served.add(page_kernel(page))
         peak_kernels, peak_rss = max(peak_kernels, len(kernels(server))), max(peak_rss, total_rss(server))
         # half the pages are left properly (beforeunload asks Voila to shut the kernel), half are just dropped
         page.close(run_before_unload=i % 2 == 0)
     deadline = time.monotonic() + CULL_IDLE + 3 * CULL_INTERVAL + 90  # a loaded machine reaps slowly
-    while kernels(server) and time.monotonic() < deadline:
+    while {kernel_id(p) for p in kernels(server)} & served and time.monotonic() < deadline:
         time.sleep(0.5)
     left, rss = kernels(server), total_rss(server)
-    print(f"{PAGES} pages: peak {peak_kernels} kernels, peak RSS {peak_rss / 2**20:.0f} MB; "
-          f"after culling {len(left)} kernels, RSS {rss / 2**20:.0f} MB")
+    print(f"{PAGES} pages: {pooled} pre-run kernels holding {idle_rss / 2**20:.0f} MB before; peak {peak_kernels} "
+          f"kernels, peak RSS {peak_rss / 2**20:.0f} MB; after culling {len(left)} kernels, RSS {rss / 2**20:.0f} MB")
     # pages dropped while their websocket was still being prepared too: jupyter-server once counted those to -1
-    assert left == [], f"{len(left)} kernels of pages left were never shut down: {[kernel_id(p) for p in left]}"
-    assert peak_kernels <= MAX_KERNELS + PAGES // 2, "kernels pile up"  # dropped pages wait for the culler
-    assert peak_rss < MAX_RSS, f"peak RSS {peak_rss / 2**30:.2f} GB"
-    assert rss < 400 * 2**20, f"the idle server holds {rss / 2**20:.0f} MB"
+    still = sorted({kernel_id(p) for p in left} & served)
+    assert still == [], f"{len(still)} kernels of pages left were never shut down: {still}"
+    assert len(served) == PAGES  # every page had a kernel of its own (a pool kernel serves one page)
+    assert len(left) <= pooled, "pre-run kernels beyond the pool"  # refilled pools, nothing more
+    assert peak_kernels <= pooled + MAX_KERNELS + PAGES // 2, "kernels pile up"  # dropped pages wait for the culler
+    assert peak_rss - idle_rss < MAX_RSS, f"peak RSS {peak_rss / 2**30:.2f} GB over {idle_rss / 2**30:.2f} GB idle"
+    assert rss < idle_rss + 400 * 2**20, f"after the pages the server holds {rss / 2**20:.0f} MB"

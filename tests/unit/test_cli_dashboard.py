@@ -32,11 +32,19 @@ def test_the_subcommand_parses_a_name_and_a_port():
     args = build_parser().parse_args(["--provider", "simulated", "dashboard", "cache_monitor", "--port", "8123"])
     assert (args.name, args.port, args.provider) == ("cache_monitor", 8123, "simulated")
     assert build_parser().parse_args(["dashboard"]).name is None
+    assert build_parser().parse_args(["dashboard"]).pool_size is None  # VoilaServer's default
+    assert build_parser().parse_args(["dashboard", "--pool-size", "0"]).pool_size == 0
+
+
+def test_a_negative_pool_size_is_refused(tmp_path, capsys):
+    (tmp_path / "index.ipynb").write_text("{}")
+    assert dashboard_command.run_dashboard(None, directory=tmp_path, pool_size=-1) == 2
+    assert "--pool-size must be 0 or more" in capsys.readouterr().err
 
 
 def test_voila_binds_127_0_0_1_on_the_port_given_with_sources_stripped_and_our_template(tmp_path):
     command = voila_command(tmp_path, 8765)
-    assert command[:3] == [sys.executable, "-m", "voila"] and command[3] == str(tmp_path)
+    assert command[:3] == [sys.executable, "-m", "quantdb_lab.ui.voila_app"] and command[3] == str(tmp_path)
     assert "--Voila.ip=127.0.0.1" in command and "--port=8765" in command and "--Voila.port_retries=0" in command
     assert "--strip_sources=True" in command and f"--template={TEMPLATE}" in command and "--no-browser" in command
     assert not any("0.0.0.0" in part for part in command)
