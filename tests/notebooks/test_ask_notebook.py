@@ -11,7 +11,7 @@ NOTEBOOK = NOTEBOOKS / "ask.ipynb"
 
 def test_the_committed_notebook_has_no_outputs():
     code = committed_code_cells(NOTEBOOK)
-    assert 'PROVIDER = "simulated"' in code[0].source
+    assert 'PROVIDER = None' in code[0].source
 
 
 @pytest.fixture(scope="module")

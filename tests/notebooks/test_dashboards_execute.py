@@ -89,3 +89,29 @@ def test_index_lists_the_dashboards_present(monkeypatch, tmp_path):
     for dashboard in present():
         assert f'href="{dashboard.notebook}"' in html and dashboard.title in html
     assert "ask.ipynb" in html or not (NOTEBOOKS / "ask.ipynb").exists()
+
+
+def _lab_cell_only(nb: nbformat.NotebookNode) -> None:
+    """Keep the code cells up to the one that builds ``lab``, then print which provider it was given."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    last = next(i for i, cell in enumerate(code) if "lab = " in cell.source)
+    probe = nbformat.v4.new_code_cell("print('PROVIDER-IS', type(lab.provider).__name__)")
+    nb.cells = [*code[: last + 1], probe]
+
+
+@pytest.mark.parametrize("dashboard", present(), ids=lambda d: d.name)
+def test_dashboard_uses_the_configured_provider_not_the_simulated_market(dashboard, tmp_path, monkeypatch):
+    # docs/dashboards.md promises QUANTDB_LAB_PROVIDER (and `quantdb-lab --provider`) reaches every dashboard:
+    # a real Lab must never be handed simulated rows because a notebook hard-codes its provider.
+    from tests.support.notebooks import execute
+
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    monkeypatch.setenv("QUANTDB_LAB_PROVIDER", f"replay:{recordings}")
+    nb = nbformat.read(dashboard.path(NOTEBOOKS), as_version=4)
+    _lab_cell_only(nb)
+    path = tmp_path / dashboard.notebook
+    nbformat.write(nb, path)
+    executed = execute(path, tmp_path / "cache", keep_provider=True)
+    printed = "".join(o.get("text", "") for cell in executed.cells for o in cell.outputs)
+    assert "PROVIDER-IS ReplayProvider" in printed, printed[-500:]

@@ -9,7 +9,7 @@ NOTEBOOK = NOTEBOOKS / "multimodal.ipynb"
 
 def test_committed_without_outputs_and_parameters_first():
     code = committed_code_cells(NOTEBOOK)
-    assert 'PROVIDER = "simulated"' in code[0].source
+    assert 'PROVIDER = None' in code[0].source
 
 
 def test_executes_headless(tmp_path):

@@ -27,11 +27,12 @@ def committed_code_cells(path: Path) -> list:
 
 
 @contextmanager
-def _environment(cache_dir: Path):
+def _environment(cache_dir: Path, keep: tuple[str, ...] = ()):
     saved = {name: os.environ.get(name) for name in ("QUANTDB_LAB_CACHE_DIR", *_AMBIENT)}
     os.environ["QUANTDB_LAB_CACHE_DIR"] = str(cache_dir)
     for name in _AMBIENT:
-        os.environ.pop(name, None)
+        if name not in keep:
+            os.environ.pop(name, None)
     try:
         yield
     finally:
@@ -43,16 +44,18 @@ def _environment(cache_dir: Path):
 
 
 def execute(path: Path, cache_dir: Path, *, timeout: int = 180,
-            edit_parameters: Callable[[str], str] | None = None, edit: Callable | None = None):  # fmt: skip
+            edit_parameters: Callable[[str], str] | None = None, edit: Callable | None = None,
+            keep_provider: bool = False):  # fmt: skip
     """Execute the notebook in a fresh python3 kernel on an empty cache; returns the executed notebook.
-    ``edit(nb)`` changes the notebook first (e.g. ``with_probe``: a last cell of the test's own)."""
+    ``edit(nb)`` changes the notebook first (e.g. ``with_probe``: a last cell of the test's own);
+    ``keep_provider`` leaves ``$QUANTDB_LAB_PROVIDER`` as the test set it."""
     nb = nbformat.read(path, as_version=4)
     if edit is not None:
         edit(nb)
     if edit_parameters is not None:
         first = next(cell for cell in nb.cells if cell.cell_type == "code")
         first.source = edit_parameters(first.source)
-    with _environment(cache_dir):
+    with _environment(cache_dir, ("QUANTDB_LAB_PROVIDER",) if keep_provider else ()):
         NotebookClient(nb, kernel_name="python3", timeout=timeout, store_widget_state=True,
                        resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
     return nb
