@@ -172,3 +172,22 @@ def test_no_host_exceeds_its_rate_while_eastmoney_is_banned(upstream, tmp_path):
         for i, first in enumerate(times):  # a token bucket: at most burst + rate * T calls in any span T
             inside = [t for t in times[i:] if t - first <= 1.0]
             assert len(inside) <= burst + rate * 1.0 + 1e-9, (family, times)
+
+
+def test_a_mixed_portfolio_survives_a_ban_of_eastmoney_mid_way(upstream, tmp_path):
+    sim, _ = upstream
+    symbols = [*MARKET.symbols("index"), *MARKET.symbols("etf"), *MARKET.symbols("hk")]
+    sim.bans.ban("eastmoney_push2his", after=2)
+    lab = lab_over(upstream, tmp_path)
+    result = lab.portfolio(symbols, start=START, end=END, adjust="", progress=False)
+    assert result.ok and result.counts["fetched"] == len(symbols)
+    served = result.served_by()
+    assert served["symbol"].n_unique() == len(symbols) == served.height  # each symbol by exactly one source
+    assert served.filter(pl.col("source") == "eastmoney").height == 2
+    bar_functions = ("stock_zh_index_daily_em", "fund_etf_hist_em", "stock_hk_hist", "stock_zh_index_daily",
+                     "stock_zh_index_daily_tx", "fund_etf_hist_sina", "stock_hk_daily")  # fmt: skip
+    answered = sum(sim.call_counts.get(f, 0) for f in bar_functions) - sim.bans.refused["eastmoney_push2his"]
+    assert answered == len(symbols)  # one answered call per symbol, none twice
+    for symbol in symbols:  # every frame is the market's own sessions
+        frame = result.frame.filter(pl.col("symbol") == symbol)
+        assert frame["date"].to_list() == market_rows(symbol)["date"].to_list(), symbol
