@@ -45,3 +45,19 @@ def test_each_source_is_asked_in_its_own_symbol_form_and_unadjusted(text, kwargs
     symbol = parse_symbol(text)
     asked = [s.kwargs(symbol, date(2024, 1, 2), date(2024, 3, 29)) for s in bar_sources_for(symbol)]
     assert asked == kwargs
+
+
+@pytest.mark.parametrize("name", ["stock_zh_index_daily", "stock_zh_index_daily_tx", "fund_etf_hist_sina",
+                                  "stock_hk_daily"])  # fmt: skip
+def test_the_simulated_functions_take_akshares_arguments(name):
+    import inspect
+
+    import akshare
+
+    from quantdb_lab.providers.akshare.simulated_upstream import FUNCTIONS, SimulatedAkshare
+
+    def params(fn):
+        return [(p.name, p.default) for p in inspect.signature(fn).parameters.values() if p.name != "self"]
+
+    assert name in FUNCTIONS
+    assert params(getattr(SimulatedAkshare, name)) == params(getattr(akshare, name))
