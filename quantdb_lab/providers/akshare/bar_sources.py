@@ -129,8 +129,6 @@ def kind_of(symbol: Symbol) -> str:
         return "hk"
     if symbol.kind == "index" and symbol.exchange == "SH" and symbol.code.startswith("93"):
         return "csi"
-    if symbol.kind == "stock" and symbol.exchange not in ("SH", "SZ", "BJ"):
-        return "other"
     return symbol.kind
 
 

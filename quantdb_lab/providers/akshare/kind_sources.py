@@ -49,20 +49,20 @@ from quantdb_lab.providers.akshare.query import HOST_FAMILIES, KLINE_HOST_FAMILY
 
 SINA_FAMILY: Final = HOST_FAMILIES["stock_zh_index_daily"]
 TENCENT_FAMILY: Final = HOST_FAMILIES["stock_zh_index_daily_tx"]
-_EM: Final = dict(name="eastmoney", host_family=KLINE_HOST_FAMILY, adjustment_method="Eastmoney's own (fqt)",
-                  history_start=None, requests_per_call="1")  # fmt: skip
-
 EASTMONEY_INDEX: Final = Upstream(
-    **_EM, function="stock_zh_index_daily_em", adjustments=("",), volume_unit="lots", price_decimals=2,
-    date_filter="server", kinds=("index",),
+    name="eastmoney", host_family=KLINE_HOST_FAMILY, function="stock_zh_index_daily_em", adjustments=("",),
+    adjustment_method="none (an index)", volume_unit="lots", price_decimals=2, history_start=None,
+    date_filter="server", requests_per_call="1", kinds=("index",),
 )  # fmt: skip
 EASTMONEY_ETF: Final = Upstream(
-    **_EM, function="fund_etf_hist_em", adjustments=("", "qfq", "hfq"), volume_unit="lots", price_decimals=3,
-    date_filter="server", kinds=("etf",),
+    name="eastmoney", host_family=KLINE_HOST_FAMILY, function="fund_etf_hist_em", adjustments=("", "qfq", "hfq"),
+    adjustment_method="Eastmoney's own (fqt)", volume_unit="lots", price_decimals=3, history_start=None,
+    date_filter="server", requests_per_call="1", kinds=("etf",),
 )  # fmt: skip
 EASTMONEY_HK: Final = Upstream(
-    **_EM, function="stock_hk_hist", adjustments=("", "qfq", "hfq"), volume_unit="shares", price_decimals=3,
-    date_filter="local", kinds=("hk",),
+    name="eastmoney", host_family=KLINE_HOST_FAMILY, function="stock_hk_hist", adjustments=("", "qfq", "hfq"),
+    adjustment_method="Eastmoney's own (fqt)", volume_unit="shares", price_decimals=3, history_start=None,
+    date_filter="local", requests_per_call="1 (the whole history)", kinds=("hk",),
 )  # fmt: skip
 SINA_INDEX: Final = Upstream(
     name="sina", host_family=SINA_FAMILY, function="stock_zh_index_daily", adjustments=("",),
