@@ -32,7 +32,7 @@ class Upstream:
     history_start: date | None  # first session served (None: from listing)
     date_filter: str  # "server" (only the range travels) or "local" (the whole history on every call)
     requests_per_call: str  # HTTP requests behind one call, for the docs and the throttle's settings
-    kinds: tuple[str, ...] = ("stock",)  # symbol kinds served
+    kinds: tuple[str, ...] = ("stock",)  # symbol kinds served: "stock" (A shares), "index", "etf", "hk"
 
     def __post_init__(self) -> None:
         if self.volume_unit not in VOLUME_UNITS:

@@ -1,5 +1,8 @@
 """The daily-bar sources of ``AkshareProvider`` as data: Eastmoney, Sina and Tencent, in order of preference.
 
+A-share stocks have all three; indices have Eastmoney, Sina and Tencent, ETFs and Hong Kong stocks Eastmoney and
+Sina (those records and their wire facts: ``kind_sources``). ``bar_sources_for`` lists a symbol's sources.
+
 Each :class:`BarSource` pairs a ``domain.upstreams.Upstream`` record (host family, function, units, depth) with
 how to call it (the symbol form and arguments) and how to read its answer (a ``BarEndpoint`` for
 ``transform.transform_bars``). Only unadjusted bars are fetched from any of them: the cache derives qfq and hfq.
@@ -30,8 +33,27 @@ from typing import Any, Final
 
 from quantdb_lab.domain.symbols import Symbol
 from quantdb_lab.domain.upstreams import Upstream
-from quantdb_lab.providers.akshare.columns import STOCK_ZH_A_HIST, BarEndpoint
-from quantdb_lab.providers.akshare.query import HOST_FAMILIES, KLINE_HOST_FAMILY, yyyymmdd
+from quantdb_lab.providers.akshare.columns import (
+    FUND_ETF_HIST_EM,
+    STOCK_HK_HIST,
+    STOCK_ZH_A_HIST,
+    STOCK_ZH_INDEX_DAILY_EM,
+    BarEndpoint,
+)
+from quantdb_lab.providers.akshare.kind_sources import (
+    EASTMONEY_ETF,
+    EASTMONEY_HK,
+    EASTMONEY_INDEX,
+    FUND_ETF_HIST_SINA,
+    SINA_ETF,
+    SINA_HK,
+    SINA_INDEX,
+    STOCK_HK_DAILY,
+    STOCK_ZH_INDEX_DAILY,
+    STOCK_ZH_INDEX_DAILY_TX,
+    TENCENT_INDEX,
+)
+from quantdb_lab.providers.akshare.query import HOST_FAMILIES, KLINE_HOST_FAMILY, build_bars_query, yyyymmdd
 
 SINA_KLINE_FAMILY: Final = HOST_FAMILIES["stock_zh_a_daily"]  # finance.sina.com.cn, stock.finance.sina.com.cn
 TENCENT_KLINE_FAMILY: Final = HOST_FAMILIES["stock_zh_a_hist_tx"]  # proxy.finance.qq.com
@@ -96,14 +118,29 @@ class BarSource:
         return self.upstream.name
 
     def serves(self, symbol: Symbol) -> bool:
-        return symbol.kind in self.upstream.kinds and symbol.exchange in ("SH", "SZ", "BJ")
+        return kind_of(symbol) in self.upstream.kinds
+
+
+def kind_of(symbol: Symbol) -> str:
+    """The kind an ``Upstream`` lists: ``"hk"`` for a Hong Kong stock, else the symbol's own kind. A CSI-only
+    index (93xxxx, Eastmoney's ``csi`` prefix) is ``"csi"``: neither Sina's nor Tencent's index function is
+    known to serve one."""
+    if symbol.exchange == "HK":
+        return "hk"
+    if symbol.kind == "index" and symbol.exchange == "SH" and symbol.code.startswith("93"):
+        return "csi"
+    return symbol.kind
 
 
 def _dates(start: date, end: date) -> dict[str, str]:
     return {"start_date": yyyymmdd(start), "end_date": yyyymmdd(end)}
 
 
-#: Daily bars of A-share stocks, in order of preference (other kinds have Eastmoney only: ``query``).
+def _eastmoney_query(s: Symbol, a: date, b: date) -> dict[str, Any]:
+    return dict(build_bars_query(s, a, b).kwargs)  # the single-source read's own call, unadjusted
+
+
+#: Daily bars of A-share stocks, in order of preference.
 STOCK_BAR_SOURCES: Final[tuple[BarSource, ...]] = (
     BarSource(EASTMONEY, lambda _s: STOCK_ZH_A_HIST,
               lambda s, a, b: {"symbol": s.code, "period": "daily", **_dates(a, b), "adjust": ""}),
@@ -112,8 +149,25 @@ STOCK_BAR_SOURCES: Final[tuple[BarSource, ...]] = (
 )  # fmt: skip
 BAR_SOURCES_BY_NAME: Final[dict[str, BarSource]] = {s.name: s for s in STOCK_BAR_SOURCES}
 
+#: Daily bars of indices, ETFs and HK stocks, in order of preference per kind (``kind_sources``).
+INDEX_BAR_SOURCES: Final[tuple[BarSource, ...]] = (
+    BarSource(EASTMONEY_INDEX, lambda _s: STOCK_ZH_INDEX_DAILY_EM, _eastmoney_query),
+    BarSource(SINA_INDEX, lambda _s: STOCK_ZH_INDEX_DAILY, lambda s, _a, _b: {"symbol": prefixed(s)}),
+    BarSource(TENCENT_INDEX, lambda _s: STOCK_ZH_INDEX_DAILY_TX, lambda s, a, b: {"symbol": prefixed(s), **_dates(a, b)}),
+)  # fmt: skip
+ETF_BAR_SOURCES: Final[tuple[BarSource, ...]] = (
+    BarSource(EASTMONEY_ETF, lambda _s: FUND_ETF_HIST_EM, _eastmoney_query),
+    BarSource(SINA_ETF, lambda _s: FUND_ETF_HIST_SINA, lambda s, _a, _b: {"symbol": prefixed(s)}),
+)  # fmt: skip
+HK_BAR_SOURCES: Final[tuple[BarSource, ...]] = (
+    BarSource(EASTMONEY_HK, lambda _s: STOCK_HK_HIST, _eastmoney_query),
+    BarSource(SINA_HK, lambda _s: STOCK_HK_DAILY, lambda s, _a, _b: {"symbol": s.code, "adjust": ""}),
+)  # fmt: skip
+ALL_BAR_SOURCES: Final[tuple[BarSource, ...]] = (*STOCK_BAR_SOURCES, *INDEX_BAR_SOURCES, *ETF_BAR_SOURCES,
+                                                 *HK_BAR_SOURCES)  # fmt: skip
+
 
 def bar_sources_for(symbol: Symbol) -> tuple[BarSource, ...]:
-    """The sources serving ``symbol``'s unadjusted daily bars, in order of preference (empty: Eastmoney's other
-    endpoints only, see ``query.endpoint_for``)."""
-    return tuple(s for s in STOCK_BAR_SOURCES if s.serves(symbol))
+    """The sources serving ``symbol``'s unadjusted daily bars, in order of preference (empty: one source only,
+    Eastmoney's, read through ``query.endpoint_for``: a CSI-only index)."""
+    return tuple(s for s in ALL_BAR_SOURCES if s.serves(symbol))

@@ -112,7 +112,9 @@ class BarEndpoint:
 
     ``lot_size`` is the number of shares per unit of the volume column. ``percent`` lists canonical columns the
     endpoint reports in percent (1.5 = 1.5 %). ``date_form`` is how akshare hands out the date column
-    (``"date"``: an object column of ``datetime.date``; ``"str"``: ``'YYYY-MM-DD'`` strings).
+    (``"date"``: an object column of ``datetime.date``; ``"str"``: ``'YYYY-MM-DD'`` strings). ``optional`` are
+    raw columns of ``columns`` the answer may lack (Sina's decoded klines carry ``amount`` only when the payload
+    does): a missing one is null, not schema drift.
     """
 
     function: str
@@ -123,6 +125,7 @@ class BarEndpoint:
     date_form: Literal["date", "str"]
     accepts_timeout: bool
     percent: tuple[str, ...] = ("pct_change", "turnover")
+    optional: frozenset[str] = frozenset()
 
 
 #: A-shares (SH/SZ/BJ). Volume in lots of 100 shares; amount CNY; 涨跌幅/换手率 percent.

@@ -1,6 +1,7 @@
 """``AkshareProvider``: the Provider protocol over akshare, one query -> extract -> transform per call.
 
-Endpoints and units (akshare 1.19.5; every daily-bar endpoint is an Eastmoney kline on push2his):
+Endpoints and units (akshare 1.19.5; the first daily-bar source of every kind is an Eastmoney kline on push2his,
+with Sina and Tencent behind it: ``bar_sources`` for A shares, ``kind_sources`` for indices, ETFs and HK):
 
 * A-share bars, ``stock_zh_a_hist``: the server filters by date; volume in lots (x100 -> shares); prices and
   amount CNY; adjust '', 'qfq', 'hfq'; takes ``timeout=``.

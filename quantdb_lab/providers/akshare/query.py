@@ -30,6 +30,10 @@ HOST_FAMILIES: Final[dict[str, str]] = {
     "stock_hk_hist": KLINE_HOST_FAMILY,
     "stock_zh_a_daily": "sina_kline",  # the alternative sources of A-share bars (providers.akshare.bar_sources)
     "stock_zh_a_hist_tx": "tencent",
+    "stock_zh_index_daily": "sina_kline",  # the alternatives for indices, ETFs and HK (providers.akshare.kind_sources)
+    "fund_etf_hist_sina": "sina_kline",
+    "stock_hk_daily": "sina_kline",
+    "stock_zh_index_daily_tx": "tencent",
     "stock_zh_a_hist_min_em": KLINE_HOST_FAMILY,  # trends2 and kline on push2his, for all three minute functions
     "index_zh_a_hist_min_em": KLINE_HOST_FAMILY,
     "fund_etf_hist_min_em": KLINE_HOST_FAMILY,

@@ -6,6 +6,8 @@ tests. The frames follow the akshare 1.19.5 shapes (Chinese names, column order,
 
 Behaviour per function, where it departs from "the source's canonical frame, inverted":
 
+* daily bars from Sina and Tencent (stocks: ``simulated_sources``; indices, ETFs and HK:
+  ``simulated_kind_sources``), in their own shapes, each host family refusable (``HostBans``).
 * daily bars, as Eastmoney serves them: ``period`` weekly/monthly are resampled from the source's daily bars.
   ``adjust='qfq'``/``'hfq'`` are Eastmoney's affine adjustment of the source's unadjusted bars with the source's
   dividend table (``domain.actions.eastmoney_adjust``: raw minus later cash dividends over the share ratios,
@@ -64,6 +66,7 @@ from quantdb_lab.providers.akshare.columns import (
 from quantdb_lab.providers.akshare.inverse import to_akshare_bars
 from quantdb_lab.providers.akshare.query import HOST_FAMILIES
 from quantdb_lab.providers.akshare.simulated_actions import DividendTables
+from quantdb_lab.providers.akshare.simulated_kind_sources import KindBars
 from quantdb_lab.providers.akshare.simulated_sources import HostBans, SinaTencentBars
 from quantdb_lab.providers.akshare.simulated_events import EventLists
 from quantdb_lab.providers.akshare.simulated_minutes import MinuteFunctions
@@ -85,6 +88,10 @@ FUNCTIONS = (
     "stock_pg_em",
     "stock_zh_a_daily",
     "stock_zh_a_hist_tx",
+    "stock_zh_index_daily",
+    "stock_zh_index_daily_tx",
+    "fund_etf_hist_sina",
+    "stock_hk_daily",
     "stock_zt_pool_em",
     "stock_lhb_detail_em",
     "stock_zh_a_hist_min_em",
@@ -100,7 +107,7 @@ class _NoData(Exception):
     """The source has nothing for this symbol (upstream: ``"data": null``)."""
 
 
-class SimulatedAkshare(DividendTables, SinaTencentBars, EventLists, MinuteFunctions):
+class SimulatedAkshare(DividendTables, SinaTencentBars, KindBars, EventLists, MinuteFunctions):
     """Functions named and shaped like akshare's, answered from ``source`` (any Provider).
 
     ``latency`` seconds are slept per call (through ``clock.sleep`` when a clock is given, so a ``FixedClock``

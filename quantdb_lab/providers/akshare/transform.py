@@ -129,8 +129,9 @@ def transform_bars(
     if has_no_columns(raw):
         return empty_bars()
     frame = to_polars(raw, source=source, context=context)
-    check_columns(frame.columns, endpoint.columns, endpoint.ignored, source=source, context=context)
-    frame = frame.select(pl.col(r).alias(c) for r, c in endpoint.columns.items())
+    required = [c for c in endpoint.columns if c not in endpoint.optional]
+    check_columns(frame.columns, required, endpoint.ignored, known=endpoint.optional, source=source, context=context)
+    frame = frame.select(pl.col(r).alias(c) for r, c in endpoint.columns.items() if r in frame.columns)
     numeric = [c for c in BARS if c not in ("symbol", "date")]
     frame = frame.with_columns(
         pl.col(c).cast(pl.Float64, strict=False) for c in numeric if c in frame.columns
