@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -163,14 +164,19 @@ class LabCore:
         self, symbol: str | Symbol, *, start: DateLike = None, end: DateLike = None, adjust: str | None = None
     ) -> BarRequest:
         """Validate one request (raises typed errors for bad input); used by ``bars`` and the portfolio engine."""
+        first, last, chosen = self._request_shape(start, end, adjust)
+        (parsed,) = parse_symbols(symbol)
+        return BarRequest(parsed, first, last, chosen)
+
+    def _request_shape(self, start: DateLike, end: DateLike, adjust: str | None) -> tuple[date | None, date | None, str]:
+        """The validated range and adjustment of a request, shared by every symbol of one call."""
         first, last = parse_range(start, end)
         chosen = self._mode.price_adjust if adjust is None else adjust
         if chosen not in ADJUSTMENTS:
             raise InvalidRequestError(
                 f"adjust must be one of '', 'qfq', 'hfq' (or None for the mode's default), not {adjust!r}"
             )
-        (parsed,) = parse_symbols(symbol)
-        return BarRequest(parsed, first, last, chosen)
+        return first, last, chosen
 
     def bars(
         self,
@@ -279,9 +285,11 @@ class LabCore:
         items = _symbol_items(symbols)
         requests: dict[BarRequest, None] = {}
         skipped: dict[str, str] = {}
+        first, last, chosen = self._request_shape(start, end, adjust)
         for item in items:
             try:
-                requests[self.request(item, start=start, end=end, adjust=adjust)] = None
+                (parsed,) = parse_symbols(item)
+                requests[BarRequest(parsed, first, last, chosen)] = None
             except InvalidSymbolError as exc:
                 if strict:
                     raise
@@ -291,7 +299,7 @@ class LabCore:
         with engine.tracker.activity:
             result = load_batch(engine.loader, list(requests), self._mode, strict=strict,
                                 load=lambda r: foreground.load(r, self._mode),
-                                on_served=lambda r, o: engine.tracker.served(r, o, self._mode, batch=len(requests)))  # fmt: skip
+                                on_served=lambda pairs: engine.tracker.served_many(pairs, self._mode, batch=len(requests)))  # fmt: skip
         skipped.update(result.skipped)
         if skipped:
             known = [p.symbol for p in result.provenance]

@@ -47,16 +47,19 @@ class BatchResult:
 
 
 Load = Callable[[BarRequest], tuple[pl.DataFrame, Provenance]]
+Served = Callable[[list[tuple[BarRequest, Provenance]]], None]
 
 
 def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, load: Load,  # noqa: ANN001
-               strict: bool = False, on_served: Callable[[BarRequest, Provenance], None] | None = None) -> BatchResult:  # fmt: skip
-    """Load ``requests`` (``load`` is the foreground single-series load); see the module docstring."""
+               strict: bool = False, on_served: Served | None = None) -> BatchResult:  # fmt: skip
+    """Load ``requests`` (``load`` is the foreground single-series load, which reports its own use);
+    ``on_served`` hears of the series each cross-section served, once per cross-section."""
     result = BatchResult(pl.DataFrame())
     frames: list[pl.DataFrame] = []
     served: set[BarRequest] = set()
     for group, frame, provenance in _cross_sections(loader, requests, mode):
         frames.append(frame)
+        pairs = []
         for request in group:
             origin = provenance.get(request.symbol.canonical)
             if origin is None:
@@ -64,8 +67,9 @@ def load_batch(loader, requests: Sequence[BarRequest], mode: ContextMode, *, loa
             loader.stats.record(origin)
             served.add(request)
             result.provenance.append(origin)
-            if on_served is not None:
-                on_served(request, origin)
+            pairs.append((request, origin))
+        if on_served is not None and pairs:
+            on_served(pairs)
     rest = [r for r in requests if r not in served]
     if len(rest) > 1:
         loader.preload(rest)  # cached frames off disk in one batch (a team store first pulls what it lacks)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from datetime import datetime
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -91,16 +91,23 @@ class Tracker:
     def served(self, request: BarRequest, origin: Provenance, mode: ContextMode, *, batch: int = 1) -> None:
         """After a foreground load: log the request (first time today) and credit warmed spans it used.
         ``batch``: how many symbols the same call asked (a cross-section of the market is one question)."""
-        now = self.clock.now()
-        key = (request, mode.name)
-        if self.usage.record(key, now.date(), lambda: self._entry(request, origin, mode, now, batch)):
-            self.activity.requested.set()
-        self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, now.isoformat(timespec="seconds"))
+        self.served_many([(request, origin)], mode, batch=batch)
 
-    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, now: datetime,
+    def served_many(self, served: Sequence[tuple[BarRequest, Provenance]], mode: ContextMode, *, batch: int) -> None:
+        """``served`` for the series of one cross-sectional read: one clock reading, one lock, one wake-up."""
+        now = self.clock.now()
+        stamp = now.isoformat(timespec="seconds")
+        items = (((request, mode.name), partial(self._entry, request, origin, mode, stamp, batch))
+                 for request, origin in served)  # fmt: skip
+        if self.usage.record_many(items, now.date()):
+            self.activity.requested.set()
+        for request, origin in served:
+            self.ledger.note(origin.symbol, _datasets(request), origin.start, origin.end, stamp)
+
+    def _entry(self, request: BarRequest, origin: Provenance, mode: ContextMode, stamp: str,
                batch: int) -> dict[str, Any]:  # fmt: skip
         return {
-            "ts": now.isoformat(timespec="seconds"),
+            "ts": stamp,
             "symbol": origin.symbol,
             "adjust": request.adjust,
             "start": _iso(request.start),

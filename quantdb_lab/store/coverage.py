@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_NO_DAYS = np.empty(0, np.int64)
+_NO_DAYS.setflags(write=False)  # shared by every empty coverage (thousands per whole-market plan): never written
+
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
@@ -20,7 +23,7 @@ class Coverage:
 
     @classmethod
     def empty(cls) -> Coverage:
-        return cls(np.empty(0, np.int64), np.empty(0, np.int64))
+        return cls(_NO_DAYS, _NO_DAYS)
 
     @classmethod
     def from_pairs(cls, pairs: list[list[int]] | list[tuple[int, int]]) -> Coverage:

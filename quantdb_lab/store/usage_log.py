@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -49,21 +49,27 @@ class UsageLog:
 
     def record(self, key: Hashable, day: date, entry: Callable[[], dict[str, Any]]) -> bool:
         """Buffer ``entry()`` unless ``key`` was already recorded on ``day`` by this process; True if new."""
+        return self.record_many([(key, entry)], day) > 0
+
+    def record_many(self, items: Iterable[tuple[Hashable, Callable[[], dict[str, Any]]]], day: date) -> int:
+        """``record`` for many requests under one lock (a whole-market read: thousands); how many were new."""
         if not self.enabled:
-            return False
+            return 0
         with self._lock:
             if day != self._seen_day:
                 self._seen, self._seen_day = set(), day
-            if key in self._seen:
-                return False
-            self._seen.add(key)
-            self._pending.append(entry())
+            new = 0
+            for key, entry in items:
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._pending.append(entry())
+                    new += 1
             del self._pending[:-MAX_PENDING]
-            register = not self._registered
-            self._registered = True
+            register = new and not self._registered
+            self._registered = self._registered or bool(new)
         if register:
             background_flush.register(self)
-        return True
+        return new
 
     def flush(self) -> None:
         with self._lock:

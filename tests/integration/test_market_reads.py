@@ -85,3 +85,17 @@ def test_an_adjusted_scan_equals_the_adjusted_read(lab):
     expected = lab.bars(SYMBOLS[:3], start=START, end=END, adjust="hfq")
     hfq = lab.scan("bars", SYMBOLS[:3], start=START, end=END, adjust="hfq").collect()
     assert_frame_equal(hfq.select(expected.columns), expected, check_exact=False, rel_tol=1e-12)
+
+
+def test_a_cross_sectional_read_logs_each_symbol_once_as_one_question(lab, monkeypatch):
+    """The whole-market path logs its use in one batch: every symbol served, once a day, with the call's size."""
+    lab.bars(SYMBOLS, start=START, end=END, adjust="hfq")  # derives the factor events: the range is warm after
+    tracker, batches = lab._engine.tracker, []
+    served_many = tracker.served_many
+    monkeypatch.setattr(tracker, "served_many", lambda pairs, *a, **k: (batches.append(len(pairs)), served_many(pairs, *a, **k)))
+    for _ in range(2):  # the same question twice: logged once today
+        lab.bars(SYMBOLS, start=START, end="2024-03-29", adjust="hfq")
+    assert max(batches) >= 32  # the cross-section served most of them in one batch
+    logged = lab.usage().filter((pl.col("adjust") == "hfq") & (pl.col("end") == "2024-03-29"))
+    assert sorted(logged["symbol"]) == sorted(SYMBOLS)
+    assert set(logged["batch"]) == {len(SYMBOLS)}
