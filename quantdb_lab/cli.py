@@ -117,7 +117,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from quantdb_lab.ui.dashboard_command import run_dashboard
 
     return run_dashboard(args.name, provider=args.provider, cache_dir=args.cache_dir, port=args.port,
-                         pool_size=args.pool_size)  # fmt: skip
+                         pool_size=args.pool_size, pool_max_age=args.pool_max_age)  # fmt: skip
 
 
 def _cmd_warm(args: argparse.Namespace) -> int:
@@ -225,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--port", type=int, default=None, help="default: a free port")
     dashboard.add_argument("--pool-size", type=int, default=None,
                            help="kernels kept pre-run per dashboard, so a page opens at once (default 1; 0: none)")  # fmt: skip
+    dashboard.add_argument("--pool-max-age", type=int, default=None,
+                           help="seconds a pre-run kernel waits for a page before it is run afresh, so a page never "
+                                "shows an old cache (default 900; 0: forever)")  # fmt: skip
     dashboard.set_defaults(run=_cmd_dashboard)
     return parser
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from quantdb_lab.ui.dashboards import INDEX, get, notebooks_dir
-from quantdb_lab.ui.voila_server import POOL_SIZE, VoilaServer, voila_env
+from quantdb_lab.ui.voila_server import POOL_MAX_AGE, POOL_SIZE, VoilaServer, voila_env
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
@@ -16,7 +16,8 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def run_dashboard(name: str | None = None, *, provider: str | None = None, cache_dir: str | None = None,
-                  port: int | None = None, directory: Path | None = None, pool_size: int | None = None) -> int:  # fmt: skip
+                  port: int | None = None, directory: Path | None = None, pool_size: int | None = None,
+                  pool_max_age: int | None = None) -> int:  # fmt: skip
     """Start Voila, print the URL of ``name`` (or of the landing page) and wait; Ctrl-C or SIGTERM stops it."""
     where = directory or notebooks_dir()
     try:
@@ -30,8 +31,12 @@ def run_dashboard(name: str | None = None, *, provider: str | None = None, cache
     if pool_size is not None and pool_size < 0:
         print(f"quantdb-lab dashboard: --pool-size must be 0 or more, not {pool_size}", file=sys.stderr)
         return 2
+    if pool_max_age is not None and pool_max_age < 0:
+        print(f"quantdb-lab dashboard: --pool-max-age must be 0 or more, not {pool_max_age}", file=sys.stderr)
+        return 2
     server = VoilaServer(where, port=port, env=voila_env(os.environ, provider=provider, cache_dir=cache_dir),
-                         pool_size=POOL_SIZE if pool_size is None else pool_size)  # fmt: skip
+                         pool_size=POOL_SIZE if pool_size is None else pool_size,
+                         pool_max_age=POOL_MAX_AGE if pool_max_age is None else pool_max_age)  # fmt: skip
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         server.start()

@@ -21,7 +21,8 @@ with the server and run their notebook before anyone asks (Voila's preheated ker
 run, and Voila starts its replacement a second later. They run with the server's environment (provider, cache
 directory, ``$QUANTDB_LAB_PLOTLY_ESM``), as a page's own kernel would; the culler leaves them alone, so the
 server holds at most ``pool_size`` idle kernels per dashboard beyond the pages open. A kernel taken from the
-pool is idle from when it was served (``voila_app.DashboardKernelManager``). A notebook edited since its pool
+pool is idle from when it was served, and one that waited ``pool_max_age`` seconds (default 15 minutes) is run
+afresh, so a page never shows the cache as it was hours ago (``voila_app.DashboardKernelManager``). A notebook edited since its pool
 pre-ran it is rendered afresh (``voila_app``). Other notebooks in the folder get no pool.
 
 Fast: plotly's widget script (5 MB) is served once, as a static file of the template
@@ -61,6 +62,7 @@ CULL_INTERVAL = 30  # s between two looks of the culler
 CONNECTION_CLASS = "quantdb_lab.ui.voila_connection.CountedKernelConnection"
 KERNEL_MANAGER_CLASS = "quantdb_lab.ui.voila_app.DashboardKernelManager"
 POOL_SIZE = 1  # kernels kept pre-run per dashboard (and the landing page); 0: none, each page starts its own
+POOL_MAX_AGE = 900  # s a pre-run kernel waits for a page before it is run afresh (its page shows the cache as it was)
 
 
 def _die_with_parent() -> None:
@@ -81,7 +83,8 @@ def free_port(host: str = HOST) -> int:
 
 
 def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                  cull_interval: int = CULL_INTERVAL, config_dir: Path | None = None) -> list[str]:  # fmt: skip
+                  cull_interval: int = CULL_INTERVAL, config_dir: Path | None = None,
+                  pool_max_age: int = POOL_MAX_AGE) -> list[str]:  # fmt: skip
     """Voila in tree mode over ``directory``: ``/`` lists the notebooks, ``/voila/render/<file>`` renders one.
     ``config_dir`` holds a ``voila.json`` read before the directory's and the user's (``pool_config``)."""
     configs = (*((config_dir,) if config_dir else ()), directory, *jupyter_config_path())
@@ -95,6 +98,7 @@ def voila_command(directory: Path, port: int, *, theme: str = "light", cull_idle
         "--MappingKernelManager.cull_connected=False",  # a page still open keeps its kernel
         f"--Voila.kernel_websocket_connection_class={CONNECTION_CLASS}",  # counts a page left early right
         f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER_CLASS}",  # a served pool kernel not culled at once
+        f"--DashboardKernelManager.pool_max_age={int(pool_max_age)}",  # a pooled page never shows a stale cache
         *(f"--Voila.config_file_paths={p}" for p in configs),
     ]  # fmt: skip
 
@@ -136,11 +140,12 @@ class VoilaServer:
 
     def __init__(self, directory: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
                  log: Path | None = None, token: str | None = None, cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                 cull_interval: int = CULL_INTERVAL, pool_size: int = POOL_SIZE,
+                 cull_interval: int = CULL_INTERVAL, pool_size: int = POOL_SIZE, pool_max_age: int = POOL_MAX_AGE,
                  extra_args: Sequence[str] = ()) -> None:  # fmt: skip
         self.directory = Path(directory)
         self.cull_idle_timeout, self.cull_interval = cull_idle_timeout, cull_interval
         self.pool_size, self.extra_args = max(int(pool_size), 0), tuple(extra_args)
+        self.pool_max_age = max(int(pool_max_age), 0)
         self._assets: Path | None = None
         self.port = port or free_port()
         self.token = token or secrets.token_urlsafe(32)
@@ -174,7 +179,8 @@ class VoilaServer:
         if self.pool_size:
             (self._assets / "voila.json").write_text(json.dumps(pool_config(self.directory, self.pool_size)))
         command = voila_command(self.directory, self.port, cull_idle_timeout=self.cull_idle_timeout,
-                                cull_interval=self.cull_interval, config_dir=self._assets) + list(self.extra_args)  # fmt: skip
+                                cull_interval=self.cull_interval, config_dir=self._assets,
+                                pool_max_age=self.pool_max_age) + list(self.extra_args)  # fmt: skip
         self.process = subprocess.Popen(
             command, env=env, cwd=self.directory,
             stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,

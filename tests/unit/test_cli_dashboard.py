@@ -34,12 +34,15 @@ def test_the_subcommand_parses_a_name_and_a_port():
     assert build_parser().parse_args(["dashboard"]).name is None
     assert build_parser().parse_args(["dashboard"]).pool_size is None  # VoilaServer's default
     assert build_parser().parse_args(["dashboard", "--pool-size", "0"]).pool_size == 0
+    assert build_parser().parse_args(["dashboard", "--pool-max-age", "60"]).pool_max_age == 60
 
 
 def test_a_negative_pool_size_is_refused(tmp_path, capsys):
     (tmp_path / "index.ipynb").write_text("{}")
     assert dashboard_command.run_dashboard(None, directory=tmp_path, pool_size=-1) == 2
     assert "--pool-size must be 0 or more" in capsys.readouterr().err
+    assert dashboard_command.run_dashboard(None, directory=tmp_path, pool_max_age=-1) == 2
+    assert "--pool-max-age must be 0 or more" in capsys.readouterr().err
 
 
 def test_voila_binds_127_0_0_1_on_the_port_given_with_sources_stripped_and_our_template(tmp_path):

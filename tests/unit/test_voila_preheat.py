@@ -4,6 +4,7 @@ while the notebook on disk is the one pre-run, with the server's own environment
 from __future__ import annotations
 
 import os
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -91,3 +92,24 @@ def test_a_kernel_taken_from_the_pool_is_idle_from_when_it_was_served_not_from_i
         time.sleep(2.5)  # two culler passes: the page (never connecting here) still has its kernel
         assert f"({served})" not in log.read_text(), "culled as it was served"
         _wait_for(log, f"({served}) with 0 connections", timeout=30)  # then culled once idle that long
+
+
+def test_a_pooled_kernel_older_than_the_max_age_is_run_afresh(tmp_path):
+    # a pre-run page shows the cache as it was when it ran: Voila alone would hand it out hours later
+    pytest.importorskip("voila")
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / INDEX, "import time\nfrom IPython.display import HTML\n"
+                                 "HTML(f'<p id=\"ran\">ran at {time.time():.3f}</p>')")  # fmt: skip
+    log = tmp_path / "voila.log"
+    env = voila_env(os.environ, provider="simulated", cache_dir=str(tmp_path / "cache"))
+    max_age = 8
+    with VoilaServer(notebooks, env=env, log=log, pool_size=1, pool_max_age=max_age) as server:
+        _wait_for(log, "Kernel pool of index.ipynb is filled")
+        _wait_for(log, "Kernel pool of index.ipynb is filled", count=2, timeout=90)  # recycled once it was too old
+        assert "Recycling pre-heated kernel" in log.read_text()
+        page, _ = _get(server, INDEX)
+        ran = float(re.search(r"ran at (\d+\.\d+)", page).group(1))
+        assert time.time() - ran < max_age + max_age / 4 + 5  # at most the age plus one look (and a start)
+        assert log.read_text().count("Using pre-heated kernel") == 1  # still served from the (new) pool
+    assert VoilaServer(tmp_path, pool_max_age=-3).pool_max_age == 0
