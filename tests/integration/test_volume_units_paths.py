@@ -1,0 +1,88 @@
+"""Volume units on every path that stores or serves daily bars, not only ``lab.bars`` of one symbol: a unit
+switch (Eastmoney's volume in shares where lots were expected, replayed by the simulated akshare upstream or the
+simulated provider) is corrected as it enters the cache and listed in the provenance of every read of those rows.
+
+Expected volumes come from the upstream's own raw answer: the volume column of the akshare frame is in lots
+(x100 -> shares) except on the quirk days, where it is already in shares (i.e. the provider's x100 reading / 100).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import polars as pl
+import pytest
+
+from quantdb_lab.domain.clock import FixedClock
+from quantdb_lab.lab import Lab
+from quantdb_lab.loader import batch
+from quantdb_lab.providers.simulated import Faults, SimulatedProvider
+from tests.support.sim import MARKET, at, d
+
+QUIRK = (d("2025-05-07"), d("2025-05-08"))
+NOW = "2025-06-06 16:00"
+VOLUME = 6  # the akshare bar frame's volume column (date, code, open, close, high, low, volume, ...)
+
+
+def _unit_note(origin) -> str | None:  # noqa: ANN001
+    found = [n for n in origin.notes if "volume of" in n and "another unit" in n]
+    return found[0] if found else None
+
+
+@pytest.fixture
+def akshare_lab(tmp_path):
+    pytest.importorskip("akshare")
+    from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
+
+    clock = FixedClock(at(NOW))
+    upstream = SimulatedAkshare(SimulatedProvider(MARKET, faults=Faults(), clock=clock), clock=clock,
+                                unit_quirk_days=QUIRK)  # fmt: skip
+    with upstream.patch(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield Lab(tmp_path / "cache", provider=AkshareProvider(timeout=10), clock=clock), upstream
+
+
+def _expected_shares(upstream, code: str, start: str, end: str) -> pl.DataFrame:  # noqa: ANN001
+    raw = pl.from_pandas(upstream.stock_zh_a_hist(symbol=code, period="daily", start_date=start.replace("-", ""),
+                                                  end_date=end.replace("-", ""), adjust=""))  # fmt: skip
+    days = pl.Series(raw[:, 0]).cast(pl.Utf8).str.slice(0, 10).str.to_date()
+    lots = pl.Series(raw[:, VOLUME]).cast(pl.Float64)
+    quirk = days.is_in(list(QUIRK))
+    shares = pl.select(pl.when(quirk).then(lots * 100 / 100).otherwise(lots * 100)).to_series()
+    return pl.DataFrame({"date": days, "volume": shares})
+
+
+def test_lab_read_of_daily_bars_corrects_at_ingest_and_lists_it(akshare_lab):
+    lab, upstream = akshare_lab
+    expected = _expected_shares(upstream, "600519", "2025-04-01", "2025-05-30")
+    frame = lab.read("bars", "600519", start="2025-04-01", end="2025-05-30")
+    assert frame.select("date", "volume").equals(expected)
+    note = _unit_note(frame.quantdb.provenance.series[0])
+    assert note is not None and "2025-05-07, 2025-05-08" in note
+    again = lab.read("bars", "600519", start="2025-04-01", end="2025-05-30")  # warm
+    assert _unit_note(again.quantdb.provenance.series[0]) is not None
+    bars = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")  # the same stored rows
+    assert bars.select("date", "volume").equals(expected)
+    assert _unit_note(bars.quantdb.provenance.series[0]) is not None
+    april = lab.read("bars", "600519", start="2025-04-01", end="2025-04-30")
+    assert _unit_note(april.quantdb.provenance.series[0]) is None  # no corrected row in range: no note
+
+
+def test_a_warm_cross_section_lists_each_series_correction(tmp_path):
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    symbols = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s) < d("2024-06-01")][: batch.MARKET_READ_MIN + 2]
+    truth = {s: MARKET.bars(s, d("2025-05-07"), d("2025-05-08"), now=at(NOW))["volume"].to_list() for s in symbols}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        cold = lab.bars(symbols, start="2025-04-01", end="2025-05-30", adjust="")
+        assert all(_unit_note(p) is not None for p in cold.quantdb.provenance.series)
+        for adjust in ("", "hfq", ""):  # warm: one cross-section read from the store's segments (then memory)
+            lab.compact()
+            warm = lab.bars(symbols, start="2025-04-01", end="2025-05-30", adjust=adjust)
+            assert all(p.from_cache for p in warm.quantdb.provenance.series)
+            missing = [p.symbol for p in warm.quantdb.provenance.series if _unit_note(p) is None]
+            assert missing == [], f"{len(missing)} series served without their unit note (adjust={adjust!r})"
+    quirk_rows = cold.filter(pl.col("date").is_in(list(QUIRK))).sort("symbol", "date")
+    assert {s: quirk_rows.filter(pl.col("symbol") == s)["volume"].to_list() for s in symbols} == truth
