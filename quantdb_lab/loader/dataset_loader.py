@@ -37,6 +37,7 @@ from quantdb_lab.loader.failover import preferring, serve, served_by, with_run
 from quantdb_lab.loader.pit import new_versions
 from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.fetchers import fetcher_for, sources_for
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
@@ -67,6 +68,7 @@ class DatasetLoader:
         self.clock = clock
         self.stats = stats
         self.call = call
+        self.units = UnitCorrections(store.base / "reference", provider.name)  # as bar_loader judges them
 
     def key(self, dataset: Dataset, symbol: Symbol | None) -> SeriesKey:
         if dataset.per_symbol and symbol is None:
@@ -99,6 +101,8 @@ class DatasetLoader:
                 plan = self.plan(dataset, symbol, start, end, mode, now)
         frame = self._stored_rows(dataset, plan, mode)
         reasons = plan.reasons + self._lost_notes(plan)
+        if dataset.volume_units:
+            reasons += self.units.notes(plan.key.symbol, plan.range.start, plan.range.end)
         stored = self.store.read_meta(plan.key)
         runs = served_by(stored.sources, plan.range.start, plan.range.end) if stored is not None else ()
         if frame.is_empty():
@@ -204,6 +208,8 @@ class DatasetLoader:
             if again.height >= fresh.height:  # one answer is kept whole: sources are never mixed in it
                 fresh, source = again, source_again
         merged = _merge(dataset, old, fresh)
+        if dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
+            merged = self.units.on_ingest(fetch.key.symbol, merged, fresh[dataset.index_column].to_list(), now)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
         if updated.lost:  # the upstream had it after all (its memory was longer than declared)

@@ -32,6 +32,15 @@ class UnitCorrections:
             self.store.write(f"units_{symbol}", table, now)
         return fixed
 
+    def notes_many(self, symbols: list[str], start: date, end: date) -> dict[str, tuple[str, ...]]:
+        """``notes`` of each of ``symbols`` that has some (a cross-section: one directory listing, then only
+        the series with corrections are read)."""
+        stored = self.store.stems("units_")
+        if not stored:
+            return {}
+        found = {s: self.notes(s, start, end) for s in symbols if self.store.stem(f"units_{s}") in stored}
+        return {s: notes for s, notes in found.items() if notes}
+
     def notes(self, symbol: str, start: date, end: date) -> tuple[str, ...]:
         entry = self.store.read(f"units_{symbol}")  # a warm read without corrections: one failed stat
         if entry is None:

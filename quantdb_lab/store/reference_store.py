@@ -42,8 +42,21 @@ class ReferenceStore:
         self.directory = Path(root) / _SAFE.sub("_", provider)
 
     def _paths(self, name: str) -> tuple[Path, Path]:
-        safe = _SAFE.sub("_", name)
+        safe = self.stem(name)
         return self.directory / f"{safe}.parquet", self.directory / f"{safe}.json"
+
+    @staticmethod
+    def stem(name: str) -> str:
+        """The file stem an entry called ``name`` is stored under."""
+        return _SAFE.sub("_", name)
+
+    def stems(self, prefix: str) -> set[str]:
+        """The stems of the stored entries whose stem starts with ``prefix`` (one directory listing)."""
+        try:
+            with os.scandir(self.directory) as found:
+                return {e.name[:-5] for e in found if e.name.startswith(prefix) and e.name.endswith(".json")}
+        except FileNotFoundError:
+            return set()
 
     def read(self, name: str) -> ReferenceEntry | None:
         """The stored entry, or None when there is none (or it is unreadable: it will be fetched again)."""

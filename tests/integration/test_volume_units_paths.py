@@ -78,7 +78,8 @@ def test_a_warm_cross_section_lists_each_series_correction(tmp_path):
         lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
         cold = lab.bars(symbols, start="2025-04-01", end="2025-05-30", adjust="")
         assert all(_unit_note(p) is not None for p in cold.quantdb.provenance.series)
-        for adjust in ("", "hfq", ""):  # warm: one cross-section read from the store's segments (then memory)
+        for adjust in ("", "", "hfq", "hfq"):  # warm: one cross-section from the store's segments (then memory)
+            lab.bars(symbols, start="2025-04-01", end="2025-05-30", adjust=adjust)  # hfq: the history from listing
             lab.compact()
             warm = lab.bars(symbols, start="2025-04-01", end="2025-05-30", adjust=adjust)
             assert all(p.from_cache for p in warm.quantdb.provenance.series)
