@@ -87,3 +87,46 @@ def test_a_warm_cross_section_lists_each_series_correction(tmp_path):
             assert missing == [], f"{len(missing)} series served without their unit note (adjust={adjust!r})"
     quirk_rows = cold.filter(pl.col("date").is_in(list(QUIRK))).sort("symbol", "date")
     assert {s: quirk_rows.filter(pl.col("symbol") == s)["volume"].to_list() for s in symbols} == truth
+
+
+def test_a_team_mate_reading_the_shared_series_gets_the_correction_listed(tmp_path, monkeypatch):
+    """The corrections travel with the series: a second researcher who pulls the first one's corrected rows from
+    the team store sees the note and can revert, without any upstream call."""
+    pytest.importorskip("deltalake")
+    pytest.importorskip("moto")
+    import uuid
+
+    from quantdb_lab.quality.units import revert
+    from quantdb_lab.store.layered import LayeredStore
+    from quantdb_lab.store.series_store import SeriesStore
+    from tests.support.s3 import CREDENTIALS, MotoServer
+    from tests.support.team import BUCKET, shared
+
+    clock = FixedClock(at(NOW))
+
+    def researcher(name: str, store):  # noqa: ANN001, ANN202
+        provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+        backend = LayeredStore(SeriesStore(tmp_path / name, source=provider.source), store)
+        return Lab(tmp_path / name, provider=provider, clock=clock, store=backend), provider
+
+    with MotoServer() as server, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.create_bucket(BUCKET)
+        for key, value in CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
+        url = f"s3://{BUCKET}/{uuid.uuid4().hex}"
+        source = SimulatedProvider(MARKET, unit_quirk_days=QUIRK).source
+        first, _ = researcher("a", shared(server.endpoint, url, source=source))
+        first.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
+        second, provider = researcher("b", shared(server.endpoint, url, source=source))
+        frame = second.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
+        assert provider.calls["fetch_daily_bars"] == 0
+        truth = MARKET.bars("600519.SH", d("2025-04-01"), d("2025-05-30"), now=at(NOW))
+        assert frame["volume"].to_list() == truth["volume"].to_list()
+        note = _unit_note(frame.quantdb.provenance.series[0])
+        assert note is not None and "2025-05-07, 2025-05-08" in note
+        received = revert(frame, second._engine.loader.units.corrections("600519.SH"))
+        quirk = received.filter(pl.col("date").is_in(list(QUIRK)))
+        assert quirk["volume"].to_list() == [v * 100 for v in truth.filter(pl.col("date").is_in(list(QUIRK)))["volume"]]
+        assert quirk["turnover"].to_list() == [0.0, 0.0]  # as the upstream sent it
