@@ -110,7 +110,7 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
         frame = adjust_cross_section(frame, events, adjust, reference=plan.reference)
     counts = {s: n for s, n in market.rows.items() if s not in market.damaged}
     synthetic = loader.provider.synthetic
-    units = loader.units.notes_many(list(counts), plan.start, plan.end)  # volume corrected at ingest: listed
+    units = loader.units.notes_many({s: metas[s] for s in counts if s in metas}, plan.start, plan.end)  # listed
     provenance = {}
     for request in group:
         rows = counts.get(request.symbol.canonical)

@@ -68,7 +68,7 @@ class DatasetLoader:
         self.clock = clock
         self.stats = stats
         self.call = call
-        self.units = UnitCorrections(store.base / "reference", provider.name)  # as bar_loader judges them
+        self.units = UnitCorrections(store, provider.name)  # as bar_loader judges them
 
     def key(self, dataset: Dataset, symbol: Symbol | None) -> SeriesKey:
         if dataset.per_symbol and symbol is None:
@@ -101,9 +101,9 @@ class DatasetLoader:
                 plan = self.plan(dataset, symbol, start, end, mode, now)
         frame = self._stored_rows(dataset, plan, mode)
         reasons = plan.reasons + self._lost_notes(plan)
-        if dataset.volume_units:
-            reasons += self.units.notes(plan.key.symbol, plan.range.start, plan.range.end)
         stored = self.store.read_meta(plan.key)
+        if dataset.volume_units:
+            reasons += self.units.notes(plan.key.symbol, plan.range.start, plan.range.end, stored)
         runs = served_by(stored.sources, plan.range.start, plan.range.end) if stored is not None else ()
         if frame.is_empty():
             raise EmptyResultError(f"no {dataset.title} in this range" + (
@@ -208,8 +208,9 @@ class DatasetLoader:
             if again.height >= fresh.height:  # one answer is kept whole: sources are never mixed in it
                 fresh, source = again, source_again
         merged = _merge(dataset, old, fresh)
+        units = meta.units
         if dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
-            merged = self.units.on_ingest(fetch.key.symbol, merged, fresh[dataset.index_column].to_list(), now)
+            merged, units = self.units.on_ingest(merged, fresh[dataset.index_column].to_list(), units)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
         if updated.lost:  # the upstream had it after all (its memory was longer than declared)
@@ -217,7 +218,7 @@ class DatasetLoader:
         if source and fresh.height:  # which source served which sessions, as lab.bars records it
             days = day_numbers(fresh, dataset.index_column)
             updated = replace(updated, sources=with_run(updated.sources, source, int(days.min()), int(days.max())))
-        self.store.write(fetch.key, merged, updated)
+        self.store.write(fetch.key, merged, replace(updated, units=units))
         return calls
 
     def capture(self, dataset: Dataset, symbol: Symbol | None, fetch: Fetch) -> int:

@@ -1,55 +1,92 @@
 """Volume units at ingest: bars entering the cache are judged for a unit switch (``quality.units``), corrected
-before they are stored, and the corrections kept beside the series (the reference store, ``units_<symbol>``) so
-that every later read of those rows lists them in its provenance notes and ``quality.units.revert`` gives the
-rows back as received. Never served silently: a correction is in the notes of each read that includes it."""
+before they are stored, and the corrections kept with the series' metadata (``SeriesMeta.units``: they travel
+with it, to the team store too) so that every later read of those rows lists them in its provenance notes and
+``quality.units.revert`` gives the rows back as received. Never served silently: a correction is in the notes of
+each read that includes it, whichever path stored the rows (``lab.bars``, ``lab.read("bars")``, a collector).
+
+Caches written before the corrections moved into the metadata kept them in the reference store
+(``units_<symbol>``): those are still read, beside the metadata's."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
+import math
+from datetime import date
 
 import polars as pl
 
+from quantdb_lab.domain.calendar import day_number, from_day_number
 from quantdb_lab.quality.units import CORRECTIONS, correct_volume_units
+from quantdb_lab.store.records import SeriesKey, SeriesMeta
 from quantdb_lab.store.reference_store import ReferenceStore
+
+Units = tuple[tuple[int, float, float, float | None], ...]  # SeriesMeta.units
+
+
+def _as_units(found: pl.DataFrame) -> Units:
+    return tuple((day_number(d), float(f), float(v), None if t is None or math.isnan(t) else float(t))
+                 for d, f, v, t in found.select("date", "factor", "volume_received", "turnover_received").iter_rows())  # fmt: skip
+
+
+def _as_frame(units: Units) -> pl.DataFrame:
+    return pl.DataFrame({
+        "date": [from_day_number(u[0]) for u in units], "volume_received": [u[2] for u in units],
+        "turnover_received": [u[3] for u in units], "volume": [u[2] * u[1] for u in units],
+        "factor": [u[1] for u in units],
+    }, schema=CORRECTIONS)  # fmt: skip
 
 
 class UnitCorrections:
-    def __init__(self, root: Path, provider: str) -> None:
-        self.store = ReferenceStore(root, provider)
+    def __init__(self, store, provider: str, dataset: str = "bars") -> None:  # noqa: ANN001 - a SeriesBackend
+        self.store = store
+        self.dataset = dataset
+        self.legacy = ReferenceStore(store.base / "reference", provider)  # where older caches kept them
 
     def corrections(self, symbol: str) -> pl.DataFrame:
         """Every correction made to ``symbol``'s stored bars (``quality.units.CORRECTIONS``)."""
-        entry = self.store.read(f"units_{symbol}")
-        return entry.frame if entry is not None else pl.DataFrame(schema=CORRECTIONS)
+        meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        return self._table(symbol, meta.units if meta is not None else ())
 
-    def on_ingest(self, symbol: str, merged: pl.DataFrame, fresh: list[date], now: datetime) -> pl.DataFrame:
-        """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected."""
+    def on_ingest(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
+        """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
+        the series' corrections (``known`` and those just made) to keep in its metadata."""
         fixed, found = correct_volume_units(merged, fresh)
-        if not found.is_empty():
-            known = self.corrections(symbol)
-            table = pl.concat([known, found]).unique("date", keep="last").sort("date")
-            self.store.write(f"units_{symbol}", table, now)
-        return fixed
+        if found.is_empty():
+            return fixed, known
+        return fixed, tuple(sorted({u[0]: u for u in (*known, *_as_units(found))}.values()))
 
-    def notes_many(self, symbols: list[str], start: date, end: date) -> dict[str, tuple[str, ...]]:
-        """``notes`` of each of ``symbols`` that has some (a cross-section: one directory listing, then only
-        the series with corrections are read)."""
-        stored = self.store.stems("units_")
-        if not stored:
-            return {}
-        found = {s: self.notes(s, start, end) for s in symbols if self.store.stem(f"units_{s}") in stored}
-        return {s: notes for s, notes in found.items() if notes}
+    def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
+        """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the
+        caller has it; otherwise read)."""
+        if meta is None:
+            meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        rows = self._table(symbol, meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
+        return _note(rows)
 
-    def notes(self, symbol: str, start: date, end: date) -> tuple[str, ...]:
-        entry = self.store.read(f"units_{symbol}")  # a warm read without corrections: one failed stat
-        if entry is None:
-            return ()
-        rows = entry.frame.filter(pl.col("date").is_between(start, end))
-        if rows.is_empty():
-            return ()
-        days = ", ".join(d.isoformat() for d in rows["date"].to_list())
-        note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
-                "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
-                "gives the rows as received")  # fmt: skip
-        return (note,)
+    def notes_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, tuple[str, ...]]:
+        """``notes`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
+        read, plus one directory listing for the older caches' entries)."""
+        legacy = self.legacy.stems("units_")
+        out = {}
+        for symbol, meta in metas.items():
+            if meta.units or self.legacy.stem(f"units_{symbol}") in legacy:
+                found = self.notes(symbol, start, end, meta)
+                if found:
+                    out[symbol] = found
+        return out
+
+    def _table(self, symbol: str, units: Units) -> pl.DataFrame:
+        entry = self.legacy.read(f"units_{symbol}")  # none: one failed stat
+        table = _as_frame(units)
+        if entry is not None:
+            table = pl.concat([entry.frame.cast(CORRECTIONS), table]).unique("date", keep="last")
+        return table.sort("date")
+
+
+def _note(rows: pl.DataFrame) -> tuple[str, ...]:
+    if rows.is_empty():
+        return ()
+    days = ", ".join(d.isoformat() for d in rows["date"].to_list())
+    note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
+            "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
+            "gives the rows as received")  # fmt: skip
+    return (note,)

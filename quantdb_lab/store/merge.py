@@ -44,5 +44,7 @@ def merge_series(
         provisional_at=provisional_at,
         fetched_at=_latest(base_meta.fetched_at, our_meta.fetched_at),
         rows=frame.height,
+        # volume corrections of both copies (ours on a day both hold, as for the rows)
+        units=tuple(sorted({u[0]: u for u in (*base_meta.units, *our_meta.units)}.values())),
     )
     return frame, meta

@@ -130,3 +130,26 @@ def test_a_team_mate_reading_the_shared_series_gets_the_correction_listed(tmp_pa
         quirk = received.filter(pl.col("date").is_in(list(QUIRK)))
         assert quirk["volume"].to_list() == [v * 100 for v in truth.filter(pl.col("date").is_in(list(QUIRK)))["volume"]]
         assert quirk["turnover"].to_list() == [0.0, 0.0]  # as the upstream sent it
+
+
+def test_corrections_an_older_cache_kept_in_the_reference_store_are_still_listed(tmp_path):
+    """Before the corrections moved into the series' metadata they were kept as ``units_<symbol>`` in the
+    reference store: such a cache's corrected rows are still listed and revertible."""
+    from datetime import datetime
+
+    from quantdb_lab.quality.units import CORRECTIONS
+    from quantdb_lab.store.reference_store import ReferenceStore
+
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
+        old = pl.DataFrame({"date": [d("2025-05-07")], "volume_received": [123.0], "turnover_received": [0.0],
+                            "volume": [1.23], "factor": [0.01]}, schema=CORRECTIONS)  # fmt: skip
+        base = lab._engine.store.base
+        ReferenceStore(base / "reference", provider.name).write("units_600519.SH", old, datetime(2025, 6, 6))
+        frame = lab.bars("600519", start="2025-05-01", end="2025-05-30", adjust="")
+        assert "2025-05-07" in (_unit_note(frame.quantdb.provenance.series[0]) or "")
+        assert lab._engine.loader.units.corrections("600519.SH")["volume_received"].to_list() == [123.0]
