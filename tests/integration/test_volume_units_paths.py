@@ -153,3 +153,42 @@ def test_corrections_an_older_cache_kept_in_the_reference_store_are_still_listed
         frame = lab.bars("600519", start="2025-05-01", end="2025-05-30", adjust="")
         assert "2025-05-07" in (_unit_note(frame.quantdb.provenance.series[0]) or "")
         assert lab._engine.loader.units.corrections("600519.SH")["volume_received"].to_list() == [123.0]
+
+
+def test_a_portfolio_fetch_serves_the_corrected_rows_and_lists_them(tmp_path):
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        for _ in range(2):  # cold, then warm
+            result = lab.portfolio(["600519", "000001.SZ"], start="2025-04-01", end="2025-05-30", adjust="",
+                                   progress=False)  # fmt: skip
+            frame = result.frame() if callable(getattr(result, "frame", None)) else result.frame
+            for symbol in ("600519.SH", "000001.SZ"):
+                truth = MARKET.bars(symbol, d("2025-04-01"), d("2025-05-30"), now=at(NOW))
+                assert frame.filter(pl.col("symbol") == symbol)["volume"].to_list() == truth["volume"].to_list()
+                assert _unit_note(result.provenance[symbol]) is not None
+
+
+def test_a_scan_of_corrected_rows_says_so(tmp_path):
+    """``lab.scan`` is a LazyFrame with no provenance: the correction of rows it can serve is said in a warning
+    (one per scan, naming the series and days), and the rows are the corrected ones."""
+    from quantdb_lab.errors import CorrectedDataWarning
+
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        lab.bars(["600519", "000001.SZ"], start="2025-04-01", end="2025-05-30", adjust="")
+    with pytest.warns(CorrectedDataWarning, match="2025-05-07, 2025-05-08") as caught:
+        rows = lab.scan("bars", start="2025-05-01", end="2025-05-30").collect()
+    said = next(w.message for w in caught if isinstance(w.message, CorrectedDataWarning))
+    assert set(said.symbols) == {"600519.SH", "000001.SZ"}
+    truth = MARKET.bars("600519.SH", d("2025-05-07"), d("2025-05-08"), now=at(NOW))["volume"].to_list()
+    got = rows.filter((pl.col("symbol") == "600519.SH") & pl.col("date").is_in(list(QUIRK))).sort("date")
+    assert got["volume"].to_list() == truth
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorrectedDataWarning)
+        lab.scan("bars", start="2025-04-01", end="2025-04-30").collect()  # no corrected row: nothing to say
