@@ -57,22 +57,29 @@ class UnitCorrections:
     def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
         """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the
         caller has it; otherwise read)."""
+        return _note(self.corrected(symbol, start, end, meta))
+
+    def corrected(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> pl.DataFrame:
+        """The corrections (``CORRECTIONS``) of ``symbol``'s rows in ``[start, end]``."""
         if meta is None:
             meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
-        rows = self._table(symbol, meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
-        return _note(rows)
+        return self._table(symbol, meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
 
-    def notes_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, tuple[str, ...]]:
-        """``notes`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
+    def corrected_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, pl.DataFrame]:
+        """``corrected`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
         read, plus one directory listing for the older caches' entries)."""
         legacy = self.legacy.stems("units_")
         out = {}
         for symbol, meta in metas.items():
             if meta.units or self.legacy.stem(f"units_{symbol}") in legacy:
-                found = self.notes(symbol, start, end, meta)
-                if found:
+                found = self.corrected(symbol, start, end, meta)
+                if found.height:
                     out[symbol] = found
         return out
+
+    def notes_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, tuple[str, ...]]:
+        """``notes`` of each series of ``metas`` that has some (``corrected_many``)."""
+        return {symbol: _note(rows) for symbol, rows in self.corrected_many(metas, start, end).items()}
 
     def _table(self, symbol: str, units: Units) -> pl.DataFrame:
         entry = self.legacy.read(f"units_{symbol}")  # none: one failed stat
@@ -82,10 +89,15 @@ class UnitCorrections:
         return table.sort("date")
 
 
+def listed_days(rows: pl.DataFrame) -> str:
+    """The days of ``rows`` (``CORRECTIONS``) as a note lists them."""
+    return ", ".join(d.isoformat() for d in rows["date"].to_list())
+
+
 def _note(rows: pl.DataFrame) -> tuple[str, ...]:
     if rows.is_empty():
         return ()
-    days = ", ".join(d.isoformat() for d in rows["date"].to_list())
+    days = listed_days(rows)
     note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
             "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
             "gives the rows as received")  # fmt: skip
