@@ -50,9 +50,9 @@ class UnitCorrections:
         """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
         the series' corrections (``known`` and those just made) to keep in its metadata."""
         fixed, found = correct_volume_units(merged, fresh)
-        if found.is_empty():
-            return fixed, known
-        return fixed, tuple(sorted({u[0]: u for u in (*known, *_as_units(found))}.values()))
+        again = {day_number(d) for d in fresh}  # rows fetched again replace the stored ones, corrections too
+        kept = tuple(u for u in known if u[0] not in again)
+        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
 
     def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
         """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the

@@ -1,0 +1,52 @@
+"""The volume corrections kept with a series (``SeriesMeta.units``): a row fetched again replaces its stored
+correction (a clean answer leaves none), a merge keeps each copy's corrections for the rows it contributes, and
+the metadata's JSON round trip keeps them exactly."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from quantdb_lab.domain.calendar import day_number
+from quantdb_lab.domain.schema import BARS, conform
+from quantdb_lab.loader.units import UnitCorrections
+from quantdb_lab.store.merge import merge_series
+from quantdb_lab.store.records import SeriesMeta
+from quantdb_lab.store.series_store import SeriesStore
+
+DAYS = [date(2025, 3, 3) + timedelta(days=i) for i in range(10)]
+
+
+def bars(quirk: tuple[date, ...] = ()) -> pl.DataFrame:
+    volume = [1_000_000.0 * (1 + i % 3) for i in range(10)]
+    close = [10.0] * 10
+    frame = pl.DataFrame({"symbol": ["600519.SH"] * 10, "date": DAYS, "open": close, "high": close, "low": close,
+                          "close": close, "volume": volume, "amount": [v * 10.0 for v in volume],
+                          "turnover": [0.01] * 10, "pct_change": [0.0] * 10, "change": [0.0] * 10})  # fmt: skip
+    hit = pl.col("date").is_in(list(quirk))
+    frame = frame.with_columns(pl.when(hit).then(pl.col("volume") * 100).otherwise(pl.col("volume")).alias("volume"),
+                               pl.when(hit).then(0.0).otherwise(pl.col("turnover")).alias("turnover"))  # fmt: skip
+    return conform(frame, BARS, source="test")
+
+
+def test_a_row_fetched_again_replaces_its_correction(tmp_path):
+    units = UnitCorrections(SeriesStore(tmp_path, source="test"), "test")
+    fixed, known = units.on_ingest(bars((DAYS[4],)), DAYS, ())
+    assert [u[0] for u in known] == [day_number(DAYS[4])] and known[0][2] == 2_000_000.0 * 100  # as received
+    assert fixed["volume"][4] == 2_000_000.0
+    _, again = units.on_ingest(bars(), DAYS[3:6], known)  # the upstream now sends the day right
+    assert again == ()
+    _, other = units.on_ingest(bars((DAYS[7],)), DAYS[6:], known)  # another day: both kept
+    assert [u[0] for u in other] == [day_number(DAYS[4]), day_number(DAYS[7])]
+
+
+def test_a_merge_keeps_the_corrections_of_the_rows_each_copy_contributes():
+    day = day_number
+    base = SeriesMeta(units=((day(DAYS[1]), 0.01, 1e8, 0.0), (day(DAYS[8]), 0.01, 3e8, None)))
+    ours_frame = bars().filter(pl.col("date") >= DAYS[5])  # ours holds days 5..9: its row of day 8 wins
+    ours = SeriesMeta(units=((day(DAYS[6]), 0.01, 2e8, 0.0),))
+    _, merged = merge_series(bars().filter(pl.col("date") < DAYS[9]), base, ours_frame, ours)
+    assert merged.units == ((day(DAYS[1]), 0.01, 1e8, 0.0), (day(DAYS[6]), 0.01, 2e8, 0.0))
+    assert SeriesMeta.from_json(merged.to_json()).units == merged.units
+    assert "units" not in SeriesMeta().to_json()  # a series without corrections: the JSON as before
