@@ -192,3 +192,23 @@ def test_a_scan_of_corrected_rows_says_so(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", CorrectedDataWarning)
         lab.scan("bars", start="2025-04-01", end="2025-04-30").collect()  # no corrected row: nothing to say
+
+
+def test_a_first_read_too_short_to_judge_says_so_and_is_judged_once_the_series_grows(tmp_path):
+    """A cold read of the two quirk days alone stores too few rows to judge a unit switch against (neighbours are
+    needed): the read says its volumes are unjudged, and the next fetch that gives the series enough rows judges
+    the stored ones too, so the 100x rows are corrected and listed rather than kept forever."""
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    truth = MARKET.bars("600519.SH", d("2025-04-01"), d("2025-05-30"), now=at(NOW))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        short = lab.bars("600519", start="2025-05-07", end="2025-05-08", adjust="")
+        assert any("not judged" in n for n in short.quantdb.provenance.series[0].notes)
+        frame = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
+    assert frame["volume"].to_list() == truth["volume"].to_list()
+    origin = frame.quantdb.provenance.series[0]
+    note = _unit_note(origin)
+    assert note is not None and "2025-05-07, 2025-05-08" in note
+    assert not any("not judged" in n for n in origin.notes)
