@@ -24,7 +24,7 @@ from quantdb_lab.errors import CorrectedDataWarning, InvalidRequestError
 from quantdb_lab.lab.core import SymbolsLike, _symbol_items
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.plan import ADJUSTMENTS
-from quantdb_lab.loader.units import listed_days
+from quantdb_lab.loader.units import listed_days, unjudged
 from quantdb_lab.store.segments import SID
 
 SHAPES = ("long", "wide")
@@ -59,16 +59,18 @@ class Market(LabNamespace):
     def _say_corrections(self, store, dataset: str, symbols, first, last) -> None:  # noqa: ANN001
         """A scan has no provenance: rows it can serve whose volume was corrected at ingest are said in one
         ``CorrectedDataWarning`` (``loader.units``), never served silently."""
-        found = self.engine.loader.units.corrected_many(store.read_metas(dataset, symbols), first or FIRST_SESSION,
-                                                        last or date.max)  # fmt: skip
-        if found:
+        metas = store.read_metas(dataset, symbols)
+        found = self.engine.loader.units.corrected_many(metas, first or FIRST_SESSION, last or date.max)
+        short = unjudged(metas)
+        if found or short:
             days = {s: listed_days(rows) for s, rows in found.items()}
             listed = "; ".join(f"{s}: {v}" for s, v in list(days.items())[:5])
             more = f" and {len(days) - 5} more series" if len(days) > 5 else ""
-            warnings.warn(CorrectedDataWarning(
-                f"this scan serves rows whose volume came in another unit and was corrected as it entered the cache "
-                f"({listed}{more}); lab.bars(...).quantdb.provenance lists them, quality.units.revert gives them "
-                "back as received", days), stacklevel=3)  # fmt: skip
+            said = [f"rows whose volume came in another unit and was corrected as it entered the cache ({listed}{more}); "
+                    "lab.bars(...).quantdb.provenance lists them, quality.units.revert gives them back as received"] if days else []
+            if short:
+                said.append(f"{len(short)} series too short for their volume units to be judged yet (e.g. {short[:3]})")
+            warnings.warn(CorrectedDataWarning("this scan serves " + "; and ".join(said), days), stacklevel=3)
 
     def _adjust_lazy(self, lazy: pl.LazyFrame, store, dataset: str, symbols, adjust: str, end):  # noqa: ANN001, ANN202
         """qfq (anchored at the latest session, or ``as_of``, as bars() does) or hfq from the series' stored factor

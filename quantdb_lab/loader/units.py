@@ -15,7 +15,7 @@ from datetime import date
 import polars as pl
 
 from quantdb_lab.domain.calendar import day_number, from_day_number
-from quantdb_lab.quality.units import CORRECTIONS, correct_volume_units
+from quantdb_lab.quality.units import CORRECTIONS, MIN_ROWS, correct_volume_units
 from quantdb_lab.store.records import SeriesKey, SeriesMeta
 from quantdb_lab.store.reference_store import ReferenceStore
 
@@ -48,8 +48,10 @@ class UnitCorrections:
 
     def on_ingest(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
         """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
-        the series' corrections (``known`` and those just made) to keep in its metadata."""
-        fixed, found = correct_volume_units(merged, fresh)
+        the series' corrections (``known`` and those just made) to keep in its metadata. While the stored rows
+        were too few to be judged (``MIN_ROWS``), every row is judged: none of them was yet."""
+        judged = fresh if merged.height - len(fresh) >= MIN_ROWS else None
+        fixed, found = correct_volume_units(merged, judged)
         again = {day_number(d) for d in fresh}  # rows fetched again replace the stored ones, corrections too
         kept = tuple(u for u in known if u[0] not in again)
         return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
@@ -57,7 +59,13 @@ class UnitCorrections:
     def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
         """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the
         caller has it; otherwise read)."""
-        return _note(self.corrected(symbol, start, end, meta))
+        if meta is None:
+            meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        unjudged = ()
+        if meta is not None and 0 < meta.rows < MIN_ROWS:
+            unjudged = (f"volume units not judged: {meta.rows} session(s) stored, too few to judge a unit switch "
+                        f"against (at least {MIN_ROWS}); judged, and corrected if need be, when more are fetched",)  # fmt: skip
+        return (*_note(self.corrected(symbol, start, end, meta)), *unjudged)
 
     def corrected(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> pl.DataFrame:
         """The corrections (``CORRECTIONS``) of ``symbol``'s rows in ``[start, end]``."""
@@ -78,8 +86,12 @@ class UnitCorrections:
         return out
 
     def notes_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, tuple[str, ...]]:
-        """``notes`` of each series of ``metas`` that has some (``corrected_many``)."""
-        return {symbol: _note(rows) for symbol, rows in self.corrected_many(metas, start, end).items()}
+        """``notes`` of each series of ``metas`` that has some (as ``corrected_many``, and the series too short
+        to be judged yet)."""
+        found = {symbol: _note(rows) for symbol, rows in self.corrected_many(metas, start, end).items()}
+        for symbol in unjudged(metas):
+            found[symbol] = self.notes(symbol, start, end, metas[symbol])
+        return found
 
     def _table(self, symbol: str, units: Units) -> pl.DataFrame:
         entry = self.legacy.read(f"units_{symbol}")  # none: one failed stat
@@ -87,6 +99,11 @@ class UnitCorrections:
         if entry is not None:
             table = pl.concat([entry.frame.cast(CORRECTIONS), table]).unique("date", keep="last")
         return table.sort("date")
+
+
+def unjudged(metas: dict[str, SeriesMeta]) -> list[str]:
+    """The series of ``metas`` with too few rows stored for their volume units to have been judged."""
+    return [symbol for symbol, meta in metas.items() if 0 < meta.rows < MIN_ROWS]
 
 
 def listed_days(rows: pl.DataFrame) -> str:

@@ -18,6 +18,8 @@ import polars as pl
 from quantdb_lab.quality.params import QualityParams
 from quantdb_lab.quality.volume import unit_factor
 
+MIN_ROWS: Final = 5  # a series shorter than this is left as it is: too few neighbours to judge against
+
 CORRECTIONS: Final[dict[str, pl.DataType]] = {
     "date": pl.Date(),
     "volume_received": pl.Float64(),
@@ -30,7 +32,7 @@ CORRECTIONS: Final[dict[str, pl.DataType]] = {
 def correct_volume_units(bars: pl.DataFrame, judged: list[date] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``bars`` (one symbol, sorted by date) with unit switches on the ``judged`` dates (None: every row)
     corrected, and the ``CORRECTIONS`` made (empty when none)."""
-    if bars.height < 5:
+    if bars.height < MIN_ROWS:
         return bars, pl.DataFrame(schema=CORRECTIONS)
     factor = unit_factor(bars.select("symbol", "close", "volume", "amount"), QualityParams())
     marked = bars.with_columns(factor.alias("_unit"))
