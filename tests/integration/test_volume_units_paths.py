@@ -212,3 +212,24 @@ def test_a_first_read_too_short_to_judge_says_so_and_is_judged_once_the_series_g
     note = _unit_note(origin)
     assert note is not None and "2025-05-07, 2025-05-08" in note
     assert not any("not judged" in n for n in origin.notes)
+
+
+EM = __import__("pathlib").Path(__file__).resolve().parents[2].parent / "shared" / "data" / "akshare_em_daily"
+
+
+@pytest.mark.skipif(not EM.is_dir(), reason="../shared/data is absent")
+def test_the_real_switch_of_2026_01_27_is_corrected_through_lab_read(tmp_path):
+    from quantdb_lab.providers.replay import ReplayProvider
+
+    raw = pl.read_csv(EM / "stock_data" / "601398.csv", infer_schema_length=0)
+    days = raw[:, 0].str.slice(0, 10).str.to_date()
+    lots = raw[:, VOLUME].cast(pl.Float64)
+    quirk = [d("2026-01-27"), d("2026-01-28")]
+    expected = lots.filter(days.is_in(quirk)).to_list()  # the file's "lots" there are shares: (x100) / 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path, provider=ReplayProvider(EM), clock=FixedClock(at("2026-08-11 16:00")), mode="research")
+        frame = lab.read("bars", "601398", start="2026-01-27", end="2026-02-27")
+    assert frame.filter(pl.col("date").is_in(quirk))["volume"].to_list() == expected
+    note = _unit_note(frame.quantdb.provenance.series[0])
+    assert note is not None and "2026-01-27, 2026-01-28" in note
