@@ -195,7 +195,7 @@ MINUTE_DATASETS = tuple(register(Dataset(
     name=f"bars_{minutes}min", title=f"{minutes}-minute bars (unadjusted)", schema=MINUTE_BARS, index="timestamp",
     index_column="time", capability="minute_bars", segment_period="month", fetch_unit="window",
     upstream_sessions=5 if minutes == 1 else 30, params={"period": str(minutes)}, freq=f"{minutes}min",
-    bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min",
+    bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min", volume_units=True,
 )) for minutes in (1, 5, 15, 30, 60))  # fmt: skip
 
 SECURITY_HISTORY = register(Dataset(

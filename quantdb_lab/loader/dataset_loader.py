@@ -103,7 +103,7 @@ class DatasetLoader:
         reasons = plan.reasons + self._lost_notes(plan)
         stored = self.store.read_meta(plan.key)
         if dataset.volume_units:
-            reasons += self.units.notes(plan.key.symbol, plan.range.start, plan.range.end, stored)
+            reasons += self._unit_notes(dataset, plan, stored)
         runs = served_by(stored.sources, plan.range.start, plan.range.end) if stored is not None else ()
         if frame.is_empty():
             raise EmptyResultError(f"no {dataset.title} in this range" + (
@@ -209,7 +209,9 @@ class DatasetLoader:
                 fresh, source = again, source_again
         merged = _merge(dataset, old, fresh)
         units = meta.units
-        if dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
+        if dataset.volume_units and dataset.index == "timestamp":  # minute bars: judged per session
+            merged, units = self.units.on_ingest_minutes(merged, fresh["time"].dt.date().to_list(), units)
+        elif dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
             merged, units = self.units.on_ingest(merged, fresh[dataset.index_column].to_list(), units)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
@@ -272,6 +274,16 @@ class DatasetLoader:
                          "series": len(metas), "sessions_captured": captured, "sessions_lost": lost,
                          "newest": from_day_number(newest).isoformat() if newest is not None else None})  # fmt: skip
         return rows
+
+    def _unit_notes(self, dataset: Dataset, plan: ReadPlan, stored: SeriesMeta | None) -> tuple[str, ...]:
+        """The volume corrections made at ingest to the rows of this read (``loader.units``)."""
+        start, end = plan.range.start, plan.range.end
+        if dataset.index != "timestamp":
+            return self.units.notes(plan.key.symbol, start, end, stored)
+        notes = self.units.minute_notes(start, end, stored)
+        if dataset.derived_from is not None:  # sessions served from the finer bars carry its corrections
+            notes += self.units.minute_notes(start, end, self.store.read_meta(_finer_key(dataset, plan.key)))
+        return tuple(dict.fromkeys(notes))
 
     def _lost_notes(self, plan: ReadPlan) -> tuple[str, ...]:
         meta = self.store.read_meta(plan.key)

@@ -15,7 +15,13 @@ from datetime import date
 import polars as pl
 
 from quantdb_lab.domain.calendar import day_number, from_day_number
-from quantdb_lab.quality.units import CORRECTIONS, MIN_ROWS, correct_volume_units
+from quantdb_lab.quality.units import (
+    CORRECTIONS,
+    MIN_ROWS,
+    MIN_SESSIONS,
+    correct_minute_units,
+    correct_volume_units,
+)
 from quantdb_lab.store.records import SeriesKey, SeriesMeta
 from quantdb_lab.store.reference_store import ReferenceStore
 
@@ -55,6 +61,25 @@ class UnitCorrections:
         again = {day_number(d) for d in fresh}  # rows fetched again replace the stored ones, corrections too
         kept = tuple(u for u in known if u[0] not in again)
         return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+
+    def on_ingest_minutes(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
+        """As ``on_ingest`` for minute bars (``quality.units.correct_minute_units``): the fetched sessions judged,
+        one correction per session."""
+        sessions = sorted(set(fresh))
+        stored = merged["time"].dt.date().n_unique() - len(sessions)
+        fixed, found = correct_minute_units(merged, sessions if stored >= MIN_SESSIONS else None)
+        again = {day_number(d) for d in sessions}
+        kept = tuple(u for u in known if u[0] not in again)
+        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+
+    def minute_notes(self, start: date, end: date, meta: SeriesMeta | None) -> tuple[str, ...]:
+        """The note listing a minute series' corrected sessions in ``[start, end]``."""
+        rows = _as_frame(meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
+        if rows.is_empty():
+            return ()
+        return (f"volume of the session(s) {listed_days(rows)} came in another unit (x{1 / rows['factor'][0]:g} "
+                "off against amount / price): corrected as it entered the cache; quality.units.revert_minutes(frame, "
+                "corrections) gives the bars as received",)  # fmt: skip
 
     def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
         """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the

@@ -233,3 +233,38 @@ def test_the_real_switch_of_2026_01_27_is_corrected_through_lab_read(tmp_path):
     assert frame.filter(pl.col("date").is_in(quirk))["volume"].to_list() == expected
     note = _unit_note(frame.quantdb.provenance.series[0])
     assert note is not None and "2026-01-27, 2026-01-28" in note
+
+
+def _minute_quirk(provider, session):  # noqa: ANN001, ANN202
+    """The upstream sends one session's minute volumes in shares where lots were expected: 100x as read."""
+    real = provider.fetch_minute_bars
+
+    def fetch(symbol, start, end, **options):  # noqa: ANN001, ANN202
+        frame = real(symbol, start, end, **options)
+        hit = pl.col("time").dt.date() == session
+        return frame.with_columns(pl.when(hit).then(pl.col("volume") * 100).otherwise(pl.col("volume")).alias("volume"))
+
+    provider.fetch_minute_bars = fetch
+    return real
+
+
+@pytest.mark.parametrize("freq", ["1min", "5min"])
+def test_minute_bars_with_a_session_in_another_unit_are_corrected_and_listed(tmp_path, freq):
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    session = d("2025-06-04")
+    real = _minute_quirk(provider, session)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        from quantdb_lab.domain.symbols import parse_symbol
+
+        frames = [lab.bars("600519", freq=freq, start="2025-06-02", end="2025-06-06") for _ in range(2)]  # cold, warm
+        answer = real(parse_symbol("600519"), d("2025-06-02"), d("2025-06-06"), period=freq.removesuffix("min"))
+    expected = answer.sort("time")["volume"].to_list()  # the upstream's rows before the 100x session
+    for frame in frames:
+        assert frame.sort("time")["volume"].to_list() == pytest.approx(expected)
+        (note,) = [n for n in frame.quantdb.provenance.series[0].notes if "another unit" in n]
+        assert "2025-06-04" in note and "x100" in note
+    narrow = lab.bars("600519", freq=freq, start="2025-06-05", end="2025-06-06")
+    assert not any("another unit" in n for n in narrow.quantdb.provenance.series[0].notes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import polars as pl
+import pytest
 
 from quantdb_lab.domain.calendar import day_number
 from quantdb_lab.domain.schema import BARS, conform
@@ -50,3 +51,23 @@ def test_a_merge_keeps_the_corrections_of_the_rows_each_copy_contributes():
     assert merged.units == ((day(DAYS[1]), 0.01, 1e8, 0.0), (day(DAYS[6]), 0.01, 2e8, 0.0))
     assert SeriesMeta.from_json(merged.to_json()).units == merged.units
     assert "units" not in SeriesMeta().to_json()  # a series without corrections: the JSON as before
+
+
+def test_real_minute_bars_have_no_unit_switch_and_a_session_sent_in_shares_is_found():
+    """On the shared real Eastmoney minute bars nothing is corrected; one session's volume x100 (the quirk) is
+    found and put back, all others untouched (expected: the recorded file's volumes)."""
+    from quantdb_lab.quality.units import correct_minute_units, revert_minutes
+    from tests.support.minute_files import eastmoney
+
+    for name, symbol in (("600519_1min.csv", "600519.SH"), ("600519_5min.csv", "600519.SH"),
+                         ("300766_5min.csv", "300766.SZ")):  # fmt: skip
+        real = eastmoney(name, symbol)
+        fixed, found = correct_minute_units(real)
+        assert found.is_empty() and fixed.equals(real), name
+        sessions = real["time"].dt.date().unique().sort()
+        hit = pl.col("time").dt.date() == sessions[1]
+        sent = real.with_columns(pl.when(hit).then(pl.col("volume") * 100).otherwise(pl.col("volume")).alias("volume"))
+        fixed, found = correct_minute_units(sent)
+        assert found["date"].to_list() == [sessions[1]] and found["factor"].to_list() == [0.01]
+        assert fixed["volume"].to_list() == pytest.approx(real["volume"].to_list())
+        assert revert_minutes(fixed, found)["volume"].to_list() == pytest.approx(sent["volume"].to_list())
