@@ -268,3 +268,18 @@ def test_minute_bars_with_a_session_in_another_unit_are_corrected_and_listed(tmp
         assert "2025-06-04" in note and "x100" in note
     narrow = lab.bars("600519", freq=freq, start="2025-06-05", end="2025-06-06")
     assert not any("another unit" in n for n in narrow.quantdb.provenance.series[0].notes)
+
+
+def test_coarser_bars_derived_from_corrected_minutes_list_the_correction(tmp_path):
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    _minute_quirk(provider, d("2025-06-04"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        ones = lab.bars("600519", freq="1min", start="2025-06-02", end="2025-06-06")
+        fives = lab.bars("600519", freq="5min", start="2025-06-02", end="2025-06-06")
+    assert fives.quantdb.provenance.series[0].upstream_calls == 0  # aggregated from the stored 1-minute bars
+    day = pl.col("time").dt.date() == d("2025-06-04")
+    assert fives.filter(day)["volume"].sum() == pytest.approx(ones.filter(day)["volume"].sum())
+    assert any("another unit" in n and "2025-06-04" in n for n in fives.quantdb.provenance.series[0].notes)
