@@ -283,3 +283,31 @@ def test_coarser_bars_derived_from_corrected_minutes_list_the_correction(tmp_pat
     day = pl.col("time").dt.date() == d("2025-06-04")
     assert fives.filter(day)["volume"].sum() == pytest.approx(ones.filter(day)["volume"].sum())
     assert any("another unit" in n and "2025-06-04" in n for n in fives.quantdb.provenance.series[0].notes)
+
+
+def test_an_older_caches_corrections_move_into_the_metadata_at_the_next_fetch(tmp_path):
+    """A legacy ``units_<symbol>`` entry is taken into the series' metadata by the next fetch of the series and
+    then removed: a stored row keeps its correction, a row fetched again (clean) loses it, so a revert never
+    divides a good row."""
+    from datetime import datetime
+
+    from quantdb_lab.quality.units import CORRECTIONS
+    from quantdb_lab.store.reference_store import ReferenceStore
+
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        lab.bars("600519", start="2025-04-01", end="2025-04-30", adjust="")
+        old = pl.DataFrame({"date": [d("2025-04-10"), d("2025-05-07")], "volume_received": [123.0, 456.0],
+                            "turnover_received": [0.0, 0.0], "volume": [1.23, 4.56], "factor": [0.01, 0.01]},
+                           schema=CORRECTIONS)  # fmt: skip
+        legacy = ReferenceStore(lab._engine.store.base / "reference", provider.name)
+        legacy.write("units_600519.SH", old, datetime(2025, 6, 6))
+        frame = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")  # fetches May, 05-07 clean
+    units = lab._engine.loader.units.corrections("600519.SH")
+    assert units["date"].to_list() == [d("2025-04-10")] and units["volume_received"].to_list() == [123.0]
+    assert legacy.read("units_600519.SH") is None
+    (note,) = [n for n in frame.quantdb.provenance.series[0].notes if "another unit" in n]
+    assert "2025-04-10" in note and "2025-05-07" not in note
