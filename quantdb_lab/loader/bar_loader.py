@@ -271,7 +271,8 @@ class BarLoader:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
                 runs.append((served_again, again))
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
-        merged, units = self.units.on_ingest(merged, fresh["date"].to_list(), meta.units)  # volume units
+        known = self.units.known(fetch.key.symbol, meta.units)
+        merged, units = self.units.on_ingest(merged, fresh["date"].to_list(), known)  # volume units
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
                          state=state, now=now, next_session=following,
                          continuing=continuing)  # fmt: skip
@@ -287,6 +288,7 @@ class BarLoader:
                 recorded = with_run(recorded, name, int(days[0]), int(days[-1]))
         updated = replace(updated, sources=recorded, units=units)
         self.store.write(fetch.key, merged, updated)
+        self.units.migrated(fetch.key.symbol)
         return fresh.height, calls
 
     def _partial_note(self, request: BarRequest, plan: LoadPlan,

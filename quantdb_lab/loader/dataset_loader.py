@@ -212,7 +212,8 @@ class DatasetLoader:
         if dataset.volume_units and dataset.index == "timestamp":  # minute bars: judged per session
             merged, units = self.units.on_ingest_minutes(merged, fresh["time"].dt.date().to_list(), units)
         elif dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
-            merged, units = self.units.on_ingest(merged, fresh[dataset.index_column].to_list(), units)
+            known = self.units.known(fetch.key.symbol, units)
+            merged, units = self.units.on_ingest(merged, fresh[dataset.index_column].to_list(), known)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
         if updated.lost:  # the upstream had it after all (its memory was longer than declared)
@@ -221,6 +222,8 @@ class DatasetLoader:
             days = day_numbers(fresh, dataset.index_column)
             updated = replace(updated, sources=with_run(updated.sources, source, int(days.min()), int(days.max())))
         self.store.write(fetch.key, merged, replace(updated, units=units))
+        if dataset.volume_units and dataset.index != "timestamp":
+            self.units.migrated(fetch.key.symbol)
         return calls
 
     def capture(self, dataset: Dataset, symbol: Symbol | None, fetch: Fetch) -> int:

@@ -52,6 +52,19 @@ class UnitCorrections:
         meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
         return self._table(symbol, meta.units if meta is not None else ())
 
+    def known(self, symbol: str, units: Units) -> Units:
+        """The corrections of ``symbol`` before a fetch: its metadata's (``units``) and those an older cache kept
+        in the reference store, which the write that follows takes into the metadata (then ``migrated``)."""
+        entry = self.legacy.read(f"units_{symbol}")
+        if entry is None:
+            return units
+        return tuple(sorted({u[0]: u for u in (*_as_units(entry.frame), *units)}.values()))
+
+    def migrated(self, symbol: str) -> None:
+        """The series' corrections are in its metadata now: an older cache's entry is removed (none: one stat)."""
+        if self.legacy.read(f"units_{symbol}") is not None:
+            self.legacy.delete(f"units_{symbol}")
+
     def on_ingest(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
         """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
         the series' corrections (``known`` and those just made) to keep in its metadata. While the stored rows

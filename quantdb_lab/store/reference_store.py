@@ -78,6 +78,16 @@ class ReferenceStore:
             self._memory[meta_path] = (stamp, entry)
         return entry
 
+    def delete(self, name: str) -> None:
+        """Remove the entry (the metadata first, so a reader never finds a frame without it as an entry)."""
+        for path in reversed(self._paths(name)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"cannot remove reference data {name!r}: {exc}", dataset=name) from exc
+
     def write(self, name: str, frame: pl.DataFrame, fetched_at: datetime) -> ReferenceEntry:
         frame_path, meta_path = self._paths(name)
         try:
