@@ -5,7 +5,9 @@ with it, to the team store too) so that every later read of those rows lists the
 each read that includes it, whichever path stored the rows (``lab.bars``, ``lab.read("bars")``, a collector).
 
 Caches written before the corrections moved into the metadata kept them in the reference store
-(``units_<symbol>``): those are still read, beside the metadata's."""
+(``units_<symbol>``): those are still read, beside the metadata's, and moved into it by the series' next fetch.
+
+Minute bars are judged per session (``quality.units.correct_minute_units``), one correction per session."""
 
 from __future__ import annotations
 
