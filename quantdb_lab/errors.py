@@ -309,6 +309,15 @@ class MarketClosedWarning(QuantdbWarning):
     and the message says when the next session opens (and that ``realtime.replay`` runs a simulated one now)."""
 
 
+class CorrectedDataWarning(QuantdbWarning):
+    """Rows a read serves were corrected as they entered the cache (a volume unit switch, ``loader.units``), said
+    where the result has no provenance to list it in (``lab.scan``); ``symbols`` maps each series to the days."""
+
+    def __init__(self, message: str, symbols: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.symbols = dict(symbols or {})
+
+
 class QualityWarning(QuantdbWarning):
     """Data scored below the active mode's quality threshold where the mode only warns; ``report`` has why."""
 

@@ -86,6 +86,9 @@ class Dataset:
     # Sparse datasets have rows on some sessions only (announcements, listings): an answer covers every session
     # it was asked about, whatever days its rows fall on (a dense one is judged by the sessions it served).
     sparse: bool = False
+    # Rows are judged for a volume unit switch as they enter the cache (``loader.units``: Eastmoney's volume in
+    # shares where lots were expected), corrected and listed by every read of them, whichever path stored them.
+    volume_units: bool = False
 
     def __post_init__(self) -> None:
         if self.index not in INDEX_KINDS:
@@ -154,7 +157,7 @@ def index_column_of(name: str, default: str = "date") -> str:
 
 DAILY_BARS = register(Dataset(
     name="bars", title="daily bars (unadjusted)", schema=BARS, index="session", index_column="date",
-    capability="daily_bars",
+    capability="daily_bars", volume_units=True,
 ))  # fmt: skip
 
 SECURITY_MASTER = register(Dataset(
@@ -192,7 +195,7 @@ MINUTE_DATASETS = tuple(register(Dataset(
     name=f"bars_{minutes}min", title=f"{minutes}-minute bars (unadjusted)", schema=MINUTE_BARS, index="timestamp",
     index_column="time", capability="minute_bars", segment_period="month", fetch_unit="window",
     upstream_sessions=5 if minutes == 1 else 30, params={"period": str(minutes)}, freq=f"{minutes}min",
-    bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min",
+    bar_minutes=minutes, derived_from=None if minutes == 1 else "bars_1min", volume_units=True,
 )) for minutes in (1, 5, 15, 30, 60))  # fmt: skip
 
 SECURITY_HISTORY = register(Dataset(

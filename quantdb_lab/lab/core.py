@@ -25,6 +25,7 @@ from quantdb_lab.domain.resample import FREQS, resample
 from quantdb_lab.domain.symbols import Symbol, parse_symbols
 from quantdb_lab.errors import EmptyResultError, InvalidRequestError, InvalidSymbolError, SymbolsSkippedWarning
 from quantdb_lab.lab.engine import Engine, build_engine
+from quantdb_lab.lab.gating import minutes_to_judge, remember, to_judge
 from quantdb_lab.lab.suggest import did_you_mean
 from quantdb_lab.loader.batch import load_batch
 from quantdb_lab.loader.dataset_loader import DatasetLoader
@@ -58,16 +59,6 @@ def _symbol_items(symbols: object) -> list[str | Symbol]:
     if bad:
         raise InvalidRequestError(f"symbols must be strings or Symbols; got {type(bad[0]).__name__} {bad[0]!r:.40}")
     return items
-
-
-def _fetched_sessions(frame: pl.DataFrame, origins: Sequence[Provenance]) -> pl.DataFrame:
-    """The minute bars of the series a read fetched, less the open session's provisional bars (short by nature)."""
-    fetched = {p.symbol: p.provisional for p in origins if not p.from_cache}
-    if not fetched:
-        return frame.clear()
-    open_day = pl.col("symbol").replace_strict(fetched, default=None, return_dtype=pl.Date)
-    day = pl.col("time").dt.date()
-    return frame.filter(pl.col("symbol").is_in(list(fetched)) & (open_day.is_null() | (day != open_day)))
 
 
 class ForegroundLoader:
@@ -223,26 +214,16 @@ class LabCore:
         return bind(resample(frame, freq), ResultProvenance("bars", tuple(origins), skipped, tuple(said), reports))
 
     def _judge(self, frame: pl.DataFrame, origins: list[Provenance]) -> list[str]:
-        """The gate on the series this read fetched and on those it once refused (``store.gate_verdicts``).
-        Judged when new bars enter the cache, not on every warm read (a report costs milliseconds); a refused
-        series is judged again on each read of its refused rows until a pass (or feedback) clears it."""
-        fetched = {p.symbol for p in origins if not p.from_cache}
-        warm = {p.symbol for p in origins} - fetched
+        """The gate on the series this read fetched and on those it once refused (``lab.gating``). Judged when
+        new bars enter the cache, not on every warm read (a report costs milliseconds); a refused series is
+        judged again on each read of its refused rows until a pass (or feedback) clears it."""
         verdicts = self._engine.verdicts
-        judged_symbols = fetched | (verdicts.refused(warm, frame["date"].min(), frame["date"].max()) if warm else set())
+        judged_symbols = to_judge(frame, origins, verdicts, pl.col("date"))
         if not judged_symbols:
             return []
         judged = frame if len(judged_symbols) == len(origins) else frame.filter(pl.col("symbol").is_in(judged_symbols))
         report = self.quality(judged)
-        spans = {s: (first, last) for s, first, last in
-                 judged.group_by("symbol").agg(pl.col("date").min().alias("a"), pl.col("date").max().alias("b")).iter_rows()}
-        refused = {} if report.passed else {s: spans[s] for s in report.failing if s in spans}
-        if refused:
-            failing = report.issues.filter((pl.col("status") == "open") & pl.col("symbol").is_in(list(refused)))
-            for s, first, last in failing.group_by("symbol").agg(pl.col("date").min(), pl.col("date").max().alias("b")).iter_rows():
-                if first is not None:
-                    refused[s] = (first, last)
-        verdicts.update(refused, {s: span for s, span in spans.items() if s not in refused}, self._mode.name)
+        remember(verdicts, judged, report, self._mode.name, pl.col("date"))
         return self._gate(report, stacklevel=5)
 
     def _gate(self, report: QualityReport, stacklevel: int = 4) -> list[str]:
@@ -275,9 +256,13 @@ class LabCore:
             said.append(f"{len(skipped)} symbols left out: {skipped}")
             warnings.warn(SymbolsSkippedWarning(said[-1], skipped), stacklevel=3)
         frame = frames[0] if len(frames) == 1 else pl.concat(frames).sort("time", "symbol")
-        judged = _fetched_sessions(frame, origins) if self._mode.on_quality_fail != "ignore" else frame.clear()
-        if judged.height:  # the sessions this call fetched, as daily bars are judged when they enter the cache
-            said += self._gate(minute_report(judged, dataset.bar_minutes or 1, self._mode.quality_threshold), 5)
+        if self._mode.on_quality_fail != "ignore":  # fetched sessions and refused ones, as daily bars are judged
+            verdicts, day = self._engine.verdicts.of(dataset.name), pl.col("time").dt.date()
+            judged = minutes_to_judge(frame, origins, to_judge(frame, origins, verdicts, day))
+            if judged.height:
+                report = minute_report(judged, dataset.bar_minutes or 1, self._mode.quality_threshold)
+                remember(verdicts, judged, report, self._mode.name, day)
+                said += self._gate(report, 5)
         return bind(frame, ResultProvenance(dataset.name, tuple(origins), skipped, tuple(said)))
 
     def _bars_of_many(self, symbols: SymbolsLike, *, start: DateLike, end: DateLike, adjust: str | None,

@@ -9,19 +9,22 @@ the cache, fetching what is missing, in long or wide form.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 
 from quantdb_lab.domain.calendar import FIRST_SESSION, day_number
+from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.domain.dates import DateLike, parse_range
 from quantdb_lab.domain.symbols import Symbol, parse_symbol
 from quantdb_lab.domain.valuation import VALUATION
-from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.errors import CorrectedDataWarning, InvalidRequestError
 from quantdb_lab.lab.core import SymbolsLike, _symbol_items
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.plan import ADJUSTMENTS
+from quantdb_lab.loader.units import listed_days, unjudged
 from quantdb_lab.store.segments import SID
 
 SHAPES = ("long", "wide")
@@ -48,7 +51,26 @@ class Market(LabNamespace):
         wanted = None if symbols is None else [s.canonical for s in self._symbols(symbols)]
         lazy = scan_market(store, dataset, wanted, start=first, end=last)
         lazy = self._adjust_lazy(lazy, store, dataset, wanted, adjust, last) if adjust else lazy
+        record = datasets().get(dataset)
+        if record is not None and record.volume_units:
+            self._say_corrections(store, dataset, wanted, first, last)
         return lazy.select(pl.exclude(SID))  # the series number is the store's join key, not a field
+
+    def _say_corrections(self, store, dataset: str, symbols, first, last) -> None:  # noqa: ANN001
+        """A scan has no provenance: rows it can serve whose volume was corrected at ingest are said in one
+        ``CorrectedDataWarning`` (``loader.units``), never served silently."""
+        metas = store.read_metas(dataset, symbols)
+        found = self.engine.loader.units.corrected_many(metas, first or FIRST_SESSION, last or date.max)
+        short = unjudged(metas)
+        if found or short:
+            days = {s: listed_days(rows) for s, rows in found.items()}
+            listed = "; ".join(f"{s}: {v}" for s, v in list(days.items())[:5])
+            more = f" and {len(days) - 5} more series" if len(days) > 5 else ""
+            said = [f"rows whose volume came in another unit and was corrected as it entered the cache ({listed}{more}); "
+                    "lab.bars(...).quantdb.provenance lists them, quality.units.revert gives them back as received"] if days else []
+            if short:
+                said.append(f"{len(short)} series too short for their volume units to be judged yet (e.g. {short[:3]})")
+            warnings.warn(CorrectedDataWarning("this scan serves " + "; and ".join(said), days), stacklevel=3)
 
     def _adjust_lazy(self, lazy: pl.LazyFrame, store, dataset: str, symbols, adjust: str, end):  # noqa: ANN001, ANN202
         """qfq (anchored at the latest session, or ``as_of``, as bars() does) or hfq from the series' stored factor

@@ -88,7 +88,7 @@ class BarLoader:
         self.stats = stats or Stats()
         self.call = call
         self.events = events
-        self.units = UnitCorrections(store.base / "reference", provider.name)  # volume units judged at ingest
+        self.units = UnitCorrections(store, provider.name)  # volume units judged at ingest
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -150,7 +150,8 @@ class BarLoader:
             synthetic=self.provider.synthetic,
             source=getattr(self.store, "source", ""),
             served_by=self._served_by(metas, plan.start, plan.end),
-            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end)),
+            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end,
+                                             metas.get(SeriesKey("bars", request.symbol.canonical)))),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
@@ -270,7 +271,8 @@ class BarLoader:
                 fresh = pl.concat([fresh, again]).unique("date", keep="last").sort("date")
                 runs.append((served_again, again))
         merged = fresh if old is None else pl.concat([old, fresh]).unique("date", keep="last").sort("date")
-        merged = self.units.on_ingest(fetch.key.symbol, merged, fresh["date"].to_list(), now)  # volume units
+        known = self.units.known(fetch.key.symbol, meta.units)
+        merged, units = self.units.on_ingest(merged, fresh["date"].to_list(), known)  # volume units
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=day_numbers(fresh),
                          state=state, now=now, next_session=following,
                          continuing=continuing)  # fmt: skip
@@ -284,8 +286,9 @@ class BarLoader:
             if name and rows.height:
                 days = day_numbers(rows)
                 recorded = with_run(recorded, name, int(days[0]), int(days[-1]))
-        updated = replace(updated, sources=recorded)
+        updated = replace(updated, sources=recorded, units=units)
         self.store.write(fetch.key, merged, updated)
+        self.units.migrated(fetch.key.symbol)
         return fresh.height, calls
 
     def _partial_note(self, request: BarRequest, plan: LoadPlan,

@@ -114,6 +114,7 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
         frame = adjust_cross_section(frame, events, adjust, reference=plan.reference)
     counts = {s: n for s, n in market.rows.items() if s not in market.damaged}
     synthetic = loader.provider.synthetic
+    units = loader.units.notes_many({s: metas[s] for s in counts if s in metas}, plan.start, plan.end)  # listed
     provenance = {}
     for request in group:
         rows = counts.get(request.symbol.canonical)
@@ -122,7 +123,7 @@ def _market_read(loader, group: list[BarRequest], plan: LoadPlan, metas: dict[st
         origin = Provenance(symbol=request.symbol.canonical, adjust=request.adjust, start=plan.start, end=plan.end,
                             rows=rows, from_cache=True, upstream_calls=0, fetched=(), synthetic=synthetic,
                             source=getattr(loader.store, "source", ""),
-                            notes=plan.notes)  # fmt: skip
+                            notes=(*plan.notes, *units.get(request.symbol.canonical, ())))  # fmt: skip
         provenance[request.symbol.canonical] = origin
     if synthetic:
         warnings.warn(f"{loader.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=4)

@@ -37,6 +37,7 @@ from quantdb_lab.loader.failover import preferring, serve, served_by, with_run
 from quantdb_lab.loader.pit import new_versions
 from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
+from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.fetchers import fetcher_for, sources_for
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
@@ -67,6 +68,7 @@ class DatasetLoader:
         self.clock = clock
         self.stats = stats
         self.call = call
+        self.units = UnitCorrections(store, provider.name)  # as bar_loader judges them
 
     def key(self, dataset: Dataset, symbol: Symbol | None) -> SeriesKey:
         if dataset.per_symbol and symbol is None:
@@ -100,6 +102,8 @@ class DatasetLoader:
         frame = self._stored_rows(dataset, plan, mode)
         reasons = plan.reasons + self._lost_notes(plan)
         stored = self.store.read_meta(plan.key)
+        if dataset.volume_units:
+            reasons += self._unit_notes(dataset, plan, stored)
         runs = served_by(stored.sources, plan.range.start, plan.range.end) if stored is not None else ()
         if frame.is_empty():
             raise EmptyResultError(f"no {dataset.title} in this range" + (
@@ -204,6 +208,12 @@ class DatasetLoader:
             if again.height >= fresh.height:  # one answer is kept whole: sources are never mixed in it
                 fresh, source = again, source_again
         merged = _merge(dataset, old, fresh)
+        units = meta.units
+        if dataset.volume_units and dataset.index == "timestamp":  # minute bars: judged per session
+            merged, units = self.units.on_ingest_minutes(merged, fresh["time"].dt.date().to_list(), units)
+        elif dataset.volume_units:  # corrected before it is stored, as bar_loader does (loader.units)
+            known = self.units.known(fetch.key.symbol, units)
+            merged, units = self.units.on_ingest(merged, fresh[dataset.index_column].to_list(), known)
         updated = judged(meta, start=fetch.start, end=fetch.end, sessions=sessions, served=served(), state=state,
                          now=now, next_session=following, continuing=continuing)  # fmt: skip
         if updated.lost:  # the upstream had it after all (its memory was longer than declared)
@@ -211,7 +221,9 @@ class DatasetLoader:
         if source and fresh.height:  # which source served which sessions, as lab.bars records it
             days = day_numbers(fresh, dataset.index_column)
             updated = replace(updated, sources=with_run(updated.sources, source, int(days.min()), int(days.max())))
-        self.store.write(fetch.key, merged, updated)
+        self.store.write(fetch.key, merged, replace(updated, units=units))
+        if dataset.volume_units and dataset.index != "timestamp":
+            self.units.migrated(fetch.key.symbol)
         return calls
 
     def capture(self, dataset: Dataset, symbol: Symbol | None, fetch: Fetch) -> int:
@@ -265,6 +277,16 @@ class DatasetLoader:
                          "series": len(metas), "sessions_captured": captured, "sessions_lost": lost,
                          "newest": from_day_number(newest).isoformat() if newest is not None else None})  # fmt: skip
         return rows
+
+    def _unit_notes(self, dataset: Dataset, plan: ReadPlan, stored: SeriesMeta | None) -> tuple[str, ...]:
+        """The volume corrections made at ingest to the rows of this read (``loader.units``)."""
+        start, end = plan.range.start, plan.range.end
+        if dataset.index != "timestamp":
+            return self.units.notes(plan.key.symbol, start, end, stored)
+        notes = self.units.minute_notes(start, end, stored)
+        if dataset.derived_from is not None:  # sessions served from the finer bars carry its corrections
+            notes += self.units.minute_notes(start, end, self.store.read_meta(_finer_key(dataset, plan.key)))
+        return tuple(dict.fromkeys(notes))
 
     def _lost_notes(self, plan: ReadPlan) -> tuple[str, ...]:
         meta = self.store.read_meta(plan.key)

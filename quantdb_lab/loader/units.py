@@ -1,46 +1,161 @@
 """Volume units at ingest: bars entering the cache are judged for a unit switch (``quality.units``), corrected
-before they are stored, and the corrections kept beside the series (the reference store, ``units_<symbol>``) so
-that every later read of those rows lists them in its provenance notes and ``quality.units.revert`` gives the
-rows back as received. Never served silently: a correction is in the notes of each read that includes it."""
+before they are stored, and the corrections kept with the series' metadata (``SeriesMeta.units``: they travel
+with it, to the team store too) so that every later read of those rows lists them in its provenance notes and
+``quality.units.revert`` gives the rows back as received. Never served silently: a correction is in the notes of
+each read that includes it, whichever path stored the rows (``lab.bars``, ``lab.read("bars")``, a collector).
+
+Caches written before the corrections moved into the metadata kept them in the reference store
+(``units_<symbol>``): those are still read, beside the metadata's, and moved into it by the series' next fetch.
+
+Minute bars are judged per session (``quality.units.correct_minute_units``), one correction per session."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from pathlib import Path
+import math
+from datetime import date
 
 import polars as pl
 
-from quantdb_lab.quality.units import CORRECTIONS, correct_volume_units
+from quantdb_lab.domain.calendar import day_number, from_day_number
+from quantdb_lab.quality.units import (
+    CORRECTIONS,
+    MIN_ROWS,
+    MIN_SESSIONS,
+    correct_minute_units,
+    correct_volume_units,
+)
+from quantdb_lab.store.records import SeriesKey, SeriesMeta
 from quantdb_lab.store.reference_store import ReferenceStore
+
+Units = tuple[tuple[int, float, float, float | None], ...]  # SeriesMeta.units
+
+
+def _as_units(found: pl.DataFrame) -> Units:
+    return tuple((day_number(d), float(f), float(v), None if t is None or math.isnan(t) else float(t))
+                 for d, f, v, t in found.select("date", "factor", "volume_received", "turnover_received").iter_rows())  # fmt: skip
+
+
+def _as_frame(units: Units) -> pl.DataFrame:
+    return pl.DataFrame({
+        "date": [from_day_number(u[0]) for u in units], "volume_received": [u[2] for u in units],
+        "turnover_received": [u[3] for u in units], "volume": [u[2] * u[1] for u in units],
+        "factor": [u[1] for u in units],
+    }, schema=CORRECTIONS)  # fmt: skip
 
 
 class UnitCorrections:
-    def __init__(self, root: Path, provider: str) -> None:
-        self.store = ReferenceStore(root, provider)
+    def __init__(self, store, provider: str, dataset: str = "bars") -> None:  # noqa: ANN001 - a SeriesBackend
+        self.store = store
+        self.dataset = dataset
+        self.legacy = ReferenceStore(store.base / "reference", provider)  # where older caches kept them
 
     def corrections(self, symbol: str) -> pl.DataFrame:
         """Every correction made to ``symbol``'s stored bars (``quality.units.CORRECTIONS``)."""
-        entry = self.store.read(f"units_{symbol}")
-        return entry.frame if entry is not None else pl.DataFrame(schema=CORRECTIONS)
+        meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        return self._table(symbol, meta.units if meta is not None else ())
 
-    def on_ingest(self, symbol: str, merged: pl.DataFrame, fresh: list[date], now: datetime) -> pl.DataFrame:
-        """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected."""
-        fixed, found = correct_volume_units(merged, fresh)
-        if not found.is_empty():
-            known = self.corrections(symbol)
-            table = pl.concat([known, found]).unique("date", keep="last").sort("date")
-            self.store.write(f"units_{symbol}", table, now)
-        return fixed
-
-    def notes(self, symbol: str, start: date, end: date) -> tuple[str, ...]:
-        entry = self.store.read(f"units_{symbol}")  # a warm read without corrections: one failed stat
+    def known(self, symbol: str, units: Units) -> Units:
+        """The corrections of ``symbol`` before a fetch: its metadata's (``units``) and those an older cache kept
+        in the reference store, which the write that follows takes into the metadata (then ``migrated``)."""
+        entry = self.legacy.read(f"units_{symbol}")
         if entry is None:
-            return ()
-        rows = entry.frame.filter(pl.col("date").is_between(start, end))
+            return units
+        return tuple(sorted({u[0]: u for u in (*_as_units(entry.frame), *units)}.values()))
+
+    def migrated(self, symbol: str) -> None:
+        """The series' corrections are in its metadata now: an older cache's entry is removed (none: one stat)."""
+        if self.legacy.read(f"units_{symbol}") is not None:
+            self.legacy.delete(f"units_{symbol}")
+
+    def on_ingest(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
+        """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
+        the series' corrections (``known`` and those just made) to keep in its metadata. While the stored rows
+        were too few to be judged (``MIN_ROWS``), every row is judged: none of them was yet."""
+        judged = fresh if merged.height - len(fresh) >= MIN_ROWS else None
+        fixed, found = correct_volume_units(merged, judged)
+        again = {day_number(d) for d in fresh}  # rows fetched again replace the stored ones, corrections too
+        kept = tuple(u for u in known if u[0] not in again)
+        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+
+    def on_ingest_minutes(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
+        """As ``on_ingest`` for minute bars (``quality.units.correct_minute_units``): the fetched sessions judged,
+        one correction per session."""
+        sessions = sorted(set(fresh))
+        stored = merged["time"].dt.date().n_unique() - len(sessions)
+        fixed, found = correct_minute_units(merged, sessions if stored >= MIN_SESSIONS else None)
+        again = {day_number(d) for d in sessions}
+        kept = tuple(u for u in known if u[0] not in again)
+        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+
+    def minute_notes(self, start: date, end: date, meta: SeriesMeta | None) -> tuple[str, ...]:
+        """The note listing a minute series' corrected sessions in ``[start, end]``."""
+        rows = _as_frame(meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
         if rows.is_empty():
             return ()
-        days = ", ".join(d.isoformat() for d in rows["date"].to_list())
-        note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
-                "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
-                "gives the rows as received")  # fmt: skip
-        return (note,)
+        return (f"volume of the session(s) {listed_days(rows)} came in another unit (x{1 / rows['factor'][0]:g} "
+                "off against amount / price): corrected as it entered the cache; quality.units.revert_minutes(frame, "
+                "corrections) gives the bars as received",)  # fmt: skip
+
+    def notes(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> tuple[str, ...]:
+        """The note listing the corrected rows of ``[start, end]`` (``meta``: the series' metadata, when the
+        caller has it; otherwise read)."""
+        if meta is None:
+            meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        unjudged = ()
+        if meta is not None and 0 < meta.rows < MIN_ROWS:
+            unjudged = (f"volume units not judged: {meta.rows} session(s) stored, too few to judge a unit switch "
+                        f"against (at least {MIN_ROWS}); judged, and corrected if need be, when more are fetched",)  # fmt: skip
+        return (*_note(self.corrected(symbol, start, end, meta)), *unjudged)
+
+    def corrected(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> pl.DataFrame:
+        """The corrections (``CORRECTIONS``) of ``symbol``'s rows in ``[start, end]``."""
+        if meta is None:
+            meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
+        return self._table(symbol, meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
+
+    def corrected_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, pl.DataFrame]:
+        """``corrected`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
+        read, plus one directory listing for the older caches' entries)."""
+        legacy = self.legacy.stems("units_")
+        out = {}
+        for symbol, meta in metas.items():
+            if meta.units or self.legacy.stem(f"units_{symbol}") in legacy:
+                found = self.corrected(symbol, start, end, meta)
+                if found.height:
+                    out[symbol] = found
+        return out
+
+    def notes_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, tuple[str, ...]]:
+        """``notes`` of each series of ``metas`` that has some (as ``corrected_many``, and the series too short
+        to be judged yet)."""
+        found = {symbol: _note(rows) for symbol, rows in self.corrected_many(metas, start, end).items()}
+        for symbol in unjudged(metas):
+            found[symbol] = self.notes(symbol, start, end, metas[symbol])
+        return found
+
+    def _table(self, symbol: str, units: Units) -> pl.DataFrame:
+        entry = self.legacy.read(f"units_{symbol}")  # none: one failed stat
+        table = _as_frame(units)
+        if entry is not None:
+            table = pl.concat([entry.frame.cast(CORRECTIONS), table]).unique("date", keep="last")
+        return table.sort("date")
+
+
+def unjudged(metas: dict[str, SeriesMeta]) -> list[str]:
+    """The series of ``metas`` with too few rows stored for their volume units to have been judged."""
+    return [symbol for symbol, meta in metas.items() if 0 < meta.rows < MIN_ROWS]
+
+
+def listed_days(rows: pl.DataFrame) -> str:
+    """The days of ``rows`` (``CORRECTIONS``) as a note lists them."""
+    return ", ".join(d.isoformat() for d in rows["date"].to_list())
+
+
+def _note(rows: pl.DataFrame) -> tuple[str, ...]:
+    if rows.is_empty():
+        return ()
+    days = listed_days(rows)
+    note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
+            "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
+            "gives the rows as received")  # fmt: skip
+    return (note,)

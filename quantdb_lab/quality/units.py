@@ -18,6 +18,9 @@ import polars as pl
 from quantdb_lab.quality.params import QualityParams
 from quantdb_lab.quality.volume import unit_factor
 
+MIN_ROWS: Final = 5  # a series shorter than this is left as it is: too few neighbours to judge against
+MIN_SESSIONS: Final = 3  # minute bars: sessions needed to judge one against the others
+
 CORRECTIONS: Final[dict[str, pl.DataType]] = {
     "date": pl.Date(),
     "volume_received": pl.Float64(),
@@ -30,7 +33,7 @@ CORRECTIONS: Final[dict[str, pl.DataType]] = {
 def correct_volume_units(bars: pl.DataFrame, judged: list[date] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``bars`` (one symbol, sorted by date) with unit switches on the ``judged`` dates (None: every row)
     corrected, and the ``CORRECTIONS`` made (empty when none)."""
-    if bars.height < 5:
+    if bars.height < MIN_ROWS:
         return bars, pl.DataFrame(schema=CORRECTIONS)
     factor = unit_factor(bars.select("symbol", "close", "volume", "amount"), QualityParams())
     marked = bars.with_columns(factor.alias("_unit"))
@@ -59,3 +62,41 @@ def revert(bars: pl.DataFrame, corrections: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("volume_received").is_not_null()).then(pl.col("turnover_received")).otherwise(pl.col("turnover"))
         .alias("turnover"),
     ).select(bars.columns)
+
+
+def correct_minute_units(bars: pl.DataFrame, judged: list[date] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Minute bars (``MINUTE_BARS``, unadjusted, one symbol) with each ``judged`` session (None: every one) whose
+    volume came in another unit corrected, and the ``CORRECTIONS`` made, one row per session (``volume_received``
+    and ``volume``: the session's totals). Minute bars are never adjusted, so ``amount / volume / close`` is near 1
+    steady for a security (near 1 for a stock; an index's points are no price): a session whose median ratio over
+    its traded bars lies 100x off the median of the sessions' ratios is in another unit. Judging needs neighbours:
+    fewer than ``MIN_SESSIONS`` sessions are left as they are."""
+    lo, hi = QualityParams().unit_band
+    day = pl.col("time").dt.date()
+    traded = (pl.col("volume") > 0) & (pl.col("amount") > 0) & (pl.col("close") > 0)
+    ratio = pl.when(traded).then(pl.col("amount") / pl.col("volume") / pl.col("close"))
+    sessions = bars.group_by(day.alias("date")).agg(ratio.median().alias("_r"), pl.col("volume").sum().alias("_v"))
+    if sessions["_r"].drop_nulls().len() < MIN_SESSIONS:
+        return bars, pl.DataFrame(schema=CORRECTIONS)
+    r = pl.col("_r") / pl.col("_r").median()
+    sessions = sessions.with_columns(
+        pl.when(r.is_between(lo, hi)).then(0.01).when(r.is_between(1.0 / hi, 1.0 / lo)).then(100.0).otherwise(1.0)
+        .alias("factor"))  # fmt: skip
+    hit = pl.col("factor") != 1.0
+    if judged is not None:
+        hit = hit & pl.col("date").is_in(pl.Series(judged, dtype=pl.Date).implode())
+    found = sessions.filter(hit).sort("date").select(
+        "date", pl.col("_v").alias("volume_received"), pl.lit(None, pl.Float64).alias("turnover_received"),
+        (pl.col("_v") * pl.col("factor")).alias("volume"), "factor",
+    ).cast(CORRECTIONS)  # fmt: skip
+    if found.is_empty():
+        return bars, found
+    factor = day.replace_strict(found["date"], found["factor"], default=1.0, return_dtype=pl.Float64)
+    return bars.with_columns((pl.col("volume") * factor).alias("volume")), found
+
+
+def revert_minutes(bars: pl.DataFrame, corrections: pl.DataFrame) -> pl.DataFrame:
+    """Minute bars as received: each corrected session's volumes divided by its factor again."""
+    day = pl.col("time").dt.date()
+    factor = day.replace_strict(corrections["date"], corrections["factor"], default=1.0, return_dtype=pl.Float64)
+    return bars.with_columns((pl.col("volume") / factor).alias("volume"))

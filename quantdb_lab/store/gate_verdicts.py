@@ -7,9 +7,10 @@ serve refused rows without a word; with it, a read in a gating mode re-judges th
 
     {"version": 1, "refused": {"600519.SH": {"first": "2025-04-10", "last": "2025-05-30", "mode": "trading"}}}
 
-``first`` and ``last`` span the open issues that failed the series. Writes are atomic under a file lock (several
-kernels share a cache); reads are served from memory while the file's stat is unchanged, so a warm read pays one
-``stat`` and no parse.
+``first`` and ``last`` span the open issues that failed the series. Minute bars have theirs beside it, one file
+per dataset (``quality/gate_bars_1min.json``, ``GateVerdicts.of``): a refused minute series is not the daily one.
+Writes are atomic under a file lock (several kernels share a cache); reads are served from memory while the
+file's stat is unchanged, so a warm read pays one ``stat`` and no parse.
 """
 
 from __future__ import annotations
@@ -29,10 +30,21 @@ Span = tuple[date, date]
 
 
 class GateVerdicts:
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
-        self.path = Path(directory) / "quality" / "gate.json"
+    def __init__(self, directory: str | os.PathLike[str], name: str = "gate") -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / "quality" / f"{name}.json"
         self._seen: tuple[int, int] | None = None
         self._refused: dict[str, Span] = {}
+        self._others: dict[str, GateVerdicts] = {}
+
+    def of(self, dataset: str) -> GateVerdicts:
+        """The verdicts on the series of ``dataset`` ("bars": these; minute bars: a file of their own)."""
+        if dataset == "bars":
+            return self
+        found = self._others.get(dataset)
+        if found is None:
+            found = self._others[dataset] = GateVerdicts(self.directory, name=f"gate_{dataset}")
+        return found
 
     def refused(self, symbols: set[str], start: date, end: date) -> set[str]:
         """Those of ``symbols`` with refused rows inside ``[start, end]``."""

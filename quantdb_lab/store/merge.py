@@ -19,6 +19,15 @@ def _latest(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def _units(base_meta: SeriesMeta, ours: pl.DataFrame, our_meta: SeriesMeta) -> tuple:
+    """The volume corrections of the union: ours, and the base's on days whose row is the base's (ours wins)."""
+    if not base_meta.units:
+        return our_meta.units
+    held = set(ours["date"].cast(pl.Int32).to_list()) if "date" in ours.columns else set()
+    kept = [u for u in base_meta.units if u[0] not in held]
+    return tuple(sorted({u[0]: u for u in (*kept, *our_meta.units)}.values()))
+
+
 def merge_series(
     base: pl.DataFrame, base_meta: SeriesMeta, ours: pl.DataFrame, our_meta: SeriesMeta
 ) -> tuple[pl.DataFrame, SeriesMeta]:
@@ -44,5 +53,6 @@ def merge_series(
         provisional_at=provisional_at,
         fetched_at=_latest(base_meta.fetched_at, our_meta.fetched_at),
         rows=frame.height,
+        units=_units(base_meta, ours, our_meta),
     )
     return frame, meta

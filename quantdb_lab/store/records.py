@@ -50,6 +50,10 @@ class SeriesMeta:
     # Sessions the upstream had already forgotten when they were wanted (``Dataset.upstream_sessions``): a gap that
     # can never be filled, recorded once by the collector so it is said by reads and quality, never asked for.
     lost: Coverage = field(default_factory=Coverage.empty)
+    # Rows whose volume came in another unit and was corrected as it entered the cache (``loader.units``):
+    # ``(day, factor, volume as received, turnover as received or None)``; kept with the series (and so with the
+    # team store's copy), so every read of those rows lists them and they can be put back as received.
+    units: tuple[tuple[int, float, float, float | None], ...] = ()
 
     def to_json(self) -> dict:
         return {
@@ -67,6 +71,7 @@ class SeriesMeta:
             "events": None if self.events is None else [[int(d), float(f), float(r)] for d, f, r in self.events],
             **({"sources": [[str(n), int(a), int(b)] for n, a, b in self.sources]} if self.sources else {}),
             **({"lost": self.lost.to_pairs()} if self.lost else {}),
+            **({"units": [[int(d), float(f), float(v), t] for d, f, v, t in self.units]} if self.units else {}),
         }
 
     @classmethod
@@ -87,6 +92,8 @@ class SeriesMeta:
                 (int(e[0]), float(e[1]), float(e[2]) if len(e) > 2 else float("nan")) for e in data["events"]),
             sources=tuple((str(n), int(a), int(b)) for n, a, b in data.get("sources", [])),
             lost=Coverage.from_pairs(data.get("lost", [])),
+            units=tuple((int(d), float(f), float(v), None if t is None else float(t))
+                        for d, f, v, t in data.get("units", [])),  # fmt: skip
         )
 
 

@@ -42,8 +42,21 @@ class ReferenceStore:
         self.directory = Path(root) / _SAFE.sub("_", provider)
 
     def _paths(self, name: str) -> tuple[Path, Path]:
-        safe = _SAFE.sub("_", name)
+        safe = self.stem(name)
         return self.directory / f"{safe}.parquet", self.directory / f"{safe}.json"
+
+    @staticmethod
+    def stem(name: str) -> str:
+        """The file stem an entry called ``name`` is stored under."""
+        return _SAFE.sub("_", name)
+
+    def stems(self, prefix: str) -> set[str]:
+        """The stems of the stored entries whose stem starts with ``prefix`` (one directory listing)."""
+        try:
+            with os.scandir(self.directory) as found:
+                return {e.name[:-5] for e in found if e.name.startswith(prefix) and e.name.endswith(".json")}
+        except FileNotFoundError:
+            return set()
 
     def read(self, name: str) -> ReferenceEntry | None:
         """The stored entry, or None when there is none (or it is unreadable: it will be fetched again)."""
@@ -64,6 +77,16 @@ class ReferenceStore:
         with self._lock:
             self._memory[meta_path] = (stamp, entry)
         return entry
+
+    def delete(self, name: str) -> None:
+        """Remove the entry (the metadata first, so a reader never finds a frame without it as an entry)."""
+        for path in reversed(self._paths(name)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"cannot remove reference data {name!r}: {exc}", dataset=name) from exc
 
     def write(self, name: str, frame: pl.DataFrame, fetched_at: datetime) -> ReferenceEntry:
         frame_path, meta_path = self._paths(name)

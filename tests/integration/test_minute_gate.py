@@ -67,3 +67,37 @@ def test_clean_minute_bars_pass_the_gate_in_silence_and_the_open_session_is_not_
         intraday, _, _ = make_lab(tmp_path / "open", now="2025-06-06 10:42")
         part = intraday.bars("600519", freq="1min", start="2025-06-05", end="2025-06-06")
     assert part["time"].max() <= at("2025-06-06 10:42")  # the open session is short, and not a defect
+
+
+def test_a_refused_minute_series_is_not_served_silently_on_the_next_warm_read(tmp_path):
+    """The rows are stored before the gate judges them (as daily bars are, ``store.gate_verdicts``): without a
+    record of the refusal, the next read, warm, would serve them without a word."""
+    lab, provider, _ = make_lab(tmp_path, now="2025-06-06 16:00")
+    damage(provider, zero_open)
+    strict = lab.using(lab.mode.with_(on_quality_fail="raise"))
+    for _ in range(2):  # the cold read, then the warm one: both refuse
+        with pytest.raises(QualityGateError, match="minute_ohlc"):
+            strict.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")
+    with pytest.warns(QualityWarning, match="minute_ohlc"):  # research: served, with the warning, every time
+        frame = lab.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")
+    assert frame.quantdb.provenance.series[0].from_cache
+    assert any("minute_ohlc" in text for text in frame.quantdb.provenance.warnings)
+    with warnings.catch_warnings():  # a range without the damaged session: nothing to say
+        warnings.simplefilter("error", QualityWarning)
+        assert lab.bars("600519", freq="1min", start="2025-06-06", end="2025-06-06").height
+    daily_unaffected = lab.bars("600519", start="2025-06-03", end="2025-06-06", adjust="")
+    assert daily_unaffected.height  # the minute verdict is not the daily series'
+
+
+def test_a_minute_refusal_is_cleared_by_a_clean_refetch(tmp_path):
+    lab, provider, _ = make_lab(tmp_path, now="2025-06-06 16:00")
+    real = provider.fetch_minute_bars
+    damage(provider, zero_open)
+    with pytest.warns(QualityWarning):
+        lab.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")
+    provider.fetch_minute_bars = real
+    lab.clear("600519", dataset="bars_1min")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QualityWarning)
+        lab.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")  # fetched again, clean: a pass
+        lab.bars("600519", freq="1min", start="2025-06-03", end="2025-06-06")  # and the warm read is silent
