@@ -30,7 +30,7 @@ from quantdb_lab.store.feedback import FeedbackStore
 
 
 @register_lab_namespace("checks", flat=("quality", "dataset_quality", "minute_quality", "feedback",
-                                        "feedback_log"))  # fmt: skip
+                                        "feedback_log", "unit_corrections", "as_received"))  # fmt: skip
 class Checks(LabNamespace):
     """Quality reports on bars and on any dataset, and the decisions recorded on them (``lab.quality``)."""
 
@@ -109,6 +109,20 @@ class Checks(LabNamespace):
                 minutes["symbol"].unique().to_list(), start=days.min(), end=days.max(), adjust="")
             found.append(check_daily_agreement(minutes, bars))
         return pl.concat(found).sort("symbol", "date", "check")
+
+    def unit_corrections(self, symbols: SymbolsLike) -> pl.DataFrame:
+        """The volume-unit corrections made to the daily bars of ``symbols`` as they entered the cache: one row
+        per corrected day (``symbol`` and ``quality.units.CORRECTIONS``: volume and turnover as received, the
+        volume stored, the factor), empty when none. Never calls the upstream."""
+        units = self.engine.loader.units
+        tables = [units.corrections(s.canonical).select(pl.lit(s.canonical).alias("symbol"), pl.all())
+                  for s in parse_symbols(symbols)]  # fmt: skip
+        return pl.concat(tables).sort("symbol", "date")
+
+    def as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` (daily bars as ``lab.bars`` serves them) with the rows whose volume unit was corrected at
+        ingest put back as the upstream sent them (``quality.units.revert``); other rows unchanged."""
+        return self._as_received(frame)
 
     def _as_received(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The rows whose volume unit was corrected at ingest, put back as received: the report lists them."""

@@ -156,6 +156,6 @@ def _note(rows: pl.DataFrame) -> tuple[str, ...]:
         return ()
     days = listed_days(rows)
     note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
-            "corrected as it entered the cache; quality.units.revert(frame, loader.units.corrections(symbol)) "
+            "corrected as it entered the cache; lab.as_received(frame) "
             "gives the rows as received")  # fmt: skip
     return (note,)

@@ -57,3 +57,19 @@ def test_the_real_switch_of_2026_01_27_is_corrected(tmp_path):
     rows = frame.filter(pl.col("date").is_in([d("2026-01-27"), d("2026-01-28")]))
     assert rows["volume"].to_list() == [469808053.0, 273552037.0]
     assert (frame["volume"] / frame["amount"] * frame["close"]).is_between(0.9, 1.1).all()
+
+
+def test_the_public_accessors_list_the_corrections_and_give_the_rows_back_as_received(tmp_path):
+    clock = FixedClock(at("2025-06-06 16:00"))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    lab = Lab(tmp_path, provider=provider, clock=clock)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = lab.bars(["600519", "000001"], start="2025-04-01", end="2025-05-30", adjust="")
+    listed = lab.unit_corrections(["600519", "000001.SZ"])
+    assert listed.columns[0] == "symbol" and set(listed["symbol"]) <= {"600519.SH", "000001.SZ"}
+    mine = listed.filter(pl.col("symbol") == "600519.SH")
+    assert mine["date"].to_list() == list(QUIRK) and set(mine["factor"]) == {0.01}
+    received = lab.as_received(frame).filter(pl.col("symbol") == "600519.SH")
+    assert received.equals(provider.fetch_daily_bars(parse_symbol("600519"), d("2025-04-01"), d("2025-05-30")))
+    assert lab.unit_corrections("600000").is_empty()
