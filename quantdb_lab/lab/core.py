@@ -217,14 +217,29 @@ class LabCore:
         """The gate on the series this read fetched and on those it once refused (``lab.gating``). Judged when
         new bars enter the cache, not on every warm read (a report costs milliseconds); a refused series is
         judged again on each read of its refused rows until a pass (or feedback) clears it."""
-        verdicts = self._engine.verdicts
-        judged_symbols = to_judge(frame, origins, verdicts, pl.col("date"))
-        if not judged_symbols:
-            return []
-        judged = frame if len(judged_symbols) == len(origins) else frame.filter(pl.col("symbol").is_in(judged_symbols))
-        report = self.quality(judged)
-        remember(verdicts, judged, report, self._mode.name, pl.col("date"))
-        return self._gate(report, stacklevel=5)
+        report = self.judged_report(frame, origins)
+        return self._gate(report, stacklevel=5) if report is not None else []
+
+    def judged_report(self, frame: pl.DataFrame, origins: Sequence[Provenance],
+                      minute: Dataset | None = None) -> QualityReport | None:  # fmt: skip
+        """The quality report on what the gate judges in ``frame`` (daily bars, or ``minute``'s bars): the series
+        the read fetched and those refused before in its range, with the verdicts remembered; None when there is
+        nothing to judge. The caller enforces the mode (``bars`` raises or warns, ``portfolio`` leaves out)."""
+        if minute is None:
+            verdicts, day = self._engine.verdicts, pl.col("date")
+            symbols = to_judge(frame, origins, verdicts, day)
+            if not symbols:
+                return None
+            judged = frame if len(symbols) == len(origins) else frame.filter(pl.col("symbol").is_in(list(symbols)))
+            report = self.quality(judged)
+        else:
+            verdicts, day = self._engine.verdicts.of(minute.name), pl.col("time").dt.date()
+            judged = minutes_to_judge(frame, origins, to_judge(frame, origins, verdicts, day))
+            if not judged.height:
+                return None
+            report = minute_report(judged, minute.bar_minutes or 1, self._mode.quality_threshold)
+        remember(verdicts, judged, report, self._mode.name, day)
+        return report
 
     def _gate(self, report: QualityReport, stacklevel: int = 4) -> list[str]:
         """The mode's quality gate on a report of newly fetched rows: raises, or the warning's text ([] passed)."""
@@ -257,11 +272,8 @@ class LabCore:
             warnings.warn(SymbolsSkippedWarning(said[-1], skipped), stacklevel=3)
         frame = frames[0] if len(frames) == 1 else pl.concat(frames).sort("time", "symbol")
         if self._mode.on_quality_fail != "ignore":  # fetched sessions and refused ones, as daily bars are judged
-            verdicts, day = self._engine.verdicts.of(dataset.name), pl.col("time").dt.date()
-            judged = minutes_to_judge(frame, origins, to_judge(frame, origins, verdicts, day))
-            if judged.height:
-                report = minute_report(judged, dataset.bar_minutes or 1, self._mode.quality_threshold)
-                remember(verdicts, judged, report, self._mode.name, day)
+            report = self.judged_report(frame, origins, dataset)
+            if report is not None:
                 said += self._gate(report, 5)
         return bind(frame, ResultProvenance(dataset.name, tuple(origins), skipped, tuple(said)))
 

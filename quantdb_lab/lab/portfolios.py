@@ -13,12 +13,13 @@ from quantdb_lab.domain.datasets import Dataset, dataset_for_freq
 from quantdb_lab.domain.datasets import dataset as dataset_record
 from quantdb_lab.domain.dates import DateLike
 from quantdb_lab.domain.modes import ContextMode
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QuantdbError
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QualityGateError, QuantdbError
 from quantdb_lab.lab.core import ForegroundLoader, SymbolsLike
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.batch import compact_if_many
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
+from quantdb_lab.quality.gate import enforce
 from quantdb_lab.providers.fetchers import fetcher_for, sources_of
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
 
@@ -97,8 +98,29 @@ class Portfolios(LabNamespace):
         )
         compact_if_many(self.engine.store, result.counts.get("fetched", 0))
         result.dataset = minute.name if minute is not None else "bars"
+        self._gate(result, minute)
         result.events, result.event_errors = self._portfolio_events(events, result.symbols, start, end)
         return result
+
+    def _gate(self, result: PortfolioResult, minute: Dataset | None) -> None:
+        """The mode's quality gate, as ``lab.bars`` applies it, on the rows the portfolio fetched and on series it
+        refused before: where the mode raises, a failing symbol is left out as failed (a portfolio reports,
+        never raises); where it warns, its rows stay and the frame's provenance says so."""
+        mode = self.lab.mode
+        frames = [result.frames[s] for s in result.symbols if s in result.frames and result.frames[s].height]
+        if mode.on_quality_fail == "ignore" or not frames:
+            return
+        origins = [result.provenance[s] for s in result.symbols if s in result.provenance and s in result.frames]
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
+        report = self.lab.judged_report(frame, origins, minute)
+        if report is None or report.passed:
+            return
+        try:
+            message = enforce(report, on_fail=mode.on_quality_fail, mode=mode.name, stacklevel=4)
+        except QualityGateError as refusal:
+            result.refuse(report.failing, refusal)
+            return
+        result.notes.append(message)
 
     def _portfolio_events(self, names: Sequence[str], symbols: Sequence[str], start: DateLike,
                           end: DateLike) -> tuple[dict[str, pl.DataFrame], dict[str, str]]:  # fmt: skip

@@ -67,6 +67,7 @@ class PortfolioResult:
         interrupted: bool = False,
         refetch: Refetch | None = None,
         dataset: str = "bars",
+        notes: Sequence[str] = (),
     ) -> None:
         self.requests = tuple(requests)
         self.symbols = tuple(r.symbol.canonical for r in self.requests)
@@ -78,6 +79,7 @@ class PortfolioResult:
         self.weights = dict(weights) if weights is not None else None
         self.interrupted = interrupted
         self.dataset = dataset  # the registered dataset read ("bars", or a minute length's)
+        self.notes = list(notes)  # what the frame's provenance says besides failures (a quality warning)
         self._refetch = refetch
         self._frame: pl.DataFrame | None = None
         self.events: dict[str, pl.DataFrame] = {}  # lab.portfolio(events=...): the portfolio's event-list rows
@@ -95,7 +97,7 @@ class PortfolioResult:
             failed = {s: self.outcomes[s].error or "failed" for s in self.failed}
             said = ((f"{len(failed)} of {len(self.symbols)} symbols failed" if failed else "")
                     + ("; interrupted: .retry() fetches the rest" if self.interrupted else "")).lstrip("; ")
-            said = (said,) if said else ()
+            said = ((said,) if said else ()) + tuple(self.notes)
             self._frame = bind(frame, ResultProvenance(self.dataset, origins, failed, said))
         return self._frame
 
@@ -140,6 +142,19 @@ class PortfolioResult:
         return dict(sorted(found.group_by("source").agg(pl.col("symbol").n_unique()).iter_rows()))
 
     # -- actions -----------------------------------------------------------------------------------------
+    def refuse(self, symbols: Sequence[str], error: BaseException) -> None:
+        """Leave ``symbols`` out as failed for ``error`` (the quality gate's refusal): not retryable, since a
+        refetch serves the same rows."""
+        for symbol in symbols:
+            if symbol not in self.outcomes:
+                continue
+            self.outcomes[symbol] = SymbolOutcome(symbol, FAILED, error=f"{type(error).__name__}: {error}",
+                                                  seconds=self.outcomes[symbol].seconds)  # fmt: skip
+            self.errors[symbol] = error
+            self.frames.pop(symbol, None)
+            self.provenance.pop(symbol, None)
+        self._frame = None
+
     def retry(self, *, progress: Any = None, concurrency: int | Mapping[str, int] | None = None) -> PortfolioResult:
         """Fetch only the failed symbols again; a new result merging them with what already succeeded."""
         failed = set(self.failed)
@@ -168,6 +183,7 @@ class PortfolioResult:
             interrupted=newer.interrupted,
             refetch=self._refetch,
             dataset=self.dataset,
+            notes=newer.notes,
         )
 
     # -- display -----------------------------------------------------------------------------------------
