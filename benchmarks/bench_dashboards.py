@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import shutil
 import sys
 import tempfile
@@ -29,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import fmt_ratio, markdown_table, median  # noqa: E402
 from quantdb_lab.ui.dashboards import INDEX, present  # noqa: E402
+from quantdb_lab.ui.process_tree import descendants, rss_bytes  # noqa: E402
+from quantdb_lab.ui.process_tree import wait_idle as until_idle  # noqa: E402
 from quantdb_lab.ui.voila_server import PLOTLY_ASSET, POOL_SIZE, VoilaServer, voila_env  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,53 +41,15 @@ BEFORE = {"index": 2.5, "quality": 10.8, "cache_monitor": 11.9, "portfolio": 16.
 
 CONFIGS = {"preheated": {"pool_size": POOL_SIZE}, "plain": {"pool_size": 0},
            "progressive": {"pool_size": 0, "extra_args": ["--progressive_rendering=True"]}}  # fmt: skip
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
-    children: dict[int, list[int]] = {}
-    for line in out.splitlines():
-        child, parent = map(int, line.split())
-        children.setdefault(parent, []).append(child)
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo.extend(children.get(found[-1], []))
-    return found
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / TICK
 
 
 def rss_mb(server: VoilaServer) -> float:
-    total = 0
-    for pid in _tree(server.process.pid):
-        try:
-            total += next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                          if line.startswith("VmRSS:"))  # fmt: skip
-        except (OSError, StopIteration):
-            pass
-    return total / 1024
+    return rss_bytes(descendants(server.process.pid)) / 2**20
 
 
 def wait_idle(servers: list[VoilaServer], *, timeout: float = 60.0) -> None:
     """Until the servers and their kernels use under 5% of a CPU over a second (a pool refilled, kernels gone)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pids = [p for s in servers for p in _tree(s.process.pid)]
-        before = _cpu_seconds(pids)
-        time.sleep(1.0)
-        if _cpu_seconds(pids) - before < 0.05:
-            return
+    until_idle([s.process.pid for s in servers], below=0.05, window=1.0, timeout=timeout)
 
 
 def load(page, url: str, *, charts: bool) -> float:

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from quantdb_lab.ui.dashboards import notebooks_dir
+from quantdb_lab.ui.process_tree import cmdline, descendants, rss_bytes, wait_idle
 from quantdb_lab.ui.voila_server import PLOTLY_ASSET, VoilaServer, voila_env
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.voila_page import PLOTS, RENDERED, open_dashboard, wait_for_widgets
@@ -28,67 +29,21 @@ MAX_RSS = 2.5 * 2**30  # growth over the idle server with its pool, bytes; 13 ke
 POOL_KERNEL_RSS = 350 * 2**20  # bytes a pre-run kernel may hold (a dashboard's notebook run, its widgets kept)
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _rss(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def kernels(server: VoilaServer) -> list[int]:
-    return [p for p in _tree(server.process.pid) if "ipykernel" in _cmdline(p)]
+    return [p for p in descendants(server.process.pid) if "ipykernel" in cmdline(p)]
 
 
 def kernel_id(pid: int) -> str:
-    found = re.search(r"kernel-([0-9a-f-]{36})\.json", _cmdline(pid))
+    found = re.search(r"kernel-([0-9a-f-]{36})\.json", cmdline(pid))
     return found.group(1) if found else ""
 
 
 def total_rss(server: VoilaServer) -> int:
-    return sum(_rss(p) for p in _tree(server.process.pid))
+    return rss_bytes(descendants(server.process.pid))
 
 
 def page_kernel(page) -> str:
     return page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError, ValueError):
-            pass
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_pools(server: VoilaServer, log: Path, timeout: float = 600.0) -> int:
@@ -106,12 +61,7 @@ def wait_for_pools(server: VoilaServer, log: Path, timeout: float = 600.0) -> in
         time.sleep(0.5)
     else:
         raise AssertionError(f"the pools of {sorted(wanted)} did not fill within {timeout:.0f} s")
-    while time.monotonic() < deadline:
-        pids = _tree(server.process.pid)
-        before = _cpu_seconds(pids)
-        time.sleep(2.0)
-        if _cpu_seconds(pids) - before < 0.1:
-            break
+    wait_idle([server.process.pid], below=0.1, window=2.0, timeout=max(deadline - time.monotonic(), 0.0))
     return len(wanted) * server.pool_size
 
 
