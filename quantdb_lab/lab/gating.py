@@ -21,9 +21,9 @@ def to_judge(frame: pl.DataFrame, origins: Sequence[Provenance], verdicts: GateV
     """The symbols of ``frame`` the gate judges: those fetched by this read and the warm ones refused before in
     its range (``day``: the frame's session date)."""
     fetched = {p.symbol for p in origins if not p.from_cache}
-    warm = {p.symbol for p in origins} - fetched
+    warm = verdicts.ever_refused({p.symbol for p in origins} - fetched)
     if not warm or frame.is_empty():
-        return fetched
+        return fetched  # the common warm read: nothing refused before, no pass over the frame
     first, last = frame.select(day.min().alias("a"), day.max().alias("b")).row(0)
     return fetched | verdicts.refused(warm, first, last)
 

@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
@@ -63,6 +64,15 @@ def _direct_call(host_family: str, fn: Callable[..., Any], *args: Any, **kwargs:
 
 def series_keys(request: BarRequest) -> tuple[SeriesKey, ...]:
     return (SeriesKey("bars", request.symbol.canonical),)
+
+
+def events_of(meta: SeriesMeta) -> SeriesEvents:
+    """The factor events kept in a series' metadata (derived from its bars or tables when they were stored, the
+    same the cross-sectional reads adjust by)."""
+    if not meta.events:
+        return SeriesEvents.none()
+    days, factors, references = zip(*meta.events, strict=True)
+    return SeriesEvents(np.array(days, np.int64), np.array(factors, np.float64), np.array(references, np.float64))
 
 
 def _bar_events(symbol: Symbol, stored: StoredFrame, *, fetch: bool = True) -> SeriesEvents:
@@ -315,9 +325,11 @@ class BarLoader:
         stored = self._stored(SeriesKey("bars", request.symbol.canonical), metas)
         if request.adjust == "":
             return slice_dates(stored, plan.start, plan.end)
-        events = self.events(request.symbol, stored)
         meta = metas.get(SeriesKey("bars", request.symbol.canonical))
-        if meta is not None and meta.events is None and events is not None and hasattr(self.store, "remember_events"):
+        if meta is not None and meta.events is not None:  # derived when the bars were stored: no table to read
+            return derive(stored, events_of(meta), plan.start, plan.end, request.adjust, plan.reference)
+        events = self.events(request.symbol, stored)
+        if meta is not None and events is not None and hasattr(self.store, "remember_events"):
             # derived now (a dividend table fetched for this read): kept, so market reads can adjust this series
             self.store.remember_events(SeriesKey("bars", request.symbol.canonical), meta.generation, tuple(zip(
                 events.days.tolist(), events.factors.tolist(), events.references.tolist())))  # fmt: skip

@@ -43,6 +43,9 @@ def _as_frame(units: Units) -> pl.DataFrame:
     }, schema=CORRECTIONS)  # fmt: skip
 
 
+_NONE = pl.DataFrame(schema=CORRECTIONS)
+
+
 class UnitCorrections:
     def __init__(self, store, provider: str, dataset: str = "bars") -> None:  # noqa: ANN001 - a SeriesBackend
         self.store = store
@@ -105,13 +108,22 @@ class UnitCorrections:
         if meta is not None and 0 < meta.rows < MIN_ROWS:
             unjudged = (f"volume units not judged: {meta.rows} session(s) stored, too few to judge a unit switch "
                         f"against (at least {MIN_ROWS}); judged, and corrected if need be, when more are fetched",)  # fmt: skip
+        units = meta.units if meta is not None else ()
+        lo, hi = day_number(start), day_number(end)
+        inside = [u for u in units if lo <= u[0] <= hi]
+        if self.legacy.read(f"units_{symbol}") is None:  # the corrections are all in the metadata: no frame built
+            return (*_note_of(inside), *unjudged)
         return (*_note(self.corrected(symbol, start, end, meta)), *unjudged)
 
     def corrected(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> pl.DataFrame:
         """The corrections (``CORRECTIONS``) of ``symbol``'s rows in ``[start, end]``."""
         if meta is None:
             meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
-        return self._table(symbol, meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
+        units = meta.units if meta is not None else ()
+        lo, hi = day_number(start), day_number(end)
+        if not any(lo <= u[0] <= hi for u in units) and self.legacy.read(f"units_{symbol}") is None:
+            return _NONE  # the common warm read: no frame built (one failed stat for an older cache's entry)
+        return self._table(symbol, units).filter(pl.col("date").is_between(start, end))
 
     def corrected_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, pl.DataFrame]:
         """``corrected`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
@@ -154,8 +166,18 @@ def listed_days(rows: pl.DataFrame) -> str:
 def _note(rows: pl.DataFrame) -> tuple[str, ...]:
     if rows.is_empty():
         return ()
-    days = listed_days(rows)
-    note = (f"volume of {days} came in another unit (x{1 / rows['factor'][0]:g} off against amount / price): "
+    return _said(listed_days(rows), rows["factor"][0])
+
+
+def _note_of(units: Units) -> tuple[str, ...]:
+    """``_note`` of corrections as the metadata keeps them (sorted by day)."""
+    if not units:
+        return ()
+    return _said(", ".join(from_day_number(u[0]).isoformat() for u in units), units[0][1])
+
+
+def _said(days: str, factor: float) -> tuple[str, ...]:
+    note = (f"volume of {days} came in another unit (x{1 / factor:g} off against amount / price): "
             "corrected as it entered the cache; lab.as_received(frame) "
             "gives the rows as received")  # fmt: skip
     return (note,)

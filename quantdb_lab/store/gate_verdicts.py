@@ -46,6 +46,11 @@ class GateVerdicts:
             found = self._others[dataset] = GateVerdicts(self.directory, name=f"gate_{dataset}")
         return found
 
+    def ever_refused(self, symbols: set[str]) -> set[str]:
+        """Those of ``symbols`` with a refusal on record, whatever its span."""
+        spans = self._read() if symbols else {}
+        return {s for s in symbols if s in spans}
+
     def refused(self, symbols: set[str], start: date, end: date) -> set[str]:
         """Those of ``symbols`` with refused rows inside ``[start, end]``."""
         spans = self._read()
