@@ -35,17 +35,23 @@ RENAME_SHARE = 0.125
 RESTATED_SHARE = 0.04
 
 
+_SH_CODES, _SZ_CODES = (600000, 604000), (1, 999)  # main-board code ranges the delisted are drawn from
+
+
 def delisted_codes(seed: int, n_stocks: int, taken: set[str]) -> list[str]:
-    """The delisted stocks' symbols: main-board codes the listed universe does not use."""
-    count = max(3, n_stocks // 12)
+    """The delisted stocks' symbols: main-board codes the listed universe does not use (a twelfth of the market,
+    at most half the codes left free: a large universe takes most of the main board)."""
+    free = sum(f"{c:06d}.SH" not in taken for c in range(*_SH_CODES)) + sum(
+        f"{c:06d}.SZ" not in taken for c in range(*_SZ_CODES))  # fmt: skip
+    count = min(max(3, n_stocks // 12), free // 2)
     rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(b"delisted")])
-    out: list[str] = []
+    out: set[str] = set()
     while len(out) < count:
         sh = rng.random() < 0.55
-        code = int(rng.integers(600000, 604000) if sh else rng.integers(1, 999))
+        code = int(rng.integers(*_SH_CODES) if sh else rng.integers(*_SZ_CODES))
         symbol = f"{code:06d}.{'SH' if sh else 'SZ'}"
-        if symbol not in taken and symbol not in out:
-            out.append(symbol)
+        if symbol not in taken:
+            out.add(symbol)
     return sorted(out)
 
 
