@@ -22,10 +22,15 @@ QUIRK = (d("2025-05-07"), d("2025-05-08"))
 EM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "akshare_em_daily"
 
 
-def test_a_unit_switch_is_corrected_at_ingest_and_listed_on_every_read(tmp_path):
+def quirk_lab(tmp_path: Path) -> tuple[Lab, SimulatedProvider]:
+    """A Lab over the simulated Eastmoney that sends the QUIRK days' volume in shares."""
     clock = FixedClock(at("2025-06-06 16:00"))
     provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
-    lab = Lab(tmp_path, provider=provider, clock=clock)
+    return Lab(tmp_path, provider=provider, clock=clock), provider
+
+
+def test_a_unit_switch_is_corrected_at_ingest_and_listed_on_every_read(tmp_path):
+    lab, provider = quirk_lab(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")
@@ -60,9 +65,7 @@ def test_the_real_switch_of_2026_01_27_is_corrected(tmp_path):
 
 
 def test_the_public_accessors_list_the_corrections_and_give_the_rows_back_as_received(tmp_path):
-    clock = FixedClock(at("2025-06-06 16:00"))
-    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
-    lab = Lab(tmp_path, provider=provider, clock=clock)
+    lab, provider = quirk_lab(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = lab.bars(["600519", "000001"], start="2025-04-01", end="2025-05-30", adjust="")
