@@ -282,3 +282,100 @@ def test_duckdb_reads_the_team_stores_cross_section_without_quantdb_lab(tmp_path
                      "ORDER BY date, symbol").pl()  # fmt: skip
     expected = lab.bars(symbols, start=START, end=END, adjust="").select("symbol", "date", "close")
     assert got.equals(expected)
+
+
+# -- a new member's cold whole-market read, from the published cross-section ---------------------------------
+def _published_market(tmp_path, moto, url, n=32):
+    """A publisher who read ``n`` symbols (raw and qfq), compacted and published; its own frames are the truth."""
+    store = shared(moto.endpoint, url)
+    lab, _ = team_lab(tmp_path, "pub", store)
+    symbols = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s) < d("2022-06-01")][:n]
+    lab.bars(symbols, start=START, end=END, adjust="")
+    lab.bars(symbols, start=START, end=END, adjust="")  # confirmations
+    report = lab.compact()
+    assert report["team"]["segments"] >= 2 and not report["team"].get("skipped")
+    truth = {adjust: lab.bars(symbols, start=START, end=END, adjust=adjust) for adjust in ("", "qfq")}
+    return symbols, truth
+
+
+def test_a_new_members_cold_market_read_uses_the_published_segments(tmp_path, moto, url):
+    from quantdb_lab.store.shared.publish import published_files
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    files = published_files(shared(moto.endpoint, url))
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    raw = lab.bars(symbols, start=START, end=END, adjust="")
+    cold = store.objects.requests
+    assert raw.equals(truth[""]) and calls(provider) == 0
+    # manifest, metas, a listing of the heads and the files: O(files), not two requests per series
+    assert cold <= len(files) + 4 < 2 * len(symbols), cold
+    qfq = lab.bars(symbols, start=START, end=END, adjust="qfq")
+    assert qfq.equals(truth["qfq"]) and store.objects.requests == cold  # warm now: the local store serves
+    one = lab.bars(symbols[3], start=START, end=END, adjust="qfq")
+    assert one.equals(truth["qfq"].filter(pl.col("symbol") == symbols[3]))
+
+
+def test_a_series_committed_after_publishing_is_pulled_at_its_newer_generation(tmp_path, moto, url):
+    symbols, truth = _published_market(tmp_path, moto, url)
+    changed = symbols[5]
+    other, _ = team_lab(tmp_path, "other", shared(moto.endpoint, url))
+    wider = other.bars(changed, start="2022-07-01", end=END, adjust="")  # a commit after the manifest
+    key = SeriesKey("bars", changed)
+    newest = SharedStore.from_url(url, source=SOURCE).read_meta(key)
+    from quantdb_lab.store.shared.publish import published_files
+
+    files = published_files(shared(moto.endpoint, url))
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    assert lab.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
+    assert store.objects.requests <= len(files) + 4 + 2, store.objects.requests  # the changed one on its own
+    local = lab.store.local
+    meta = local.read_meta(key)
+    assert meta.rows == wider.height  # the newer version, not the published one
+    assert local.read_frame(key, meta).select(wider.columns).equals(wider)
+    assert lab.store._synced.get(lab.store._sync_key(key)) == newest.generation
+    assert lab.bars(changed, start="2022-07-01", end=END, adjust="").equals(wider) and calls(provider) == 0
+
+
+def test_a_damaged_published_file_falls_back_to_per_series_pulls(tmp_path, moto, url):
+    from quantdb_lab.errors import CacheRepairedWarning
+    from quantdb_lab.store.shared.publish import manifest_key
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    store = shared(moto.endpoint, url)
+    manifest = json.loads(store.objects.get_bytes(manifest_key(store, "bars"))[0])
+    victim = store.config.key(store.namespace, manifest["segments"][0]["file"])
+    store.objects.put_bytes(victim, store.objects.get_bytes(victim)[0][:-100] + b"x" * 100)
+    lab, provider = team_lab(tmp_path, "new", store)
+    with pytest.warns(CacheRepairedWarning, match="published"):
+        raw = lab.bars(symbols, start=START, end=END, adjust="")
+    assert raw.equals(truth[""]) and calls(provider) == 0
+    assert store.objects.requests >= 2 * len(symbols)  # every series pulled on its own
+
+
+def test_an_install_killed_midway_leaves_the_local_store_consistent(tmp_path, moto, url, monkeypatch):
+    from quantdb_lab.store.series_store import SeriesStore
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    import quantdb_lab.store.frame_files as frame_files
+
+    original, written = frame_files.atomic_write, []
+
+    def dies_after_some(path, data):
+        if len(written) == 10:
+            raise KeyboardInterrupt("killed mid-install")
+        written.append(path)
+        return original(path, data)
+
+    monkeypatch.setattr(frame_files, "atomic_write", dies_after_some)
+    with pytest.raises(KeyboardInterrupt):
+        lab.bars(symbols, start=START, end=END, adjust="")
+    monkeypatch.setattr(frame_files, "atomic_write", original)
+    reopened = SeriesStore(tmp_path / "new", source=SOURCE)
+    for key in reopened.keys():  # whatever is in the catalog is whole and verifies
+        reopened.read_frame(key, reopened.read_meta(key))
+    again, provider = team_lab(tmp_path, "new", shared(moto.endpoint, url))
+    assert again.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
