@@ -32,7 +32,7 @@ import diskcache
 import polars as pl
 
 from quantdb_lab.config import apply_file_mode
-from quantdb_lab.errors import StoreError, StoreUnavailableError, StoreUnavailableWarning
+from quantdb_lab.errors import CacheRepairedWarning, StoreError, StoreUnavailableError, StoreUnavailableWarning
 from quantdb_lab.store.merge import merge_series
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
 
@@ -160,6 +160,10 @@ class LayeredStore:
             except StoreUnavailableError as exc:
                 warnings.warn(f"the team store is unavailable ({exc}); the published cross-section was not read",
                               StoreUnavailableWarning, stacklevel=3)  # fmt: skip
+                installed = set()
+            except StoreError as exc:  # an answer that cannot be believed: the series one by one, as before
+                warnings.warn(f"the team store's published cross-section cannot be used ({exc}); the series are "
+                              "pulled one by one", CacheRepairedWarning, stacklevel=3)  # fmt: skip
                 installed = set()
             missing = [key for key in missing if key not in installed]
             pulled = len(installed)

@@ -93,11 +93,15 @@ def _install_dataset(layered: LayeredStore, dataset: str, symbols: list[str]) ->
     if body is None or zlib.crc32(body[0]) != ref["crc"]:
         _damaged(dataset, f"{ref['file']} is {'missing' if body is None else 'damaged'}")
         return []
-    metas = json.loads(body[0])
     etags = shared.head_etags(dataset)
-    fresh = {s: metas["series"][s] for s in symbols
-             if s in metas["series"] and etags.get(s) == metas["series"][s]["etag"]}  # fmt: skip
-    needed = [seg for seg in manifest["segments"] if any(seg["file"] in info["rows"] for info in fresh.values())]
+    try:
+        metas = json.loads(body[0])
+        fresh = {s: metas["series"][s] for s in symbols
+                 if s in metas["series"] and etags.get(s) == metas["series"][s]["etag"]}  # fmt: skip
+        needed = [seg for seg in manifest["segments"] if any(seg["file"] in info["rows"] for info in fresh.values())]
+    except (ValueError, KeyError, TypeError) as exc:
+        _damaged(dataset, f"{ref['file']} is not a metas file of this layout ({type(exc).__name__})")
+        return []
     if 2 * len(fresh) <= len(needed):
         return []  # mostly changed since: per-series pulls cost fewer requests than the files
 
@@ -125,7 +129,11 @@ def _install_dataset(layered: LayeredStore, dataset: str, symbols: list[str]) ->
         columns = metas["schemas"][info["schema"]]
         if part is None or part.height != sum(info["rows"].values()) or not set(columns) <= set(part.columns):
             continue
-        items.append((symbol, part.select(columns), SeriesMeta.from_json(info["meta"]), int(info["generation"])))
+        try:
+            meta = SeriesMeta.from_json(info["meta"])
+        except (ValueError, KeyError, TypeError):
+            continue  # pulled on its own
+        items.append((symbol, part.select(columns), meta, int(info["generation"])))
     return _install(layered, dataset, items)
 
 
