@@ -388,3 +388,22 @@ def test_an_install_killed_midway_leaves_the_local_store_consistent(tmp_path, mo
         reopened.read_frame(key, reopened.read_meta(key))
     again, provider = team_lab(tmp_path, "new", shared(moto.endpoint, url))
     assert again.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
+
+
+def test_two_kernels_on_one_cache_install_the_cross_section_once(tmp_path, moto, url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quantdb_lab.store.layered import LayeredStore
+    from quantdb_lab.store.series_store import SeriesStore
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    keys = [SeriesKey("bars", s) for s in symbols]
+    kernels = [LayeredStore(SeriesStore(tmp_path / "new", source=SOURCE), shared(moto.endpoint, url)) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda kernel: kernel.prefetch(keys), kernels))
+    local = SeriesStore(tmp_path / "new", source=SOURCE)
+    assert sorted(k.symbol for k in local.keys()) == sorted(symbols)
+    files = list(local.frames_dir("bars").glob("*.parquet"))
+    assert len(files) == len(symbols)  # the kernel that lost a series' race left no file of it behind
+    lab, provider = team_lab(tmp_path, "new", shared(moto.endpoint, url))
+    assert lab.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
