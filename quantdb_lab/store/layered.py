@@ -32,7 +32,7 @@ import diskcache
 import polars as pl
 
 from quantdb_lab.config import apply_file_mode
-from quantdb_lab.errors import StoreError, StoreUnavailableError, StoreUnavailableWarning
+from quantdb_lab.errors import CacheRepairedWarning, StoreError, StoreUnavailableError, StoreUnavailableWarning
 from quantdb_lab.store.merge import merge_series
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
 
@@ -148,11 +148,29 @@ class LayeredStore:
         latency, not bandwidth); returns how many were pulled. Series the team store lacks are left to the loader."""
         from concurrent.futures import ThreadPoolExecutor
 
+        from quantdb_lab.store.shared.cold_market import MANIFEST_READ_MIN, install_published
+
         missing = [key for key in dict.fromkeys(keys) if self.local.read_meta(key) is None]
         if len(missing) < 2 or self.shared.retrier.is_open:
             return 0
+        pulled = 0
+        if len(missing) >= MANIFEST_READ_MIN:  # many at once: the published cross-section first (``cold_market``)
+            try:
+                installed = install_published(self, missing)
+            except StoreUnavailableError as exc:
+                warnings.warn(f"the team store is unavailable ({exc}); the published cross-section was not read",
+                              StoreUnavailableWarning, stacklevel=3)  # fmt: skip
+                installed = set()
+            except StoreError as exc:  # an answer that cannot be believed: the series one by one, as before
+                warnings.warn(f"the team store's published cross-section cannot be used ({exc}); the series are "
+                              "pulled one by one", CacheRepairedWarning, stacklevel=3)  # fmt: skip
+                installed = set()
+            missing = [key for key in missing if key not in installed]
+            pulled = len(installed)
+        if not missing or self.shared.retrier.is_open:
+            return pulled
         with ThreadPoolExecutor(max_workers=min(workers, len(missing)), thread_name_prefix="quantdb-pull") as pool:
-            return sum(meta is not None for meta in pool.map(self._pull, missing))
+            return pulled + sum(meta is not None for meta in pool.map(self._pull, missing))
 
     def _sync(self, key: SeriesKey) -> None:
         """Under the lease: bring the local layer up to the shared truth, keeping anything only it holds."""
@@ -177,8 +195,21 @@ class LayeredStore:
 
     def _store_local(self, key: SeriesKey, frame: pl.DataFrame, meta: SeriesMeta, generation: int) -> SeriesMeta:
         stored = self.local.write(key, frame, meta)
-        self._synced.set(self._sync_key(key), generation)
+        self.remember_sync(key, generation, stored.generation)
         return stored
+
+    def remember_sync(self, key: SeriesKey, shared_generation: int, local_generation: int) -> None:
+        """The local copy's generation ``local_generation`` is the shared ``shared_generation``: what ``_sync``
+        compares against, and what publishing the segments tells new members (``shared.publish``)."""
+        self._synced.set(self._sync_key(key), shared_generation)
+        self._synced.set(self._sync_key(key) + "|local", local_generation)
+
+    def _synced_generation(self, key: SeriesKey, local_generation: int) -> int | None:
+        """The shared generation the local copy is, when it is exactly one (None: changed here since, or never
+        synced, e.g. a fetch kept locally while the team store was down)."""
+        if self._synced.get(self._sync_key(key) + "|local") != local_generation:
+            return None
+        return self._synced.get(self._sync_key(key))
 
     def read_frame(self, key: SeriesKey, meta: SeriesMeta) -> pl.DataFrame:
         return self.local.read_frame(key, meta)
@@ -200,7 +231,7 @@ class LayeredStore:
 
         report = self.local.compact(dataset, wait=wait)
         try:
-            report["team"] = publish_segments(self.shared, self.local, dataset)
+            report["team"] = publish_segments(self.shared, self.local, dataset, synced=self._synced_generation)
         except StoreUnavailableError as exc:
             warnings.warn(f"the team store is unavailable ({exc}); the segments were not published",
                           StoreUnavailableWarning, stacklevel=2)  # fmt: skip
@@ -231,6 +262,7 @@ class LayeredStore:
         """Forget the local copy (a corrupt file); the next locked read pulls the team's copy again."""
         self.local.drop(key)
         self._synced.delete(self._sync_key(key))
+        self._synced.delete(self._sync_key(key) + "|local")
 
     # -- housekeeping (local layer) ----------------------------------------------------------------------
     def keys(self) -> list[SeriesKey]:

@@ -367,6 +367,62 @@ class SeriesStore:
         self.memory.put(key, stored.generation, StoredFrame.of(frame, column))
         return stored
 
+    def install(self, dataset: str, items: list[tuple[str, pl.DataFrame, SeriesMeta]]) -> dict[str, SeriesMeta]:
+        """Write many series this store does not hold yet (call under their locks), all made visible in one
+        catalog transaction: a process killed before it leaves only unreferenced files (``clear --stale``),
+        never a partial series. A series another writer stored meanwhile is left as that writer stored it.
+        Returns the stored meta of each series installed."""
+        if not items:
+            return {}
+
+        def allocate(catalog: Catalog) -> int:  # one generation each, from the namespace's one counter
+            with catalog.transaction() as con:
+                first = catalog.next_generation(con)
+                con.execute("UPDATE info SET value = CAST(value AS INTEGER) + ? WHERE key='generation'", (len(items) - 1,))
+            return first
+
+        first = self._catalog_call(allocate)
+        staged: list[tuple[str, Entry, pl.DataFrame, str]] = []
+        try:
+            for offset, (symbol, frame, meta) in enumerate(items):
+                symbol = safe_name(symbol)
+                column = index_column(frame, dataset)
+                days = day_numbers(frame, column) if frame.height and column in frame.columns else np.empty(0, np.int64)
+                stored = replace(meta, rows=frame.height, generation=first + offset,
+                                 first_day=int(days[0]) if len(days) else None,
+                                 last_day=int(days[-1]) if len(days) else None)  # fmt: skip
+                name = f"{symbol}.{stored.generation}.parquet"
+                footer = {"layout": SCHEMA_VERSION, "source": self.source, "dataset": dataset, "symbol": symbol,
+                          "meta": stored.to_json()}  # fmt: skip
+                size, crc = write_frame_file(self.frames_dir(dataset) / name, frame, footer)
+                stored = replace(stored, bytes=size)
+                staged.append((symbol, Entry(stored, name, frame.height, crc, size, DIRTY_ALL), frame, column))
+        except OSError as exc:
+            for symbol, entry, _, _ in staged:
+                (self.frames_dir(dataset) / entry.file).unlink(missing_ok=True)
+            raise StoreError(f"could not write the cache file: {exc}", dataset=dataset) from exc
+
+        def commit(catalog: Catalog) -> set[str]:
+            with catalog.transaction() as con:
+                present = set(catalog.get_many(dataset, [s for s, *_ in staged], con=con))
+                for symbol, entry, _, _ in staged:
+                    if symbol not in present:
+                        catalog.put(con, dataset, symbol, entry)
+            return present
+
+        present = self._catalog_call(commit)
+        out = {}
+        for symbol, entry, frame, column in staged:
+            if symbol in present:
+                (self.frames_dir(dataset) / entry.file).unlink(missing_ok=True)
+                continue
+            key = SeriesKey(dataset, symbol)
+            with self._meta_lock:
+                self._metas[key] = entry.meta
+            self.memory.put(key, entry.meta.generation, StoredFrame.of(frame, column))
+            out[symbol] = entry.meta
+        return out
+
     def _dirty_from(self, key: SeriesKey, previous: Entry | None, frame: pl.DataFrame, column: str) -> int | None:
         """The first day from which the segments' copy of the series no longer matches ``frame``."""
         if previous is None or previous.dirty_from == DIRTY_ALL:

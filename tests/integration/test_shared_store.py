@@ -282,3 +282,128 @@ def test_duckdb_reads_the_team_stores_cross_section_without_quantdb_lab(tmp_path
                      "ORDER BY date, symbol").pl()  # fmt: skip
     expected = lab.bars(symbols, start=START, end=END, adjust="").select("symbol", "date", "close")
     assert got.equals(expected)
+
+
+# -- a new member's cold whole-market read, from the published cross-section ---------------------------------
+def _published_market(tmp_path, moto, url, n=32):
+    """A publisher who read ``n`` symbols (raw and qfq), compacted and published; its own frames are the truth."""
+    store = shared(moto.endpoint, url)
+    lab, _ = team_lab(tmp_path, "pub", store)
+    symbols = [s for s in MARKET.symbols("stock") if MARKET.listing_date(s) < d("2022-06-01")][:n]
+    lab.bars(symbols, start=START, end=END, adjust="")
+    lab.bars(symbols, start=START, end=END, adjust="")  # confirmations
+    report = lab.compact()
+    assert report["team"]["segments"] >= 2 and not report["team"].get("skipped")
+    truth = {adjust: lab.bars(symbols, start=START, end=END, adjust=adjust) for adjust in ("", "qfq")}
+    return symbols, truth
+
+
+def test_a_new_members_cold_market_read_uses_the_published_segments(tmp_path, moto, url):
+    from polars.testing import assert_frame_equal
+
+    from quantdb_lab.store.shared.publish import published_files
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    files = published_files(shared(moto.endpoint, url))
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    raw = lab.bars(symbols, start=START, end=END, adjust="")
+    cold = store.objects.requests
+    assert raw.equals(truth[""]) and calls(provider) == 0
+    # manifest, metas, a listing of the heads and the files: O(files), not two requests per series
+    assert cold <= len(files) + 4 < 2 * len(symbols), cold
+    qfq = lab.bars(symbols, start=START, end=END, adjust="qfq")
+    # qfq to the last bit of a float: the publisher's own two qfq paths (a compacted store's series numbers, a
+    # store with files not yet compacted) differ there (multiplication order), whatever the store holds
+    assert_frame_equal(qfq, truth["qfq"], check_exact=False, rtol=1e-12, atol=0.0)
+    assert store.objects.requests == cold  # warm now: the local store serves
+    one = lab.bars(symbols[3], start=START, end=END, adjust="qfq")
+    assert_frame_equal(one, truth["qfq"].filter(pl.col("symbol") == symbols[3]), check_exact=False, rtol=1e-12, atol=0.0)
+
+
+def test_a_series_committed_after_publishing_is_pulled_at_its_newer_generation(tmp_path, moto, url):
+    symbols, truth = _published_market(tmp_path, moto, url)
+    changed = symbols[5]
+    other, _ = team_lab(tmp_path, "other", shared(moto.endpoint, url))
+    wider = other.bars(changed, start="2022-07-01", end=END, adjust="")  # a commit after the manifest
+    key = SeriesKey("bars", changed)
+    team = SharedStore.from_url(url, source=SOURCE)
+    newest = team.read_meta(key)
+    committed = team.read_frame(key, newest)
+    from quantdb_lab.store.shared.publish import published_files
+
+    files = published_files(shared(moto.endpoint, url))
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    assert lab.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
+    assert store.objects.requests <= len(files) + 4 + 2, store.objects.requests  # the changed one on its own
+    layered = lab._engine.store
+    local = layered.local
+    meta = local.read_meta(key)
+    assert meta.rows == committed.height and committed["date"].min() < d(START)
+    assert local.read_frame(key, meta).equals(committed)  # the newer version, not the published one
+    assert layered._synced.get(layered._sync_key(key)) == newest.generation
+    assert lab.bars(changed, start="2022-07-01", end=END, adjust="").equals(wider)  # (sessions before its first
+    # row are asked for again until a second answer confirms them: the pending rule, not the team store)
+
+
+def test_a_damaged_published_file_falls_back_to_per_series_pulls(tmp_path, moto, url):
+    from quantdb_lab.errors import CacheRepairedWarning
+    from quantdb_lab.store.shared.publish import manifest_key
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    store = shared(moto.endpoint, url)
+    manifest = json.loads(store.objects.get_bytes(manifest_key(store, "bars"))[0])
+    victim = store.config.key(store.namespace, manifest["segments"][0]["file"])
+    store.objects.put_bytes(victim, store.objects.get_bytes(victim)[0][:-100] + b"x" * 100)
+    lab, provider = team_lab(tmp_path, "new", store)
+    with pytest.warns(CacheRepairedWarning, match="published"):
+        raw = lab.bars(symbols, start=START, end=END, adjust="")
+    assert raw.equals(truth[""]) and calls(provider) == 0
+    assert store.objects.requests >= 2 * len(symbols)  # every series pulled on its own
+
+
+def test_an_install_killed_midway_leaves_the_local_store_consistent(tmp_path, moto, url, monkeypatch):
+    from quantdb_lab.store.series_store import SeriesStore
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    store = shared(moto.endpoint, url)
+    lab, provider = team_lab(tmp_path, "new", store)
+    import quantdb_lab.store.frame_files as frame_files
+
+    original, written = frame_files.atomic_write, []
+
+    def dies_after_some(path, data):
+        if len(written) == 10:
+            raise KeyboardInterrupt("killed mid-install")
+        written.append(path)
+        return original(path, data)
+
+    monkeypatch.setattr(frame_files, "atomic_write", dies_after_some)
+    with pytest.raises(KeyboardInterrupt):
+        lab.bars(symbols, start=START, end=END, adjust="")
+    monkeypatch.setattr(frame_files, "atomic_write", original)
+    reopened = SeriesStore(tmp_path / "new", source=SOURCE)
+    for key in reopened.keys():  # whatever is in the catalog is whole and verifies
+        reopened.read_frame(key, reopened.read_meta(key))
+    again, provider = team_lab(tmp_path, "new", shared(moto.endpoint, url))
+    assert again.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0
+
+
+def test_two_kernels_on_one_cache_install_the_cross_section_once(tmp_path, moto, url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quantdb_lab.store.layered import LayeredStore
+    from quantdb_lab.store.series_store import SeriesStore
+
+    symbols, truth = _published_market(tmp_path, moto, url)
+    keys = [SeriesKey("bars", s) for s in symbols]
+    kernels = [LayeredStore(SeriesStore(tmp_path / "new", source=SOURCE), shared(moto.endpoint, url)) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda kernel: kernel.prefetch(keys), kernels))
+    local = SeriesStore(tmp_path / "new", source=SOURCE)
+    assert sorted(k.symbol for k in local.keys()) == sorted(symbols)
+    files = list(local.frames_dir("bars").glob("*.parquet"))
+    assert len(files) == len(symbols)  # the kernel that lost a series' race left no file of it behind
+    lab, provider = team_lab(tmp_path, "new", shared(moto.endpoint, url))
+    assert lab.bars(symbols, start=START, end=END, adjust="").equals(truth[""]) and calls(provider) == 0

@@ -76,6 +76,7 @@ class SharedStore:
         self._lock = threading.Lock()
         self._tables: dict[SeriesKey, Any] = {}  # DeltaTable loaded under the lease, reused by write
         self._heads: dict[SeriesKey, dict] = {}
+        self._etags: dict[SeriesKey, tuple[int, str]] = {}  # (generation, ETag) of each head last read or put
         self._memory: MemoryLayer[StoredFrame] = MemoryLayer(memory_budget_bytes())
         self._probed = False
 
@@ -156,7 +157,33 @@ class SharedStore:
         if head is None:
             quarantine(self.objects, name, got[0], got[1], "not a head of this version")
             return None
+        self._remember_etag(key, head, got[1])
         return head, got[1]
+
+    def _remember_etag(self, key: SeriesKey, head: dict, etag: str) -> None:
+        with self._lock:
+            self._etags[key] = (int(head["meta"].get("generation", 0)), etag)
+
+    def head_etags(self, dataset: str) -> dict[str, str]:
+        """The ETag of every head of ``dataset`` by symbol, from a listing (one request per 1,000 series): a head
+        whose ETag is the one recorded with a generation still names that generation (heads are never rewritten
+        with the same bytes for another version)."""
+        prefix = self.config.key(self.namespace, "heads", dataset) + "/"
+        return {name[len(prefix) : -len(".json")]: etag for name, etag in self.objects.list_etags(prefix).items()
+                if name.endswith(".json") and "/" not in name[len(prefix) :]}  # fmt: skip
+
+    def head_etag(self, key: SeriesKey, generation: int) -> str | None:
+        """The ETag of the head that names ``generation`` of the series (a GET unless a read or put here saw
+        it); None when the head names another generation now."""
+        with self._lock:
+            known = self._etags.get(key)
+        if known is None or known[0] != generation:
+            got = self._get_head(key)
+            if got is None:
+                return None
+            with self._lock:
+                known = self._etags.get(key)
+        return known[1] if known is not None and known[0] == generation else None
 
     def _read_head(self, key: SeriesKey) -> dict | None:
         name = self._head_key(key)
@@ -165,6 +192,8 @@ class SharedStore:
         if got is not None and head is None:
             quarantine(self.objects, name, got[0], got[1], "not a head of this version")
             head = self._rebuild_head(key)
+        elif head is not None:
+            self._remember_etag(key, head, got[1])
         with self._lock:
             if head is None:
                 self._heads.pop(key, None)
@@ -223,9 +252,10 @@ class SharedStore:
                 break
             try:
                 if current is None:
-                    self.objects.put_json(name, head, if_absent=True)
+                    etag = self.objects.put_json(name, head, if_absent=True)
                 else:
-                    self.objects.put_json(name, head, if_match=current[1])
+                    etag = self.objects.put_json(name, head, if_match=current[1])
+                self._remember_etag(key, head, etag)
                 break
             except Conflict:
                 continue

@@ -109,6 +109,18 @@ class ObjectClient:
                 return
             token = page["NextContinuationToken"]
 
+    def list_etags(self, prefix: str) -> dict[str, str]:
+        """Every key under ``prefix`` with its ETag (one request per 1,000 keys)."""
+        token, out = None, {}
+        while True:
+            extra = {"ContinuationToken": token} if token else {}
+            page = self._call(f"LIST {prefix}", self._s3.list_objects_v2, Prefix=prefix, **extra)
+            for item in page.get("Contents", []):
+                out[item["Key"]] = item["ETag"]
+            if not page.get("IsTruncated"):
+                return out
+            token = page["NextContinuationToken"]
+
     # -- writing -----------------------------------------------------------------------------------------
     def put_bytes(self, key: str, body: bytes, *, if_match: str | None = None, if_absent: bool = False) -> str:
         """Put ``body``; with ``if_absent`` only when no object exists, with ``if_match`` only over that ETag."""
