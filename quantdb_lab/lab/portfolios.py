@@ -17,11 +17,17 @@ from quantdb_lab.errors import EmptyResultError, InvalidRequestError, QualityGat
 from quantdb_lab.lab.core import ForegroundLoader, SymbolsLike
 from quantdb_lab.lab.namespace import LabNamespace, register_lab_namespace
 from quantdb_lab.loader.batch import compact_if_many
+from quantdb_lab.loader.factors import prefetch_market_tables
 from quantdb_lab.loader.plan import BarRequest
 from quantdb_lab.loader.stats import Provenance
 from quantdb_lab.quality.gate import enforce
 from quantdb_lab.providers.fetchers import fetcher_for, sources_of
 from quantdb_lab.portfolio import PortfolioFetcher, PortfolioProgress, PortfolioResult, spec_from
+
+
+def chosen_adjust(requests: Sequence[BarRequest]) -> bool:
+    """Whether the requests ask for adjusted prices (qfq or hfq: factors needed)."""
+    return bool(requests) and requests[0].adjust in ("qfq", "hfq")
 
 
 class DatasetSource:
@@ -83,6 +89,10 @@ class Portfolios(LabNamespace):
                   else DatasetSource(self.engine.datasets, minute))  # fmt: skip
         family = (self.engine.provider.host_family if minute is None
                   else fetcher_for(self.engine.provider, minute.capability, dataset=minute.name).host_family)  # fmt: skip
+        if minute is None and chosen_adjust(requests) and requests[0].start is not None:
+            # one table per reporting period for the whole portfolio, not two calls per symbol
+            prefetch_market_tables(self.engine.provider, self.lab.reference, [r.symbol for r in requests],
+                                   requests[0].start, requests[0].end or self.engine.clock.now().date())  # fmt: skip
         fetcher = PortfolioFetcher(
             source,  # daily bars: logged as usage, and a background warmer yields to it
             self.lab.mode,

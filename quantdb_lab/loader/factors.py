@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from datetime import date
 
 import polars as pl
 
 from quantdb_lab.domain.actions import events_from_actions, report_periods
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import InvalidRequestError
+from quantdb_lab.errors import InvalidRequestError, QuantdbError
 from quantdb_lab.loader.adjust import SeriesEvents, events_from_bars
 from quantdb_lab.loader.reference import ReferenceData
 from quantdb_lab.providers.base import Provider
@@ -42,6 +43,31 @@ def can_adjust(provider: Provider, symbol: Symbol) -> bool:
     """Whether qfq and hfq of ``symbol`` can be derived: its bars carry the factors, or a table is served."""
     served = fetchers_of(provider)
     return factor_source(provider, symbol) == "bars" or "corporate_actions" in served or MARKET_WIDE <= set(served)
+
+
+def prefetch_market_tables(provider: Provider, reference: ReferenceData, symbols: list[Symbol], start: date,
+                           end: date) -> int:  # fmt: skip
+    """Before a cold adjusted read of many ``symbols`` over ``[start, end]``: fetch the market-wide tables of
+    the range's reporting periods (one call each) that are not stored yet, so that every symbol's factors come
+    from them. Read one symbol at a time, a span of more than ``MARKET_PERIODS_MAX`` missing periods prefers the
+    symbol's own table (two calls): cheaper for one symbol, 2 x N calls for a portfolio. Returns the tables
+    fetched; a table the upstream refuses is left to the per-symbol path."""
+    served = set(fetchers_of(provider))
+    wanted = [s for s in symbols if factor_source(provider, s) == "actions"]
+    if not MARKET_WIDE <= served or len(wanted) <= MARKET_PERIODS_MAX:
+        return 0
+    missing = [p for p in report_periods(start, end) if reference.dividend_period(p, fetch=False) is None]
+    if len(missing) >= 2 * len(wanted):
+        return 0  # a long span for few symbols: their own tables cost less
+    fetched = 0
+    try:
+        for period in missing:
+            reference.dividend_period(period)
+            fetched += 1
+        reference.rights_issues()
+    except QuantdbError:
+        pass  # e.g. the datacenter host refusing: the symbols' factors fall back to their own tables
+    return fetched
 
 
 class FactorEvents:

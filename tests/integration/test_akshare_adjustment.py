@@ -145,3 +145,23 @@ def test_a_cross_section_over_akshare_is_adjusted_from_the_dividend_tables(upstr
     for symbol in symbols[::9]:
         mine = again.filter(pl.col("symbol") == symbol)["close"].to_numpy()
         assert mine == pytest.approx(truth(symbol, start, end, "qfq"), rel=1e-9)
+
+
+def test_a_cold_qfq_portfolio_reads_the_market_tables_once_not_two_tables_per_symbol(upstream, tmp_path):
+    """Ten years of qfq for 40 symbols: one symbol at a time, the span's ~46 missing reporting periods make each
+    symbol take its own table (two calls each, 80 here, 10,000 for the market); a portfolio reads each period's
+    market-wide table once, so every symbol costs its kline call alone, with the same exact factors."""
+    sim, _ = upstream
+    lab = lab_over(upstream, tmp_path)
+    symbols = [s for s in MARKET.symbols("stock") if not s.endswith(".BJ") and MARKET.listing_date(s) < d("2014-06-01")][:40]
+    result = lab.portfolio(symbols, start="2015-01-05", end="2024-12-31", adjust="qfq", progress=False)
+    assert result.ok
+    counts = sim.call_counts
+    assert "stock_fhps_detail_em" not in counts and "stock_history_dividend_detail" not in counts
+    quarters = sum(1 for y in range(2013, 2025) for m in (3, 6, 9, 12) if (y, m) >= (2013, 9))  # 550 days before
+    # each quarter end's table once; the last year's, not final on 2025-06-06, may be asked once more
+    assert counts["stock_fhps_em"] <= quarters + 4 and counts.get("stock_pg_em", 0) <= 2
+    assert sum(counts.get(f, 0) for f in ("stock_zh_a_hist", "stock_zh_a_daily", "stock_zh_a_hist_tx")) <= len(symbols) + 2
+    symbol = next(s for s in symbols if sum(d("2015-01-05") <= e <= d("2024-12-31") for e in MARKET.ex_dates(s)) >= 3)
+    frame = result.frame.filter(pl.col("symbol") == symbol)
+    assert frame["close"].to_numpy() == pytest.approx(truth(symbol, "2015-01-05", "2024-12-31", "qfq"), rel=1e-6)
