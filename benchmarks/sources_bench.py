@@ -92,6 +92,7 @@ def one_run(market: SimulatedMarket, symbols: list[str], *, scale: float, ban_af
     with sim.patch():
         limits = scaled_limits(scale)
         lab = Lab(cache, provider=AkshareProvider(timeout=30), limits=limits, clock=clock)
+        sim.warm_market_tables()  # the simulator's cost of stock_fhps_em's source, not the upstream's
         sim.reset_counts()
         sim.bans.calls.clear()
         if ban_after is not None:

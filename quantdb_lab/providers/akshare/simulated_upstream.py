@@ -293,6 +293,12 @@ class SimulatedAkshare(DividendTables, SinaTencentBars, KindBars, EventLists, Mi
         with _as_upstream_failure():
             return fetch(symbol)
 
+    def warm_market_tables(self) -> None:
+        """Compute the market-wide dividend tables' source now (every stock's history: a minute for a market of
+        10,000), the simulator's own cost, paid before a timed run; Eastmoney answers them from a database, and
+        a first call timed here would outlast the provider's timeout."""
+        self._market_actions()
+
     def _market_actions(self) -> pl.DataFrame:
         """The actions of every A share the source lists, as of today (computed once a day)."""
         today = self._today()
