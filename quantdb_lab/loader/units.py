@@ -76,9 +76,7 @@ class UnitCorrections:
         were too few to be judged (``MIN_ROWS``), every row is judged: none of them was yet."""
         judged = fresh if merged.height - len(fresh) >= MIN_ROWS else None
         fixed, found = correct_volume_units(merged, judged)
-        again = {day_number(d) for d in fresh}  # rows fetched again replace the stored ones, corrections too
-        kept = tuple(u for u in known if u[0] not in again)
-        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+        return fixed, _replaced(known, fresh, found)
 
     def on_ingest_minutes(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
         """As ``on_ingest`` for minute bars (``quality.units.correct_minute_units``): the fetched sessions judged,
@@ -86,16 +84,14 @@ class UnitCorrections:
         sessions = sorted(set(fresh))
         stored = merged["time"].dt.date().n_unique() - len(sessions)
         fixed, found = correct_minute_units(merged, sessions if stored >= MIN_SESSIONS else None)
-        again = {day_number(d) for d in sessions}
-        kept = tuple(u for u in known if u[0] not in again)
-        return fixed, tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
+        return fixed, _replaced(known, sessions, found)
 
     def minute_notes(self, start: date, end: date, meta: SeriesMeta | None) -> tuple[str, ...]:
         """The note listing a minute series' corrected sessions in ``[start, end]``."""
-        rows = _as_frame(meta.units if meta is not None else ()).filter(pl.col("date").is_between(start, end))
-        if rows.is_empty():
+        inside = _inside(meta.units if meta is not None else (), start, end)
+        if not inside:
             return ()
-        return (f"volume of the session(s) {listed_days(rows)} came in another unit (x{1 / rows['factor'][0]:g} "
+        return (f"volume of the session(s) {_days_of(inside)} came in another unit (x{1 / inside[0][1]:g} "
                 "off against amount / price): corrected as it entered the cache; quality.units.revert_minutes(frame, "
                 "corrections) gives the bars as received",)  # fmt: skip
 
@@ -108,11 +104,8 @@ class UnitCorrections:
         if meta is not None and 0 < meta.rows < MIN_ROWS:
             unjudged = (f"volume units not judged: {meta.rows} session(s) stored, too few to judge a unit switch "
                         f"against (at least {MIN_ROWS}); judged, and corrected if need be, when more are fetched",)  # fmt: skip
-        units = meta.units if meta is not None else ()
-        lo, hi = day_number(start), day_number(end)
-        inside = [u for u in units if lo <= u[0] <= hi]
         if self.legacy.read(f"units_{symbol}") is None:  # the corrections are all in the metadata: no frame built
-            return (*_note_of(inside), *unjudged)
+            return (*_note_of(_inside(meta.units if meta is not None else (), start, end)), *unjudged)
         return (*_note(self.corrected(symbol, start, end, meta)), *unjudged)
 
     def corrected(self, symbol: str, start: date, end: date, meta: SeriesMeta | None = None) -> pl.DataFrame:
@@ -120,8 +113,7 @@ class UnitCorrections:
         if meta is None:
             meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
         units = meta.units if meta is not None else ()
-        lo, hi = day_number(start), day_number(end)
-        if not any(lo <= u[0] <= hi for u in units) and self.legacy.read(f"units_{symbol}") is None:
+        if not _inside(units, start, end) and self.legacy.read(f"units_{symbol}") is None:
             return _NONE  # the common warm read: no frame built (one failed stat for an older cache's entry)
         return self._table(symbol, units).filter(pl.col("date").is_between(start, end))
 
@@ -171,9 +163,24 @@ def _note(rows: pl.DataFrame) -> tuple[str, ...]:
 
 def _note_of(units: Units) -> tuple[str, ...]:
     """``_note`` of corrections as the metadata keeps them (sorted by day)."""
-    if not units:
-        return ()
-    return _said(", ".join(from_day_number(u[0]).isoformat() for u in units), units[0][1])
+    return _said(_days_of(units), units[0][1]) if units else ()
+
+
+def _inside(units: Units, start: date, end: date) -> Units:
+    lo, hi = day_number(start), day_number(end)
+    return tuple(u for u in units if lo <= u[0] <= hi)
+
+
+def _days_of(units: Units) -> str:
+    return ", ".join(from_day_number(u[0]).isoformat() for u in units)
+
+
+def _replaced(known: Units, fetched: list[date], found: pl.DataFrame) -> Units:
+    """``known`` corrections with those of the rows fetched again replaced by what judging them ``found`` (a
+    clean answer leaves none), sorted by day."""
+    again = {day_number(d) for d in fetched}
+    kept = tuple(u for u in known if u[0] not in again)
+    return tuple(sorted({u[0]: u for u in (*kept, *_as_units(found))}.values()))
 
 
 def _said(days: str, factor: float) -> tuple[str, ...]:
