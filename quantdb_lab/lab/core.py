@@ -332,9 +332,7 @@ class LabCore:
     @property
     def reference(self) -> ReferenceData:
         """Security master, index constituents and commodity series through the cache (fresh for a session)."""
-        e = self._engine
-        return ReferenceData(e.store.base / "reference", e.provider, calendar=e.calendar, clock=e.clock,
-                             stats=e.stats, call=e.throttle.call)  # fmt: skip
+        return self._engine.reference
 
     def read(self, dataset: str, symbol: str | Symbol | None = None, *, start: DateLike = None,
              end: DateLike = None) -> pl.DataFrame:  # fmt: skip

@@ -38,6 +38,7 @@ class Engine:
     background: BarLoader  # warming loads: same store and throttle, counted apart from foreground stats
     datasets: DatasetLoader  # reads of every other registered dataset (lab.read)
     verdicts: GateVerdicts  # the series the quality gate refused, judged again when read warm
+    reference: ReferenceData  # one per engine: its per-table locks make racing readers share one upstream call
 
 
 def build_engine(
@@ -76,4 +77,4 @@ def build_engine(
     background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call, events=events)
     datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
     return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets,
-                  GateVerdicts(backend.base))
+                  GateVerdicts(backend.base), reference)

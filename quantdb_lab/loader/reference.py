@@ -13,6 +13,7 @@ serves only the latest articles, so each refresh is merged into what is stored (
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,8 @@ class ReferenceData:
         self.clock = clock
         self.stats = stats
         self._call = call  # the throttle's call(host_family, fn, *args)
+        self._guard = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}  # one per dataset: racing readers make one upstream call
 
     def securities(self) -> pl.DataFrame:
         """``SECURITIES`` columns (symbol, name, industry, board, list_date) of everything the provider lists."""
@@ -145,6 +148,15 @@ class ReferenceData:
 
     def _load(self, name: str, function: str, fetch: Callable[[], pl.DataFrame], *,
               max_age: timedelta | None = None, final: bool = False) -> pl.DataFrame:  # fmt: skip
+        # Portfolio workers and the background warmer miss the same table at once; the first fetches it and
+        # the others read what it stored (one call to the upstream, not one per thread).
+        with self._guard:
+            loading = self._loading.setdefault(name, threading.Lock())
+        with loading:
+            return self._load_alone(name, function, fetch, max_age=max_age, final=final)
+
+    def _load_alone(self, name: str, function: str, fetch: Callable[[], pl.DataFrame], *,
+                    max_age: timedelta | None, final: bool) -> pl.DataFrame:  # fmt: skip
         now = to_exchange_time(self.clock.now())
         entry = self.store.read(name)
         if final:  # never changes once fetched

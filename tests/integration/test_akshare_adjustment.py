@@ -165,3 +165,37 @@ def test_a_cold_qfq_portfolio_reads_the_market_tables_once_not_two_tables_per_sy
     symbol = next(s for s in symbols if sum(d("2015-01-05") <= e <= d("2024-12-31") for e in MARKET.ex_dates(s)) >= 3)
     frame = result.frame.filter(pl.col("symbol") == symbol)
     assert frame["close"].to_numpy() == pytest.approx(truth(symbol, "2015-01-05", "2024-12-31", "qfq"), rel=1e-6)
+
+
+def test_readers_racing_for_one_market_table_make_one_upstream_call(upstream, tmp_path, monkeypatch):
+    """Symbols read in parallel (a portfolio's workers, a background warmer) that all miss one reporting period's
+    market-wide table: one of them fetches it and the others wait for its answer, instead of every thread asking
+    Eastmoney for the same table (seen in CI as a cold portfolio's 53 table calls for 46 periods)."""
+    import threading
+    import time
+
+    import akshare
+
+    sim, _ = upstream
+    lab = lab_over(upstream, tmp_path)
+    answer = akshare.stock_fhps_em
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003
+        time.sleep(0.3)  # a real call takes a second or more: long enough for the other readers to miss too
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(akshare, "stock_fhps_em", slow)
+    start = threading.Barrier(6)
+    tables: list[pl.DataFrame] = []
+
+    def read() -> None:
+        start.wait()
+        tables.append(lab.reference.dividend_period(d("2023-12-31")))
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sim.call_counts["stock_fhps_em"] == 1
+    assert len(tables) == 6 and all(t.equals(tables[0]) for t in tables) and tables[0].height > 0
