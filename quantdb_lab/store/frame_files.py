@@ -16,12 +16,12 @@ import io
 import json
 import os
 import tempfile
-import zlib
 from pathlib import Path
 
 import polars as pl
 
 from quantdb_lab.config import apply_file_mode
+from quantdb_lab.store.checksum import crc32
 
 FOOTER_KEY = "quantdb_lab"
 TEMP_SUFFIX = ".tmp"
@@ -52,7 +52,7 @@ def write_frame_file(path: Path, frame: pl.DataFrame, footer: dict, *, row_group
     """Write ``frame`` with ``footer`` to ``path``; returns (bytes, crc32) of what was written."""
     data = encode_frame(frame, footer, row_group_size=row_group_size)
     atomic_write(path, data)
-    return len(data), zlib.crc32(data)
+    return len(data), crc32(data)
 
 
 class FrameFileError(Exception):
@@ -67,7 +67,7 @@ def read_verified(path: Path, crc: int | None) -> pl.DataFrame:
         raise FrameFileError("missing file") from exc
     except OSError as exc:
         raise FrameFileError(f"unreadable file ({exc.strerror})") from exc
-    if crc is not None and zlib.crc32(data) != crc:
+    if crc is not None and crc32(data) != crc:
         raise FrameFileError("checksum mismatch (the file changed after it was written)")
     try:
         return pl.read_parquet(io.BytesIO(data))
@@ -92,9 +92,9 @@ def file_crc(path: Path) -> int:
 
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
-            return zlib.crc32(b"")
+            return crc32(b"")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return zlib.crc32(view)
+            return crc32(view)
 
 
 def content_crc(frame: pl.DataFrame, *, skip: tuple[str, ...] = ("symbol",)) -> int:
@@ -108,13 +108,13 @@ def content_crc(frame: pl.DataFrame, *, skip: tuple[str, ...] = ("symbol",)) -> 
         if name in skip:
             continue
         series = frame.get_column(name)
-        crc = zlib.crc32(series.is_null().to_numpy().tobytes(), crc)
+        crc = crc32(series.is_null().to_numpy().tobytes(), crc)
         if series.dtype == pl.String:
-            crc = zlib.crc32(series.fill_null("").str.join("\x1f").item().encode(), crc)
+            crc = crc32(series.fill_null("").str.join("\x1f").item().encode(), crc)
             continue
         physical = series.to_physical()
         if physical.dtype == pl.Boolean:
             physical = physical.cast(pl.UInt8)
         values = physical.fill_null(0) if physical.dtype.is_numeric() else physical.cast(pl.String).fill_null("")
-        crc = zlib.crc32(values.to_numpy().tobytes() if values.dtype.is_numeric() else "\x1f".join(values).encode(), crc)
+        crc = crc32(values.to_numpy().tobytes() if values.dtype.is_numeric() else "\x1f".join(values).encode(), crc)
     return crc

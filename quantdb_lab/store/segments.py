@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import zlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from quantdb_lab.store.catalog import Segment
+from quantdb_lab.store.checksum import crc32
 from quantdb_lab.store.frame_files import FrameFileError, atomic_write, content_crc, encode_frame, read_verified
 from quantdb_lab.store.records import day_numbers
 
@@ -72,7 +72,7 @@ def write_segment(base: Path, dataset: str, period: str, seq: int, frame: pl.Dat
         first += rows
     atomic_write(base / name, data)
     counts = dict(frame.group_by("symbol").len().iter_rows())
-    return Segment(dataset, period, seq, name, frame.height, zlib.crc32(data), len(data), int(days[0]),
+    return Segment(dataset, period, seq, name, frame.height, crc32(data), len(data), int(days[0]),
                    int(days[-1]), tuple(groups), json.dumps(counts, separators=(",", ":")))  # fmt: skip
 
 

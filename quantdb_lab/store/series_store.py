@@ -47,6 +47,7 @@ from quantdb_lab.config import memory_budget_bytes
 from quantdb_lab.domain.datasets import datasets
 from quantdb_lab.errors import StoreError
 from quantdb_lab.store.catalog import DIRTY_ALL, Catalog, Entry
+from quantdb_lab.store.checksum import crc32
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.frame_files import FrameFileError, read_verified, write_frame_file
 from quantdb_lab.store.housekeeping import clear_series
@@ -302,15 +303,13 @@ class SeriesStore:
         return fitting, int(SeriesKey(dataset, symbol) in self.memory)
 
     def _preload_entries(self, dataset: str, entries: dict[str, Entry]) -> int:
-        import zlib
-
         good: list[tuple[str, Entry, bytes]] = []
         for symbol, entry in entries.items():
             try:
                 data = self.file_of(SeriesKey(dataset, symbol), entry).read_bytes()
             except OSError:
                 continue
-            if zlib.crc32(data) == entry.crc:
+            if crc32(data) == entry.crc:
                 good.append((symbol, entry, data))
         if len(good) < 2:  # one file: a batch saves nothing, read_stored will read it
             return 0

@@ -38,7 +38,6 @@ from __future__ import annotations
 import io
 import json
 import warnings
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from quantdb_lab.errors import CacheRepairedWarning, StoreError
+from quantdb_lab.store.checksum import crc32
 from quantdb_lab.store.records import SeriesKey, SeriesMeta
 from quantdb_lab.store.segments import SID
 from quantdb_lab.store.shared.publish import manifest_key
@@ -90,7 +90,7 @@ def _install_dataset(layered: LayeredStore, dataset: str, symbols: list[str]) ->
     if not ref or manifest.get("source") != shared.source:
         return []  # published before metas were: nothing to install from
     body = shared.objects.get_bytes(shared.config.key(shared.namespace, ref["file"]))
-    if body is None or zlib.crc32(body[0]) != ref["crc"]:
+    if body is None or crc32(body[0]) != ref["crc"]:
         _damaged(dataset, f"{ref['file']} is {'missing' if body is None else 'damaged'}")
         return []
     etags = shared.head_etags(dataset)
@@ -107,7 +107,7 @@ def _install_dataset(layered: LayeredStore, dataset: str, symbols: list[str]) ->
 
     def fetch(seg: dict) -> bytes | None:
         got = shared.objects.get_bytes(shared.config.key(shared.namespace, seg["file"]))
-        return got[0] if got is not None and zlib.crc32(got[0]) == seg["crc"] else None
+        return got[0] if got is not None and crc32(got[0]) == seg["crc"] else None
 
     with ThreadPoolExecutor(max_workers=min(8, len(needed) or 1), thread_name_prefix="quantdb-segments") as pool:
         blobs = list(pool.map(fetch, needed))

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
 from quantdb_lab.errors import StoreError, StoreUnavailableError
+from quantdb_lab.store.checksum import crc32
 from quantdb_lab.store.records import SeriesKey
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def publish_segments(shared: SharedStore, local: SeriesStore, dataset: str = "ba
     metas = _metas(shared, local, dataset, snap, synced) if synced is not None else None
     if metas is not None:
         body = json.dumps(metas, sort_keys=True, separators=(",", ":")).encode()
-        crc = zlib.crc32(body)
+        crc = crc32(body)
         name = f"segments/{dataset}/metas.{crc:08x}.json"
         key = shared.config.key(shared.namespace, name)
         if key not in present:
