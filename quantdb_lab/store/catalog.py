@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from quantdb_lab.config import apply_file_mode
 from quantdb_lab.sqlite_wal import set_wal
 from quantdb_lab.store.records import SeriesMeta
@@ -60,8 +62,9 @@ _SERIES_COLUMNS = "symbol, meta, file, rows, crc, bytes, dirty_from, sid"
 
 @lru_cache(maxsize=65_536)
 def _parse_meta(text: str) -> SeriesMeta:
-    """SeriesMeta from its JSON text, memoised: planning thousands of series parses each version once."""
-    return SeriesMeta.from_json(json.loads(text))
+    """SeriesMeta from its JSON text, memoised: planning thousands of series parses each version once (a new
+    process's whole-market read parses ~5,000: orjson, about twice as fast as the standard library)."""
+    return SeriesMeta.from_json(orjson.loads(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ class Segment:
     @classmethod
     def from_row(cls, row: tuple) -> Segment:
         *head, groups, symbols = row
-        return cls(*head, groups=tuple(tuple(g) for g in json.loads(groups)), symbols=symbols)
+        return cls(*head, groups=tuple(tuple(g) for g in orjson.loads(groups)), symbols=symbols)
 
     def symbol_rows(self) -> dict[str, int]:
         return _symbol_rows(self.symbols)
@@ -283,7 +286,7 @@ class Catalog:
 
 @lru_cache(maxsize=256)
 def _symbol_rows(text: str) -> dict[str, int]:
-    return json.loads(text)
+    return orjson.loads(text)
 
 
 def _entry(row: tuple) -> Entry:

@@ -9,6 +9,7 @@ re-sorted; a compacted store returns the segments' order untouched.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from quantdb_lab.store.series_store import SeriesStore
 
 _ATTEMPTS = 3
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quantdb-segments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,24 @@ def read_market(store: SeriesStore, dataset: str, symbols: list[str] | None = No
             quarantine(store, exc.segment, str(exc))
             problem = str(exc)
     raise StoreError(f"cross-sectional read of {dataset} failed: {problem}", dataset=dataset)
+
+
+def preload_market(store: SeriesStore, dataset: str, *, start: date | None, end: date | None) -> Future:
+    """Check and decode, in a thread, the whole segments a cross-section of ``[start, end]`` will read, into
+    the store's memory, while the caller plans the read (the catalog's metadata of thousands of series is
+    Python work; the decode releases the GIL). The read waits for it and finds them decoded; any problem is
+    left to the read, which reports it."""
+    lo, hi = to_day(start), to_day(end)
+
+    def decode() -> None:
+        try:
+            segments = store.catalog.snapshot(dataset, []).segments
+            inside = [seg for seg in segments if (lo is None or lo <= seg.first_day) and (hi is None or hi >= seg.last_day)]
+            _segment_frames(store, inside, lo, hi)
+        except Exception:  # noqa: BLE001, S110 - the read itself meets the same problem and reports it
+            pass
+
+    return _AHEAD.submit(decode)
 
 
 class _SegmentChanged(Exception):

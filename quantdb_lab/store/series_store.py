@@ -487,6 +487,13 @@ class SeriesStore:
 
         return read_market(self, dataset, symbols, start=start, end=end)
 
+    def preload_market(self, dataset: str, *, start=None, end=None):  # noqa: ANN001, ANN201
+        """Start decoding what ``read_market`` of that range will read (``store.market.preload_market``): a
+        Future to wait for before the read."""
+        from quantdb_lab.store.market import preload_market
+
+        return preload_market(self, dataset, start=start, end=end)
+
     def compact(self, dataset: str = "bars", *, wait: float = 0.0) -> dict:
         """Bring the cross-sectional segments of ``dataset`` up to date (``store.compaction``); a report."""
         from quantdb_lab.store.compaction import compact

@@ -2,7 +2,8 @@
 
 Cost on the read path (a warm read takes 50-300 us): ``record`` drops a request this process already logged
 today (a loop re-reading one series logs one line a day; the predictor counts days, not reads) and appends the
-rest to a memory buffer, a few microseconds. ``background_flush`` writes the buffer every couple of seconds
+rest to a memory buffer, a few microseconds; each line is built when it is written, off the read path (a
+whole-market read logs ~5,000). ``background_flush`` writes the buffer every couple of seconds
 and at exit; ``read`` flushes first. A crash loses at most those seconds of log, which only weakens
 predictions a little.
 
@@ -42,7 +43,7 @@ class UsageLog:
         self.enabled = enabled
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[Callable[[], dict[str, Any]]] = []  # built at flush
         self._seen: set[Hashable] = set()
         self._seen_day: date | None = None
         self._registered = False
@@ -62,7 +63,7 @@ class UsageLog:
             for key, entry in items:
                 if key not in self._seen:
                     self._seen.add(key)
-                    self._pending.append(entry())
+                    self._pending.append(entry)
                     new += 1
             del self._pending[:-MAX_PENDING]
             register = new and not self._registered
@@ -76,7 +77,7 @@ class UsageLog:
             lines, self._pending = self._pending, []
         if not lines:
             return
-        data = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines)
+        data = "".join(json.dumps(line(), separators=(",", ":")) + "\n" for line in lines)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with filelock.FileLock(str(self.path) + ".lock", timeout=30):

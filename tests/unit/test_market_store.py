@@ -152,3 +152,25 @@ def test_an_append_into_a_compacted_period_keeps_the_periods_older_rows(tmp_path
         put(store, series(i))  # the rest of 2024 and 2025 appended
     store.compact("bars")
     assert market(store).equals(expected(store))
+
+
+def test_segments_decoded_ahead_are_what_the_read_serves_and_a_damaged_one_is_still_reported(store):
+    store.compact("bars")
+    segments = store.catalog.snapshot("bars").segments
+    store.memory.clear()
+    store.preload_market("bars", start=None, end=None).result(timeout=30)
+    assert all(store.memory.get(("segment", seg.file), seg.crc) is not None for seg in segments)
+    assert market(store).equals(expected(store))
+
+    store.compact("bars")  # a fresh set of files, one of them then damaged on disk
+    seg = store.catalog.snapshot("bars").segments[2]
+    path = store.base / seg.file
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    store.memory.clear()
+    store.preload_market("bars", start=None, end=None).result(timeout=30)  # the problem is left to the read
+    assert store.memory.get(("segment", seg.file), seg.crc) is None
+    with pytest.warns(CacheRepairedWarning):
+        got = market(store)
+    assert got.equals(expected(store))
