@@ -35,6 +35,23 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+def _series_notes(provenance: dict) -> list[str]:
+    """What the series' provenance says (rows corrected at ingest, a provisional bar), each note once, prefixed
+    by the series it is about."""
+    about: dict[str, list[str]] = {}
+    for symbol, origin in provenance.items():
+        for note in origin.notes:
+            about.setdefault(note, []).append(symbol)
+    return [f"{_which(symbols, len(provenance))}: {note}" for note, symbols in about.items()]
+
+
+def _which(symbols: list[str], total: int) -> str:
+    if len(symbols) <= 5:
+        return ", ".join(symbols)
+    every = "all " if len(symbols) == total else ""
+    return f"{every}{len(symbols)} series ({', '.join(symbols[:3])}, ...)"
+
+
 class Executor:
     def __init__(self, lab, resolver: Resolver, *, progress: Any = False, max_calls: int | None = DEFAULT_MAX_CALLS) -> None:
         self.lab = lab
@@ -59,6 +76,7 @@ class Executor:
         if note:
             self.cost_notes.append(note)
         result = self.lab.portfolio(symbols, start=start, end=end, adjust=adjust, progress=self.progress)
+        self.cost_notes += [n for n in (*result.notes, *_series_notes(result.provenance)) if n not in self.cost_notes]
         failed = [s for s in result.failed if s in symbols]
         frame = result.frame
         if frame.is_empty():

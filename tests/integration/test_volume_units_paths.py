@@ -311,3 +311,17 @@ def test_an_older_caches_corrections_move_into_the_metadata_at_the_next_fetch(tm
     assert legacy.read("units_600519.SH") is None
     (note,) = [n for n in frame.quantdb.provenance.series[0].notes if "another unit" in n]
     assert "2025-04-10" in note and "2025-05-07" not in note
+
+
+def test_an_answer_computed_on_corrected_rows_says_which_symbol_and_days(tmp_path):
+    """lab.ask serves numbers computed from the bars; rows corrected at ingest are listed in its notes too."""
+    clock = FixedClock(at(NOW))
+    provider = SimulatedProvider(MARKET, faults=Faults(), clock=clock, unit_quirk_days=QUIRK)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)
+        answer = lab.ask("Compare the volatility of 600519 and 000858 from 2025-04-01 to 2025-05-30", planner="rules")
+    listed = [n for n in answer.notes if "another unit" in n]
+    assert answer.data is not None and not answer.data.is_empty()
+    assert listed and all("2025-05-07" in n and "2025-05-08" in n for n in listed)
+    assert {s for s in ("600519.SH", "000858.SZ") if any(s in n for n in listed)} == {"600519.SH", "000858.SZ"}
