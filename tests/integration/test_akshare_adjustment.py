@@ -152,6 +152,7 @@ def test_a_cold_qfq_portfolio_reads_the_market_tables_once_not_two_tables_per_sy
     symbol take its own table (two calls each, 80 here, 10,000 for the market); a portfolio reads each period's
     market-wide table once, so every symbol costs its kline call alone, with the same exact factors."""
     sim, _ = upstream
+    sim.warm_market_tables()  # the simulator's own first build (seconds on a loaded machine) is not the subject
     lab = lab_over(upstream, tmp_path)
     symbols = [s for s in MARKET.symbols("stock") if not s.endswith(".BJ") and MARKET.listing_date(s) < d("2014-06-01")][:40]
     result = lab.portfolio(symbols, start="2015-01-05", end="2024-12-31", adjust="qfq", progress=False)

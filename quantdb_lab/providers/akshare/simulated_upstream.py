@@ -130,6 +130,7 @@ class SimulatedAkshare(DividendTables, SinaTencentBars, KindBars, EventLists, Mi
         self._counts: dict[str, int] = {}
         self._securities: pl.DataFrame | None = None
         self._market_table: tuple[date, pl.DataFrame] | None = None
+        self._market_building = threading.Lock()  # callers racing for the first table wait for one build
         self.bans = HostBans(lambda: self.clock.now().timestamp() if self.clock is not None else time.time())
 
     def __repr__(self) -> str:
@@ -302,17 +303,16 @@ class SimulatedAkshare(DividendTables, SinaTencentBars, KindBars, EventLists, Mi
     def _market_actions(self) -> pl.DataFrame:
         """The actions of every A share the source lists, as of today (computed once a day)."""
         today = self._today()
-        with self._lock:
+        with self._market_building:
             cached = self._market_table
-        if cached is not None and cached[0] == today:
-            return cached[1]
-        tables = [empty_actions()]
-        for code in self._a_shares()["code"].to_list():
-            found = self._actions(code)
-            if found is not None:
-                tables.append(found)
-        table = pl.concat(tables)
-        with self._lock:
+            if cached is not None and cached[0] == today:
+                return cached[1]
+            tables = [empty_actions()]
+            for code in self._a_shares()["code"].to_list():
+                found = self._actions(code)
+                if found is not None:
+                    tables.append(found)
+            table = pl.concat(tables)
             self._market_table = (today, table)
         return table
 
