@@ -51,6 +51,14 @@ class UnitCorrections:
         self.store = store
         self.dataset = dataset
         self.legacy = ReferenceStore(store.base / "reference", provider)  # where older caches kept them
+        self._legacy_stems: set[str] | None = None  # listed once: only an older version writes such entries
+
+    def _has_legacy(self, symbol: str) -> bool:
+        """Whether an older cache kept corrections of ``symbol`` in the reference store (one directory listing
+        per Lab, not a stat on every warm read)."""
+        if self._legacy_stems is None:
+            self._legacy_stems = self.legacy.stems("units_")
+        return self.legacy.stem(f"units_{symbol}") in self._legacy_stems
 
     def corrections(self, symbol: str) -> pl.DataFrame:
         """Every correction made to ``symbol``'s stored bars (``quality.units.CORRECTIONS``)."""
@@ -66,9 +74,10 @@ class UnitCorrections:
         return tuple(sorted({u[0]: u for u in (*_as_units(entry.frame), *units)}.values()))
 
     def migrated(self, symbol: str) -> None:
-        """The series' corrections are in its metadata now: an older cache's entry is removed (none: one stat)."""
-        if self.legacy.read(f"units_{symbol}") is not None:
+        """The series' corrections are in its metadata now: an older cache's entry is removed."""
+        if self._has_legacy(symbol):
             self.legacy.delete(f"units_{symbol}")
+            self._legacy_stems.discard(self.legacy.stem(f"units_{symbol}"))
 
     def on_ingest(self, merged: pl.DataFrame, fresh: list[date], known: Units) -> tuple[pl.DataFrame, Units]:
         """``merged`` (stored + fetched rows of one series) with the fetched rows' unit switches corrected, and
@@ -104,7 +113,7 @@ class UnitCorrections:
         if meta is not None and 0 < meta.rows < MIN_ROWS:
             unjudged = (f"volume units not judged: {meta.rows} session(s) stored, too few to judge a unit switch "
                         f"against (at least {MIN_ROWS}); judged, and corrected if need be, when more are fetched",)  # fmt: skip
-        if self.legacy.read(f"units_{symbol}") is None:  # the corrections are all in the metadata: no frame built
+        if not self._has_legacy(symbol):  # the corrections are all in the metadata: no frame built
             return (*_note_of(_inside(meta.units if meta is not None else (), start, end)), *unjudged)
         return (*_note(self.corrected(symbol, start, end, meta)), *unjudged)
 
@@ -113,17 +122,16 @@ class UnitCorrections:
         if meta is None:
             meta = self.store.read_meta(SeriesKey(self.dataset, symbol))
         units = meta.units if meta is not None else ()
-        if not _inside(units, start, end) and self.legacy.read(f"units_{symbol}") is None:
-            return _NONE  # the common warm read: no frame built (one failed stat for an older cache's entry)
+        if not _inside(units, start, end) and not self._has_legacy(symbol):
+            return _NONE  # the common warm read: no frame built
         return self._table(symbol, units).filter(pl.col("date").is_between(start, end))
 
     def corrected_many(self, metas: dict[str, SeriesMeta], start: date, end: date) -> dict[str, pl.DataFrame]:
         """``corrected`` of each series of ``metas`` that has some (a cross-section: from the metadata it already
         read, plus one directory listing for the older caches' entries)."""
-        legacy = self.legacy.stems("units_")
         out = {}
         for symbol, meta in metas.items():
-            if meta.units or self.legacy.stem(f"units_{symbol}") in legacy:
+            if meta.units or self._has_legacy(symbol):
                 found = self.corrected(symbol, start, end, meta)
                 if found.height:
                     out[symbol] = found

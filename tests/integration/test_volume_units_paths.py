@@ -150,6 +150,7 @@ def test_corrections_an_older_cache_kept_in_the_reference_store_are_still_listed
                             "volume": [1.23], "factor": [0.01]}, schema=CORRECTIONS)  # fmt: skip
         base = lab._engine.store.base
         ReferenceStore(base / "reference", provider.name).write("units_600519.SH", old, datetime(2025, 6, 6))
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)  # the older cache, opened by this version
         frame = lab.bars("600519", start="2025-05-01", end="2025-05-30", adjust="")
         assert "2025-05-07" in (_unit_note(frame.quantdb.provenance.series[0]) or "")
         assert lab._engine.loader.units.corrections("600519.SH")["volume_received"].to_list() == [123.0]
@@ -305,6 +306,7 @@ def test_an_older_caches_corrections_move_into_the_metadata_at_the_next_fetch(tm
                            schema=CORRECTIONS)  # fmt: skip
         legacy = ReferenceStore(lab._engine.store.base / "reference", provider.name)
         legacy.write("units_600519.SH", old, datetime(2025, 6, 6))
+        lab = Lab(tmp_path / "cache", provider=provider, clock=clock)  # an older cache's entry predates the Lab
         frame = lab.bars("600519", start="2025-04-01", end="2025-05-30", adjust="")  # fetches May, 05-07 clean
     units = lab._engine.loader.units.corrections("600519.SH")
     assert units["date"].to_list() == [d("2025-04-10")] and units["volume_received"].to_list() == [123.0]
