@@ -38,13 +38,14 @@ from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sess
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
+from quantdb_lab.loader.warm_results import WarmResult, WarmResults
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.fetchers import sources_of
 from quantdb_lab.quality.sources import compare_sources
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import day_numbers
-from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, StoredFrame
+from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
 
 # Which upstream adjustment fills each stored dataset: unadjusted only, every adjustment is derived from it.
 DATASET_ADJUST = {"bars": ""}
@@ -99,6 +100,10 @@ class BarLoader:
         self.call = call
         self.events = events
         self.units = UnitCorrections(store, provider.name)  # volume units judged at ingest
+        # repeated warm reads reuse their result while the catalog is unchanged; only over a plain store whose
+        # frames stay in memory (a layered store's remote and a memory-less store's files are read each time)
+        plain = isinstance(store, SeriesStore) and store.memory.budget > 0
+        self._warm: WarmResults | None = WarmResults() if plain else None
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -116,6 +121,12 @@ class BarLoader:
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
         started = time.perf_counter()
         now = self.clock.now()
+        warm_key = None
+        if self._warm is not None:
+            warm_key = (request, mode, self.calendar.state(now), self.store.version())
+            kept = self._warm.get(warm_key)
+            if kept is not None:
+                return self._reuse(request, kept, started)
         try:
             plan, metas, executed, rows_fetched, stale_reason = self._load_stored(request, mode, now)
             if stale_reason is not None and not any(m is not None and m.rows for m in metas.values()):
@@ -165,7 +176,23 @@ class BarLoader:
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
+        meta = metas.get(SeriesKey("bars", request.symbol.canonical))
+        if (warm_key is not None and not executed and not stale and plan.provisional is None
+                and (request.adjust == "" or (meta is not None and meta.events is not None))):  # fmt: skip
+            # a copy (shallow: the columns are shared) kept, and one handed out per reuse: a caller changing its
+            # frame in place (insert_column, drop_in_place) changes no other result
+            self._warm.put(warm_key, WarmResult(frame.clone(), provenance, partial if cut else ""))
         return frame, provenance
+
+    def _reuse(self, request: BarRequest, kept: WarmResult, started: float) -> tuple[pl.DataFrame, Provenance]:
+        """A kept warm result served again, with the warnings its load raised."""
+        if kept.warn_partial:
+            warnings.warn(f"{request.symbol.canonical}: {kept.warn_partial}", PartialDataWarning, stacklevel=4)
+        if self.provider.synthetic:
+            warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=4)
+        provenance = replace(kept.provenance, seconds=time.perf_counter() - started)
+        self.stats.record(provenance)
+        return kept.frame.clone(), provenance
 
     @staticmethod
     def _served_by(metas: dict[SeriesKey, SeriesMeta | None], start, end):  # noqa: ANN001, ANN205
