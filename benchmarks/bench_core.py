@@ -151,7 +151,6 @@ class DirectSystem:
 # -- ours --------------------------------------------------------------------------------------------------------
 def run_ours(spec: dict[str, Any], spec_path: Path, workdir: Path) -> dict[str, Any]:
     import quantdb_lab
-    from quantdb_lab.providers.simulated import SimulatedProvider
     from quantdb_lab.throttle.policy import RateLimit
 
     d = spec_dates(spec)
@@ -169,15 +168,17 @@ def run_ours(spec: dict[str, Any], spec_path: Path, workdir: Path) -> dict[str, 
         log("  new-process reads ...")
         results["newproc_1y_raw"] = new_process_reads(child, reps["newproc"], workdir, env=child_env()).to_json()
 
-        # Store growth: a second Lab over the same cache directory fills it from SimulatedProvider at latency 0
-        # (no akshare, no throttle); the timed reads go through the first Lab, the akshare one.
+        # Store growth: a second akshare Lab over the same cache directory (so the same source namespace: a
+        # SimulatedProvider Lab would fill a namespace the timed Lab never reads) fills it at upstream latency 0
+        # and no throttle; the timed reads go through the first Lab.
         filler_clock = ShiftedClock(evening(d["today"]))
         filler = quantdb_lab.Lab(
             cache,
-            provider=SimulatedProvider(market, clock=filler_clock),
+            provider="akshare",
             clock=filler_clock,
             limits={"eastmoney_push2his": RateLimit(per_second=1e9, burst=10**9)},
         )
+        timed_latency, upstream.latency = upstream.latency, 0.0
         first = spec["symbols"]["cold_raw"][0]
         fill_start = years_before(d["today"], spec["fill_years"])
         fillers = list(spec["symbols"]["fill"])
@@ -201,6 +202,7 @@ def run_ours(spec: dict[str, Any], spec_path: Path, workdir: Path) -> dict[str, 
             sizes.append({"label": label, "rows": rows, "measure": measure.to_json()})
             log(f"  store at {rows} rows: warm read {measure.median_ms:.3f} ms")
         results["sizes"] = sizes
+        upstream.latency = timed_latency
         log("  new-process reads at the largest size ...")
         results["size_newproc"] = new_process_reads(child, reps["newproc"], workdir, env=child_env()).to_json()
         results["size_newproc"]["note"] += f"; {sizes[-1]['rows']} rows in the store"
@@ -486,7 +488,7 @@ def report(spec: dict[str, Any], ours: dict, qdb: dict | None, direct: dict, wal
         *targets,
     ]
     extra = [
-        "- ours: store growth filled through a second Lab on SimulatedProvider at latency 0; "
+        "- ours: store growth filled through a second akshare Lab on the same cache, upstream latency 0 and no throttle; "
         + "; ".join(e["measure"]["note"] for e in ours.get("sizes", [])),
         ("- ours runs with its default throttle (eastmoney_push2his: 2 calls/s, burst 2, one in flight), so a cold batch "
         "of N symbols takes at least (N - 2) x 0.5 s even though each call is 0.3 s."),
