@@ -127,14 +127,20 @@ def test_a_write_racing_a_compaction_keeps_its_rows(store, monkeypatch):
     assert store.catalog.backlog("bars") == 1  # the raced series stays out of date, read from its own file
 
 
-def test_a_damaged_segment_is_set_aside_and_the_series_files_serve(store):
+def _compact_and_damage(store, *, segment: int, at: float):  # noqa: ANN001, ANN202
+    """Compact ``bars``, flip a byte ``at`` through one segment's file, and drop what memory holds."""
     store.compact("bars")
-    seg = store.catalog.snapshot("bars").segments[1]
+    seg = store.catalog.snapshot("bars").segments[segment]
     path = store.base / seg.file
     data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[int(len(data) * at)] ^= 0xFF
     path.write_bytes(bytes(data))
     store.memory.clear()
+    return seg
+
+
+def test_a_damaged_segment_is_set_aside_and_the_series_files_serve(store):
+    _compact_and_damage(store, segment=1, at=1 / 2)
     with pytest.warns(CacheRepairedWarning):
         got = market(store)
     assert got.equals(expected(store))
@@ -162,13 +168,7 @@ def test_segments_decoded_ahead_are_what_the_read_serves_and_a_damaged_one_is_st
     assert all(store.memory.get(("segment", seg.file), seg.crc) is not None for seg in segments)
     assert market(store).equals(expected(store))
 
-    store.compact("bars")  # a fresh set of files, one of them then damaged on disk
-    seg = store.catalog.snapshot("bars").segments[2]
-    path = store.base / seg.file
-    data = bytearray(path.read_bytes())
-    data[len(data) // 3] ^= 0xFF
-    path.write_bytes(bytes(data))
-    store.memory.clear()
+    seg = _compact_and_damage(store, segment=2, at=1 / 3)  # a fresh set of files, one of them damaged on disk
     store.preload_market("bars", start=None, end=None).result(timeout=30)  # the problem is left to the read
     assert store.memory.get(("segment", seg.file), seg.crc) is None
     with pytest.warns(CacheRepairedWarning):
