@@ -38,12 +38,13 @@ from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sess
 from quantdb_lab.loader.plan import BarRequest, Fetch, LoadPlan, plan_load
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
-from quantdb_lab.loader.warm_results import WarmResult, WarmResults
+from quantdb_lab.loader.warm_results import BUDGET_BYTES, WarmResult
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.fetchers import sources_of
 from quantdb_lab.quality.sources import compare_sources
 from quantdb_lab.store.base import SeriesBackend
 from quantdb_lab.store.coverage import Coverage
+from quantdb_lab.store.memory import MemoryLayer
 from quantdb_lab.store.records import day_numbers
 from quantdb_lab.store.series_store import SeriesKey, SeriesMeta, SeriesStore, StoredFrame
 
@@ -103,7 +104,7 @@ class BarLoader:
         # repeated warm reads reuse their result while the catalog is unchanged; only over a plain store whose
         # frames stay in memory (a layered store's remote and a memory-less store's files are read each time)
         plain = isinstance(store, SeriesStore) and store.memory.budget > 0
-        self._warm: WarmResults | None = WarmResults() if plain else None
+        self._warm: MemoryLayer[WarmResult] | None = MemoryLayer(BUDGET_BYTES) if plain else None
 
     # -- planning ----------------------------------------------------------------------------------------
     def _metas(self, request: BarRequest) -> dict[SeriesKey, SeriesMeta | None]:
@@ -121,10 +122,10 @@ class BarLoader:
     def load(self, request: BarRequest, mode: ContextMode) -> tuple[pl.DataFrame, Provenance]:
         started = time.perf_counter()
         now = self.clock.now()
-        warm_key = None
+        warm_version = None  # what a kept result of (request, mode) must have been computed at to be reused
         if self._warm is not None:
-            warm_key = (request, mode, self.calendar.state(now), self.store.version())
-            kept = self._warm.get(warm_key)
+            warm_version = (self.calendar.state(now), self.store.version())
+            kept = self._warm.get((request, mode), warm_version)
             if kept is not None:
                 return self._reuse(request, kept, started)
         try:
@@ -157,6 +158,7 @@ class BarLoader:
             warnings.warn(f"{request.symbol.canonical}: {partial}", PartialDataWarning, stacklevel=3)
         if self.provider.synthetic:
             warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=3)
+        bars_meta = metas.get(SeriesKey("bars", request.symbol.canonical))
         provenance = Provenance(
             symbol=request.symbol.canonical,
             adjust=request.adjust,
@@ -171,17 +173,15 @@ class BarLoader:
             synthetic=self.provider.synthetic,
             source=getattr(self.store, "source", ""),
             served_by=self._served_by(metas, plan.start, plan.end),
-            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end,
-                                             metas.get(SeriesKey("bars", request.symbol.canonical)))),
+            notes=(*notes, *self.units.notes(request.symbol.canonical, plan.start, plan.end, bars_meta)),
             seconds=time.perf_counter() - started,
         )
         self.stats.record(provenance, rows_fetched=rows_fetched)
-        meta = metas.get(SeriesKey("bars", request.symbol.canonical))
-        if (warm_key is not None and not executed and not stale and plan.provisional is None
-                and (request.adjust == "" or (meta is not None and meta.events is not None))):  # fmt: skip
+        if (warm_version is not None and not executed and not stale and plan.provisional is None
+                and (request.adjust == "" or (bars_meta is not None and bars_meta.events is not None))):  # fmt: skip
             # a copy (shallow: the columns are shared) kept, and one handed out per reuse: a caller changing its
             # frame in place (insert_column, drop_in_place) changes no other result
-            self._warm.put(warm_key, WarmResult(frame.clone(), provenance, partial if cut else ""))
+            self._warm.put((request, mode), warm_version, WarmResult(frame.clone(), provenance, partial if cut else ""))
         return frame, provenance
 
     def _reuse(self, request: BarRequest, kept: WarmResult, started: float) -> tuple[pl.DataFrame, Provenance]:

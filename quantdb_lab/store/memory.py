@@ -25,17 +25,18 @@ F = TypeVar("F", bound=HoldsFrame)
 
 class MemoryLayer(Generic[F]):
     """``get(key, generation)`` / ``put(key, generation, value)``, thread-safe, at most ``budget`` bytes of
-    frames (polars' estimate of each value's ``frame``)."""
+    frames (polars' estimate of each value's ``frame``). A generation is whatever names the version a value
+    was made from (a series' generation number; a loader's session state and catalog version)."""
 
     def __init__(self, budget: int) -> None:
         if budget < 0:
             raise ValueError(f"memory budget must be >= 0 bytes, not {budget}")
         self.budget = budget
         self.used = 0
-        self._entries: OrderedDict[Hashable, tuple[int, F, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, F, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, generation: int) -> F | None:
+    def get(self, key: Hashable, generation: Hashable) -> F | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] != generation:
@@ -43,7 +44,7 @@ class MemoryLayer(Generic[F]):
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: Hashable, generation: int, value: F) -> None:
+    def put(self, key: Hashable, generation: Hashable, value: F) -> None:
         size = int(value.frame.estimated_size())
         with self._lock:
             self._forget(key)
