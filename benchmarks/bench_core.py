@@ -62,7 +62,7 @@ from common import (
     years_before,
     yyyymmdd,
 )
-from scenarios import child_result, new_process_reads, python_argv, run_scenarios, spec_dates
+from scenarios import child_result, new_process_reads, python_argv, run_scenarios, spec_dates, warm_rounds
 
 QDB_VERSION = "2.2.12"
 LATENCY = 0.3
@@ -72,16 +72,16 @@ N_STOCKS = 1500  # enough Shanghai/Shenzhen stocks listed 11+ years ago for the 
 FULL = {
     "cold": 3, "five_years": 2, "batch": 50, "extend": 3, "fill_targets": [100_000, 1_000_000], "fill_symbols": 440,
     "reps": {
-        "ours": {"warm": 200, "batch_warm": 50, "weekend": 50, "newproc": 7, "size": 100},
-        "qdb": {"warm": 50, "batch_warm": 10, "weekend": 20, "newproc": 5, "size": 20},
+        "ours": {"warm": 200, "batch_warm": 50, "weekend": 50, "newproc": 7, "size": 100, "rounds": 5, "pause_s": 3},
+        "qdb": {"warm": 50, "batch_warm": 10, "weekend": 20, "newproc": 5, "size": 20, "rounds": 5, "pause_s": 3},
         "direct": {"warm": 3, "batch_warm": 1, "weekend": 3},
     },
 }  # fmt: skip
 QUICK = {
     "cold": 3, "five_years": 1, "batch": 5, "extend": 1, "fill_targets": [100_000], "fill_symbols": 45,
     "reps": {
-        "ours": {"warm": 30, "batch_warm": 5, "weekend": 10, "newproc": 3, "size": 20},
-        "qdb": {"warm": 10, "batch_warm": 3, "weekend": 5, "newproc": 2, "size": 5},
+        "ours": {"warm": 30, "batch_warm": 5, "weekend": 10, "newproc": 3, "size": 20, "rounds": 2, "pause_s": 1},
+        "qdb": {"warm": 10, "batch_warm": 3, "weekend": 5, "newproc": 2, "size": 5, "rounds": 2, "pause_s": 1},
         "direct": {"warm": 1, "batch_warm": 1, "weekend": 1},
     },
 }  # fmt: skip
@@ -192,13 +192,10 @@ def run_ours(spec: dict[str, Any], spec_path: Path, workdir: Path) -> dict[str, 
                     filler.bars(chunk, start=fill_start, end=d["today"], adjust="")
             rows = lab.stats()["rows_on_disk"]
             fill_s = time.perf_counter() - started
-            measure = Measure(note=f"{rows} rows in the store (filled in {fill_s:.0f} s)")
             system.read(first, d["year_ago"], d["today"], "")
-            for _ in range(reps["size"]):
-                upstream.reset()
-                started = time.perf_counter()
-                n = system.read(first, d["year_ago"], d["today"], "")
-                measure.add((time.perf_counter() - started) * 1000, upstream.snapshot(), n)
+            job = {label: (lambda: system.read(first, d["year_ago"], d["today"], ""), reps["size"])}
+            measure = warm_rounds(job, upstream, rounds=reps["rounds"], pause_s=reps["pause_s"], log=log)[label]
+            measure.note = f"{rows} rows in the store (filled in {fill_s:.0f} s)"
             sizes.append({"label": label, "rows": rows, "measure": measure.to_json()})
             log(f"  store at {rows} rows: warm read {measure.median_ms:.3f} ms")
         results["sizes"] = sizes

@@ -1,12 +1,13 @@
 """Whole-market reads (issue 18): quantdb_lab's cross-sectional path beside ArcticDB (LMDB) and one pre-built
 Parquet file on the same data, in one run.
 
-    python benchmarks/bench_market.py [--stocks 5000] [--years 20] [--reps 3]
+    python benchmarks/bench_market.py [--stocks 5000] [--years 20] [--reps 5]
 
 The data: a simulated market of ``--stocks`` A-shares (``SimulatedMarket(seed=7)``), ``--years`` of daily bars
 up to 2024-12-31, fetched once through a Lab (``lab.portfolio``) and compacted; the cache is kept in
 ``benchmarks/.market/`` for later runs. Every read runs in a NEW process (a kernel's first read), timed inside the
-process around the read call only, and again in the same process; peak RSS is the child's ``ru_maxrss``.
+process around the read call only, and again in the same process; peak RSS is the child's ``ru_maxrss``. The
+readers run round robin, ``--reps`` rounds: a slow minute of a shared machine falls on all of them alike.
 
 * ours: ``lab.bars(all symbols, start=<10 years back>, adjust=...)`` into one polars frame;
 * ours, per series: the same through the per-series path (``loader.batch.MARKET_READ_MIN`` set out of reach):
@@ -173,7 +174,7 @@ def main() -> None:
     parser.add_argument("--cache")
     parser.add_argument("--stocks", type=int, default=5000)
     parser.add_argument("--years", type=int, default=20)
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--adjust", default="")
     parser.add_argument("--skip-arctic", action="store_true")
     args = parser.parse_args()
@@ -185,35 +186,44 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, "child", "prepare", "--stocks", str(args.stocks), "--years",
                         str(args.years)], env=child_env(), check=True)  # fmt: skip
     kw = {"stocks": args.stocks, "years": args.years}
-    runs: dict[str, list[dict]] = {}
-
-    def measure(name: str, fn) -> None:  # noqa: ANN001
-        log(f"{name} ...")
-        runs[name] = [fn() for _ in range(args.reps)]
-
-    measure("ours, raw", lambda: run_child(cache, "read", adjust="", **kw))
-    measure("ours, qfq", lambda: run_child(cache, "read", adjust="qfq", **kw))
-    measure("ours, per-series path, raw", lambda: run_child(cache, "per-series", adjust="", **kw))
-    measure("one Parquet file", lambda: run_child(cache, "parquet", **kw))
-    measure(f"lazy aggregate, {args.years} years", lambda: run_child(cache, "scan", **kw))
+    readers = {
+        "ours, raw": lambda: run_child(cache, "read", adjust="", **kw),
+        "ours, qfq": lambda: run_child(cache, "read", adjust="qfq", **kw),
+        "ours, per-series path, raw": lambda: run_child(cache, "per-series", adjust="", **kw),
+        "one Parquet file": lambda: run_child(cache, "parquet", **kw),
+        f"lazy aggregate, {args.years} years": lambda: run_child(cache, "scan", **kw),
+    }
     if not args.skip_arctic:
         run_arctic(cache, "write")
-        measure("ArcticDB LMDB, a symbol per stock", lambda: run_arctic(cache, "read-batch"))
-        measure("ArcticDB LMDB, one symbol", lambda: run_arctic(cache, "read-one"))
-    parquet = median([r["first"] for r in runs["one Parquet file"]])
-    arctic = median([r["first"] for r in runs.get("ArcticDB LMDB, a symbol per stock", [{"first": float("nan")}])])
+        readers["ArcticDB LMDB, a symbol per stock"] = lambda: run_arctic(cache, "read-batch")
+        readers["ArcticDB LMDB, one symbol"] = lambda: run_arctic(cache, "read-one")
+    # round robin: a slow minute of this shared machine falls on every reader alike, and each ratio is the
+    # median of per-round ratios (one reader against the anchor measured beside it), not of two separate medians
+    runs: dict[str, list[dict]] = {name: [] for name in readers}
+    for rep in range(args.reps):
+        for name, read in readers.items():
+            log(f"round {rep + 1}/{args.reps}: {name} ...")
+            runs[name].append(read())
+
+    def paired(name: str, anchor: str) -> float:
+        if anchor not in runs:
+            return float("nan")
+        return median([r["first"] / a["first"] for r, a in zip(runs[name], runs[anchor])])
+
     rows = []
     for name, results in runs.items():
         first, again = median([r["first"] for r in results]), median([r["again"] for r in results])
         rss, size = median([r["rss"] for r in results]), median([r["bytes"] for r in results])
+        vs_parquet, vs_arctic = paired(name, "one Parquet file"), paired(name, "ArcticDB LMDB, a symbol per stock")
         rows.append([name, f"{results[0]['rows']:,}", f"{first:.3f}", f"{again:.3f}", f"{rss / 2**30:.2f}",
-                     f"{size / 2**30:.2f}", f"{rss / size:.1f}x" if size else "n/a", f"{first / parquet:.2f}x",
-                     f"{first / arctic:.2f}x" if arctic == arctic else "n/a"])  # fmt: skip
+                     f"{size / 2**30:.2f}", f"{rss / size:.1f}x" if size else "n/a", f"{vs_parquet:.2f}x",
+                     f"{vs_arctic:.2f}x" if vs_arctic == vs_arctic else "n/a"])  # fmt: skip
     header = ["read (new process)", "rows", "first s", "again s", "peak RSS GB", "result GB", "RSS/result",
               "vs one Parquet", "vs ArcticDB"]  # fmt: skip
     table = markdown_table(header, rows)
     print(f"\n{args.stocks} simulated stocks, {args.years} years cached; whole-market reads of 10 years; "
-          f"medians of {args.reps} new processes; load average {os.getloadavg()[0]:.1f}\n")
+          f"medians of {args.reps} new processes run round robin (ratios: medians of per-round ratios); "
+          f"load average {os.getloadavg()[0]:.1f}\n")
     print(table)
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "market.md").write_text(table + "\n")

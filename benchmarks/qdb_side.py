@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
-    Measure,
     ShiftedClock,
     code,
     evening,
@@ -32,7 +31,7 @@ from common import (
     years_before,
     yyyymmdd,
 )
-from scenarios import child_result, new_process_reads, python_argv, run_scenarios, spec_dates
+from scenarios import child_result, new_process_reads, python_argv, run_scenarios, spec_dates, warm_rounds
 
 
 class QdbSystem:
@@ -132,13 +131,11 @@ def scenarios(spec_path: str, out_path: str) -> None:
                 _bulk_insert(upstream, chunk, fill_start, d["today"])
             rows = _table_rows()
             fill_s = time.perf_counter() - started
-            measure = Measure(note=f"{rows} rows in daily_stock_data (filled by SQL in {fill_s:.0f} s)")
             system.read(first, d["year_ago"], d["today"], "")
-            for _ in range(reps["size"]):
-                upstream.reset()
-                started = time.perf_counter()
-                n = system.read(first, d["year_ago"], d["today"], "")
-                measure.add((time.perf_counter() - started) * 1000, upstream.snapshot(), n)
+            job = {label: (lambda: system.read(first, d["year_ago"], d["today"], ""), reps["size"])}
+            measure = warm_rounds(job, upstream, rounds=reps.get("rounds", 1), pause_s=reps.get("pause_s", 0.0),
+                                  log=log)[label]  # fmt: skip
+            measure.note = f"{rows} rows in daily_stock_data (filled by SQL in {fill_s:.0f} s)"
             sizes.append({"label": label, "rows": rows, "measure": measure.to_json()})
             log(f"  store at {rows} rows: warm read {measure.median_ms:.2f} ms")
         results["sizes"] = sizes  # type: ignore[assignment]
