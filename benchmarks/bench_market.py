@@ -143,7 +143,9 @@ def peak_rss() -> int:
 def run_child(cache: Path, what: str, *, stocks: int, years: int, adjust: str = "") -> dict:
     command = [sys.executable, __file__, "child", what, "--cache", str(cache), "--stocks", str(stocks),
                "--years", str(years), "--adjust", adjust]  # fmt: skip
-    out = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=True, timeout=1800)
+    out = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=False, timeout=1800)
+    if out.returncode:
+        raise SystemExit(f"child {what} (adjust {adjust!r}) failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

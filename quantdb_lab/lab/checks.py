@@ -86,7 +86,8 @@ class Checks(LabNamespace):
         except EmptyResultError:
             frame = pl.DataFrame(schema=record.schema)
             first, last = parse_range(start, end)
-        lost = self.lab.dataset_loader.lost_days(record, parsed)
+        loader = self.lab.dataset_loader
+        lost = loader.lost.days(loader.key(record, parsed))
         lo = day_number(first) if first is not None else (int(lost.min()) if len(lost) else 0)
         hi = day_number(last) if last is not None else (int(lost.max()) if len(lost) else 0)
         sessions = self.lab.calendar.session_days(from_day_number(lo), from_day_number(max(lo, hi)))

@@ -384,7 +384,7 @@ class LabCore:
             **self._housekeeping(),
             "throttle": self._engine.throttle.status(),
             "warming": self._engine.tracker.ledger.summary(),
-            "collection": self._engine.datasets.collection_status(
+            "collection": self._engine.datasets.lost.collection_status(
                 [record for record in datasets().values() if record.forgets]),
         }
 

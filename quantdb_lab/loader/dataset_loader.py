@@ -5,7 +5,7 @@ memory, the point-in-time column); ``read_plan.plan_read`` decides what to fetch
 answer covers. Rows an answer labels with a date that is no session are refused or, for an upstream that answers
 a non-trading date with the previous session's list (``Dataset.off_session``), given that session's date: a row
 is stored under the trading date it belongs to, never the day it was fetched. Sessions the upstream forgot
-before they were captured, once recorded (``record_lost``, by the collector), are said by every read of them.
+before they were captured, once recorded (``loader.lost_sessions``, by the collector), are said by every read of them.
 One series per symbol, or one market-wide series (key ``market``) for per-date lists. Fetches run under the
 series' lock (a second kernel waits and reuses the first one's fetch) and under the throttle.
 """
@@ -22,25 +22,26 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from quantdb_lab.domain.calendar import TradingCalendar, day_number, from_day_number
+from quantdb_lab.domain.calendar import TradingCalendar, day_number
 from quantdb_lab.domain.clock import Clock
 from quantdb_lab.domain.datasets import Dataset
-from quantdb_lab.domain.datasets import dataset as dataset_record
-from quantdb_lab.domain.minute import resample_minutes
 from quantdb_lab.domain.modes import ContextMode
 from quantdb_lab.domain.schema import conform
 from quantdb_lab.domain.symbols import Symbol
-from quantdb_lab.errors import EmptyResultError, InvalidRequestError, ProviderSchemaError, SyntheticDataWarning
+from quantdb_lab.errors import EmptyResultError, InvalidRequestError, SyntheticDataWarning
 from quantdb_lab.loader.answers import ask_again, continues_a_gap, expected_sessions, judged, neighbours
 from quantdb_lab.loader.crosscheck import CrossChecks
+from quantdb_lab.loader.dataset_rows import merge_answer, on_sessions, stored_slice
 from quantdb_lab.loader.failover import preferring, serve, served_by, with_run
+from quantdb_lab.loader.finer_bars import finer_key, with_finer, with_finer_rows
+from quantdb_lab.loader.lost_sessions import LostSessions
 from quantdb_lab.loader.pit import new_versions
-from quantdb_lab.loader.read_plan import Fetch, Range, ReadPlan, effective_range, plan_read
+from quantdb_lab.loader.read_plan import Fetch, ReadPlan, effective_range, plan_read
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.loader.units import UnitCorrections
 from quantdb_lab.providers.fetchers import fetcher_for, sources_for
-from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesKey, SeriesMeta, day_numbers
+from quantdb_lab.store.segments import day_of
 
 MARKET = "market"  # the series key of a market-wide dataset
 
@@ -54,11 +55,6 @@ class _Rows:
 UpstreamCall = Callable[..., Any]
 
 
-def _day_expr(column: str) -> pl.Expr:
-    values = pl.col(column)
-    return values.cast(pl.Date).cast(pl.Int64) if column == "date" else values.dt.date().cast(pl.Int64)
-
-
 class DatasetLoader:
     def __init__(self, store: Any, provider: Any, calendar: TradingCalendar, clock: Clock, *, stats: Stats,
                  call: UpstreamCall) -> None:  # fmt: skip
@@ -69,6 +65,7 @@ class DatasetLoader:
         self.stats = stats
         self.call = call
         self.units = UnitCorrections(store, provider.name)  # as bar_loader judges them
+        self.lost = LostSessions(store, calendar)
 
     def key(self, dataset: Dataset, symbol: Symbol | None) -> SeriesKey:
         if dataset.per_symbol and symbol is None:
@@ -84,7 +81,7 @@ class DatasetLoader:
         span = effective_range(start, end, mode, self.calendar, now, label=key.symbol)
         meta = self.store.read_meta(key)
         if dataset.derived_from is not None:
-            meta = with_finer(meta, self.store.read_meta(_finer_key(dataset, key)))
+            meta = with_finer(meta, self.store.read_meta(finer_key(dataset, key)))
         return plan_read(dataset, key, span, mode, meta, self.calendar, now)
 
     def read(self, dataset: Dataset, symbol: Symbol | None, start: date | None, end: date | None,
@@ -100,7 +97,7 @@ class DatasetLoader:
                     calls += self._execute(dataset, fetch, symbol, now)
                 plan = self.plan(dataset, symbol, start, end, mode, now)
         frame = self._stored_rows(dataset, plan, mode)
-        reasons = plan.reasons + self._lost_notes(plan)
+        reasons = plan.reasons + self.lost.notes(plan.key, plan.range.start, plan.range.end)
         stored = self.store.read_meta(plan.key)
         if dataset.volume_units:
             reasons += self._unit_notes(dataset, plan, stored)
@@ -193,7 +190,7 @@ class DatasetLoader:
             frame = on_sessions(dataset, conform(raw, dataset.schema, source=self.provider.name), self.calendar)
             if dataset.version_key:  # restatements become new versions (loader.pit)
                 frame = new_versions(dataset, frame, old, fetch.start)
-            days = _day_expr(dataset.index_column)
+            days = day_of(dataset.index_column)
             frame = frame.filter(days.is_between(first_day, day_number(fetch.end)))
             if dataset.index == "timestamp":  # a bar is labelled by its end: one ending after now is still forming
                 frame = frame.filter(pl.col(dataset.index_column) <= now)
@@ -207,7 +204,7 @@ class DatasetLoader:
                 (again, source_again), calls = ask(), 2
             if again.height >= fresh.height:  # one answer is kept whole: sources are never mixed in it
                 fresh, source = again, source_again
-        merged = _merge(dataset, old, fresh)
+        merged = merge_answer(dataset, old, fresh)
         units = meta.units
         if dataset.volume_units and dataset.index == "timestamp":  # minute bars: judged per session
             merged, units = self.units.on_ingest_minutes(merged, fresh["time"].dt.date().to_list(), units)
@@ -236,48 +233,6 @@ class DatasetLoader:
                 return 0
             return self._execute(dataset, fetch, symbol, self.clock.now())
 
-    def record_lost(self, dataset: Dataset, key: SeriesKey, spans: tuple[tuple[date, date], ...]) -> int:
-        """Record sessions the upstream no longer keeps and the store never captured (a plan's ``forgotten``) in
-        the series' catalog entry: never asked for again, said by reads and quality. Returns the sessions added."""
-        if not spans:
-            return 0
-        with self.store.lock(key):
-            meta = self.store.read_meta(key) or SeriesMeta()
-            lost = meta.lost
-            for first, last in spans:
-                days = self.calendar.session_days(first, last)
-                if len(days):
-                    lost = lost.add(int(days[0]), int(days[-1]))
-            lost = lost.subtract(meta.coverage)
-            added = _session_count(lost, self.calendar) - _session_count(meta.lost, self.calendar)
-            if added <= 0:
-                return 0
-            frame = self.store.read_frame(key, meta) if meta.rows else pl.DataFrame(schema=dataset.schema)
-            self.store.write(key, frame, replace(meta, lost=lost))
-            return added
-
-    def lost_days(self, dataset: Dataset, symbol: Symbol | None) -> np.ndarray:
-        """The sessions recorded as lost for the series (day numbers, ascending; empty when none)."""
-        meta = self.store.read_meta(self.key(dataset, symbol))
-        if meta is None or not meta.lost:
-            return np.empty(0, np.int64)
-        days = [self.calendar.session_days(from_day_number(a), from_day_number(b)) for a, b in meta.lost.to_pairs()]
-        return np.concatenate(days).astype(np.int64) if days else np.empty(0, np.int64)
-
-    def collection_status(self, records: list[Dataset]) -> list[dict[str, Any]]:
-        """Per dataset of ``records`` (those whose upstream forgets): series kept, sessions captured and lost,
-        the newest captured session, what the upstream keeps. For the cache monitor and ``lab.stats()``."""
-        rows = []
-        for record in records:
-            metas = self.store.read_metas(record.name)
-            captured = sum(_session_count(m.coverage, self.calendar) for m in metas.values())
-            lost = sum(_session_count(m.lost, self.calendar) for m in metas.values())
-            newest = max((m.last_day for m in metas.values() if m.last_day is not None), default=None)
-            rows.append({"dataset": record.name, "title": record.title, "upstream_keeps": record.upstream_sessions,
-                         "series": len(metas), "sessions_captured": captured, "sessions_lost": lost,
-                         "newest": from_day_number(newest).isoformat() if newest is not None else None})  # fmt: skip
-        return rows
-
     def _unit_notes(self, dataset: Dataset, plan: ReadPlan, stored: SeriesMeta | None) -> tuple[str, ...]:
         """The volume corrections made at ingest to the rows of this read (``loader.units``)."""
         start, end = plan.range.start, plan.range.end
@@ -285,29 +240,8 @@ class DatasetLoader:
             return self.units.notes(plan.key.symbol, start, end, stored)
         notes = self.units.minute_notes(start, end, stored)
         if dataset.derived_from is not None:  # sessions served from the finer bars carry its corrections
-            notes += self.units.minute_notes(start, end, self.store.read_meta(_finer_key(dataset, plan.key)))
+            notes += self.units.minute_notes(start, end, self.store.read_meta(finer_key(dataset, plan.key)))
         return tuple(dict.fromkeys(notes))
-
-    def _lost_notes(self, plan: ReadPlan) -> tuple[str, ...]:
-        meta = self.store.read_meta(plan.key)
-        if meta is None or not meta.lost:
-            return ()
-        window = Coverage.from_pairs([[day_number(plan.range.start), day_number(plan.range.end)]])
-        inside = meta.lost.subtract(meta.lost.subtract(window))
-        count = _session_count(inside, self.calendar)
-        if not count:
-            return ()
-        return (f"{count} session(s) of this range are lost: the upstream forgot them before they were captured "
-                f"({', '.join(f'{from_day_number(a)}..{from_day_number(b)}' for a, b in inside.to_pairs()[:3])})",)
-
-    def _slice(self, dataset: Dataset, key: SeriesKey, meta: SeriesMeta | None, span: Range) -> tuple[pl.DataFrame, np.ndarray]:
-        """The stored rows of ``key`` in ``span`` and their day numbers."""
-        if meta is None or not meta.rows:
-            return pl.DataFrame(schema=dataset.schema), np.empty(0, np.int64)
-        stored = self.store.read_stored(key, meta)
-        lo = int(np.searchsorted(stored.days, day_number(span.start), side="left"))
-        hi = int(np.searchsorted(stored.days, day_number(span.end), side="right"))
-        return stored.frame.slice(lo, hi - lo), stored.days[lo:hi]
 
     def _stored_rows(self, dataset: Dataset, plan: ReadPlan, mode: ContextMode,
                      meta: SeriesMeta | None = None, *, cut: bool = True) -> pl.DataFrame:  # fmt: skip
@@ -315,9 +249,9 @@ class DatasetLoader:
         span = plan.range
         if dataset.off_session == "keep" and mode.as_of is not None and mode.as_of > span.end:
             span = replace(span, end=mode.as_of)  # rows on the non-sessions up to as_of (a Saturday's delisting)
-        frame, days = self._slice(dataset, plan.key, meta, span)
+        frame, days = stored_slice(self.store, dataset, plan.key, meta, span)
         if dataset.derived_from is not None:
-            frame = self._with_finer(dataset, plan, frame, days)
+            frame = with_finer_rows(self.store, dataset, plan, frame, days)
         return self._cut(dataset, frame, mode) if cut else frame
 
     @staticmethod
@@ -325,88 +259,3 @@ class DatasetLoader:
         if mode.as_of is not None and dataset.pit_column and dataset.pit_column in frame.columns:
             frame = frame.filter(pl.col(dataset.pit_column) <= mode.as_of)  # visible only once known
         return frame
-
-    def _with_finer(self, dataset: Dataset, plan: ReadPlan, own: pl.DataFrame, own_days: np.ndarray) -> pl.DataFrame:
-        """``own`` with every session the finer dataset holds final (or fresher) replaced by its re-aggregated bars."""
-        finer = dataset_record(dataset.derived_from)
-        key = _finer_key(dataset, plan.key)
-        meta = self.store.read_meta(key)
-        fine, fine_days = self._slice(finer, key, meta, plan.range)
-        if fine.is_empty():
-            return own
-        usable = meta.coverage.covered(fine_days)
-        own_meta = self.store.read_meta(plan.key)
-        if meta.provisional_day is not None and (own_meta is None or own_meta.provisional_at is None
-                                                 or (meta.provisional_at or 0) >= own_meta.provisional_at):  # fmt: skip
-            usable |= fine_days == meta.provisional_day
-        if not usable.any():
-            return own
-        fine = fine.filter(pl.Series(usable))
-        served = np.unique(fine_days[usable])
-        kept = own.filter(pl.Series(~np.isin(own_days, served))) if own.height else own
-        derived = resample_minutes(fine, dataset.bar_minutes)
-        return pl.concat([kept, derived], how="vertical_relaxed").sort(dataset.index_column)
-
-
-def on_sessions(dataset: Dataset, frame: pl.DataFrame, calendar: TradingCalendar) -> pl.DataFrame:
-    """``frame`` with every row on a trading session: rows labelled with another date are refused
-    (ProviderSchemaError) or, where the dataset says the upstream answers a non-trading date with the previous
-    session's rows (``off_session="previous"``), relabelled with that session."""
-    if frame.is_empty() or dataset.off_session == "keep":
-        return frame
-    column = dataset.index_column
-    days = day_numbers(frame, column)
-    low, high = int(days.min()), int(days.max())
-    sessions = calendar.session_days(from_day_number(low), from_day_number(high))
-    off = ~np.isin(days, sessions)
-    if not off.any():
-        return frame
-    wrong = sorted({from_day_number(int(d)) for d in days[off]})
-    if dataset.off_session != "previous" or frame.schema[column] != pl.Date:
-        raise ProviderSchemaError(f"the upstream labelled {dataset.title} rows with {len(wrong)} date(s) that are no "
-                                  f"trading session ({wrong[0].isoformat()}...): nothing was stored",
-                                  dataset=dataset.name)  # fmt: skip
-    previous = {day: calendar.previous_session(day) for day in wrong}
-    if any(value is None for value in previous.values()):
-        raise ProviderSchemaError(f"{dataset.title} rows dated before the first session", dataset=dataset.name)
-    relabel = pl.col(column).replace_strict(list(previous), list(previous.values()), default=pl.col(column))
-    return frame.with_columns(relabel.cast(pl.Date).alias(column))
-
-
-def _session_count(coverage: Coverage, calendar: TradingCalendar) -> int:
-    return sum(len(calendar.session_days(from_day_number(a), from_day_number(b))) for a, b in coverage.to_pairs())
-
-
-def _finer_key(dataset: Dataset, key: SeriesKey) -> SeriesKey:
-    return SeriesKey(dataset.derived_from, key.symbol)
-
-
-def with_finer(meta: SeriesMeta | None, finer: SeriesMeta | None) -> SeriesMeta | None:
-    """A derived series' metadata for planning: covered wherever it or its finer series is; the open session
-    fresh if either fetched it lately."""
-    if finer is None:
-        return meta
-    meta = meta or SeriesMeta()
-    coverage = meta.coverage
-    for first, last in finer.coverage.to_pairs():
-        coverage = coverage.add(first, last)
-    if finer.provisional_at is not None and (meta.provisional_at is None or finer.provisional_at > meta.provisional_at):
-        meta = replace(meta, provisional_day=finer.provisional_day, provisional_at=finer.provisional_at)
-    return replace(meta, coverage=coverage)
-
-
-def _merge(dataset: Dataset, old: pl.DataFrame | None, fresh: pl.DataFrame) -> pl.DataFrame:
-    """The stored rows with every session the answer holds replaced by the answer's rows (a session's rows come
-    from one answer); sessions the answer lacks keep what was stored: nothing captured earlier is ever lost."""
-    column = dataset.index_column
-    if old is None or old.is_empty():
-        merged = fresh
-    else:
-        added = [pl.lit(None, dtype).alias(n) for n, dtype in dataset.schema.items() if n not in old.columns]
-        old = old.with_columns(added).select(fresh.columns) if added else old  # stored before a column was added
-        answered = fresh.select(_day_expr(column).unique()).to_series()
-        kept = old.filter(~_day_expr(column).is_in(answered.to_list()))
-        merged = pl.concat([kept, fresh], how="vertical_relaxed")
-    if dataset.unique_index:
-        merged = merged.unique(column, keep="last", maintain_order=True)
-    return merged.sort(column, maintain_order=True)

@@ -178,7 +178,7 @@ class Collector:
             sessions = lab.calendar.session_days(plan.range.start, plan.range.end)
             row["present"] = present = _covered(lab, plan.key, sessions)
             row["forgotten"] = sum(len(lab.calendar.session_days(a, b)) for a, b in plan.forgotten)
-            loader.record_lost(record, plan.key, plan.forgotten)
+            loader.lost.record(record, plan.key, plan.forgotten)
             family = fetcher_for(lab.provider, record.capability, dataset=record.name).host_family(target.symbol)
             try:
                 for fetch in plan.fetches:

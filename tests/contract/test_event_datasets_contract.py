@@ -30,7 +30,7 @@ from quantdb_lab.domain.clock import EXCHANGE_TZ, FixedClock
 from quantdb_lab.domain.datasets import DRAGON_TIGER_LIST, LIMIT_UP, dataset
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import InvalidRequestError
-from quantdb_lab.loader.dataset_loader import on_sessions
+from quantdb_lab.loader.dataset_rows import on_sessions
 from quantdb_lab.providers.akshare import AkshareProvider, SimulatedAkshare
 from quantdb_lab.providers.fetchers import fetcher_for
 from quantdb_lab.providers.simulated import Faults, SimulatedProvider

@@ -1,5 +1,5 @@
 """akshare's minute-bar answers into MINUTE_BARS (providers.akshare.minutes), the registry's minute entries, and
-how a derived dataset's plan counts the sessions its finer dataset holds (loader.dataset_loader.with_finer).
+how a derived dataset's plan counts the sessions its finer dataset holds (loader.finer_bars.with_finer).
 
 The raw frames are written here in akshare 1.19.5's shapes (docs: ../shared/docs/akshare-upstream.md section 2,
 and akshare's own code): the stock's 均价, the index's 最新价, the ETF's strings and 'YYYY-MM-DD HH:MM' times."""
@@ -17,7 +17,7 @@ from quantdb_lab.domain.datasets import dataset_for_freq, datasets
 from quantdb_lab.domain.schema import MINUTE_BARS
 from quantdb_lab.domain.symbols import parse_symbol
 from quantdb_lab.errors import ProviderSchemaError
-from quantdb_lab.loader.dataset_loader import with_finer
+from quantdb_lab.loader.finer_bars import with_finer
 from quantdb_lab.providers.akshare.minutes import minute_query, transform_minutes
 from quantdb_lab.store.coverage import Coverage
 from quantdb_lab.store.records import SeriesMeta

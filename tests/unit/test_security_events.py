@@ -11,7 +11,7 @@ from quantdb_lab.domain.datasets import SECURITY_HISTORY
 from quantdb_lab.domain.master import securities_as_of
 from quantdb_lab.domain.pit import SECURITY_EVENTS
 from quantdb_lab.domain.schema import SECURITIES
-from quantdb_lab.loader.dataset_loader import _merge
+from quantdb_lab.loader.dataset_rows import merge_answer
 
 OLD_COLUMNS = {k: v for k, v in SECURITY_EVENTS.items() if k != "former_name"}
 OLD = pl.DataFrame({"symbol": ["600001.SH"] * 2, "date": [date(1998, 1, 22), date(2009, 12, 29)],
@@ -24,7 +24,7 @@ TODAY = pl.DataFrame({"symbol": ["000040.SZ"], "name": ["东旭蓝天"], "indust
 
 
 def test_a_copy_stored_without_former_names_merges_with_a_fresh_fetch():
-    merged = _merge(SECURITY_HISTORY, OLD, FRESH)
+    merged = merge_answer(SECURITY_HISTORY, OLD, FRESH)
     assert merged.columns == list(SECURITY_EVENTS)
     assert merged.select("symbol", "former_name").rows() == [("600001.SH", None), ("600001.SH", None),
                                                             ("000040.SZ", "东旭蓝天")]
