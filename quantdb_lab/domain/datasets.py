@@ -165,6 +165,9 @@ SECURITY_MASTER = register(Dataset(
     per_symbol=False, freshness="session", capability="securities",
 ))  # fmt: skip
 
+# Not judged for volume units: the rule needs ``amount`` and futures bars carry none, and continuous-contract
+# volume alone leaves 30x of its recent median on real sessions (rolls, thin days; tests/integration/
+# test_commodity_volume_real_data.py); futures volume is in contracts, with no lots/shares ambiguity.
 COMMODITY_DAILY = register(Dataset(
     name="commodity_daily", title="futures main-contract daily bars", schema=COMMODITY_BARS, index="session",
     index_column="date", freshness="session", capability="commodity_daily",

@@ -7,6 +7,7 @@ that goes down. Expected rows come from the simulated market directly, never fro
 
 from __future__ import annotations
 
+import inspect
 import json
 import multiprocessing as mp
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 pytest.importorskip("deltalake")
 pytest.importorskip("moto")
@@ -33,6 +35,11 @@ from quantdb_lab.store.shared import SharedStore  # noqa: E402
 from tests.support.s3 import CREDENTIALS, FaultProxyProcess, MotoServer  # noqa: E402
 from tests.support.sim import MARKET, calls, d  # noqa: E402
 from tests.support.team import BUCKET, NOW, SOURCE, shared, team_lab  # noqa: E402
+
+# relative 1e-12, absolute 0: the keywords were renamed in polars 1.32 (rtol/atol -> rel_tol/abs_tol) and
+# pyproject allows older ones
+_RENAMED = "rel_tol" in inspect.signature(assert_frame_equal).parameters
+TOLERANCE = {"rel_tol": 1e-12, "abs_tol": 0.0} if _RENAMED else {"rtol": 1e-12, "atol": 0.0}
 
 START, END = "2023-01-01", "2024-12-31"
 
@@ -299,8 +306,6 @@ def _published_market(tmp_path, moto, url, n=32):
 
 
 def test_a_new_members_cold_market_read_uses_the_published_segments(tmp_path, moto, url):
-    from polars.testing import assert_frame_equal
-
     from quantdb_lab.store.shared.publish import published_files
 
     symbols, truth = _published_market(tmp_path, moto, url)
@@ -315,10 +320,10 @@ def test_a_new_members_cold_market_read_uses_the_published_segments(tmp_path, mo
     qfq = lab.bars(symbols, start=START, end=END, adjust="qfq")
     # qfq to the last bit of a float: the publisher's own two qfq paths (a compacted store's series numbers, a
     # store with files not yet compacted) differ there (multiplication order), whatever the store holds
-    assert_frame_equal(qfq, truth["qfq"], check_exact=False, rtol=1e-12, atol=0.0)
+    assert_frame_equal(qfq, truth["qfq"], check_exact=False, **TOLERANCE)
     assert store.objects.requests == cold  # warm now: the local store serves
     one = lab.bars(symbols[3], start=START, end=END, adjust="qfq")
-    assert_frame_equal(one, truth["qfq"].filter(pl.col("symbol") == symbols[3]), check_exact=False, rtol=1e-12, atol=0.0)
+    assert_frame_equal(one, truth["qfq"].filter(pl.col("symbol") == symbols[3]), check_exact=False, **TOLERANCE)
 
 
 def test_a_series_committed_after_publishing_is_pulled_at_its_newer_generation(tmp_path, moto, url):
