@@ -154,10 +154,7 @@ class BarLoader:
             notes.append(partial)
         if frame.is_empty():
             raise self._empty_error(request, plan)
-        if cut:
-            warnings.warn(f"{request.symbol.canonical}: {partial}", PartialDataWarning, stacklevel=3)
-        if self.provider.synthetic:
-            warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=3)
+        self._warn(request, partial if cut else "")
         bars_meta = metas.get(SeriesKey("bars", request.symbol.canonical))
         provenance = Provenance(
             symbol=request.symbol.canonical,
@@ -186,13 +183,18 @@ class BarLoader:
 
     def _reuse(self, request: BarRequest, kept: WarmResult, started: float) -> tuple[pl.DataFrame, Provenance]:
         """A kept warm result served again, with the warnings its load raised."""
-        if kept.warn_partial:
-            warnings.warn(f"{request.symbol.canonical}: {kept.warn_partial}", PartialDataWarning, stacklevel=4)
-        if self.provider.synthetic:
-            warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning, stacklevel=4)
+        self._warn(request, kept.warn_partial, stacklevel=5)
         provenance = replace(kept.provenance, seconds=time.perf_counter() - started)
         self.stats.record(provenance)
         return kept.frame.clone(), provenance
+
+    def _warn(self, request: BarRequest, partial: str, *, stacklevel: int = 4) -> None:
+        """The warnings of a load (the default ``stacklevel`` points at the caller of ``load``)."""
+        if partial:
+            warnings.warn(f"{request.symbol.canonical}: {partial}", PartialDataWarning, stacklevel=stacklevel)
+        if self.provider.synthetic:
+            warnings.warn(f"{self.provider.name} data is synthetic, not the market's", SyntheticDataWarning,
+                          stacklevel=stacklevel)  # fmt: skip
 
     @staticmethod
     def _served_by(metas: dict[SeriesKey, SeriesMeta | None], start, end):  # noqa: ANN001, ANN205
