@@ -9,7 +9,9 @@ provisional. Pure: day numbers in, metadata out. Used by every loader (daily bar
   (uncovered) and are asked for once more on a later read, whose answer confirms them. An answer that is empty, or
   cut short at the end, about sessions not already pending, is asked again at once (``ask_again``).
 * An empty answer for the sessions right after a gap the upstream already confirmed (a stock suspended for
-  weeks, read every day) continues that gap: covered at once, not asked again.
+  weeks, read every day) continues that gap: covered at once, not asked again. So does an answer that confirms
+  pending sessions at the end of a series: the newer sessions it also has no rows for continue the gap it
+  confirms (a stock found suspended in the morning and warmed that evening is warm the next morning).
 * The open session's rows are stored and served but not covered: fetched again once the mode says they are stale,
   and replaced once the session is final.
 """
@@ -59,13 +61,22 @@ def continues_a_gap(meta: SeriesMeta, previous: date | None) -> bool:
     return bool(meta.coverage.covered(np.array([day]))[0]) and (meta.last_day is None or meta.last_day < day)
 
 
+def confirms_trailing_gap(missing: np.ndarray, served: np.ndarray, meta: SeriesMeta) -> bool:
+    """Whether the sessions ``missing`` after the last served row start at a pending one: the answer confirms
+    that gap, and the sessions after it in the same answer continue it."""
+    trailing = missing[missing > served.max()] if len(served) else missing
+    return bool(len(trailing)) and bool(meta.pending.covered(trailing[:1])[0])
+
+
 def ask_again(expected: np.ndarray, served: np.ndarray, meta: SeriesMeta, *, continuing: bool = False) -> bool:
     """Whether an answer must be asked for again at once: empty, or cut short at the end, about sessions not
-    already pending (an answer about pending sessions is their confirmation), unless an empty answer continues
-    a confirmed gap."""
+    already pending (an answer about pending sessions is their confirmation), unless it continues a confirmed
+    gap."""
     if continuing and not len(served):
         return False
     missing = unserved(expected, served)
+    if confirms_trailing_gap(missing, served, meta):
+        return False
     new = missing[~meta.pending.covered(missing)]
     return bool(len(new)) and (not len(served) or new[-1] > served.max())
 
@@ -85,6 +96,8 @@ def judged(meta: SeriesMeta, *, start: date, end: date, sessions: np.ndarray, se
         if start <= FIRST_SESSION:  # a whole-history answer: its first row is where the history starts
             before &= False
         missing = missing[before | (missing > served.max())]
+    if confirms_trailing_gap(missing, served, meta):  # the gap goes on: its newer sessions are covered too
+        missing = missing[missing < served.min()] if len(served) else missing[:0]
     gaps = Coverage.of_days(missing, sessions)
     confirmed = gaps.subtract(gaps.subtract(meta.pending))
     pending = meta.pending.subtract(Coverage.from_pairs([[day_number(start), day_number(end)]]))
