@@ -74,6 +74,7 @@ def build_engine(
     events = FactorEvents(source, reference)  # dividend tables through the cache, for sources that need them
     loader = BarLoader(backend, source, calendar, clock, stats=stats, call=throttle.call, events=events)
     tracker = Tracker(backend.base, clock, usage_log=usage_log_enabled() if usage_log is None else usage_log)
+    reference.on_served = tracker.table_served  # the warmer refreshes the tables a user reads (prefetch.tables)
     background = BarLoader(backend, source, calendar, clock, stats=Stats(), call=throttle.call, events=events)
     datasets = DatasetLoader(backend, source, calendar, clock, stats=stats, call=throttle.call)
     return Engine(directory, backend, source, clock, calendar, throttle, loader, stats, tracker, background, datasets,

@@ -6,6 +6,10 @@ them whole), stored by ``ReferenceStore`` and served from disk until a new sessi
 after it was fetched: lists and constituents change at most daily, a futures series gains one bar a day.
 Upstream calls go through the Lab's throttle and counters, so ``lab.stats()`` sees them.
 
+Warming (``prefetch.tables``): every foreground read of a table is told to ``on_served`` (the Lab's usage log),
+and ``refresh`` reloads a stale table by its stored name in the background, so a table the user reads every
+day (the security master behind every sector question) is fresh before the first question of the morning.
+
 Freshness per dataset: lists, constituents, commodity bars, macro series (figures are released at most
 once a day) and corporate actions (announced after a close at the earliest) follow the session rule above; news is fresh for ``NEWS_MAX_AGE`` and accumulates: the upstream
 serves only the latest articles, so each refresh is merged into what is stored (deduplicated by url).
@@ -25,6 +29,7 @@ from quantdb_lab.domain.calendar import TradingCalendar, final_after
 from quantdb_lab.domain.clock import Clock, to_exchange_time
 from quantdb_lab.domain.sources import macro_series
 from quantdb_lab.domain.symbols import Symbol, parse_commodity_code, parse_symbol
+from quantdb_lab.errors import InvalidRequestError
 from quantdb_lab.loader.stats import Provenance, Stats
 from quantdb_lab.providers.base import Provider
 from quantdb_lab.providers.fetchers import Fetcher, fetcher_for
@@ -57,6 +62,8 @@ class ReferenceData:
         self._call = call  # the throttle's call(host_family, fn, *args)
         self._guard = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}  # one per dataset: racing readers make one upstream call
+        self.on_served: Callable[[str, bool], None] | None = None  # (table, from the cache) of a foreground read
+        self._background = threading.local()  # set while ``refresh`` loads: not a read of the user's
 
     def securities(self) -> pl.DataFrame:
         """``SECURITIES`` columns (symbol, name, industry, board, list_date) of everything the provider lists."""
@@ -142,6 +149,28 @@ class ReferenceData:
         fetch = self._fetcher("macro")
         return self._load(f"macro_{key}", "macro", lambda: fetch.fetch(key))
 
+    # -- warming -----------------------------------------------------------------------------------------
+    def is_fresh(self, name: str) -> bool:
+        """Whether the stored table ``name`` (a refreshable one: ``refreshable``) would be served without a call."""
+        return self._fresh(self.store.read(name), to_exchange_time(self.clock.now()), max_age=None, final=False)
+
+    def refresh(self, name: str) -> bool:
+        """Reload the table stored as ``name`` if it is stale, as a background load (not a read of the user's);
+        True if that called the upstream."""
+        kind = _required_kind(name)
+        if self.is_fresh(name):
+            return False
+        self._background.on = True
+        try:
+            _TABLES[kind][1](self, name.removeprefix(kind))
+        finally:
+            self._background.on = False
+        return True
+
+    def host_family(self, name: str) -> str:
+        """The host family a refresh of the table ``name`` calls."""
+        return self._fetcher(_TABLES[_required_kind(name)][0]).host_family(None)
+
     # -- machinery ---------------------------------------------------------------------------------------
     def _fetcher(self, capability: str) -> Fetcher:
         return fetcher_for(self.provider, capability, dataset=capability)
@@ -159,13 +188,7 @@ class ReferenceData:
                     max_age: timedelta | None, final: bool) -> pl.DataFrame:  # fmt: skip
         now = to_exchange_time(self.clock.now())
         entry = self.store.read(name)
-        if final:  # never changes once fetched
-            fresh = entry is not None
-        elif max_age is not None:  # fresh for a fixed time
-            fresh = entry is not None and now - to_exchange_time(entry.fetched_at) < max_age
-        else:  # fresh until a session's bar becomes final after the fetch
-            boundary = last_final_moment(self.calendar, now)
-            fresh = entry is not None and (boundary is None or to_exchange_time(entry.fetched_at) >= boundary)
+        fresh = self._fresh(entry, now, max_age=max_age, final=final)
         if not fresh:
             frame = self._call(self._fetcher(function).host_family(None), fetch)
             self.stats.count_call(function)
@@ -174,4 +197,43 @@ class ReferenceData:
         today = now.date()
         self.stats.record(Provenance(symbol=name, adjust="", start=today, end=today, rows=entry.frame.height,
                                      from_cache=fresh, upstream_calls=0 if fresh else 1, fetched=()))  # fmt: skip
+        if self.on_served is not None and not getattr(self._background, "on", False):
+            self.on_served(name, fresh)
         return entry.frame
+
+    def _fresh(self, entry: Any, now: datetime, *, max_age: timedelta | None, final: bool) -> bool:
+        if entry is None:
+            return False
+        if final:  # never changes once fetched
+            return True
+        if max_age is not None:  # fresh for a fixed time
+            return now - to_exchange_time(entry.fetched_at) < max_age
+        boundary = last_final_moment(self.calendar, now)  # fresh until a session's bar becomes final after the fetch
+        return boundary is None or to_exchange_time(entry.fetched_at) >= boundary
+
+
+# The tables ``refresh`` can reload by their stored name: prefix -> (capability, the read that reloads it). Each
+# follows the session rule; per-symbol tables (dividends, news) are left to the reads that need them.
+_TABLES: dict[str, tuple[str, Callable[[ReferenceData, str], Any]]] = {
+    "securities": ("securities", lambda data, _rest: data.securities()),
+    "index_members_": ("index_members", lambda data, index: data.index_members(index)),
+    "commodity_": ("commodity_daily", lambda data, code: data.commodity_daily(code)),
+    "macro_": ("macro", lambda data, key: data.macro(key)),
+}
+
+
+def refreshable(name: str) -> bool:
+    """Whether ``refresh`` can reload the table stored as ``name``."""
+    return _kind_of(name) is not None
+
+
+def _kind_of(name: str) -> str | None:
+    return next((prefix for prefix in _TABLES if name == prefix
+                 or (prefix.endswith("_") and name.startswith(prefix) and len(name) > len(prefix))), None)  # fmt: skip
+
+
+def _required_kind(name: str) -> str:
+    kind = _kind_of(name)
+    if kind is None:
+        raise InvalidRequestError(f"{name!r} is not a table that can be refreshed ahead of its reads")
+    return kind

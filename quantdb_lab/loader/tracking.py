@@ -38,6 +38,8 @@ USAGE_SCHEMA = {
     "dataset": pl.String(),
 }  # fmt: skip
 BARS_DATASET = "bars"  # the ``dataset`` of a daily-bar request (lines written before the column: null, the same)
+TABLE_DATASET = "reference"  # the ``dataset`` of a read of a reference table (``symbol`` names the table)
+FOR_GOOD = "9999-12-31"  # a refreshed table serves every later read of it: its warmed span has no end
 
 
 class Activity:
@@ -136,6 +138,30 @@ class Tracker:
 
         if self.usage.record(key, now.date(), entry):
             self.activity.requested.set()
+
+    def table_served(self, name: str, from_cache: bool) -> None:
+        """After a foreground read of the reference table ``name`` (``ReferenceData.on_served``): log it (first
+        time today) and credit a refresh that warmed it."""
+        now = self.clock.now()
+        today, stamp = now.date(), now.isoformat(timespec="seconds")
+
+        def entry() -> dict[str, Any]:
+            return {"ts": stamp, "symbol": name, "adjust": "", "start": today.isoformat(), "end": today.isoformat(),
+                    "first": today.isoformat(), "last": today.isoformat(), "mode": "", "related": False,
+                    "cached": from_cache, "calls": 0 if from_cache else 1, "pid": self._pid,
+                    "dataset": TABLE_DATASET}  # fmt: skip
+
+        if self.usage.record(("table", name), today, entry):
+            self.activity.requested.set()
+        if from_cache:
+            self.ledger.note(name, (TABLE_DATASET,), today, today, stamp)
+
+    def table_warmed(self, name: str, *, confidence: float | None, reason: str, kind: str, pred: str) -> None:
+        """After a background refresh of the table ``name`` (one upstream call): remember it."""
+        now = self.clock.now()
+        self.ledger.add({"symbol": name, "adjust": "", "spans": [[TABLE_DATASET, now.date().isoformat(), FOR_GOOD]],
+                         "calls": 1, "confidence": confidence, "reason": reason, "kind": kind, "pred": pred,
+                         "warmed_at": now.isoformat(timespec="seconds")})  # fmt: skip
 
     def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str,
                kind: str = "", pred: str = "") -> None:  # fmt: skip

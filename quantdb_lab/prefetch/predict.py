@@ -79,7 +79,7 @@ class Prediction:
     reason: str
     ready_by: datetime | None = None
     dataset: str = "daily_bars"
-    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe
+    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe, table
     members: tuple[str, ...] = ()  # a universe prediction's symbols (``symbol`` is then its label)
 
     @property
@@ -361,9 +361,7 @@ def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], toda
         if not all(u.tracks for u in latest):
             continue  # a fixed past end reads final data: asking again is served from the cache
         asked = {g[0].day for g in groups}
-        first = index[min(asked)]
-        opportunities = first + 1 - (today in days[: first + 1] and today not in asked)
-        confidence = len(asked) / (opportunities + 1)
+        confidence, opportunities = repeat_confidence(asked, days, index, today)
         if confidence < MIN_CONFIDENCE:
             continue
         label = _label(members, peers)
@@ -375,6 +373,15 @@ def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], toda
             members=tuple(sorted(members)),
         ))  # fmt: skip
     return out
+
+
+def repeat_confidence(asked: set[date], days: list[date], index: dict[date, int], today: date) -> tuple[float, int]:
+    """Rule 5's score of something asked on the days ``asked`` (``days``: the active days, latest first; ``index``
+    their positions): ``k / (n + 1)`` over the ``n`` active days since its first ask (today only once asked);
+    also returns ``n``."""
+    first = index[min(asked)]
+    opportunities = first + 1 - (today in days[: first + 1] and today not in asked)
+    return len(asked) / (opportunities + 1), opportunities
 
 
 def _label(members: frozenset[str], peers: Peers | None) -> str:

@@ -35,11 +35,13 @@ import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
+from quantdb_lab.loader.tracking import TABLE_DATASET
 from quantdb_lab.prefetch.budget import CallBudget
 from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.collector import Collector
 from quantdb_lab.prefetch.peers import peers_from_provider, peers_moment
 from quantdb_lab.prefetch.predict import Peers, Prediction, latest_closed, predict
+from quantdb_lab.prefetch.tables import table_predictions
 from quantdb_lab.prefetch.value import Valued, choose
 
 THRESHOLD: Final = 0.7
@@ -113,14 +115,21 @@ class Warmer:
         """Every prediction for now, above and below the threshold, from ``log`` (default: ``lab.usage()``)."""
         now = self.lab.clock.now()
         peers = peers_from_provider(self.lab.provider, peers_moment(self.lab.mode, now)) if self._peers == "auto" else self._peers
+        tables = table_predictions(self.lab.tracking.usage_frame(every_dataset=True) if log is None else log,
+                                   self.lab.calendar, now)  # fmt: skip
         log = self.lab.usage() if log is None else log
-        return predict(log, self.lab.calendar, now, peers=peers)  # type: ignore[arg-type]
+        return predict(log, self.lab.calendar, now, peers=peers) + tables  # type: ignore[arg-type]
 
     def plan(self, log: pl.DataFrame | None = None) -> list[Valued]:
         """Every prediction valued and priced, in the order warming spends the budget, ``chosen`` or not."""
         lab = self.lab
         valued = []
         for prediction in self.predictions(log):
+            if prediction.dataset == TABLE_DATASET:  # one refresh while stale (prefetch.tables)
+                parts = [] if lab.reference.is_fresh(prediction.symbol) else [(prediction.symbol, 1)]
+                probability = self.outcomes.probability(prediction.kind, prediction.confidence)
+                valued.append(Valued(prediction, probability, len(parts), parts=tuple(parts)))
+                continue
             parts = []
             for symbol in prediction.symbols:
                 try:
@@ -132,7 +141,8 @@ class Warmer:
                     parts.append((request, len(plan.fetches)))
             probability = self.outcomes.probability(prediction.kind, prediction.confidence)
             valued.append(Valued(prediction, probability, sum(n for _, n in parts), parts=tuple(parts)))
-        family = lab.provider.host_family(valued[0].parts[0][0].symbol) if valued and valued[0].parts else None
+        first = next((part[0] for v in valued for part in v.parts if v.prediction.dataset != TABLE_DATASET), None)
+        family = lab.provider.host_family(first.symbol) if first is not None else None
         rate = lab.throttle.limit_for(family).per_second if family else None
         day = lab.clock.now().date()
         return choose(valued, threshold=self.threshold, remaining=self.budget.remaining(day),
@@ -283,6 +293,9 @@ class Warmer:
         """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget."""
         lab, prediction = self.lab, valued.prediction
         pred = f"{self._pass_id}-{prediction.kind}"  # one outcome per rule and pass: its loads rise and fall together
+        if prediction.dataset == TABLE_DATASET:
+            self._refresh_table(valued, report, broken, pred)
+            return
         calls = 0
         for request, estimate in valued.parts:
             family = lab.provider.host_family(request.symbol)
@@ -315,6 +328,37 @@ class Warmer:
                 self.budget.spend(day, estimate)
                 report.failed.append((request.symbol.canonical, str(exc)))
         report.calls += calls
+
+    def _refresh_table(self, valued: Valued, report: WarmReport, broken: set[str], pred: str) -> None:
+        """A table prediction: one refresh of the stale table, waiting its turn like any warming call."""
+        lab, name = self.lab, valued.prediction.symbol
+        family, day = lab.reference.host_family(name), lab.clock.now().date()
+        if family in broken or not valued.parts:
+            return
+        if (self.max_calls is not None and report.calls + 1 > self.max_calls) or self.budget.remaining(day) < 1:
+            report.stopped = True
+            return
+        try:
+            waited = self._wait_turn(family)
+            if waited is None:
+                report.stopped = True
+                return
+            report.yielded += int(waited)
+            self._set(phase="warming")
+            if lab.reference.refresh(name):
+                lab.tracking.table_warmed(name, confidence=valued.probability, reason=valued.prediction.reason,
+                                          kind=valued.prediction.kind, pred=pred)  # fmt: skip
+                report.warmed += 1
+                report.calls += 1
+                self.budget.spend(day, 1)
+            else:
+                report.already_warm += 1
+        except ProviderUnavailableError as exc:
+            broken.add(family)
+            report.failed.append((name, str(exc)))
+        except QuantdbError as exc:  # the call may have reached the host: counted against the budget
+            self.budget.spend(day, 1)
+            report.failed.append((name, str(exc)))
 
     def _wait_quiet(self) -> bool:
         """Before predicting (CPU work that competes with the kernel), wait for a pause in foreground reads."""
