@@ -1,4 +1,4 @@
-"""Predictive cache warming on five distinct simulated research workflows, scored per workflow and overall.
+"""Predictive cache warming on seven distinct simulated research workflows, scored per workflow and overall.
 
     python benchmarks/bench_warming.py [--days 10] [--budget 300] [--seed 20240611]
 
@@ -15,6 +15,10 @@ close (what ``quantdb-lab warm`` does from cron) with a daily budget of ``--budg
 * adhoc-mixed: the same, but a new stock is, in equal thirds fixed before any run, a peer of a stock asked before,
   a CSI 300 member, or any stock (``adhoc_mixed``);
 * sweep: a backtest over the whole market (backtesting mode, hfq, every stock from 2022 to now) every day;
+* ask: ad-hoc questions in plain language through ``lab.ask``, 2-3 a day, each a template (the best or worst
+  stocks of a sector over the last week or month, a sector's highest Sharpe ratio this year, volume spikes
+  over the whole market in the last 3 days) with a sector drawn at random; each question is one request, warm
+  when its answer made no upstream call;
 * after-market: one whole-market question ("top 10 tech stocks last month": every stock, last month) on the first
   measured day, then 3 of the 10 stocks its answer shows (the month's best returns; which 3 at random) drilled
   into from then on, right after the question that day, beside a 6-stock watchlist. (Until this revision the 3
@@ -55,6 +59,7 @@ WARMUP = 5
 RATE = 2.0  # akshare's default calls/s: the time the warming calls take at the rate limit
 Call = tuple[list[str] | Callable[[], list[str]], dict]  # one lab.bars call's symbols (or what picks them), kwargs
 QUESTION = "question"  # a call's marker: a whole-market question (its reads are scored apart)
+ASK = "ask"  # a call's marker: its "symbols" are a question for lab.ask, one request (warm: no upstream call)
 SHOWN = 10  # the rows a question's answer shows ("top 10 tech stocks last month")
 Workflow = Callable[[int, date], list[Call]]
 
@@ -147,6 +152,20 @@ def sweep(_rng: random.Random, market: Market) -> Workflow:
     return lambda _i, _day: [(market.stocks, {"start": "2022-01-01", "adjust": "hfq"})]
 
 
+ASK_SECTORS = ("energy", "utilities", "financials", "materials", "technology", "healthcare", "consumer staples",
+               "real estate", "industrials", "banks")  # fmt: skip
+ASK_TEMPLATES = ("top 10 performing stocks in the {} sector over the last month",
+                 "Which {} stocks had the highest Sharpe ratio this year?", "worst 5 {} stocks over the last week",
+                 "stocks with unusual volume spikes in the last 3 days")  # fmt: skip
+
+
+def ask(rng: random.Random, _market: Market) -> Workflow:
+    def cells(_i: int, _day: date) -> list[Call]:
+        return [(rng.choice(ASK_TEMPLATES).format(rng.choice(ASK_SECTORS)), {ASK: True}) for _ in range(rng.randint(2, 3))]
+
+    return cells
+
+
 def after_market(rng: random.Random, market: Market) -> Workflow:
     pool = list(market.stocks)
     rng.shuffle(pool)
@@ -171,8 +190,8 @@ def after_market(rng: random.Random, market: Market) -> Workflow:
 
 
 WORKFLOWS: dict[str, Callable[[random.Random, Market], Workflow]] = {
-    "watchlist": watchlist, "rotation": rotation, "adhoc": adhoc, "adhoc-mixed": adhoc_mixed, "sweep": sweep,
-    "after-market": after_market,
+    "watchlist": watchlist, "rotation": rotation, "adhoc": adhoc, "adhoc-mixed": adhoc_mixed, "ask": ask,
+    "sweep": sweep, "after-market": after_market,
 }  # fmt: skip
 
 
@@ -197,6 +216,12 @@ def run(name: str, *, days: int, budget: int, seed: int, sim: SimulatedMarket, m
         clock.jump(_at(session, 8, 40))
         cells_today = []
         for symbols, kwargs in cells(i, session):
+            if kwargs.get(ASK):  # a question in plain language: one request, warm if it made no upstream call
+                warm = lab.ask(symbols).upstream_calls == 0
+                if i >= WARMUP:
+                    firsts.append(warm)
+                    asked.append(warm)
+                continue
             symbols = symbols() if callable(symbols) else symbols  # a drill-down into the answer just shown
             cells_today.append((symbols, kwargs))
             question = bool(kwargs.get(QUESTION))
