@@ -310,12 +310,8 @@ class Warmer:
                 if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:
                     report.already_warm += 1
                     continue
-                waited = self._wait_turn(family)
-                if waited is None:
-                    report.stopped = True
+                if not self._take_turn(family, report):
                     break
-                report.yielded += int(waited)
-                self._set(phase="warming")
                 _, origin = lab.load_in_background(request, confidence=valued.probability, reason=prediction.reason,
                                                    kind=prediction.kind, pred=pred)  # fmt: skip
                 calls += origin.upstream_calls
@@ -339,12 +335,8 @@ class Warmer:
             report.stopped = True
             return
         try:
-            waited = self._wait_turn(family)
-            if waited is None:
-                report.stopped = True
+            if not self._take_turn(family, report):
                 return
-            report.yielded += int(waited)
-            self._set(phase="warming")
             if lab.reference.refresh(name):
                 lab.tracking.table_warmed(name, confidence=valued.probability, reason=valued.prediction.reason,
                                           kind=valued.prediction.kind, pred=pred)  # fmt: skip
@@ -359,6 +351,16 @@ class Warmer:
         except QuantdbError as exc:  # the call may have reached the host: counted against the budget
             self.budget.spend(day, 1)
             report.failed.append((name, str(exc)))
+
+    def _take_turn(self, family: str, report: WarmReport) -> bool:
+        """Wait for a warming call's turn (``_wait_turn``); False, and the pass stopped, if it never came."""
+        waited = self._wait_turn(family)
+        if waited is None:
+            report.stopped = True
+            return False
+        report.yielded += int(waited)
+        self._set(phase="warming")
+        return True
 
     def _wait_quiet(self) -> bool:
         """Before predicting (CPU work that competes with the kernel), wait for a pause in foreground reads."""
