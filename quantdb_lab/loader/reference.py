@@ -151,7 +151,7 @@ class ReferenceData:
 
     # -- warming -----------------------------------------------------------------------------------------
     def is_fresh(self, name: str) -> bool:
-        """Whether the stored table ``name`` (a refreshable one: ``refreshable``) would be served without a call."""
+        """Whether the stored table ``name`` (one ``refreshable``) would be served without a call now."""
         return self._fresh(self.store.read(name), to_exchange_time(self.clock.now()), max_age=None, final=False)
 
     def refresh(self, name: str) -> bool:
@@ -208,7 +208,8 @@ class ReferenceData:
             return True
         if max_age is not None:  # fresh for a fixed time
             return now - to_exchange_time(entry.fetched_at) < max_age
-        boundary = last_final_moment(self.calendar, now)  # fresh until a session's bar becomes final after the fetch
+        # fresh until a session's bar becomes final after the fetch
+        boundary = last_final_moment(self.calendar, now)
         return boundary is None or to_exchange_time(entry.fetched_at) >= boundary
 
 
@@ -228,8 +229,10 @@ def refreshable(name: str) -> bool:
 
 
 def _kind_of(name: str) -> str | None:
-    return next((prefix for prefix in _TABLES if name == prefix
-                 or (prefix.endswith("_") and name.startswith(prefix) and len(name) > len(prefix))), None)  # fmt: skip
+    for prefix in _TABLES:
+        if name == prefix or (prefix.endswith("_") and name.startswith(prefix) and len(name) > len(prefix)):
+            return prefix
+    return None
 
 
 def _required_kind(name: str) -> str:

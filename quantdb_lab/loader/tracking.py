@@ -146,10 +146,10 @@ class Tracker:
         today, stamp = now.date(), now.isoformat(timespec="seconds")
 
         def entry() -> dict[str, Any]:
-            return {"ts": stamp, "symbol": name, "adjust": "", "start": today.isoformat(), "end": today.isoformat(),
-                    "first": today.isoformat(), "last": today.isoformat(), "mode": "", "related": False,
-                    "cached": from_cache, "calls": 0 if from_cache else 1, "pid": self._pid,
-                    "dataset": TABLE_DATASET}  # fmt: skip
+            day = today.isoformat()
+            return {"ts": stamp, "symbol": name, "adjust": "", "start": day, "end": day, "first": day, "last": day,
+                    "mode": "", "related": False, "cached": from_cache, "calls": 0 if from_cache else 1,
+                    "pid": self._pid, "dataset": TABLE_DATASET}  # fmt: skip
 
         if self.usage.record(("table", name), today, entry):
             self.activity.requested.set()
@@ -159,8 +159,9 @@ class Tracker:
     def table_warmed(self, name: str, *, confidence: float | None, reason: str, kind: str, pred: str) -> None:
         """After a background refresh of the table ``name`` (one upstream call): remember it."""
         now = self.clock.now()
-        self.ledger.add({"symbol": name, "adjust": "", "spans": [[TABLE_DATASET, now.date().isoformat(), FOR_GOOD]],
-                         "calls": 1, "confidence": confidence, "reason": reason, "kind": kind, "pred": pred,
+        span = [TABLE_DATASET, now.date().isoformat(), FOR_GOOD]
+        self.ledger.add({"symbol": name, "adjust": "", "spans": [span], "calls": 1, "confidence": confidence,
+                         "reason": reason, "kind": kind, "pred": pred,
                          "warmed_at": now.isoformat(timespec="seconds")})  # fmt: skip
 
     def warmed(self, request: BarRequest, origin: Provenance, *, confidence: float | None, reason: str,

@@ -79,7 +79,8 @@ class Prediction:
     reason: str
     ready_by: datetime | None = None
     dataset: str = "daily_bars"
-    kind: str = "tracked"  # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe, table
+    # the rule of the best contribution: tracked, co-request, peer, peer rest, open, universe; table
+    kind: str = "tracked"
     members: tuple[str, ...] = ()  # a universe prediction's symbols (``symbol`` is then its label)
 
     @property
@@ -375,7 +376,8 @@ def _universes(crowd: list[_Use], days: list[date], index: dict[date, int], toda
     return out
 
 
-def repeat_confidence(asked: set[date], days: list[date], index: dict[date, int], today: date) -> tuple[float, int]:
+def repeat_confidence(asked: set[date], days: list[date], index: dict[date, int],
+                      today: date) -> tuple[float, int]:  # fmt: skip
     """Rule 5's score of something asked on the days ``asked`` (``days``: the active days, latest first; ``index``
     their positions): ``k / (n + 1)`` over the ``n`` active days since its first ask (today only once asked);
     also returns ``n``."""

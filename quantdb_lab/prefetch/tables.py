@@ -23,7 +23,8 @@ from quantdb_lab.domain.calendar import TradingCalendar
 from quantdb_lab.domain.clock import to_exchange_time
 from quantdb_lab.loader.reference import refreshable
 from quantdb_lab.loader.tracking import TABLE_DATASET
-from quantdb_lab.prefetch.predict import LOOKBACK_DAYS, MIN_CONFIDENCE, Prediction, latest_closed, repeat_confidence
+from quantdb_lab.prefetch.predict import (LOOKBACK_DAYS, MIN_CONFIDENCE, Prediction, latest_closed,
+                                         repeat_confidence)
 
 KIND = "table"
 
