@@ -160,12 +160,14 @@ class ReferenceData:
         kind = _required_kind(name)
         if self.is_fresh(name):
             return False
+        before = self.store.read(name)
         self._background.on = True
         try:
             _TABLES[kind][1](self, name.removeprefix(kind))
         finally:
             self._background.on = False
-        return True
+        after = self.store.read(name)  # a foreground read may have refreshed it meanwhile: no call of ours then
+        return after is not None and (before is None or after.fetched_at != before.fetched_at)
 
     def host_family(self, name: str) -> str:
         """The host family a refresh of the table ``name`` calls."""
