@@ -62,7 +62,7 @@ class ReferenceData:
         self._call = call  # the throttle's call(host_family, fn, *args)
         self._guard = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}  # one per dataset: racing readers make one upstream call
-        self.on_served: Callable[[str, bool], None] | None = None  # (table, from the cache) of a foreground read
+        self.on_served: Callable[[Provenance], None] | None = None  # after each foreground read of a table
         self._background = threading.local()  # set while ``refresh`` loads: not a read of the user's
 
     def securities(self) -> pl.DataFrame:
@@ -158,9 +158,9 @@ class ReferenceData:
         """Reload the table stored as ``name`` if it is stale, as a background load (not a read of the user's);
         True if that called the upstream."""
         kind = _required_kind(name)
-        if self.is_fresh(name):
-            return False
         before = self.store.read(name)
+        if self._fresh(before, to_exchange_time(self.clock.now()), max_age=None, final=False):
+            return False
         self._background.on = True
         try:
             _TABLES[kind][1](self, name.removeprefix(kind))
@@ -197,10 +197,11 @@ class ReferenceData:
             entry = self.store.write(name, frame, now)
         assert entry is not None
         today = now.date()
-        self.stats.record(Provenance(symbol=name, adjust="", start=today, end=today, rows=entry.frame.height,
-                                     from_cache=fresh, upstream_calls=0 if fresh else 1, fetched=()))  # fmt: skip
+        origin = Provenance(symbol=name, adjust="", start=today, end=today, rows=entry.frame.height,
+                            from_cache=fresh, upstream_calls=0 if fresh else 1, fetched=())  # fmt: skip
+        self.stats.record(origin)
         if self.on_served is not None and not getattr(self._background, "on", False):
-            self.on_served(name, fresh)
+            self.on_served(origin)
         return entry.frame
 
     def _fresh(self, entry: Any, now: datetime, *, max_age: timedelta | None, final: bool) -> bool:

@@ -127,34 +127,29 @@ class Tracker:
     def read_served(self, dataset: str, origin: Provenance, mode: ContextMode) -> None:
         """After a foreground ``lab.read`` of ``dataset``: log it (first time today), so the collector knows it
         is followed."""
+        self._log_read(dataset, origin, mode.name)
+
+    def table_served(self, origin: Provenance) -> None:
+        """After a foreground read of a reference table (``ReferenceData.on_served``; ``origin.symbol`` names it):
+        log it (first time today) and credit a refresh that warmed it."""
+        stamp = self._log_read(TABLE_DATASET, origin, "")
+        if origin.from_cache:
+            self.ledger.note(origin.symbol, (TABLE_DATASET,), origin.start, origin.end, stamp)
+
+    def _log_read(self, dataset: str, origin: Provenance, mode: str) -> str:
+        """One usage line for a read of ``dataset`` (first time today per symbol and mode); returns its stamp."""
         now = self.clock.now()
-        key = ("read", dataset, origin.symbol, mode.name)
+        stamp = now.isoformat(timespec="seconds")
 
         def entry() -> dict[str, Any]:
-            return {"ts": now.isoformat(timespec="seconds"), "symbol": origin.symbol, "adjust": "",
-                    "start": _iso(origin.start), "end": _iso(origin.end), "first": _iso(origin.start),
-                    "last": _iso(origin.end), "mode": mode.name, "related": False, "cached": origin.from_cache,
-                    "calls": origin.upstream_calls, "pid": self._pid, "dataset": dataset}  # fmt: skip
+            return {"ts": stamp, "symbol": origin.symbol, "adjust": "", "start": _iso(origin.start),
+                    "end": _iso(origin.end), "first": _iso(origin.start), "last": _iso(origin.end), "mode": mode,
+                    "related": False, "cached": origin.from_cache, "calls": origin.upstream_calls, "pid": self._pid,
+                    "dataset": dataset}  # fmt: skip
 
-        if self.usage.record(key, now.date(), entry):
+        if self.usage.record(("read", dataset, origin.symbol, mode), now.date(), entry):
             self.activity.requested.set()
-
-    def table_served(self, name: str, from_cache: bool) -> None:
-        """After a foreground read of the reference table ``name`` (``ReferenceData.on_served``): log it (first
-        time today) and credit a refresh that warmed it."""
-        now = self.clock.now()
-        today, stamp = now.date(), now.isoformat(timespec="seconds")
-
-        def entry() -> dict[str, Any]:
-            day = today.isoformat()
-            return {"ts": stamp, "symbol": name, "adjust": "", "start": day, "end": day, "first": day, "last": day,
-                    "mode": "", "related": False, "cached": from_cache, "calls": 0 if from_cache else 1,
-                    "pid": self._pid, "dataset": TABLE_DATASET}  # fmt: skip
-
-        if self.usage.record(("table", name), today, entry):
-            self.activity.requested.set()
-        if from_cache:
-            self.ledger.note(name, (TABLE_DATASET,), today, today, stamp)
+        return stamp
 
     def table_warmed(self, name: str, *, confidence: float | None, reason: str, kind: str, pred: str) -> None:
         """After a background refresh of the table ``name`` (one upstream call): remember it."""

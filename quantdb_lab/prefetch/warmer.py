@@ -35,7 +35,8 @@ import polars as pl
 
 from quantdb_lab.errors import ProviderUnavailableError, QuantdbError, SyntheticDataWarning, WarmerBusyError
 from quantdb_lab.lab import Lab
-from quantdb_lab.loader.tracking import TABLE_DATASET
+from quantdb_lab.loader.plan import BarRequest
+from quantdb_lab.loader.tracking import BARS_DATASET, TABLE_DATASET
 from quantdb_lab.prefetch.budget import CallBudget
 from quantdb_lab.prefetch.outcomes import Outcomes
 from quantdb_lab.prefetch.collector import Collector
@@ -112,36 +113,24 @@ class Warmer:
 
     # -- public ------------------------------------------------------------------------------------------
     def predictions(self, log: pl.DataFrame | None = None) -> list[Prediction]:
-        """Every prediction for now, above and below the threshold, from ``log`` (default: ``lab.usage()``)."""
+        """Every prediction for now, above and below the threshold, from ``log`` (default: the usage log, every
+        dataset: ``lab.tracking.usage_frame(every_dataset=True)``)."""
         now = self.lab.clock.now()
         peers = peers_from_provider(self.lab.provider, peers_moment(self.lab.mode, now)) if self._peers == "auto" else self._peers
-        tables = table_predictions(self.lab.tracking.usage_frame(every_dataset=True) if log is None else log,
-                                   self.lab.calendar, now)  # fmt: skip
-        log = self.lab.usage() if log is None else log
-        return predict(log, self.lab.calendar, now, peers=peers) + tables  # type: ignore[arg-type]
+        if log is None:  # read once: the daily-bar requests feed ``predict``, the reads of tables the table rule
+            log = self.lab.tracking.usage_frame(every_dataset=True)
+        bars = log.filter(pl.col("dataset") == BARS_DATASET) if "dataset" in log.columns else log
+        return predict(bars, self.lab.calendar, now, peers=peers) + table_predictions(log, self.lab.calendar, now)
 
     def plan(self, log: pl.DataFrame | None = None) -> list[Valued]:
         """Every prediction valued and priced, in the order warming spends the budget, ``chosen`` or not."""
         lab = self.lab
         valued = []
         for prediction in self.predictions(log):
-            if prediction.dataset == TABLE_DATASET:  # one refresh while stale (prefetch.tables)
-                parts = [] if lab.reference.is_fresh(prediction.symbol) else [(prediction.symbol, 1)]
-                probability = self.outcomes.probability(prediction.kind, prediction.confidence)
-                valued.append(Valued(prediction, probability, len(parts), parts=tuple(parts)))
-                continue
-            parts = []
-            for symbol in prediction.symbols:
-                try:
-                    request = lab.request(symbol, start=prediction.start, end=prediction.end, adjust=prediction.adjust)
-                    plan = lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust)
-                except QuantdbError:
-                    continue
-                if not plan.is_warm:
-                    parts.append((request, len(plan.fetches)))
+            parts = self._cold_parts(prediction)
             probability = self.outcomes.probability(prediction.kind, prediction.confidence)
             valued.append(Valued(prediction, probability, sum(n for _, n in parts), parts=tuple(parts)))
-        first = next((part[0] for v in valued for part in v.parts if v.prediction.dataset != TABLE_DATASET), None)
+        first = next((target for v in valued for target, _ in v.parts if not isinstance(target, str)), None)
         family = lab.provider.host_family(first.symbol) if first is not None else None
         rate = lab.throttle.limit_for(family).per_second if family else None
         day = lab.clock.now().date()
@@ -154,6 +143,23 @@ class Warmer:
         if target is None:
             return {}
         return self.outcomes.update(self.lab.tracking.ledger.entries(), target)
+
+    def _cold_parts(self, prediction: Prediction) -> list[tuple[BarRequest | str, int]]:
+        """What warming ``prediction`` would still fetch, with its calls: the requests of its series that are not
+        warm, or for a table (``prefetch.tables``) its stored name while it is stale (one refresh)."""
+        lab = self.lab
+        if prediction.dataset == TABLE_DATASET:
+            return [] if lab.reference.is_fresh(prediction.symbol) else [(prediction.symbol, 1)]
+        parts = []
+        for symbol in prediction.symbols:
+            try:
+                request = lab.request(symbol, start=prediction.start, end=prediction.end, adjust=prediction.adjust)
+                plan = lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust)
+            except QuantdbError:
+                continue
+            if not plan.is_warm:
+                parts.append((request, len(plan.fetches)))
+        return parts
 
     def run_once(self, *, progress: bool = False) -> WarmReport:
         """One pass in the calling thread (``lab.warm()``, ``quantdb-lab warm``)."""
@@ -290,15 +296,14 @@ class Warmer:
         report.collected = collected.summary()
 
     def _warm_one(self, valued: Valued, report: WarmReport, broken: set[str]) -> None:
-        """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget."""
+        """Fetch the parts of one prediction still cold, one call at a time, never past the day's budget. A part
+        is a series' request, or a table's stored name (``prefetch.tables``)."""
         lab, prediction = self.lab, valued.prediction
         pred = f"{self._pass_id}-{prediction.kind}"  # one outcome per rule and pass: its loads rise and fall together
-        if prediction.dataset == TABLE_DATASET:
-            self._refresh_table(valued, report, broken, pred)
-            return
         calls = 0
-        for request, estimate in valued.parts:
-            family = lab.provider.host_family(request.symbol)
+        for target, estimate in valued.parts:
+            table = isinstance(target, str)
+            family = lab.reference.host_family(target) if table else lab.provider.host_family(target.symbol)
             if family in broken:
                 continue
             day = lab.clock.now().date()
@@ -307,50 +312,40 @@ class Warmer:
                 report.stopped = True
                 break
             try:
-                if lab.plan(request.symbol, start=request.start, end=request.end, adjust=request.adjust).is_warm:
+                if self._is_warm(target):
                     report.already_warm += 1
                     continue
                 if not self._take_turn(family, report):
                     break
-                _, origin = lab.load_in_background(request, confidence=valued.probability, reason=prediction.reason,
-                                                   kind=prediction.kind, pred=pred)  # fmt: skip
-                calls += origin.upstream_calls
-                report.warmed += int(origin.upstream_calls > 0)
-                self.budget.spend(day, origin.upstream_calls)
+                made = self._fetch(target, valued, pred)
+                calls += made
+                report.warmed += int(made > 0)
+                self.budget.spend(day, made)
             except ProviderUnavailableError as exc:
                 broken.add(family)
-                report.failed.append((request.symbol.canonical, str(exc)))
+                report.failed.append((target if table else target.symbol.canonical, str(exc)))
             except QuantdbError as exc:  # the call may have reached the host: counted against the budget
                 self.budget.spend(day, estimate)
-                report.failed.append((request.symbol.canonical, str(exc)))
+                report.failed.append((target if table else target.symbol.canonical, str(exc)))
         report.calls += calls
 
-    def _refresh_table(self, valued: Valued, report: WarmReport, broken: set[str], pred: str) -> None:
-        """A table prediction: one refresh of the stale table, waiting its turn like any warming call."""
-        lab, name = self.lab, valued.prediction.symbol
-        family, day = lab.reference.host_family(name), lab.clock.now().date()
-        if family in broken or not valued.parts:
-            return
-        if (self.max_calls is not None and report.calls + 1 > self.max_calls) or self.budget.remaining(day) < 1:
-            report.stopped = True
-            return
-        try:
-            if not self._take_turn(family, report):
-                return
-            if lab.reference.refresh(name):
-                lab.tracking.table_warmed(name, confidence=valued.probability, reason=valued.prediction.reason,
-                                          kind=valued.prediction.kind, pred=pred)  # fmt: skip
-                report.warmed += 1
-                report.calls += 1
-                self.budget.spend(day, 1)
-            else:
-                report.already_warm += 1
-        except ProviderUnavailableError as exc:
-            broken.add(family)
-            report.failed.append((name, str(exc)))
-        except QuantdbError as exc:  # the call may have reached the host: counted against the budget
-            self.budget.spend(day, 1)
-            report.failed.append((name, str(exc)))
+    def _is_warm(self, target: BarRequest | str) -> bool:
+        if isinstance(target, str):
+            return self.lab.reference.is_fresh(target)
+        return self.lab.plan(target.symbol, start=target.start, end=target.end, adjust=target.adjust).is_warm
+
+    def _fetch(self, target: BarRequest | str, valued: Valued, pred: str) -> int:
+        """Load one part in the background; the upstream calls it made."""
+        prediction = valued.prediction
+        if isinstance(target, str):
+            if not self.lab.reference.refresh(target):
+                return 0  # a foreground read refreshed it meanwhile
+            self.lab.tracking.table_warmed(target, confidence=valued.probability, reason=prediction.reason,
+                                           kind=prediction.kind, pred=pred)  # fmt: skip
+            return 1
+        _, origin = self.lab.load_in_background(target, confidence=valued.probability, reason=prediction.reason,
+                                                kind=prediction.kind, pred=pred)  # fmt: skip
+        return origin.upstream_calls
 
     def _take_turn(self, family: str, report: WarmReport) -> bool:
         """Wait for a warming call's turn (``_wait_turn``); False, and the pass stopped, if it never came."""
